@@ -1,0 +1,14 @@
+"""ArrayScript: TorchScript for NumPy and CuPy.
+
+``@jit.script`` compiles a NumPy-style function into a typed SSA graph
+(``.graph``, ``.code``) that runs through generated code.
+"""
+from . import ops, types
+from .errors import (CompilationError, Error, SerializationError, StrictFusionError, TracerWarning,
+                     TracingCheckError)
+from .runtime import ScriptFunction
+from .script import script
+from .types import Tensor
+
+__all__ = ["CompilationError", "Error", "ScriptFunction", "SerializationError", "StrictFusionError", "Tensor",
+           "TracerWarning", "TracingCheckError", "ops", "script", "types"]

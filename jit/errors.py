@@ -1,0 +1,33 @@
+"""The errors of the contract. All but the warning are RuntimeErrors."""
+from __future__ import annotations
+
+
+class CompilationError(RuntimeError):
+    """Script source outside the language, or a type error in it. The message names
+    the construct and shows the source line with a ``~~~~ <--- HERE`` marker."""
+
+    def __init__(self, message: str, source_range=None):
+        self.message = message
+        self.source_range = source_range
+        text = message if source_range is None else f"{message}:\n{source_range.highlight()}"
+        super().__init__(text)
+
+
+class Error(RuntimeError):
+    """Raised at run time by a ``raise`` statement inside script code."""
+
+
+class TracingCheckError(RuntimeError):
+    """A traced function's graph or outputs differed when the trace was checked."""
+
+
+class TracerWarning(Warning):
+    """Something the tracer recorded may not generalize to other inputs."""
+
+
+class StrictFusionError(RuntimeError):
+    """A ``with jit.strict_fusion():`` block left nodes unfused."""
+
+
+class SerializationError(RuntimeError):
+    """A saved file is damaged, truncated, foreign, or from a newer version."""

@@ -1,0 +1,72 @@
+"""The scripting frontend: Python source of a function to a typed SSA graph.
+
+``compile_function(fn)`` compiles a user function from its source file;
+``compile_source(text, name, namespace)`` compiles source held in a string
+(code that ``.code`` printed), resolving names only in ``namespace``.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+
+from jit.errors import CompilationError
+from jit.ir import Source
+
+from .emitter import CompiledFunction, FunctionEmitter, ParameterSpec
+
+__all__ = ["CompiledFunction", "ParameterSpec", "compile_function", "compile_source"]
+
+
+def _closure_namespace(fn) -> dict:
+    cells = fn.__closure__ or ()
+    namespace = {}
+    for name, cell in zip(fn.__code__.co_freevars, cells):
+        try:
+            namespace[name] = cell.cell_contents
+        except ValueError:  # a cell not yet assigned
+            continue
+    return namespace
+
+
+def compile_function(fn) -> CompiledFunction:
+    qualname = getattr(fn, "__qualname__", getattr(fn, "__name__", repr(fn)))
+    try:
+        lines, first_line = inspect.getsourcelines(fn)
+        filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    except (OSError, TypeError) as error:
+        raise CompilationError(f"cannot read the source of {qualname} ({error}); script functions must be "
+                               "defined in a file, not typed at an interactive prompt") from None
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    indent = _indent_of(text) - _indent_of(dedented)
+    try:
+        tree = ast.parse(dedented, type_comments=True)
+    except SyntaxError as error:
+        raise CompilationError(f"cannot parse the source of {qualname}: {error}") from None
+    func_def = tree.body[0] if tree.body else None
+    if not isinstance(func_def, ast.FunctionDef):
+        raise CompilationError(f"{qualname} is not defined by a 'def' statement (lambdas cannot be scripted)")
+    source = Source(filename, text, first_line, qualname)
+    emitter = FunctionEmitter(func_def, source, first_line - 1, indent,
+                              [_closure_namespace(fn), fn.__globals__], qualname)
+    return emitter.emit_function()
+
+
+def compile_source(text: str, name: str, namespace: dict, filename: str = "<script code>") -> CompiledFunction:
+    try:
+        tree = ast.parse(text, type_comments=True)
+    except SyntaxError as error:
+        raise CompilationError(f"cannot parse the code of {name}: {error}") from None
+    found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+    if len(found) != 1:
+        raise CompilationError(f"the code does not define exactly one function named {name}")
+    source = Source(filename, text, 1, name)
+    return FunctionEmitter(found[0], source, 0, 0, [namespace], name).emit_function()
+
+
+def _indent_of(text: str) -> int:
+    for line in text.splitlines():
+        if line.strip():
+            return len(line) - len(line.lstrip())
+    return 0

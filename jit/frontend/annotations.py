@@ -1,0 +1,158 @@
+"""Type annotations to IR types, resolved from the annotation's AST.
+
+Names are looked up through a resolver (the function's globals, closure and
+builtins for user code), never evaluated: the same code reads annotations of
+saved code. Accepted: ``Tensor`` (``jit.Tensor``, ``np.ndarray``), ``int``,
+``float``, ``bool``, ``str``, ``None``, ``Tuple[...]``/``tuple[...]``,
+``List[T]``/``list[T]``, ``Dict[K, V]``/``dict[K, V]``, ``Optional[T]``,
+``Union[T, None]``/``T | None``, ``np.dtype``, ``device.Device``, and string
+(forward-reference) forms of these.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import types as _pytypes
+import typing
+
+import numpy as np
+
+import device as _device
+from jit import types as T
+from jit.errors import CompilationError
+
+_SIMPLE = {int: T.INT, float: T.FLOAT, bool: T.BOOL, str: T.STR, type(None): T.NONE,
+           T.Tensor: T.TENSOR, np.ndarray: T.TENSOR, np.dtype: T.DTYPE, _device.Device: T.DEVICE}
+_TUPLE_HEADS = (typing.Tuple, tuple)
+_LIST_HEADS = (typing.List, list)
+_DICT_HEADS = (typing.Dict, dict)
+_DICT_KEY_TYPES = (T.STR, T.INT, T.FLOAT)
+
+
+# Names a type annotation may use without importing them, as in TorchScript's
+# type comments (``# type: (int, Tuple[Tensor, Tensor]) -> Tensor``).
+TYPING_NAMES = {"Tensor": T.Tensor, "List": typing.List, "Tuple": typing.Tuple, "Dict": typing.Dict,
+                "Optional": typing.Optional, "Union": typing.Union}
+
+
+class AnnotationResolver:
+    """Looks names up in ``namespaces`` (dicts, searched in order) and Python's builtins."""
+
+    def __init__(self, *namespaces):
+        self.namespaces = [n for n in namespaces if n is not None]
+
+    def lookup(self, name):
+        for namespace in self.namespaces:
+            if name in namespace:
+                return namespace[name]
+        if hasattr(builtins, name):
+            return getattr(builtins, name)
+        raise KeyError(name)
+
+    def lookup_annotation(self, name):
+        try:
+            return self.lookup(name)
+        except KeyError:
+            if name in TYPING_NAMES:
+                return TYPING_NAMES[name]
+            raise
+
+
+def resolve_annotation(node: ast.AST, resolver: AnnotationResolver, make_range) -> T.Type:
+    """The type an annotation names. ``make_range(node)`` gives a SourceRange for errors."""
+    return _Resolver(resolver, make_range).type_of(node)
+
+
+class _Resolver:
+    def __init__(self, resolver, make_range):
+        self.resolver, self.make_range = resolver, make_range
+
+    def fail(self, node, message):
+        raise CompilationError(message, self.make_range(node))
+
+    def python_object(self, node):
+        if isinstance(node, ast.Name):
+            try:
+                return self.resolver.lookup_annotation(node.id)
+            except KeyError:
+                pass
+            self.fail(node, f"unknown type annotation '{node.id}'")
+        if isinstance(node, ast.Attribute):
+            base = self.python_object(node.value)
+            if not isinstance(base, _pytypes.ModuleType) or not hasattr(base, node.attr):
+                self.fail(node, f"unknown type annotation '{ast.unparse(node)}'")
+            return getattr(base, node.attr)
+        self.fail(node, f"'{ast.unparse(node)}' is not a type annotation")
+
+    def type_of(self, node) -> T.Type:
+        if isinstance(node, ast.Constant):
+            if node.value is None:
+                return T.NONE
+            if isinstance(node.value, str):
+                try:
+                    inner = ast.parse(node.value.strip(), mode="eval").body
+                except SyntaxError:
+                    self.fail(node, f"the string annotation {node.value!r} is not a valid type expression")
+                return _Resolver(self.resolver, lambda _n: self.make_range(node)).type_of(inner)
+            self.fail(node, f"{node.value!r} is not a type annotation")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            return self.union([node.left, node.right], node)
+        if isinstance(node, ast.Subscript):
+            return self.generic(node)
+        obj = self.python_object(node)
+        simple = _SIMPLE.get(obj) if isinstance(obj, type) or obj is None else None
+        if obj is None:
+            return T.NONE
+        if simple is not None:
+            return simple
+        if isinstance(obj, type) and issubclass(obj, np.generic):
+            self.fail(node, f"'{ast.unparse(node)}' is a NumPy scalar type; annotate arrays as Tensor "
+                            "and dtypes as np.dtype")
+        if obj in _TUPLE_HEADS or obj in _LIST_HEADS or obj in _DICT_HEADS or obj is typing.Optional:
+            self.fail(node, f"'{ast.unparse(node)}' needs its element types, e.g. {ast.unparse(node)}[int]")
+        self.fail(node, f"'{ast.unparse(node)}' is not a type the script language knows "
+                        "(Tensor, int, float, bool, str, None, Tuple, List, Dict, Optional)")
+
+    def arguments(self, node):
+        inner = node.slice
+        return list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+
+    def generic(self, node) -> T.Type:
+        head = self.python_object(node.value)
+        args = self.arguments(node)
+        if head in _TUPLE_HEADS:
+            if len(args) == 1 and isinstance(args[0], ast.Tuple) and not args[0].elts:
+                return T.TupleType([])
+            if any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args):
+                self.fail(node, "variable-length tuples (Tuple[T, ...]) are not supported; use List[T]")
+            return T.TupleType(self.type_of(a) for a in args)
+        if head in _LIST_HEADS:
+            self.expect_count(node, args, 1)
+            return T.ListType(self.type_of(args[0]))
+        if head in _DICT_HEADS:
+            self.expect_count(node, args, 2)
+            key = self.type_of(args[0])
+            if key not in _DICT_KEY_TYPES:
+                self.fail(node, f"dict keys must be str, int or float, not {key.annotation_str()}")
+            return T.DictType(key, self.type_of(args[1]))
+        if head is typing.Optional:
+            self.expect_count(node, args, 1)
+            return self.optional(self.type_of(args[0]))
+        if head is typing.Union:
+            return self.union(args, node)
+        self.fail(node, f"'{ast.unparse(node.value)}' cannot be subscripted in a type annotation")
+
+    def expect_count(self, node, args, count):
+        if len(args) != count:
+            self.fail(node, f"{ast.unparse(node.value)} takes {count} type argument{'s' if count > 1 else ''}, "
+                            f"got {len(args)}")
+
+    def optional(self, inner: T.Type) -> T.Type:
+        return inner if isinstance(inner, T.OptionalType) or inner == T.NONE else T.OptionalType(inner)
+
+    def union(self, nodes, where) -> T.Type:
+        members = [self.type_of(n) for n in nodes]
+        others = [m for m in members if m != T.NONE]
+        if len(others) == 1 and len(members) == 2:
+            return self.optional(others[0])
+        self.fail(where, "only Optional unions (T | None, Union[T, None]) are supported")

@@ -1,0 +1,165 @@
+"""Sugared values: what names and attributes mean while compiling, before they
+become graph values (TorchScript's SugaredValue).
+
+``np`` is a module, ``np.tanh`` an operator to call, ``x.sum`` a method bound to
+x, ``float`` both a cast and (as a value) the float64 dtype, ``range(n)`` what a
+``for`` loop iterates over, ``math.pi`` a constant.
+"""
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+
+from jit import ops
+from jit import types as T
+from jit.errors import CompilationError
+
+
+class SugaredValue:
+    def describe(self) -> str:
+        return "this value"
+
+    def as_value(self, emitter, loc):
+        raise CompilationError(f"{self.describe()} cannot be used as a value", loc)
+
+    def attr(self, emitter, name, loc):
+        raise CompilationError(f"{self.describe()} has no attribute '{name}'", loc)
+
+    def call(self, emitter, args, keywords, loc):
+        raise CompilationError(f"{self.describe()} is not callable", loc)
+
+
+class SimpleValue(SugaredValue):
+    """A graph value."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def describe(self):
+        return f"a value of type '{self.value.type.annotation_str()}'"
+
+    def as_value(self, emitter, loc):
+        return self.value
+
+    def attr(self, emitter, name, loc):
+        if isinstance(self.value.type, T.TensorType):
+            found = ops.for_property(name)
+            if found is not None:
+                return emitter.emit_op_call(found[0], found[1], [], {}, loc, self_value=self.value)
+            found = ops.for_method(name)
+            if found is not None:
+                return BoundMethod(self.value, *found)
+            hint = difflib.get_close_matches(name, ops.array_attribute_names(), n=1)
+            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise CompilationError(f"script functions do not support the array attribute '{name}'"
+                                   f"{suggestion} (python -m jit.ops lists what they support)", loc)
+        return super().attr(emitter, name, loc)
+
+
+class OpFunction(SugaredValue):
+    """A function that names an operator: ``np.tanh``, ``len``, ``math.exp``."""
+
+    def __init__(self, op, spelling):
+        self.op, self.spelling = op, spelling
+
+    def describe(self):
+        return f"the function {self.spelling.name}"
+
+    def call(self, emitter, args, keywords, loc):
+        return emitter.emit_op_call(self.op, self.spelling, args, keywords, loc)
+
+
+class BoundMethod(SugaredValue):
+    def __init__(self, self_value, op, spelling):
+        self.self_value, self.op, self.spelling = self_value, op, spelling
+
+    def describe(self):
+        return f"the method {self.spelling.name}"
+
+    def call(self, emitter, args, keywords, loc):
+        return emitter.emit_op_call(self.op, self.spelling, args, keywords, loc, self_value=self.self_value)
+
+
+class BuiltinType(OpFunction):
+    """``float``, ``int``, ``bool``: casts when called, dtypes as values (``astype(float)``)."""
+
+    def __init__(self, python_type):
+        super().__init__(*ops.for_python_object(python_type))
+        self.python_type = python_type
+
+    def as_value(self, emitter, loc):
+        return emitter.emit_constant(np.dtype(self.python_type), loc)
+
+
+class ModuleValue(SugaredValue):
+    def __init__(self, module):
+        self.module = module
+
+    def describe(self):
+        return f"the module '{self.module.__name__}'"
+
+    def attr(self, emitter, name, loc):
+        if not hasattr(self.module, name):
+            raise CompilationError(f"module '{self.module.__name__}' has no attribute '{name}'", loc)
+        return emitter.resolve_python(getattr(self.module, name), f"{self.module.__name__}.{name}", loc)
+
+
+class ConstantValue(SugaredValue):
+    """A Python value baked in as a constant where it is used."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def describe(self):
+        return f"the constant {self.value!r}"
+
+    def as_value(self, emitter, loc):
+        return emitter.emit_constant(self.value, loc)
+
+    def attr(self, emitter, name, loc):
+        return SimpleValue(self.as_value(emitter, loc)).attr(emitter, name, loc)
+
+
+class RangeBuiltin(SugaredValue):
+    def describe(self):
+        return "range"
+
+    def call(self, emitter, args, keywords, loc):
+        if keywords:
+            raise CompilationError("range() takes no keyword arguments", loc)
+        if not 1 <= len(args) <= 3:
+            raise CompilationError(f"range expected 1 to 3 arguments, got {len(args)}", loc)
+        values = []
+        for arg, arg_loc in args:
+            value = arg.as_value(emitter, arg_loc)
+            if value.type != T.INT:
+                raise CompilationError(f"range() arguments must be int, got '{value.type.annotation_str()}'",
+                                       arg_loc)
+            values.append(value)
+        return RangeValue(values, loc)
+
+
+class RangeValue(SugaredValue):
+    """``range(...)``: iterated by ``for``; ``len()`` gives its trip count."""
+
+    def __init__(self, bounds, loc):
+        self.bounds, self.loc = bounds, loc
+
+    def describe(self):
+        return "a range object"
+
+    def start_and_step(self, emitter):
+        """(start, step) values, or None for the default 0 and 1."""
+        if len(self.bounds) == 1:
+            return None, None
+        return self.bounds[0], (self.bounds[2] if len(self.bounds) == 3 else None)
+
+    def trip_count(self, emitter):
+        if len(self.bounds) == 1:
+            return self.bounds[0]
+        start, stop = self.bounds[0], self.bounds[1]
+        step = self.bounds[2] if len(self.bounds) == 3 else emitter.emit_constant(1, self.loc)
+        return emitter.emit_op_call(ops.lookup("prim::range_length"), None,
+                                    [(SimpleValue(v), self.loc) for v in (start, stop, step)], {},
+                                    self.loc).value

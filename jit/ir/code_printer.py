@@ -1,0 +1,338 @@
+"""The code printer: a graph as Python source in the script subset (``.code``).
+
+The printed function compiles back, with the same frontend, to an equivalent
+graph (saving and loading rely on that); printing the recompiled graph gives
+the same text. Ops print as users write them: ``a + b``, ``x[0, 1:]``,
+``x.shape``, ``np.sum(x, 1, keepdims=True)``, ``x.astype(np.float32)``. Values
+used once, by a pure op in the same block, are inlined into the expression that
+uses them; constants print as literals. Names come from the variables' names.
+"""
+from __future__ import annotations
+
+import builtins
+import keyword
+import math
+import re
+import typing
+
+import numpy as np
+
+from jit import types as T
+from jit.ops import NO_DEFAULT
+from jit.ops.prim import MAX_TRIP_COUNT
+
+from .graph import Block, Graph, Node, Value
+from .inlining import inlinable_values
+
+_INLINE_CONSTRUCTS = ("prim::TupleConstruct", "prim::ListConstruct", "prim::SliceConstruct")
+_IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
+
+
+def code_namespace():
+    """The names printed code refers to; compiling printed code resolves them here."""
+    return {"np": np, "math": math, "Tensor": T.Tensor, "List": typing.List, "Tuple": typing.Tuple,
+            "Dict": typing.Dict, "Optional": typing.Optional}
+
+
+_RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(code_namespace())
+
+
+# Python's operator precedence, loosest first; atoms (names, calls, literals) bind tightest.
+_PRECEDENCE = {"not": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "==": 4, "!=": 4, "|": 5, "^": 6, "&": 7,
+               "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "//": 10, "%": 10, "@": 10,
+               "unary -": 11, "unary +": 11, "unary ~": 11, "**": 12}
+_ATOM = 13
+
+
+class _Expr:
+    """Printed expression text and the precedence of its outermost operator."""
+
+    __slots__ = ("text", "precedence")
+
+    def __init__(self, text, atomic=True, precedence=None):
+        self.text = text
+        self.precedence = precedence if precedence is not None else (_ATOM if atomic else 0)
+
+    def operand(self, minimum=_ATOM):
+        """The text, parenthesized unless it binds at least as tightly as ``minimum``."""
+        return self.text if self.precedence >= minimum else f"({self.text})"
+
+
+def literal(value) -> _Expr:
+    if value is None or isinstance(value, bool):
+        return _Expr(repr(value))
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and math.isnan(value):
+            return _Expr("math.nan")
+        text = ("math.inf" if value > 0 else "-math.inf") if isinstance(value, float) and math.isinf(value) \
+            else repr(value)
+        return _Expr(text, precedence=_PRECEDENCE["unary -"] if text.startswith("-") else _ATOM)
+    if isinstance(value, str):
+        return _Expr(repr(value))
+    if isinstance(value, np.dtype):
+        return _Expr(f"np.{value.name if value.name != 'bool' else 'bool_'}")
+    if value is Ellipsis:
+        return _Expr("...")
+    if isinstance(value, tuple):
+        inner = ", ".join(literal(v).text for v in value)
+        return _Expr(f"({inner},)" if len(value) == 1 else f"({inner})")
+    raise TypeError(f"a constant of type {type(value).__name__} has no script-code literal")
+
+
+class CodePrinter:
+    def __init__(self, graph: Graph, name: str, parameters):
+        self.graph, self.name, self.parameters = graph, name, parameters
+        self.names: dict[int, str] = {}
+        self.taken: set[str] = set(_RESERVED)
+        self.inlined: set[int] = set()
+        self.lines: list[str] = []
+
+    # -- naming ---------------------------------------------------------------------
+    def fresh(self, base: str) -> str:
+        base = _IDENTIFIER.sub("_", base) or "_"
+        if base[0].isdigit():
+            base = "_" + base
+        candidate, counter = base, 0
+        while candidate in self.taken:
+            candidate = f"{base}{counter}"
+            counter += 1
+        self.taken.add(candidate)
+        return candidate
+
+    def name_of(self, value: Value) -> str:
+        key = id(value)
+        if key not in self.names:
+            base = value.debug_name.split(".")[0] if value.has_debug_name() else "_"
+            self.names[key] = self.fresh(base)
+        return self.names[key]
+
+    def share_name(self, name: str, *values: Value):
+        for value in values:
+            self.names[id(value)] = name
+
+    # -- expressions --------------------------------------------------------------------
+    def expr(self, value: Value) -> _Expr:
+        node = value.node
+        if node.kind == "prim::Constant":
+            return literal(node["value"])
+        if id(value) in self.inlined:
+            return self.node_expr(node)
+        return _Expr(self.name_of(value))
+
+    def node_expr(self, node: Node) -> _Expr:
+        op, inputs = node.op, node.inputs
+        kind = node.kind
+        if kind == "prim::TupleConstruct":
+            items = [self.expr(v).text for v in inputs]
+            return _Expr("(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")")
+        if kind == "prim::ListConstruct":
+            return _Expr("[" + ", ".join(self.expr(v).text for v in inputs) + "]")
+        if kind == "prim::SliceConstruct":
+            return _Expr("slice(" + ", ".join(self.expr(v).text for v in inputs) + ")")
+        if kind in ("prim::TupleIndex", "prim::ListIndex", "np::getitem"):
+            return _Expr(f"{self.expr(inputs[0]).operand()}[{self.index_text(inputs[1])}]")
+        if kind == "prim::ListSlice":
+            bounds = ":".join("" if _is_none(v) else self.expr(v).text for v in inputs[1:])
+            return _Expr(f"{self.expr(inputs[0]).operand()}[{bounds}]")
+        if kind == "prim::range_length":
+            return _Expr("len(range(" + ", ".join(self.expr(v).text for v in inputs) + "))")
+        spelling = _printing_spelling(op)
+        args = [self.expr(v) for v in inputs]
+        if spelling.kind == "operator":
+            return _operator_expr(spelling.name, args)
+        if spelling.kind == "property":
+            return _Expr(f"{args[0].operand()}.{spelling.name}")
+        if spelling.kind == "method":
+            return _Expr(f"{args[0].operand()}.{spelling.name}({self.call_arguments(op, inputs, 1)})")
+        return _Expr(f"{spelling.name}({self.call_arguments(op, inputs, 0)})")
+
+    def index_text(self, index: Value) -> str:
+        node = index.node
+        if node.kind == "prim::TupleConstruct" and id(index) in self.inlined:
+            items = [self.index_item(v) for v in node.inputs]
+            return items[0] + "," if len(items) == 1 else ", ".join(items) if items else "()"
+        return self.index_item(index)
+
+    def index_item(self, value: Value) -> str:
+        node = value.node
+        if node.kind == "prim::SliceConstruct" and id(value) in self.inlined:
+            start, stop, step = ("" if _is_none(v) else self.expr(v).text for v in node.inputs)
+            return f"{start}:{stop}" + (f":{step}" if step else "")
+        return self.expr(value).text
+
+    def call_arguments(self, op, inputs, skip) -> str:
+        if op.variadic:
+            return ", ".join(self.expr(v).text for v in inputs[skip:])
+        pieces, pending = [], []
+        for arg, value in list(zip(op.args, inputs))[skip:]:
+            is_default = arg.has_default and _is_constant_equal(value, arg.default)
+            text = self.expr(value).text
+            if arg.kwarg_only:
+                if not is_default:
+                    pieces.append(f"{arg.name}={text}")
+                continue
+            if is_default:
+                pending.append(text)
+            else:
+                pieces.extend(pending)
+                pending = []
+                pieces.append(text)
+        return ", ".join(p for p in pieces)
+
+    # -- statements -----------------------------------------------------------------------
+    def emit(self, indent: int, text: str):
+        self.lines.append("    " * indent + text)
+
+    def assign(self, indent: int, targets, values):
+        """Assign values to target names, in parallel when there are several."""
+        pairs = [(t, v) for t, v in zip(targets, values) if t != v]
+        if not pairs:
+            return
+        if len(pairs) == 1:
+            self.emit(indent, f"{pairs[0][0]} = {pairs[0][1]}")
+        else:
+            self.emit(indent, ", ".join(t for t, _ in pairs) + " = " + ", ".join(v for _, v in pairs))
+
+    def print_block(self, block: Block, indent: int):
+        start = len(self.lines)
+        for node in block.nodes:
+            self.print_node(node, indent)
+        return len(self.lines) > start
+
+    def print_node(self, node: Node, indent: int):
+        kind = node.kind
+        if kind == "prim::Constant" or (node.outputs and id(node.outputs[0]) in self.inlined):
+            return
+        if kind == "prim::If":
+            return self.print_if(node, indent)
+        if kind == "prim::Loop":
+            return self.print_loop(node, indent)
+        if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
+            targets = ", ".join(self.name_of(v) for v in node.outputs)
+            targets += "," if len(node.outputs) == 1 else ""
+            self.emit(indent, f"{targets} = {self.expr(node.inputs[0]).text}")
+            return
+        self.emit(indent, f"{self.name_of(node.output)} = {self.node_expr(node).text}")
+
+    def print_if(self, node: Node, indent: int):
+        targets = [self.name_of(v) for v in node.outputs]
+        self.emit(indent, f"if {self.expr(node.inputs[0]).text}:")
+        for index, block in enumerate(node.blocks):
+            if index == 1:
+                self.emit(indent, "else:")
+            start = len(self.lines)
+            self.print_block(block, indent + 1)
+            self.assign(indent + 1, targets, [self.expr(v).text for v in block.returns])
+            if len(self.lines) == start:
+                self.emit(indent + 1, "pass")
+
+    def print_loop(self, node: Node, indent: int):
+        body = node.blocks[0]
+        trip_count, condition, inits = node.inputs[0], node.inputs[1], node.inputs[2:]
+        carried = []
+        for init, param, output, result in zip(inits, body.params[1:], node.outputs, body.returns[1:]):
+            name = self.name_of(output)
+            self.share_name(name, param)
+            carried.append((name, init, result))
+        always = _is_true(condition) and _is_true(body.returns[0])
+        is_for = always and not _is_max_trip_count(trip_count)
+        forever = always and not is_for and not body.params[0].uses
+        condition_name = None
+        if not (is_for or forever):
+            condition_name = next((name for name, init, result in carried
+                                   if init is condition and result is body.returns[0]), None)
+        self.assign(indent, [name for name, _, _ in carried], [self.expr(init).text for _, init, _ in carried])
+        iteration = body.params[0]
+        if is_for:
+            self.emit(indent, f"for {self.name_of(iteration)} in range({self.expr(trip_count).text}):")
+        elif forever:
+            self.emit(indent, "while True:")
+        else:
+            if condition_name is None:
+                if (condition.node.kind != "prim::Constant" and id(condition) not in self.inlined
+                        and len(condition.uses) == 1):
+                    condition_name = self.name_of(condition)  # only the loop reads it: reuse its name
+                else:
+                    condition_name = self.fresh("cond")
+                    self.emit(indent, f"{condition_name} = {self.expr(condition).text}")
+            counter = self.name_of(iteration) if iteration.uses else None
+            if counter is not None:
+                self.emit(indent, f"{counter} = 0")
+            self.emit(indent, f"while {condition_name}:")
+        start = len(self.lines)
+        self.print_block(body, indent + 1)
+        targets = [name for name, _, _ in carried]
+        values = [self.expr(result).text for _, _, result in carried]
+        if not (is_for or forever):
+            if condition_name not in targets:
+                targets.insert(0, condition_name)
+                values.insert(0, self.expr(body.returns[0]).text)
+            if iteration.uses:
+                targets.append(self.name_of(iteration))
+                values.append(f"{self.name_of(iteration)} + 1")
+        self.assign(indent + 1, targets, values)
+        if len(self.lines) == start:
+            self.emit(indent + 1, "pass")
+
+    # -- the function ------------------------------------------------------------------------
+    def print_function(self, return_type: T.Type) -> str:
+        for spec, value in zip(self.parameters, self.graph.inputs):
+            self.taken.add(spec.name)
+            self.names[id(value)] = spec.name
+        self.inlined = inlinable_values(self.graph.block)
+        self.print_block(self.graph.block, 1)
+        self.emit(1, f"return {self.expr(self.graph.outputs[0]).text}")
+        params = []
+        for spec in self.parameters:
+            text = f"{spec.name}: {spec.type.annotation_str()}"
+            if spec.default is not NO_DEFAULT:
+                text += f" = {literal(spec.default).text}"
+            params.append(text)
+        header = f"def {self.name}({', '.join(params)}) -> {return_type.annotation_str()}:"
+        return "\n".join([header] + self.lines) + "\n"
+
+
+def _operator_expr(symbol, args) -> _Expr:
+    level = _PRECEDENCE[symbol]
+    if symbol == "not":
+        return _Expr(f"not {args[0].operand(level)}", precedence=level)
+    if symbol.startswith("unary "):
+        return _Expr(f"{symbol[-1]}{args[0].operand(level)}", precedence=level)
+    if level == _PRECEDENCE["<"]:  # comparisons chain, so a nested one needs parentheses
+        return _Expr(f"{args[0].operand(level + 1)} {symbol} {args[1].operand(level + 1)}", precedence=level)
+    if symbol == "**":  # right-associative; its right side may be a unary expression
+        return _Expr(f"{args[0].operand(level + 1)} ** {args[1].operand(_PRECEDENCE['unary -'])}",
+                     precedence=level)
+    return _Expr(f"{args[0].operand(level)} {symbol} {args[1].operand(level + 1)}", precedence=level)
+
+
+def _printing_spelling(op):
+    order = {"operator": 0, "subscript": 1, "property": 2, "function": 3, "method": 4}
+    candidates = [s for s in op.spellings if not (s.kind == "function" and s.varargs)]
+    if not candidates:
+        raise TypeError(f"{op.name} has no spelling that printed code can use")
+    return min(candidates, key=lambda s: order[s.kind])
+
+
+def _is_none(value: Value) -> bool:
+    return value.node.kind == "prim::Constant" and value.node["value"] is None
+
+
+def _is_true(value: Value) -> bool:
+    return value.node.kind == "prim::Constant" and value.node["value"] is True
+
+
+def _is_max_trip_count(value: Value) -> bool:
+    return value.node.kind == "prim::Constant" and value.node["value"] == MAX_TRIP_COUNT
+
+
+def _is_constant_equal(value: Value, default) -> bool:
+    if value.node.kind != "prim::Constant":
+        return False
+    constant = value.node["value"]
+    return type(constant) is type(default) and constant == default
+
+
+def print_code(graph: Graph, name: str, parameters, return_type: T.Type) -> str:
+    """``graph`` as the Python source of a script function named ``name``."""
+    return CodePrinter(graph, name, parameters).print_function(return_type)

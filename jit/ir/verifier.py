@@ -1,0 +1,172 @@
+"""The IR verifier: structure, use lists, SSA dominance, schema arity and types.
+
+Tests run ``verify(graph)`` after every transformation; a failure names the
+node and what is wrong with it.
+"""
+from __future__ import annotations
+
+from jit import types as T
+
+from .graph import PARAM, RETURN, Block, Graph, Node, Use
+from .printer import node_text
+
+
+class VerificationError(RuntimeError):
+    pass
+
+
+def _fail(node: Node, message: str):
+    text = node_text(node).strip().splitlines()[0] if node.kind not in (PARAM, RETURN) else node.kind
+    raise VerificationError(f"{message}\n  in: {text}")
+
+
+def verify(graph: Graph) -> Graph:
+    """Check ``graph``; raise VerificationError on the first problem found."""
+    if graph.block.owning_node is not None:
+        raise VerificationError("the graph's top block must not have an owning node")
+    defined: set[int] = set()
+    _verify_block(graph, graph.block, [defined])
+    return graph
+
+
+def _verify_block(graph: Graph, block: Block, scopes: list[set]):
+    scope: set[int] = set()
+    scopes = scopes + [scope]
+    _verify_definitions(block.param_node)
+    for value in block.params:
+        scope.add(id(value))
+    previous = block.param_node
+    for node in block.nodes:
+        if node.owning_block is not block:
+            _fail(node, "node's owning_block is not the block it is listed in")
+        if node.prev is not previous or previous.next is not node:
+            _fail(node, "broken node list links")
+        if node.graph is not graph:
+            _fail(node, "node belongs to another graph")
+        _verify_uses_of_inputs(node, scopes)
+        for index, inner in enumerate(node.blocks):
+            if inner.owning_node is not node:
+                _fail(node, f"block{index}'s owning_node is not this node")
+            _verify_block(graph, inner, scopes)
+        _verify_definitions(node)
+        _verify_types(node)
+        for value in node.outputs:
+            scope.add(id(value))
+        previous = node
+    if block.return_node.prev is not previous:
+        _fail(block.return_node, "broken node list links at the block's end")
+    _verify_uses_of_inputs(block.return_node, scopes)
+
+
+def _verify_uses_of_inputs(node: Node, scopes):
+    for index, value in enumerate(node.inputs):
+        if not any(id(value) in scope for scope in scopes):
+            _fail(node, f"input %{value.debug_name} is used before it is defined, or outside its scope")
+        if value.uses.count(Use(node, index)) != 1:
+            _fail(node, f"input {index} (%{value.debug_name}) is not recorded exactly once in its use list")
+
+
+def _verify_definitions(node: Node):
+    for offset, value in enumerate(node.outputs):
+        if value.node is not node or value.offset != offset:
+            _fail(node, f"output %{value.debug_name} does not point back to its node and offset")
+        for use in value.uses:
+            user = use.user
+            if use.index >= len(user.inputs) or user.inputs[use.index] is not value:
+                _fail(node, f"%{value.debug_name} lists a use by {user.kind} that does not read it")
+            if user.owning_block is None:
+                _fail(node, f"%{value.debug_name} is used by a {user.kind} that is not in the graph")
+
+
+def _verify_types(node: Node):
+    kind = node.kind
+    if kind == "prim::Constant":
+        return _verify_constant(node)
+    if kind == "prim::If":
+        return _verify_if(node)
+    if kind == "prim::Loop":
+        return _verify_loop(node)
+    if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
+        return _verify_unpack(node)
+    op = node.op
+    if node.blocks:
+        _fail(node, f"{kind} does not take blocks")
+    expected = len(op.args)
+    if (len(node.inputs) < expected - 1) if op.variadic else (len(node.inputs) != expected):
+        _fail(node, f"{kind} takes {'at least ' + str(expected - 1) if op.variadic else expected} inputs, "
+                    f"got {len(node.inputs)}")
+    for index, value in enumerate(node.inputs):
+        arg = op.args[min(index, len(op.args) - 1)]
+        if not value.type.is_subtype_of(arg.type):
+            _fail(node, f"input {index} (%{value.debug_name}) of type {value.type} does not match "
+                        f"argument '{arg.name}' of type {arg.type}")
+    if len(node.outputs) != 1:
+        _fail(node, f"{kind} must have one output, has {len(node.outputs)}")
+    if not node.output.type.is_subtype_of(op.returns):
+        _fail(node, f"output type {node.output.type} is not a {op.returns}")
+
+
+def _verify_constant(node: Node):
+    if node.inputs or node.blocks or len(node.outputs) != 1:
+        _fail(node, "prim::Constant takes no inputs or blocks and has one output")
+    if "value" not in node.attrs:
+        _fail(node, "prim::Constant has no 'value' attribute")
+    constant_type = T.type_of_constant(node["value"])
+    if not constant_type.is_subtype_of(node.output.type) and not (
+            isinstance(constant_type, T.TensorType) and isinstance(node.output.type, T.TensorType)):
+        _fail(node, f"constant of type {constant_type} in an output of type {node.output.type}")
+
+
+def _verify_if(node: Node):
+    if len(node.inputs) != 1 or node.inputs[0].type != T.BOOL:
+        _fail(node, "prim::If takes one bool input")
+    if len(node.blocks) != 2:
+        _fail(node, "prim::If has two blocks")
+    for index, block in enumerate(node.blocks):
+        if block.params:
+            _fail(node, f"block{index} of prim::If takes no parameters")
+        _verify_results(node, block.returns, node.outputs, f"block{index}")
+
+
+def _verify_results(node, produced, outputs, where):
+    if len(produced) != len(outputs):
+        _fail(node, f"{where} returns {len(produced)} values for {len(outputs)} outputs")
+    for value, output in zip(produced, outputs):
+        if not value.type.is_subtype_of(output.type):
+            _fail(node, f"{where} returns %{value.debug_name} of type {value.type} for an output of type {output.type}")
+
+
+def _verify_loop(node: Node):
+    if len(node.inputs) < 2 or node.inputs[0].type != T.INT or node.inputs[1].type != T.BOOL:
+        _fail(node, "prim::Loop takes an int trip count and a bool condition first")
+    if len(node.blocks) != 1:
+        _fail(node, "prim::Loop has one block")
+    body = node.blocks[0]
+    carried = len(node.inputs) - 2
+    if len(node.outputs) != carried or len(body.params) != carried + 1 or len(body.returns) != carried + 1:
+        _fail(node, f"prim::Loop with {carried} carried values needs {carried} outputs, "
+                    f"{carried + 1} block parameters and {carried + 1} block returns")
+    if body.params[0].type != T.INT or body.returns[0].type != T.BOOL:
+        _fail(node, "a loop block's first parameter is the int iteration and its first return the bool condition")
+    for init, param, output in zip(node.inputs[2:], body.params[1:], node.outputs):
+        if not init.type.is_subtype_of(output.type) or param.type != output.type:
+            _fail(node, f"carried value %{output.debug_name}: initial {init.type}, parameter {param.type}, "
+                        f"output {output.type} disagree")
+    _verify_results(node, body.returns[1:], node.outputs, "the loop block")
+
+
+def _verify_unpack(node: Node):
+    if len(node.inputs) != 1 or node.blocks:
+        _fail(node, f"{node.kind} takes one input")
+    source = node.inputs[0].type
+    if node.kind == "prim::TupleUnpack":
+        if not isinstance(source, T.TupleType) or len(source.elements) != len(node.outputs):
+            _fail(node, f"prim::TupleUnpack of {source} into {len(node.outputs)} outputs")
+        elements = source.elements
+    else:
+        if not isinstance(source, T.ListType):
+            _fail(node, f"prim::ListUnpack of a {source}")
+        elements = [source.element] * len(node.outputs)
+    for element, output in zip(elements, node.outputs):
+        if not element.is_subtype_of(output.type):
+            _fail(node, f"element of type {element} unpacked into an output of type {output.type}")

@@ -1,0 +1,14 @@
+"""The operator registry: every operator of the language, declared once.
+
+``table()`` prints it; ``python -m jit.ops`` too. See ``registry`` for what an
+entry holds and ``arithmetic``, ``reductions``, ``shapes``, ``factories``,
+``nn_functional``, ``math_functions`` and ``prim`` for the entries.
+"""
+from . import arithmetic, factories, math_functions, nn_functional, prim, reductions, shapes, special  # noqa: F401
+from .registry import (ARRAY_LIKE, NO_DEFAULT, NOT_CONSTANT, TEMPLATE_GLOBALS, Arg, ArgInfo, OpDef, Spelling,
+                       all_ops, array_attribute_names, for_method, for_operator, for_property, for_python_object, for_subscript, lookup,
+                       table)
+
+__all__ = ["ARRAY_LIKE", "NO_DEFAULT", "NOT_CONSTANT", "TEMPLATE_GLOBALS", "Arg", "ArgInfo", "OpDef", "Spelling",
+           "all_ops", "array_attribute_names", "for_method", "for_operator", "for_property", "for_python_object", "for_subscript",
+           "lookup", "table"]

@@ -1,0 +1,4 @@
+"""``python -m jit.ops``: print the operator registry."""
+from jit.ops import table
+
+print(table())

@@ -1,0 +1,185 @@
+"""Elementwise operators: Python's arithmetic, comparison, bitwise and unary
+operators, NumPy's elementwise math, ``where``, ``clip`` and ``astype``.
+
+Ops spelled with a Python operator execute as that operator: on arrays it is the
+NumPy ufunc (NumPy 2 promotion with weak Python scalars), on two Python scalars
+it is Python's own arithmetic (``7 // 2`` is the int 3), exactly as eager code.
+"""
+from __future__ import annotations
+
+import builtins
+import operator
+
+import numpy as np
+
+from jit import types as T
+
+from . import type_rules as R
+from .registry import ARRAY_LIKE, SCALAR_RESULT, Arg, OpDef, Spelling, register
+from .scalar_expr import fn
+
+
+def numpy_function(name, **options) -> Spelling:
+    """The spelling ``np.<name>(...)``; NumPy converts Python scalars to arrays."""
+    return Spelling("function", f"np.{name}", getattr(np, name), scalars_to_array=True, **options)
+
+
+def _ufunc_args(ufunc, arg_type=ARRAY_LIKE):
+    names = ["x"] if ufunc.nin == 1 else [f"x{i + 1}" for i in range(ufunc.nin)]
+    return [Arg(n, arg_type) for n in names]
+
+
+def ufunc_op(name, formula, *, symbol=None, pyop=None, builtin=None, methods=(), doc=""):
+    """Register ``np::<name>`` for the NumPy ufunc ``np.<name>``.
+
+    symbol: the Python operator that spells it (``+``, ``unary -``); its template is
+    that operator, and ``pyop`` gives its meaning on two Python scalars.
+    builtin: a Python builtin that spells it (``abs``)."""
+    ufunc = getattr(np, name)
+    args = _ufunc_args(ufunc)
+    spellings = [numpy_function(name)]
+    placeholders = [f"{{{i}}}" for i in range(ufunc.nin)]
+    if symbol is not None:
+        spellings.append(Spelling("operator", symbol))
+        operator_text = symbol.removeprefix("unary ")
+        template = (f"{operator_text}{placeholders[0]}" if ufunc.nin == 1
+                    else f"{placeholders[0]} {operator_text} {placeholders[1]}")
+    elif builtin is not None:
+        spellings.append(Spelling("function", builtin.__name__, builtin))
+        template = f"{builtin.__name__}({', '.join(placeholders)})"
+    else:
+        template = f"{{xp}}.{name}({', '.join(placeholders)})"
+    spellings += [Spelling("method", m) for m in methods]
+    scalar_meaning = pyop if pyop is not None else builtin
+    returns = SCALAR_RESULT if scalar_meaning is not None else T.TENSOR
+    return register(OpDef(f"np::{name}", args, returns, R.elementwise(ufunc, scalar_meaning),
+                          template=template, formula=formula, spellings=spellings,
+                          doc=doc or f"np.{name}"))
+
+
+# Python's binary operators.
+ufunc_op("add", lambda a, b: a + b, symbol="+", pyop=operator.add)
+ufunc_op("subtract", lambda a, b: a - b, symbol="-", pyop=operator.sub)
+ufunc_op("multiply", lambda a, b: a * b, symbol="*", pyop=operator.mul)
+ufunc_op("divide", lambda a, b: a / b, symbol="/", pyop=operator.truediv)
+ufunc_op("floor_divide", fn.floor_divide, symbol="//", pyop=operator.floordiv)
+ufunc_op("remainder", fn.remainder, symbol="%", pyop=operator.mod)
+ufunc_op("power", fn.power, symbol="**", pyop=operator.pow)
+ufunc_op("bitwise_and", lambda a, b: a & b, symbol="&", pyop=operator.and_)
+ufunc_op("bitwise_or", lambda a, b: a | b, symbol="|", pyop=operator.or_)
+ufunc_op("bitwise_xor", lambda a, b: a ^ b, symbol="^", pyop=operator.xor)
+ufunc_op("left_shift", lambda a, b: a << b, symbol="<<", pyop=operator.lshift)
+ufunc_op("right_shift", lambda a, b: a >> b, symbol=">>", pyop=operator.rshift)
+
+# Comparisons (chained comparisons are split by the frontend).
+ufunc_op("less", lambda a, b: a < b, symbol="<", pyop=operator.lt)
+ufunc_op("less_equal", lambda a, b: a <= b, symbol="<=", pyop=operator.le)
+ufunc_op("greater", lambda a, b: a > b, symbol=">", pyop=operator.gt)
+ufunc_op("greater_equal", lambda a, b: a >= b, symbol=">=", pyop=operator.ge)
+
+
+def _equality_op(name, formula, symbol, pyop):
+    """``==``/``!=``: elementwise on arrays; on anything else Python's comparison,
+    so that dtypes, strings and devices compare too."""
+    numeric = R.elementwise(getattr(np, name), pyop)
+
+    def rule(infos):
+        if any(R.is_tensor(i.type) for i in infos) or all(i.type in T.PYTHON_SCALAR_TYPES for i in infos):
+            return numeric(infos)
+        return T.BOOL
+
+    rule.ufunc = numeric.ufunc
+    args = [Arg("x1", T.ANY), Arg("x2", T.ANY)]
+    return register(OpDef(f"np::{name}", args, SCALAR_RESULT, rule, template=f"{{0}} {symbol} {{1}}",
+                          formula=formula, spellings=[numpy_function(name), Spelling("operator", symbol)],
+                          doc=f"np.{name}"))
+
+
+_equality_op("equal", fn.eq, "==", operator.eq)
+_equality_op("not_equal", fn.ne, "!=", operator.ne)
+
+# Unary operators.
+ufunc_op("negative", lambda x: -x, symbol="unary -", pyop=operator.neg)
+ufunc_op("positive", lambda x: x, symbol="unary +", pyop=operator.pos)
+ufunc_op("invert", lambda x: ~x, symbol="unary ~", pyop=operator.invert)
+ufunc_op("absolute", fn.absolute, builtin=builtins.abs)
+
+# NumPy's elementwise math.
+for _name in ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "sin", "cos", "tan",
+              "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "floor", "ceil", "trunc", "rint",
+              "sign", "isnan", "isinf", "isfinite"):
+    ufunc_op(_name, getattr(fn, _name))
+ufunc_op("square", lambda x: x * x)
+ufunc_op("reciprocal", lambda x: 1 / x)
+ufunc_op("arctan2", fn.arctan2)
+ufunc_op("fmod", fn.fmod)
+ufunc_op("maximum", fn.maximum)
+ufunc_op("minimum", fn.minimum)
+ufunc_op("logical_and", fn.logical_and)
+ufunc_op("logical_or", fn.logical_or)
+ufunc_op("logical_xor", lambda a, b: fn.ne(fn.logical_not(a), fn.logical_not(b)))
+ufunc_op("logical_not", fn.logical_not)
+
+
+def _probe_rule(function, array_args, *, static_args=()):
+    """dtype by running ``function`` on one-element probes (Python scalars stay
+    Python scalars, so NumPy treats them as weak), shape by broadcasting."""
+
+    def rule(infos):
+        operands = [infos[i] for i in array_args]
+        tensors = R.tensor_types(operands)
+        shape = R.broadcast_shapes([t.shape if R.is_tensor(t) else () for t in (i.type for i in operands)])
+        dtype = None
+        known_statics = all(infos[i].is_constant for i in static_args)
+        if all(R.promotion_operand(i) is not None for i in operands) and known_statics:
+            probes = [np.ones(1, i.type.dtype) if R.is_tensor(i.type) else _weak_probe(i) for i in infos]
+            try:
+                dtype = np.asarray(function(*probes)).dtype
+            except (TypeError, ValueError, OverflowError) as error:
+                raise TypeError(str(error)) from None
+        return T.TensorType(dtype, shape, R.common_device(tensors))
+
+    return rule
+
+
+def _weak_probe(info):
+    if info.is_constant:
+        return info.value
+    return {T.INT: 1, T.FLOAT: 1.0, T.BOOL: True}.get(info.type)
+
+
+register(OpDef(
+    "np::where", [Arg("condition", ARRAY_LIKE), Arg("x", ARRAY_LIKE), Arg("y", ARRAY_LIKE)], T.TENSOR,
+    _probe_rule(np.where, (0, 1, 2)), template="{xp}.where({0}, {1}, {2})",
+    formula=lambda c, a, b: fn.where(c, a, b), spellings=[numpy_function("where")],
+    doc="np.where(condition, x, y)"))
+
+_OPTIONAL_NUMBER = T.UnionType([T.NONE, T.TENSOR, T.INT, T.FLOAT, T.BOOL])
+
+
+def _clip_formula(a, low, high):
+    result = a if low is None else fn.maximum(a, low)
+    return result if high is None else fn.minimum(result, high)
+
+
+register(OpDef(
+    "np::clip", [Arg("a", ARRAY_LIKE), Arg("a_min", _OPTIONAL_NUMBER, None), Arg("a_max", _OPTIONAL_NUMBER, None)],
+    T.TENSOR, _probe_rule(np.clip, (0, 1, 2)), template="{xp}.clip({0}, {1}, {2})",
+    formula=_clip_formula,
+    spellings=[numpy_function("clip", aliases={"min": "a_min", "max": "a_max"}),
+               Spelling("method", "clip", aliases={"min": "a_min", "max": "a_max"})],
+    doc="np.clip(a, a_min, a_max), x.clip(min, max)"))
+
+DTYPE_LIKE = T.UnionType([T.DTYPE, T.STR])
+
+
+def _astype_rule(infos):
+    source, dtype = infos[0].type, infos[1]
+    return T.TensorType(np.dtype(dtype.value) if dtype.is_constant else None, source.shape, source.device)
+
+
+register(OpDef(
+    "np::astype", [Arg("x", T.TENSOR), Arg("dtype", DTYPE_LIKE, static=True)], T.TENSOR, _astype_rule,
+    template="{0}.astype({1})", formula=lambda x, dtype: x,
+    spellings=[Spelling("method", "astype"), numpy_function("astype")],
+    doc="x.astype(dtype): a converted copy"))

@@ -1,0 +1,136 @@
+"""Array factories (``zeros ones full empty arange`` and the ``*_like`` forms)
+and NumPy's global random generator (``np.random.rand/randn/random``).
+
+An array made with ``like=x`` or ``np.zeros_like(x)`` lives on x's device: the
+executor resolves ``{xp}`` from the op's array arguments. Without one it is a
+NumPy array, as in eager code. Random draws always come from NumPy's global
+generator, so a seeded script draws what the eager function draws.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from jit import types as T
+
+from . import type_rules as R
+from .arithmetic import numpy_function
+from .reductions import OPTIONAL_DTYPE
+from .registry import ARRAY_LIKE, Arg, OpDef, Spelling, register
+from .shapes import SHAPE, int_sequence
+
+OPTIONAL_TENSOR = T.OptionalType(T.TENSOR)
+NUMBER = T.UnionType([T.INT, T.FLOAT, T.BOOL])
+
+
+def _dtype_of(info, default):
+    if not info.is_constant:
+        return None
+    return np.dtype(info.value) if info.value is not None else default
+
+
+def _device_of(info):
+    return info.type.device if R.is_tensor(info.type) else ("cpu" if info.type == T.NONE else None)
+
+
+def _shaped_rule(fill_index=None):
+    def rule(infos):
+        shape_info, dtype_info, like_info = infos[0], infos[-2], infos[-1]
+        default = np.dtype(np.float64) if fill_index is None else _fill_dtype(infos[fill_index])
+        return T.TensorType(_dtype_of(dtype_info, default), int_sequence(shape_info), _device_of(like_info))
+
+    return rule
+
+
+def _fill_dtype(fill):
+    if R.is_tensor(fill.type):
+        return fill.type.dtype
+    if fill.is_constant:
+        return np.asarray(fill.value).dtype
+    return {T.INT: np.dtype(np.int64), T.FLOAT: np.dtype(np.float64), T.BOOL: np.dtype(np.bool_)}[fill.type]
+
+
+def _like_rule(infos):
+    source, dtype_info = infos[0].type, infos[-1]
+    return T.TensorType(_dtype_of(dtype_info, source.dtype), source.shape, source.device)
+
+
+for _name in ("zeros", "ones", "empty"):
+    register(OpDef(
+        f"np::{_name}",
+        [Arg("shape", SHAPE), Arg("dtype", OPTIONAL_DTYPE, None), Arg("like", OPTIONAL_TENSOR, None, kwarg_only=True)],
+        T.TENSOR, _shaped_rule(), template=f"{{xp}}.{_name}({{0}}, dtype={{1}})",
+        spellings=[numpy_function(_name)], doc=f"np.{_name}(shape, dtype=None, *, like=None)"))
+    register(OpDef(
+        f"np::{_name}_like", [Arg("a", T.TENSOR), Arg("dtype", OPTIONAL_DTYPE, None)],
+        T.TENSOR, _like_rule, template=f"{{xp}}.{_name}_like({{0}}, dtype={{1}})",
+        spellings=[numpy_function(f"{_name}_like")], doc=f"np.{_name}_like(a, dtype=None): on a's device"))
+
+register(OpDef(
+    "np::full",
+    [Arg("shape", SHAPE), Arg("fill_value", ARRAY_LIKE), Arg("dtype", OPTIONAL_DTYPE, None),
+     Arg("like", OPTIONAL_TENSOR, None, kwarg_only=True)],
+    T.TENSOR, _shaped_rule(fill_index=1), template="{xp}.full({0}, {1}, dtype={2})",
+    spellings=[numpy_function("full")], doc="np.full(shape, fill_value, dtype=None, *, like=None)"))
+register(OpDef(
+    "np::full_like", [Arg("a", T.TENSOR), Arg("fill_value", ARRAY_LIKE), Arg("dtype", OPTIONAL_DTYPE, None)],
+    T.TENSOR, _like_rule, template="{xp}.full_like({0}, {1}, dtype={2})",
+    spellings=[numpy_function("full_like")], doc="np.full_like(a, fill_value, dtype=None): on a's device"))
+
+
+def _arange_rule(infos):
+    bounds, dtype_info, like_info = infos[:3], infos[3], infos[4]
+    present = [b for b in bounds if b.type != T.NONE]
+    if any(b.type not in (T.INT, T.FLOAT, T.BOOL) for b in present):
+        raise TypeError("np.arange takes int or float bounds")
+    dtype = None
+    if dtype_info.is_constant and dtype_info.value is not None:
+        dtype = np.dtype(dtype_info.value)
+    elif dtype_info.is_constant:
+        dtype = np.dtype(np.float64) if any(b.type == T.FLOAT for b in present) else np.dtype(np.int64)
+    length = None
+    if all(b.is_constant for b in bounds):
+        start, stop, step = (b.value for b in bounds)
+        if stop is None:
+            start, stop = 0, start
+        step = 1 if step is None else step
+        if step == 0:
+            raise TypeError("np.arange: step must not be zero")
+        length = max(0, math.ceil((stop - start) / step))
+    return T.TensorType(dtype, (length,), _device_of(like_info))
+
+
+OPTIONAL_NUMBER = T.UnionType([T.NONE, T.INT, T.FLOAT])
+register(OpDef(
+    "np::arange",
+    [Arg("start", T.UnionType([T.INT, T.FLOAT])), Arg("stop", OPTIONAL_NUMBER, None),
+     Arg("step", OPTIONAL_NUMBER, None), Arg("dtype", OPTIONAL_DTYPE, None),
+     Arg("like", OPTIONAL_TENSOR, None, kwarg_only=True)],
+    T.TENSOR, _arange_rule, template="{xp}.arange({0}, {1}, {2}, dtype={3})",
+    spellings=[numpy_function("arange")], doc="np.arange([start,] stop[, step], dtype=None, *, like=None)"))
+
+
+def _random_rule(infos):
+    size = infos[0]
+    if size.type == T.NONE:
+        return T.FLOAT
+    return T.TensorType(np.float64, int_sequence(size), "cpu")
+
+
+_OPTIONAL_SHAPE = T.UnionType([T.NONE, T.INT, T.SequenceType(T.INT)])
+register(OpDef(
+    "np::random.random", [Arg("size", _OPTIONAL_SHAPE, None)], T.UnionType([T.TENSOR, T.FLOAT]), _random_rule,
+    template="_np.random.random_sample({0})",
+    spellings=[Spelling("function", "np.random.random", np.random.random),
+               Spelling("function", "np.random.random_sample", np.random.random_sample),
+               Spelling("function", "np.random.rand", np.random.rand, varargs="size")],
+    side_effects=True, nondeterministic=True,
+    doc="uniform [0, 1) from NumPy's global generator; np.random.rand(*size) is the same draw"))
+register(OpDef(
+    "np::random.randn", [Arg("size", _OPTIONAL_SHAPE, None)], T.UnionType([T.TENSOR, T.FLOAT]), _random_rule,
+    template="_np.random.standard_normal({0})",
+    spellings=[Spelling("function", "np.random.standard_normal", np.random.standard_normal),
+               Spelling("function", "np.random.randn", np.random.randn, varargs="size")],
+    side_effects=True, nondeterministic=True,
+    doc="standard normal from NumPy's global generator; np.random.randn(*size) is the same draw"))

@@ -1,0 +1,53 @@
+"""Python's ``math`` module on Python numbers (``math::exp``...).
+
+These keep ``math``'s own semantics, which differ from NumPy's: ``math.floor``
+returns an int, ``math.sqrt(-1.0)`` raises ValueError instead of giving NaN.
+"""
+from __future__ import annotations
+
+import math
+
+from jit import types as T
+
+from .registry import Arg, OpDef, Spelling, register
+
+_NUMBERS = (T.INT, T.FLOAT, T.BOOL)
+
+
+def _number_rule(result):
+    def rule(infos):
+        for info in infos:
+            if info.type not in _NUMBERS and info.type != T.NONE:
+                raise TypeError(f"math functions take numbers, got {info.type.annotation_str()}; "
+                                "use the np. function for arrays")
+        return result
+
+    return rule
+
+
+def _math_op(name, arity, result):
+    names = ["x"] if arity == 1 else ["x", "y"]
+    placeholders = ", ".join(f"{{{i}}}" for i in range(arity))
+    return register(OpDef(f"math::{name}", [Arg(n, T.NUMBER) for n in names], result, _number_rule(result),
+                          template=f"_math.{name}({placeholders})",
+                          spellings=[Spelling("function", f"math.{name}", getattr(math, name))],
+                          doc=f"math.{name}"))
+
+
+for _name in ("exp", "expm1", "log2", "log10", "log1p", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
+              "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc", "fabs", "gamma", "lgamma",
+              "radians", "degrees"):
+    _math_op(_name, 1, T.FLOAT)
+for _name in ("atan2", "pow", "fmod", "copysign", "hypot"):
+    _math_op(_name, 2, T.FLOAT)
+for _name in ("floor", "ceil", "trunc"):
+    _math_op(_name, 1, T.INT)
+for _name in ("isnan", "isinf", "isfinite"):
+    _math_op(_name, 1, T.BOOL)
+
+# math.log takes an optional base.
+register(OpDef("math::log", [Arg("x", T.NUMBER), Arg("base", T.UnionType([T.NONE, T.INT, T.FLOAT]), None)],
+               T.FLOAT, _number_rule(T.FLOAT),
+               render_fn=lambda args, xp: f"_math.log({args[0]})" if args[1] == "None" else f"_math.log({args[0]}, {args[1]})",
+               impl=lambda xp, x, base=None: math.log(x) if base is None else math.log(x, base),
+               spellings=[Spelling("function", "math.log", math.log)], doc="math.log(x[, base])"))

@@ -1,0 +1,171 @@
+"""IR primitives: constants, control flow, tuples, lists, slices, casts and
+the Python builtins of the language (``float int bool len min max``).
+
+``prim::If`` and ``prim::Loop`` carry blocks with TorchScript's meaning:
+
+- ``%outs = prim::If(%cond)`` runs block0 or block1; each block returns the outputs.
+- ``%outs = prim::Loop(%max_trip_count, %initial_condition, %carried...)`` runs
+  its block with parameters ``(%iteration, %carried...)`` while the iteration is
+  below the trip count and the condition holds; the block returns
+  ``(%next_condition, %next_carried...)``, and the node's outputs are the last
+  carried values.
+"""
+from __future__ import annotations
+
+import builtins
+import sys
+
+import numpy as np
+
+from jit import types as T
+
+from . import type_rules as R
+from .registry import Arg, OpDef, Spelling, register
+
+MAX_TRIP_COUNT = sys.maxsize  # the trip count of a while loop
+
+
+def _structural(name, args, doc, **options):
+    return register(OpDef(name, args, T.ANY, None, structural=True, doc=doc, **options))
+
+
+_structural("prim::Constant", [], "a constant; its value is the node's 'value' attribute")
+_structural("prim::If", [Arg("condition", T.BOOL)], "if/else with a block per branch")
+_structural("prim::Loop", [Arg("max_trip_count", T.INT), Arg("initial_condition", T.BOOL),
+                           Arg("carried", T.ANY)], "for and while loops", variadic=True)
+_structural("prim::TupleUnpack", [Arg("tuple", T.ANY)], "a, b = t: one output per element")
+_structural("prim::ListUnpack", [Arg("list", T.ANY)], "a, b = l: checks the length at run time")
+
+
+def _tuple_rule(infos):
+    return T.TupleType(i.type for i in infos)
+
+
+def _render_tuple(args, xp):
+    return "(" + "".join(f"{a}, " for a in args).rstrip() + ")" if args else "()"
+
+
+register(OpDef("prim::TupleConstruct", [Arg("elements", T.ANY)], T.ANY, _tuple_rule,
+               impl=lambda xp, *elements: elements, render_fn=_render_tuple, variadic=True,
+               doc="(a, b, ...)"))
+
+
+def _list_rule(infos):
+    if not infos:
+        return T.ListType(T.TENSOR)
+    element = infos[0].type
+    for info in infos[1:]:
+        element = T.unify(element, info.type)
+        if element is None:
+            raise TypeError("list elements must all have the same type, got "
+                            + ", ".join(i.type.annotation_str() for i in infos))
+    return T.ListType(element)
+
+
+register(OpDef("prim::ListConstruct", [Arg("elements", T.ANY)], T.ANY, _list_rule,
+               impl=lambda xp, *elements: list(elements),
+               render_fn=lambda args, xp: "[" + ", ".join(args) + "]", variadic=True,
+               doc="[a, b, ...]; an empty list is List[Tensor]"))
+
+
+def _tuple_index_rule(infos):
+    tuple_type, index = infos[0].type, infos[1]
+    if not index.is_constant:
+        raise TypeError("a tuple can only be indexed by a constant int")
+    try:
+        return tuple_type.elements[index.value]
+    except IndexError:
+        raise TypeError(f"tuple index {index.value} is out of range for {tuple_type.annotation_str()}") from None
+
+
+register(OpDef("prim::TupleIndex", [Arg("tuple", T.ANY), Arg("index", T.INT)], T.ANY, _tuple_index_rule,
+               template="{0}[{1}]", doc="t[i] with a constant i"))
+register(OpDef("prim::ListIndex", [Arg("list", T.ANY), Arg("index", T.INT)], T.ANY,
+               lambda infos: infos[0].type.element, template="{0}[{1}]", doc="l[i]"))
+_OPTIONAL_INT = T.OptionalType(T.INT)
+register(OpDef("prim::ListSlice", [Arg("list", T.ANY), Arg("start", _OPTIONAL_INT), Arg("stop", _OPTIONAL_INT),
+                                   Arg("step", _OPTIONAL_INT)], T.ANY,
+               lambda infos: infos[0].type, template="{0}[{1}:{2}:{3}]", doc="l[a:b:c]"))
+register(OpDef("prim::SliceConstruct", [Arg("start", _OPTIONAL_INT), Arg("stop", _OPTIONAL_INT),
+                                        Arg("step", _OPTIONAL_INT)], T.SLICE, R.fixed(T.SLICE),
+               template="slice({0}, {1}, {2})",
+               spellings=[Spelling("function", "slice", builtins.slice)],
+               doc="a:b:c inside a subscript; slice(start, stop, step) takes all three"))
+
+
+def _num_to_tensor_rule(infos):
+    dtype = {T.INT: np.int64, T.FLOAT: np.float64, T.BOOL: np.bool_}[infos[0].type]
+    return T.TensorType(dtype, (), "cpu")
+
+
+register(OpDef("prim::NumToTensor", [Arg("a", T.NUMBER)], T.TENSOR, _num_to_tensor_rule,
+               template="_np.asarray({0})",
+               spellings=[Spelling("function", "np.asarray", np.asarray)],
+               doc="a Python number as a 0-d NumPy array, as NumPy converts it"))
+
+
+def _cast_rule(result, allowed):
+    def rule(infos):
+        source = infos[0].type
+        if not (R.is_tensor(source) or source in allowed):
+            raise TypeError(f"cannot convert {source.annotation_str()} to {result}")
+        return result
+
+    return rule
+
+
+_NUMBERS = (T.INT, T.FLOAT, T.BOOL)
+for _cast, _result in ((builtins.float, T.FLOAT), (builtins.int, T.INT), (builtins.bool, T.BOOL)):
+    register(OpDef(f"prim::{_cast.__name__.capitalize()}", [Arg("a", T.ANY)], _result,
+                   _cast_rule(_result, _NUMBERS + ((T.STR,) if _cast is not builtins.bool else ())),
+                   template=f"{_cast.__name__}({{0}})",
+                   spellings=[Spelling("function", _cast.__name__, _cast)],
+                   doc=f"{_cast.__name__}(x): a one-element array or a number as a Python {_cast.__name__}"))
+
+
+def _bool_operand_rule(infos):
+    source = infos[0].type
+    if not (R.is_tensor(source) or source in _NUMBERS):
+        raise TypeError(f"'not' needs a bool, a number or an array, got {source.annotation_str()}")
+    return T.BOOL
+
+
+register(OpDef("prim::not", [Arg("a", T.ANY)], T.BOOL, _bool_operand_rule, template="not {0}",
+               spellings=[Spelling("operator", "not")], doc="not x"))
+
+
+def _len_rule(infos):
+    source = infos[0].type
+    if not (R.is_tensor(source) or isinstance(source, (T.ListType, T.TupleType, T.StrType, T.DictType))):
+        raise TypeError(f"len() needs an array, a list, a tuple, a dict or a str, got {source.annotation_str()}")
+    return T.INT
+
+
+register(OpDef("prim::len", [Arg("a", T.ANY)], T.INT, _len_rule, template="len({0})",
+               spellings=[Spelling("function", "len", builtins.len)], doc="len(x)"))
+
+
+def _numbers_rule(infos):
+    """min/max return one of their arguments unchanged, so all must share a type:
+    ``max(3, 2.5)`` is the int 3 in Python, which no single static type describes."""
+    if len(infos) < 2:
+        raise TypeError("min() and max() take at least two numbers")
+    kinds = {info.type for info in infos}
+    if not kinds <= set(_NUMBERS):
+        raise TypeError("min() and max() take numbers, got " + ", ".join(i.type.annotation_str() for i in infos))
+    if len(kinds) > 1:
+        raise TypeError("min() and max() need arguments of one type, got "
+                        + ", ".join(i.type.annotation_str() for i in infos) + "; convert them with float() or int()")
+    return kinds.pop()
+
+
+for _builtin in (builtins.min, builtins.max):
+    register(OpDef(f"prim::{_builtin.__name__}", [Arg("values", T.NUMBER)], T.NUMBER,
+                   _numbers_rule, render_fn=lambda args, xp, _n=_builtin.__name__: f"{_n}({', '.join(args)})",
+                   impl=lambda xp, *values, _f=_builtin: _f(values), variadic=True,
+                   spellings=[Spelling("function", _builtin.__name__, _builtin)],
+                   doc=f"{_builtin.__name__}(a, b, ...) of numbers"))
+
+register(OpDef("prim::range_length", [Arg("start", T.INT), Arg("stop", T.INT), Arg("step", T.INT)], T.INT,
+               R.fixed(T.INT), template="len(range({0}, {1}, {2}))",
+               doc="the trip count of range(start, stop, step)"))

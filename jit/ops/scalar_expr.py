@@ -1,0 +1,222 @@
+"""The per-element formula language of elementwise operators.
+
+An elementwise op declares its formula as a Python function over symbolic
+inputs, for example ``lambda x: 0.5 * x * (1.0 + fn.erf(x * SQRT1_2))``. The
+result is a small expression tree that the kernel renderers print (C for CUDA,
+Python for Numba). Inputs arrive already cast to the op's compute dtype (the
+NumPy loop's input dtypes); constants take the compute dtype, as NumPy's weak
+Python scalars do.
+
+Every primitive here has NumPy's semantics (``maximum`` propagates NaN,
+``remainder`` follows the divisor's sign, integer arithmetic wraps), which the
+renderers must reproduce. ``evaluate`` is the reference: it runs a formula with
+NumPy, and tests compare it with the op's eager implementation.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# Primitive functions: name -> (arity, NumPy reference implementation).
+PRIMITIVES = {
+    "exp": (1, np.exp), "exp2": (1, np.exp2), "expm1": (1, np.expm1),
+    "log": (1, np.log), "log2": (1, np.log2), "log10": (1, np.log10), "log1p": (1, np.log1p),
+    "sqrt": (1, np.sqrt), "sin": (1, np.sin), "cos": (1, np.cos), "tan": (1, np.tan),
+    "arcsin": (1, np.arcsin), "arccos": (1, np.arccos), "arctan": (1, np.arctan),
+    "sinh": (1, np.sinh), "cosh": (1, np.cosh), "tanh": (1, np.tanh),
+    "floor": (1, np.floor), "ceil": (1, np.ceil), "trunc": (1, np.trunc), "rint": (1, np.rint),
+    "absolute": (1, np.absolute), "sign": (1, np.sign),
+    "isnan": (1, np.isnan), "isinf": (1, np.isinf), "isfinite": (1, np.isfinite),
+    "erf": (1, None),  # filled in by jit.ops.special (NumPy has no erf)
+    "arctan2": (2, np.arctan2), "power": (2, np.power), "fmod": (2, np.fmod),
+    "remainder": (2, np.remainder), "floor_divide": (2, np.floor_divide),
+    "maximum": (2, np.maximum), "minimum": (2, np.minimum),
+    "eq": (2, np.equal), "ne": (2, np.not_equal),
+    "where": (3, np.where),
+}
+
+# Binary operator symbols -> NumPy reference.
+BINARY = {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide,
+    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+    "&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor,
+    "<<": np.left_shift, ">>": np.right_shift,
+    "and": np.logical_and, "or": np.logical_or,
+}
+UNARY = {"neg": np.negative, "invert": np.invert, "not": np.logical_not}
+
+
+def _wrap(value) -> "Expr":
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, (bool, int, float)):
+        return Const(value)
+    raise TypeError(f"a formula can only combine expressions and Python numbers, got {value!r}")
+
+
+class Expr:
+    """A node of a formula. Arithmetic and ordering operators build new nodes;
+    equality is ``fn.eq``/``fn.ne`` so that nodes stay hashable."""
+    __slots__ = ()
+
+    def __add__(self, other): return Binary("+", self, _wrap(other))
+    def __radd__(self, other): return Binary("+", _wrap(other), self)
+    def __sub__(self, other): return Binary("-", self, _wrap(other))
+    def __rsub__(self, other): return Binary("-", _wrap(other), self)
+    def __mul__(self, other): return Binary("*", self, _wrap(other))
+    def __rmul__(self, other): return Binary("*", _wrap(other), self)
+    def __truediv__(self, other): return Binary("/", self, _wrap(other))
+    def __rtruediv__(self, other): return Binary("/", _wrap(other), self)
+    def __lt__(self, other): return Binary("<", self, _wrap(other))
+    def __le__(self, other): return Binary("<=", self, _wrap(other))
+    def __gt__(self, other): return Binary(">", self, _wrap(other))
+    def __ge__(self, other): return Binary(">=", self, _wrap(other))
+    def __and__(self, other): return Binary("&", self, _wrap(other))
+    def __or__(self, other): return Binary("|", self, _wrap(other))
+    def __xor__(self, other): return Binary("^", self, _wrap(other))
+    def __lshift__(self, other): return Binary("<<", self, _wrap(other))
+    def __rshift__(self, other): return Binary(">>", self, _wrap(other))
+    def __neg__(self): return Unary("neg", self)
+    def __invert__(self): return Unary("invert", self)
+    __hash__ = object.__hash__
+
+    def children(self) -> tuple:
+        return ()
+
+
+class Input(Expr):
+    """The op's input number ``index``, cast to the compute dtype."""
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __repr__(self):
+        return f"in{self.index}"
+
+
+class Const(Expr):
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return repr(self.value)
+
+
+class Binary(Expr):
+    __slots__ = ("op", "lhs", "rhs")
+
+    def __init__(self, op: str, lhs: Expr, rhs: Expr):
+        assert op in BINARY, op
+        self.op, self.lhs, self.rhs = op, lhs, rhs
+
+    def __repr__(self):
+        return f"({self.lhs!r} {self.op} {self.rhs!r})"
+
+    def children(self):
+        return (self.lhs, self.rhs)
+
+
+class Unary(Expr):
+    __slots__ = ("op", "operand")
+
+    def __init__(self, op: str, operand: Expr):
+        assert op in UNARY, op
+        self.op, self.operand = op, operand
+
+    def __repr__(self):
+        return f"{self.op}({self.operand!r})"
+
+    def children(self):
+        return (self.operand,)
+
+
+class Call(Expr):
+    __slots__ = ("name", "args")
+
+    def __init__(self, name: str, args):
+        arity = PRIMITIVES[name][0]
+        if len(args) != arity:
+            raise TypeError(f"formula primitive {name} takes {arity} arguments, got {len(args)}")
+        self.name, self.args = name, tuple(_wrap(a) for a in args)
+
+    def __repr__(self):
+        return f"{self.name}({', '.join(map(repr, self.args))})"
+
+    def children(self):
+        return self.args
+
+
+class Cast(Expr):
+    """Conversion to ``dtype`` (for example a comparison's bool to the compute float)."""
+    __slots__ = ("operand", "dtype")
+
+    def __init__(self, operand: Expr, dtype):
+        self.operand, self.dtype = _wrap(operand), np.dtype(dtype)
+
+    def __repr__(self):
+        return f"{self.dtype.name}({self.operand!r})"
+
+    def children(self):
+        return (self.operand,)
+
+
+class _FunctionNamespace:
+    """``fn.tanh(x)``, ``fn.where(c, a, b)``...: calls of formula primitives."""
+
+    def __getattr__(self, name):
+        if name not in PRIMITIVES:
+            raise AttributeError(f"no formula primitive named {name!r}")
+        return lambda *args: Call(name, args)
+
+    @staticmethod
+    def logical_and(a, b): return Binary("and", _wrap(a), _wrap(b))
+    @staticmethod
+    def logical_or(a, b): return Binary("or", _wrap(a), _wrap(b))
+    @staticmethod
+    def logical_not(a): return Unary("not", _wrap(a))
+    @staticmethod
+    def cast(a, dtype): return Cast(a, dtype)
+
+
+fn = _FunctionNamespace()
+
+SQRT1_2 = math.sqrt(0.5)
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def build(formula, n_inputs: int, static_values=()):
+    """The expression tree of ``formula`` over ``n_inputs`` symbolic inputs.
+    ``static_values`` are compile-time constants passed after the inputs."""
+    return _wrap(formula(*[Input(i) for i in range(n_inputs)], *static_values))
+
+
+def inputs_of(expr: Expr) -> set:
+    """Indices of the inputs an expression reads."""
+    if isinstance(expr, Input):
+        return {expr.index}
+    found = set()
+    for child in expr.children():
+        found |= inputs_of(child)
+    return found
+
+
+def evaluate(expr: Expr, values):
+    """Run a formula with NumPy on ``values`` (arrays already in the compute dtype)."""
+    if isinstance(expr, Input):
+        return values[expr.index]
+    if isinstance(expr, Const):
+        return expr.value
+    if isinstance(expr, Binary):
+        return BINARY[expr.op](evaluate(expr.lhs, values), evaluate(expr.rhs, values))
+    if isinstance(expr, Unary):
+        return UNARY[expr.op](evaluate(expr.operand, values))
+    if isinstance(expr, Cast):
+        return np.asarray(evaluate(expr.operand, values)).astype(expr.dtype)
+    if isinstance(expr, Call):
+        reference = PRIMITIVES[expr.name][1]
+        return reference(*[evaluate(a, values) for a in expr.args])
+    raise TypeError(f"not a formula node: {expr!r}")

@@ -1,0 +1,357 @@
+"""The executor's code generator: a graph becomes one Python function.
+
+Each node is one line (its op's eager template, inlined), ``prim::If`` and
+``prim::Loop`` become Python ``if``/``for``/``while``, and the function is
+``exec``ed once; a call runs it directly, with no per-node interpretation.
+Each line ends with the user's source location, so a traceback through
+generated code points at the script line that failed.
+
+Devices: arguments are checked once per call (all arrays on one device), and
+the array module ``_xp`` of the call is bound once. A static pass decides for
+each op whether its arrays come from the arguments (use ``_xp``) or were made on
+the CPU by a factory without ``like=`` (use NumPy), as in eager code.
+"""
+from __future__ import annotations
+
+import itertools
+import linecache
+import math
+import operator
+import re
+
+import numpy as np
+
+import device as _device
+from jit import ops
+from jit import types as T
+from jit.ir import Block, Graph, Node, Value
+from jit.ir.inlining import inlinable_values
+
+_IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
+_SIMPLE_LITERALS = (bool, int, float, str, type(None))
+_counter = itertools.count()
+
+
+class ArgumentError(TypeError):
+    """A script function was called with an argument of the wrong type."""
+
+
+def _type_error(function_name, param, expected, value):
+    return ArgumentError(f"{function_name}() expected a value of type '{expected.annotation_str()}' for argument "
+                         f"'{param}' but found type '{type(value).__name__}'")
+
+
+def converter(expected: T.Type, function_name: str, param: str):
+    """A function that returns the argument as a value of type ``expected``
+    (numbers converted as Python would) or raises ArgumentError."""
+
+    def fail(value):
+        raise _type_error(function_name, param, expected, value)
+
+    if isinstance(expected, T.TensorType):
+        return lambda value: value if _device.is_array(value) else fail(value)
+    if expected == T.INT:
+        def to_int(value):
+            if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+                return operator.index(value)
+            return fail(value)
+        return to_int
+    if expected == T.FLOAT:
+        def to_float(value):
+            if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+                return float(value)
+            return fail(value)
+        return to_float
+    if expected == T.BOOL:
+        return lambda value: bool(value) if isinstance(value, (bool, np.bool_)) else fail(value)
+    if expected == T.STR:
+        return lambda value: value if isinstance(value, str) else fail(value)
+    if expected == T.NONE:
+        return lambda value: value if value is None else fail(value)
+    if expected == T.DTYPE:
+        def to_dtype(value):
+            try:
+                return np.dtype(value)
+            except TypeError:
+                return fail(value)
+        return to_dtype
+    if isinstance(expected, T.OptionalType):
+        inner = converter(expected.element, function_name, param)
+        return lambda value: None if value is None else inner(value)
+    if isinstance(expected, T.TupleType):
+        parts = [converter(e, function_name, param) for e in expected.elements]
+
+        def to_tuple(value):
+            if not isinstance(value, tuple) or len(value) != len(parts):
+                return fail(value)
+            return tuple(convert(v) for convert, v in zip(parts, value))
+        return to_tuple
+    if isinstance(expected, T.ListType):
+        element = converter(expected.element, function_name, param)
+
+        def to_list(value):
+            if not isinstance(value, (list, tuple)):
+                return fail(value)
+            return [element(v) for v in value]
+        return to_list
+    return lambda value: value
+
+
+def call_array_module(function_name, names, values):
+    """The array module of a call's arrays; raises if they live on different devices."""
+    found = {}
+    for name, value in zip(names, values):
+        for array in _arrays_in(value):
+            found.setdefault(_device.of(array), name)
+    if len(found) > 1:
+        listing = ", ".join(f"'{name}' on {dev}" for dev, name in found.items())
+        raise RuntimeError(f"{function_name}() got arrays on different devices ({listing}); "
+                           "move them to one device with device.to(array, dev)")
+    return _device.array_module(next(iter(found))) if found else np
+
+
+def _arrays_in(value):
+    if _device.is_array(value):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _arrays_in(item)
+
+
+class DeviceClasses:
+    """Which tensor values come from the call's arguments (device of the call) and
+    which were made on the CPU by factories without ``like=``."""
+
+    def __init__(self, graph: Graph):
+        self.from_call: set[int] = set()
+        for value in graph.inputs:
+            if value.type.contains_tensor():
+                self.from_call.add(id(value))
+        self.visit(graph.block)
+
+    def is_from_call(self, value: Value) -> bool:
+        return id(value) in self.from_call
+
+    def uses_call_device(self, node: Node) -> bool:
+        return any(v.type.contains_tensor() and id(v) in self.from_call for v in node.inputs)
+
+    def mark(self, value: Value, from_call: bool):
+        if from_call and value.type.contains_tensor():
+            self.from_call.add(id(value))
+
+    def visit(self, block: Block):
+        for node in block.nodes:
+            if node.kind == "prim::If":
+                for inner in node.blocks:
+                    self.visit(inner)
+                for index, output in enumerate(node.outputs):
+                    self.mark(output, any(self.is_from_call(b.returns[index]) for b in node.blocks))
+            elif node.kind == "prim::Loop":
+                body = node.blocks[0]
+                for init, param in zip(node.inputs[2:], body.params[1:]):
+                    self.mark(param, self.is_from_call(init))
+                for _ in range(2):  # a carried value can become from-call only once
+                    self.visit(body)
+                    for param, result in zip(body.params[1:], body.returns[1:]):
+                        self.mark(param, self.is_from_call(result))
+                for param, output in zip(body.params[1:], node.outputs):
+                    self.mark(output, self.is_from_call(param))
+            else:
+                from_call = self.uses_call_device(node)
+                for output in node.outputs:
+                    self.mark(output, from_call)
+
+
+class _Generator:
+    def __init__(self, graph: Graph, name: str, parameters):
+        self.graph, self.name, self.parameters = graph, name, parameters
+        self.globals = {"_np": np, "_xp_of_call": call_array_module, "_ndarray": np.ndarray,
+                        "_inf": math.inf, "_nan": math.nan, **ops.TEMPLATE_GLOBALS}
+        self.names: dict[int, str] = {}
+        self.lines: list[str] = []
+        self.devices = DeviceClasses(graph)
+        self.inlined = inlinable_values(graph.block)
+        self.loop_counter = itertools.count()
+
+    # -- names and expressions -----------------------------------------------------
+    def bind_global(self, prefix: str, value) -> str:
+        name = f"_{prefix}{len(self.globals)}"
+        self.globals[name] = value
+        return name
+
+    def var(self, value: Value) -> str:
+        key = id(value)
+        if key not in self.names:
+            base = _IDENTIFIER.sub("_", value.debug_name.split(".")[0]) if value.has_debug_name() else "v"
+            self.names[key] = f"{base}_{value.unique}"
+        return self.names[key]
+
+    def expr(self, value: Value) -> str:
+        node = value.node
+        if node.kind == "prim::Constant":
+            return self.constant(node["value"])
+        if id(value) in self.inlined:
+            return f"({self.op_expr(node)})"
+        return self.var(value)
+
+    def op_expr(self, node: Node) -> str:
+        op = node.op
+        if op.template is None and op.render_fn is None:
+            self.globals[op.impl_global] = op.impl
+        xp = "_xp" if self.devices.uses_call_device(node) else "_np"
+        return op.render([self.expr(v) for v in node.inputs], xp)
+
+    def constant(self, value) -> str:
+        if isinstance(value, float) and not math.isfinite(value):
+            return "_nan" if math.isnan(value) else ("_inf" if value > 0 else "(-_inf)")
+        if isinstance(value, _SIMPLE_LITERALS):
+            text = repr(value)
+            return f"({text})" if text.startswith("-") else text
+        if value is Ellipsis:
+            return "..."
+        return self.bind_global("const", value)
+
+    # -- statements -------------------------------------------------------------------
+    def emit(self, indent: int, text: str, node: Node | None = None):
+        location = f"  # {node.source_range}" if node is not None and node.source_range is not None else ""
+        self.lines.append("    " * indent + text + location)
+
+    def assign(self, indent, targets, values, node=None):
+        pairs = [(t, v) for t, v in zip(targets, values) if t != v]
+        if len(pairs) == 1:
+            self.emit(indent, f"{pairs[0][0]} = {pairs[0][1]}", node)
+        elif pairs:
+            self.emit(indent, ", ".join(t for t, _ in pairs) + " = " + ", ".join(v for _, v in pairs), node)
+
+    def block(self, block: Block, indent: int):
+        start = len(self.lines)
+        for node in block.nodes:
+            self.node(node, indent)
+        return len(self.lines) > start
+
+    def node(self, node: Node, indent: int):
+        kind = node.kind
+        if kind == "prim::Constant":
+            return
+        if kind == "prim::If":
+            return self.if_node(node, indent)
+        if kind == "prim::Loop":
+            return self.loop_node(node, indent)
+        if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
+            targets = ", ".join(self.var(v) for v in node.outputs) + ("," if len(node.outputs) == 1 else "")
+            self.emit(indent, f"{targets} = {self.expr(node.inputs[0])}", node)
+            return
+        if node.outputs and id(node.output) in self.inlined:
+            return
+        text = self.op_expr(node)
+        self.emit(indent, f"{self.var(node.output)} = {text}" if node.outputs else text, node)
+
+    def if_node(self, node: Node, indent: int):
+        targets = [self.var(v) for v in node.outputs]
+        self.emit(indent, f"if {self.expr(node.inputs[0])}:", node)
+        for index, block in enumerate(node.blocks):
+            if index == 1:
+                self.emit(indent, "else:")
+            start = len(self.lines)
+            self.block(block, indent + 1)
+            self.assign(indent + 1, targets, [self.expr(v) for v in block.returns])
+            if len(self.lines) == start:
+                self.emit(indent + 1, "pass")
+
+    def loop_node(self, node: Node, indent: int):
+        body = node.blocks[0]
+        trip_count, condition, inits = node.inputs[0], node.inputs[1], node.inputs[2:]
+        carried = []
+        for output, param in zip(node.outputs, body.params[1:]):
+            name = self.var(output)
+            self.names[id(param)] = name
+            carried.append(name)
+        self.assign(indent, carried, [self.expr(v) for v in inits], node)
+        iteration = body.params[0]
+        counter = self.var(iteration) if iteration.uses else "_"
+        constant_true = _is_constant(condition, True) and _is_constant(body.returns[0], True)
+        unbounded = _is_constant(trip_count, ops.prim.MAX_TRIP_COUNT)
+        if constant_true:
+            self.emit(indent, f"for {counter} in range({self.expr(trip_count)}):", node)
+            updates_targets, updates_values = list(carried), [self.expr(v) for v in body.returns[1:]]
+        else:
+            condition_name = f"cond_{next(self.loop_counter)}"
+            self.emit(indent, f"{condition_name} = {self.expr(condition)}")
+            if unbounded and counter == "_":
+                self.emit(indent, f"while {condition_name}:", node)
+            else:
+                counter = self.var(iteration)
+                self.emit(indent, f"{counter} = 0")
+                self.emit(indent, f"while {counter} < {self.expr(trip_count)} and {condition_name}:", node)
+            updates_targets = [condition_name] + list(carried)
+            updates_values = [self.expr(v) for v in body.returns]
+            if counter != "_":
+                updates_targets.append(counter)
+                updates_values.append(f"{counter} + 1")
+        start = len(self.lines)
+        self.block(body, indent + 1)
+        self.assign(indent + 1, updates_targets, updates_values)
+        if len(self.lines) == start:
+            self.emit(indent + 1, "pass")
+
+    # -- the function -------------------------------------------------------------------
+    def prologue(self):
+        """Argument conversion and the call's array module."""
+        tensor_params, container_params = [], []
+        for spec in self.parameters:
+            name, kind = spec.name, spec.type
+            if isinstance(kind, T.TensorType):
+                check = self.bind_global("convert", converter(kind, self.name, name))
+                self.emit(1, f"if type({name}) is not _ndarray: {name} = {check}({name})")
+                tensor_params.append(name)
+            elif kind in (T.INT, T.FLOAT, T.STR):
+                python_type = {T.INT: "int", T.FLOAT: "float", T.STR: "str"}[kind]
+                check = self.bind_global("convert", converter(kind, self.name, name))
+                self.emit(1, f"if type({name}) is not {python_type}: {name} = {check}({name})")
+            else:
+                check = self.bind_global("convert", converter(kind, self.name, name))
+                self.emit(1, f"{name} = {check}({name})")
+                if kind.contains_tensor():
+                    container_params.append(name)
+        if not (tensor_params or container_params):
+            return
+        every = tensor_params + container_params
+        slow = f"_xp_of_call({self.name!r}, {tuple(every)!r}, ({', '.join(every)},))"
+        if container_params:
+            self.emit(1, f"_xp = {slow}")
+        else:
+            fast = " and ".join(f"type({n}) is _ndarray" for n in tensor_params)
+            self.emit(1, f"_xp = _np if {fast} else {slow}")
+
+    def generate(self):
+        reserved = set(self.globals) | {"_xp"}
+        for spec in self.parameters:
+            if spec.name in reserved or spec.name.startswith("_const") or spec.name.startswith("_convert"):
+                raise ValueError(f"the parameter name '{spec.name}' is reserved by the code generator; rename it")
+        for spec, value in zip(self.parameters, self.graph.inputs):
+            self.names[id(value)] = spec.name
+        self.prologue()
+        self.block(self.graph.block, 1)
+        self.emit(1, f"return {self.expr(self.graph.outputs[0])}")
+        params = []
+        for spec in self.parameters:
+            params.append(spec.name if not spec.has_default else f"{spec.name}={self.constant(spec.default)}")
+        header = f"def {self.name}({', '.join(params)}):"
+        return "\n".join([header] + self.lines) + "\n"
+
+
+def _is_constant(value: Value, expected) -> bool:
+    return value.node.kind == "prim::Constant" and value.node["value"] == expected \
+        and type(value.node["value"]) is type(expected)
+
+
+def generate(graph: Graph, name: str, parameters):
+    """(source, function): the Python source generated for ``graph`` and the
+    function it defines. The source is registered with linecache for tracebacks."""
+    generator = _Generator(graph, name, parameters)
+    source = generator.generate()
+    filename = f"<arrayscript {name} #{next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = dict(generator.globals)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    return source, namespace[name]

@@ -1,0 +1,46 @@
+"""``ScriptFunction``: a compiled function, callable like the original."""
+from __future__ import annotations
+
+from jit.ir.code_printer import print_code
+
+from . import codegen
+
+
+class ScriptFunction:
+    """A function compiled to a graph. Calling it runs the generated code.
+
+    ``.graph`` is its SSA graph, ``.code`` the graph printed as script code,
+    ``.schema`` its parameters, and ``.generated_source`` the Python the executor runs.
+    """
+
+    def __init__(self, compiled, original=None):
+        self.name = compiled.name
+        self.qualname = compiled.qualname
+        self._graph = compiled.graph
+        self.parameters = compiled.parameters
+        self.return_type = compiled.return_type
+        self.original = original
+        self.generated_source, self._run = codegen.generate(self._graph, self.name, self.parameters)
+        self.__name__, self.__qualname__ = self.name, self.qualname
+        self.__doc__ = getattr(original, "__doc__", None)
+        self.__module__ = getattr(original, "__module__", None)
+        self.__wrapped__ = original
+
+    def __call__(self, *args, **kwargs):
+        return self._run(*args, **kwargs)
+
+    @property
+    def graph(self):
+        return self._graph
+
+    @property
+    def code(self) -> str:
+        return print_code(self._graph, self.name, self.parameters, self.return_type)
+
+    @property
+    def schema(self) -> str:
+        params = ", ".join(f"{p.name}: {p.type.annotation_str()}" for p in self.parameters)
+        return f"{self.name}({params}) -> {self.return_type.annotation_str()}"
+
+    def __repr__(self):
+        return f"<ScriptFunction {self.qualname}{self.schema[len(self.name):]}>"

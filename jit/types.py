@@ -1,0 +1,435 @@
+"""The static types of the IR.
+
+Each type prints two ways: ``str()`` in TorchScript's graph notation (``Tensor``,
+``int[]``, ``(int, Tensor)``, ``Dict(str, Tensor)``, ``int?``, and refined tensors
+as ``Float(3, 4, device=cpu)``), and ``annotation_str()`` as a Python annotation
+for ``.code`` (``List[int]``, ``Tuple[int, Tensor]``, ``Optional[int]``).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+import device as _device
+
+# TorchScript's scalar-type names, used when a tensor type knows its dtype.
+_DTYPE_NAMES = {
+    "bool": "Bool", "int8": "Char", "uint8": "Byte", "int16": "Short", "uint16": "UInt16",
+    "int32": "Int", "uint32": "UInt32", "int64": "Long", "uint64": "UInt64",
+    "float16": "Half", "float32": "Float", "float64": "Double",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}
+
+
+def dtype_display_name(dtype: np.dtype) -> str:
+    return _DTYPE_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
+class Type:
+    """Base of all types. Types are immutable and compare by structure."""
+
+    def annotation_str(self) -> str:
+        return str(self)
+
+    def is_subtype_of(self, other: "Type") -> bool:
+        if isinstance(other, AnyType) or self == other:
+            return True
+        if isinstance(other, NumberType):
+            return isinstance(self, (IntType, FloatType, BoolType))
+        if isinstance(other, OptionalType):
+            return self is NONE or self.is_subtype_of(other.element)
+        if isinstance(other, UnionType):
+            return any(self.is_subtype_of(option) for option in other.options)
+        return False
+
+    def contains_tensor(self) -> bool:
+        return False
+
+    def __repr__(self):
+        return str(self)
+
+
+class _SimpleType(Type):
+    _name = "?"
+    _annotation = None
+
+    def __str__(self):
+        return self._name
+
+    def annotation_str(self):
+        return self._annotation or self._name
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+
+class IntType(_SimpleType):
+    _name = "int"
+
+
+class FloatType(_SimpleType):
+    _name = "float"
+
+
+class BoolType(_SimpleType):
+    _name = "bool"
+
+
+class StrType(_SimpleType):
+    _name = "str"
+
+
+class NoneType(_SimpleType):
+    _name = "NoneType"
+    _annotation = "None"
+
+
+class DeviceType(_SimpleType):
+    _name = "Device"
+
+
+class DtypeType(_SimpleType):
+    """A NumPy dtype (``np.float32``, ``x.dtype``); at run time a ``numpy.dtype``."""
+    _name = "dtype"
+    _annotation = "np.dtype"
+
+
+class SliceType(_SimpleType):
+    """A ``start:stop:step`` index; at run time a Python ``slice``."""
+    _name = "slice"
+
+
+class EllipsisType(_SimpleType):
+    _name = "ellipsis"
+
+
+class AnyType(_SimpleType):
+    """Accepts every type; only used in schemas."""
+    _name = "Any"
+
+
+class NumberType(_SimpleType):
+    """int, float or bool: TorchScript's ``Scalar``; only used in schemas."""
+    _name = "Scalar"
+
+
+INT, FLOAT, BOOL, STR, NONE = IntType(), FloatType(), BoolType(), StrType(), NoneType()
+DEVICE, DTYPE, SLICE, ELLIPSIS, ANY, NUMBER = (
+    DeviceType(), DtypeType(), SliceType(), EllipsisType(), AnyType(), NumberType())
+
+PYTHON_SCALAR_TYPES = (INT, FLOAT, BOOL)
+
+
+class TensorType(Type):
+    """A NumPy or CuPy array. Unrefined it prints ``Tensor``; refined by profiling
+    or tracing it knows some of dtype, shape (``None`` for an unknown size) and device."""
+
+    __slots__ = ("dtype", "shape", "device")
+
+    def __init__(self, dtype=None, shape: Iterable | None = None, device=None):
+        self.dtype = None if dtype is None else np.dtype(dtype)
+        self.shape = None if shape is None else tuple(None if s is None else int(s) for s in shape)
+        self.device = None if device is None else _device.Device(device)
+
+    @property
+    def ndim(self):
+        return None if self.shape is None else len(self.shape)
+
+    def is_refined(self) -> bool:
+        return self.dtype is not None or self.shape is not None or self.device is not None
+
+    def unrefined(self) -> "TensorType":
+        return TENSOR
+
+    def contains_tensor(self):
+        return True
+
+    def __str__(self):
+        if not self.is_refined():
+            return "Tensor"
+        head = dtype_display_name(self.dtype) if self.dtype is not None else "Tensor"
+        parts = [] if self.shape is None else ["*" if s is None else str(s) for s in self.shape]
+        if self.device is not None:
+            parts.append(f"device={self.device}")
+        return f"{head}({', '.join(parts)})"
+
+    def annotation_str(self):
+        return "Tensor"
+
+    def __eq__(self, other):
+        return (isinstance(other, TensorType) and self.dtype == other.dtype
+                and self.shape == other.shape and self.device == other.device)
+
+    def __hash__(self):
+        return hash((TensorType, self.dtype, self.shape, self.device))
+
+    def is_subtype_of(self, other):
+        if isinstance(other, TensorType):
+            return ((other.dtype is None or other.dtype == self.dtype)
+                    and (other.shape is None or _shape_fits(self.shape, other.shape))
+                    and (other.device is None or other.device == self.device))
+        return Type.is_subtype_of(self, other)
+
+
+def _shape_fits(shape, pattern) -> bool:
+    return (shape is not None and len(shape) == len(pattern)
+            and all(p is None or p == s for s, p in zip(shape, pattern)))
+
+
+TENSOR = TensorType()
+
+
+class TupleType(Type):
+    __slots__ = ("elements",)
+
+    def __init__(self, elements: Iterable[Type]):
+        self.elements = tuple(elements)
+
+    def __str__(self):
+        if len(self.elements) == 1:
+            return f"({self.elements[0]},)"
+        return "(" + ", ".join(str(e) for e in self.elements) + ")"
+
+    def annotation_str(self):
+        if not self.elements:
+            return "Tuple[()]"
+        return "Tuple[" + ", ".join(e.annotation_str() for e in self.elements) + "]"
+
+    def contains_tensor(self):
+        return any(e.contains_tensor() for e in self.elements)
+
+    def __eq__(self, other):
+        return isinstance(other, TupleType) and self.elements == other.elements
+
+    def __hash__(self):
+        return hash((TupleType, self.elements))
+
+    def is_subtype_of(self, other):
+        if isinstance(other, TupleType):
+            return len(self.elements) == len(other.elements) and all(
+                a.is_subtype_of(b) for a, b in zip(self.elements, other.elements))
+        if isinstance(other, SequenceType):
+            return all(e.is_subtype_of(other.element) for e in self.elements)
+        return Type.is_subtype_of(self, other)
+
+
+class ListType(Type):
+    __slots__ = ("element",)
+
+    def __init__(self, element: Type):
+        self.element = element
+
+    def __str__(self):
+        return f"{self.element}[]"
+
+    def annotation_str(self):
+        return f"List[{self.element.annotation_str()}]"
+
+    def contains_tensor(self):
+        return self.element.contains_tensor()
+
+    def __eq__(self, other):
+        return isinstance(other, ListType) and self.element == other.element
+
+    def __hash__(self):
+        return hash((ListType, self.element))
+
+    def is_subtype_of(self, other):
+        if isinstance(other, SequenceType):
+            return self.element.is_subtype_of(other.element)
+        return Type.is_subtype_of(self, other)
+
+
+class DictType(Type):
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: Type, value: Type):
+        self.key, self.value = key, value
+
+    def __str__(self):
+        return f"Dict({self.key}, {self.value})"
+
+    def annotation_str(self):
+        return f"Dict[{self.key.annotation_str()}, {self.value.annotation_str()}]"
+
+    def contains_tensor(self):
+        return self.value.contains_tensor()
+
+    def __eq__(self, other):
+        return isinstance(other, DictType) and (self.key, self.value) == (other.key, other.value)
+
+    def __hash__(self):
+        return hash((DictType, self.key, self.value))
+
+
+class OptionalType(Type):
+    __slots__ = ("element",)
+
+    def __init__(self, element: Type):
+        self.element = element
+
+    def __str__(self):
+        return f"{self.element}?"
+
+    def annotation_str(self):
+        return f"Optional[{self.element.annotation_str()}]"
+
+    def contains_tensor(self):
+        return self.element.contains_tensor()
+
+    def __eq__(self, other):
+        return isinstance(other, OptionalType) and self.element == other.element
+
+    def __hash__(self):
+        return hash((OptionalType, self.element))
+
+    def is_subtype_of(self, other):
+        if isinstance(other, OptionalType):
+            return self.element.is_subtype_of(other.element)
+        return Type.is_subtype_of(self, other)
+
+
+class UnionType(Type):
+    """One of several types; schemas use it for arguments such as NumPy's ``axis``."""
+    __slots__ = ("options",)
+
+    def __init__(self, options: Iterable[Type]):
+        self.options = tuple(options)
+
+    def __str__(self):
+        return "Union[" + ", ".join(str(o) for o in self.options) + "]"
+
+    def annotation_str(self):
+        return "Union[" + ", ".join(o.annotation_str() for o in self.options) + "]"
+
+    def contains_tensor(self):
+        return any(o.contains_tensor() for o in self.options)
+
+    def __eq__(self, other):
+        return isinstance(other, UnionType) and set(self.options) == set(other.options)
+
+    def __hash__(self):
+        return hash((UnionType, frozenset(self.options)))
+
+    def is_subtype_of(self, other):
+        return all(o.is_subtype_of(other) for o in self.options)
+
+
+class SequenceType(Type):
+    """A tuple of any length or a list, all of one element type: NumPy's shape
+    and axes arguments (``(2, 3)``, ``[2, 3]``, ``x.shape``); only used in schemas."""
+    __slots__ = ("element",)
+
+    def __init__(self, element: Type):
+        self.element = element
+
+    def __str__(self):
+        return f"Sequence[{self.element}]"
+
+    def __eq__(self, other):
+        return isinstance(other, SequenceType) and self.element == other.element
+
+    def __hash__(self):
+        return hash((SequenceType, self.element))
+
+    def contains_tensor(self):
+        return self.element.contains_tensor()
+
+
+def unify(a: Type, b: Type) -> Type | None:
+    """The type both values can be seen as (for if-branch outputs and loop-carried
+    values), or None when they have none. Tensor refinements are dropped when they differ."""
+    if a == b:
+        return a
+    if isinstance(a, TensorType) and isinstance(b, TensorType):
+        return TensorType(
+            a.dtype if a.dtype == b.dtype else None,
+            a.shape if a.shape == b.shape else (
+                tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+                if a.shape is not None and b.shape is not None and len(a.shape) == len(b.shape)
+                else None),
+            a.device if a.device == b.device else None)
+    if isinstance(a, TupleType) and isinstance(b, TupleType) and len(a.elements) == len(b.elements):
+        elements = [unify(x, y) for x, y in zip(a.elements, b.elements)]
+        return None if any(e is None for e in elements) else TupleType(elements)
+    if a is NONE and not isinstance(b, OptionalType):
+        return OptionalType(b)
+    if b is NONE and not isinstance(a, OptionalType):
+        return OptionalType(a)
+    if isinstance(a, OptionalType) and (b is NONE or b.is_subtype_of(a.element)):
+        return a
+    if isinstance(b, OptionalType) and (a is NONE or a.is_subtype_of(b.element)):
+        return b
+    return None
+
+
+def erase_refinement(t: Type) -> Type:
+    """The type with tensor refinements removed (what an unprofiled graph carries)."""
+    if isinstance(t, TensorType):
+        return TENSOR
+    if isinstance(t, TupleType):
+        return TupleType(erase_refinement(e) for e in t.elements)
+    if isinstance(t, ListType):
+        return ListType(erase_refinement(t.element))
+    if isinstance(t, OptionalType):
+        return OptionalType(erase_refinement(t.element))
+    if isinstance(t, DictType):
+        return DictType(t.key, erase_refinement(t.value))
+    return t
+
+
+def type_of_constant(value) -> Type:
+    """The static type of a Python value that may be baked into a graph as a constant."""
+    if value is None:
+        return NONE
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int):
+        return INT
+    if isinstance(value, float):
+        return FLOAT
+    if isinstance(value, str):
+        return STR
+    if isinstance(value, _device.Device):
+        return DEVICE
+    if isinstance(value, np.dtype):
+        return DTYPE
+    if isinstance(value, slice):
+        return SLICE
+    if value is Ellipsis:
+        return ELLIPSIS
+    if isinstance(value, tuple):
+        return TupleType(type_of_constant(v) for v in value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return TensorType(value.dtype, value.shape, "cpu")
+    raise TypeError(f"{type(value).__name__} values cannot be graph constants")
+
+
+def refined_type_of_value(value) -> Type:
+    """The most precise type of a run-time value (used by tests, profiling and tracing)."""
+    if _device.is_array(value):
+        return TensorType(value.dtype, value.shape, _device.of(value))
+    if isinstance(value, tuple):
+        return TupleType(refined_type_of_value(v) for v in value)
+    if isinstance(value, list):
+        if not value:
+            return ListType(TENSOR)
+        return ListType(erase_refinement(refined_type_of_value(value[0])))
+    return type_of_constant(value)
+
+
+class _TensorMeta(type):
+    def __instancecheck__(cls, obj):
+        return _device.is_array(obj)
+
+
+class Tensor(metaclass=_TensorMeta):
+    """The tensor type in annotations (``def f(x: jit.Tensor)``): a NumPy or CuPy
+    array; ``isinstance(a, jit.Tensor)`` is true for both."""
+
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("jit.Tensor is an annotation; make arrays with NumPy or CuPy")
