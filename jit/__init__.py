@@ -3,7 +3,7 @@
 ``@jit.script`` compiles a NumPy-style function into a typed SSA graph
 (``.graph``, ``.code``) that runs through generated code.
 """
-from . import ops, types
+from . import nn, ops, types
 from .errors import (CompilationError, Error, SerializationError, StrictFusionError, TracerWarning,
                      TracingCheckError)
 from .runtime import ScriptFunction
@@ -11,4 +11,4 @@ from .script import script
 from .types import Tensor
 
 __all__ = ["CompilationError", "Error", "ScriptFunction", "SerializationError", "StrictFusionError", "Tensor",
-           "TracerWarning", "TracingCheckError", "ops", "script", "types"]
+           "TracerWarning", "TracingCheckError", "nn", "ops", "script", "types"]

@@ -212,8 +212,37 @@ class TupleType(Type):
         if isinstance(other, TupleType):
             return len(self.elements) == len(other.elements) and all(
                 a.is_subtype_of(b) for a, b in zip(self.elements, other.elements))
-        if isinstance(other, SequenceType):
+        if isinstance(other, (SequenceType, VarTupleType)):
             return all(e.is_subtype_of(other.element) for e in self.elements)
+        return Type.is_subtype_of(self, other)
+
+
+class VarTupleType(Type):
+    """A tuple of any length whose elements share one type: ``Tuple[int, ...]``.
+    NumPy's ``x.shape`` has this type; a fixed-length tuple of ints is a subtype."""
+    __slots__ = ("element",)
+
+    def __init__(self, element: Type):
+        self.element = element
+
+    def __str__(self):
+        return f"({self.element}, ...)"
+
+    def annotation_str(self):
+        return f"Tuple[{self.element.annotation_str()}, ...]"
+
+    def contains_tensor(self):
+        return self.element.contains_tensor()
+
+    def __eq__(self, other):
+        return isinstance(other, VarTupleType) and self.element == other.element
+
+    def __hash__(self):
+        return hash((VarTupleType, self.element))
+
+    def is_subtype_of(self, other):
+        if isinstance(other, (VarTupleType, SequenceType)):
+            return self.element.is_subtype_of(other.element)
         return Type.is_subtype_of(self, other)
 
 
@@ -241,6 +270,9 @@ class ListType(Type):
     def is_subtype_of(self, other):
         if isinstance(other, SequenceType):
             return self.element.is_subtype_of(other.element)
+        if isinstance(other, ListType) and isinstance(self.element, TensorType):
+            # Lists are invariant, but a refined tensor type only adds knowledge.
+            return isinstance(other.element, TensorType) and self.element.is_subtype_of(other.element)
         return Type.is_subtype_of(self, other)
 
 
@@ -356,6 +388,12 @@ def unify(a: Type, b: Type) -> Type | None:
     if isinstance(a, TupleType) and isinstance(b, TupleType) and len(a.elements) == len(b.elements):
         elements = [unify(x, y) for x, y in zip(a.elements, b.elements)]
         return None if any(e is None for e in elements) else TupleType(elements)
+    if isinstance(a, (TupleType, VarTupleType)) and isinstance(b, (TupleType, VarTupleType)):
+        members = [t for side in (a, b) for t in (side.elements if isinstance(side, TupleType) else [side.element])]
+        element = members[0] if members else None
+        for member in members[1:]:
+            element = unify(element, member) if element is not None else None
+        return VarTupleType(element) if element is not None else None
     if a is NONE and not isinstance(b, OptionalType):
         return OptionalType(b)
     if b is NONE and not isinstance(a, OptionalType):
@@ -375,6 +413,8 @@ def erase_refinement(t: Type) -> Type:
         return TupleType(erase_refinement(e) for e in t.elements)
     if isinstance(t, ListType):
         return ListType(erase_refinement(t.element))
+    if isinstance(t, VarTupleType):
+        return VarTupleType(erase_refinement(t.element))
     if isinstance(t, OptionalType):
         return OptionalType(erase_refinement(t.element))
     if isinstance(t, DictType):
@@ -416,9 +456,11 @@ def refined_type_of_value(value) -> Type:
     if isinstance(value, tuple):
         return TupleType(refined_type_of_value(v) for v in value)
     if isinstance(value, list):
-        if not value:
-            return ListType(TENSOR)
-        return ListType(erase_refinement(refined_type_of_value(value[0])))
+        element = None
+        for item in value:
+            item_type = refined_type_of_value(item)
+            element = item_type if element is None else unify(element, item_type)
+        return ListType(TENSOR if element is None else element)
     return type_of_constant(value)
 
 

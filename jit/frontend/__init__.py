@@ -15,7 +15,24 @@ from jit.ir import Source
 
 from .emitter import CompiledFunction, FunctionEmitter, ParameterSpec
 
-__all__ = ["CompiledFunction", "ParameterSpec", "compile_function", "compile_source"]
+__all__ = ["CompiledFunction", "ParameterSpec", "code_namespace", "compile_function", "compile_source"]
+
+
+def code_namespace() -> dict:
+    """What the global names of printed code (``PRINTED_GLOBALS``) refer to."""
+    import math  # noqa: PLC0415
+    import typing  # noqa: PLC0415
+
+    import numpy  # noqa: PLC0415
+
+    from jit import types  # noqa: PLC0415
+    from jit.ir.code_printer import PRINTED_GLOBALS  # noqa: PLC0415
+    from jit.nn import functional  # noqa: PLC0415
+
+    namespace = {"np": numpy, "math": math, "F": functional, "Tensor": types.Tensor, "List": typing.List,
+                 "Tuple": typing.Tuple, "Dict": typing.Dict, "Optional": typing.Optional}
+    assert set(namespace) == set(PRINTED_GLOBALS)
+    return namespace
 
 
 def _closure_namespace(fn) -> dict:

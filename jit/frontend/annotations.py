@@ -123,8 +123,10 @@ class _Resolver:
         if head in _TUPLE_HEADS:
             if len(args) == 1 and isinstance(args[0], ast.Tuple) and not args[0].elts:
                 return T.TupleType([])
+            if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis:
+                return T.VarTupleType(self.type_of(args[0]))
             if any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args):
-                self.fail(node, "variable-length tuples (Tuple[T, ...]) are not supported; use List[T]")
+                self.fail(node, "a variable-length tuple is written Tuple[T, ...]")
             return T.TupleType(self.type_of(a) for a in args)
         if head in _LIST_HEADS:
             self.expect_count(node, args, 1)

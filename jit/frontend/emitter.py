@@ -272,17 +272,22 @@ class FunctionEmitter:
     @staticmethod
     def is_parallel_assignment(stmt):
         """``a, b = b, a``: a tuple of targets given a tuple expression of the same length."""
-        if len(stmt.targets) != 1:
-            return False
-        target, value = stmt.targets[0], stmt.value
-        return (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, ast.Tuple)
-                and len(target.elts) == len(value.elts)
-                and not any(isinstance(e, ast.Starred) for e in target.elts + value.elts))
+        return len(stmt.targets) == 1 and _matching_tuples(stmt.targets[0], stmt.value)
 
     def emit_parallel_assignment(self, stmt):
-        # Evaluate every value first, then bind: no tuple is built, as in TorchScript.
-        values = [(self.emit_expr(e), self.loc(e)) for e in stmt.value.elts]
-        for target, (value, loc) in zip(stmt.targets[0].elts, values):
+        # Evaluate every value first (left to right, as Python does), then bind:
+        # no tuple is built and unpacked, as in TorchScript.
+        pairs = []
+
+        def evaluate(target, value):
+            if _matching_tuples(target, value):
+                for inner_target, inner_value in zip(target.elts, value.elts):
+                    evaluate(inner_target, inner_value)
+            else:
+                pairs.append((target, self.emit_expr(value), self.loc(value)))
+
+        evaluate(stmt.targets[0], stmt.value)
+        for target, value, loc in pairs:
             self.assign(target, value, loc)
 
     def emit_augmented_assignment(self, stmt):
@@ -349,6 +354,8 @@ class FunctionEmitter:
             node = self.emit_node("prim::TupleUnpack", [value], value.type.elements, loc)
         elif isinstance(value.type, T.ListType):
             node = self.emit_node("prim::ListUnpack", [value], [value.type.element] * count, loc)
+        elif isinstance(value.type, T.VarTupleType):  # n, m = x.shape: Python checks the length
+            node = self.emit_node("prim::TupleUnpack", [value], [value.type.element] * count, loc)
         else:
             self.fail(f"cannot unpack a value of type {value.type.annotation_str()}; unpack tuples or lists", target)
         for element_target, output in zip(target.elts, node.outputs):
@@ -522,7 +529,7 @@ class FunctionEmitter:
             return ModuleValue(obj)
         if obj is range:
             return RangeBuiltin()
-        if obj in (float, int, bool):
+        if any(obj is t for t in (float, int, bool)):  # identity: obj may be an array
             return BuiltinType(obj)
         found = ops.for_python_object(obj)
         if found is not None:
@@ -670,13 +677,16 @@ class FunctionEmitter:
             return self.emit_op_call(op, spelling, [(SimpleValue(base), loc), (SimpleValue(index), loc)], {}, loc)
         if isinstance(base.type, T.TupleType):
             return self.tuple_subscript(base, node.slice, loc)
-        if isinstance(base.type, T.ListType):
+        if isinstance(base.type, (T.ListType, T.VarTupleType)):
+            kind = "List" if isinstance(base.type, T.ListType) else "Tuple"
             if isinstance(node.slice, ast.Slice):
                 parts = [self.optional_int(p, loc) for p in (node.slice.lower, node.slice.upper, node.slice.step)]
-                return self.emit_op_call(ops.lookup("prim::ListSlice"), None,
+                return self.emit_op_call(ops.lookup(f"prim::{kind}Slice"), None,
                                          [(SimpleValue(v), loc) for v in [base] + parts], {}, loc)
             index = self.emit_expr(node.slice).as_value(self, self.loc(node.slice))
-            return self.emit_op_call(ops.lookup("prim::ListIndex"), None,
+            if index.type != T.INT:
+                self.fail(f"{kind.lower()} indices must be int, not {index.type.annotation_str()}", node.slice)
+            return self.emit_op_call(ops.lookup(f"prim::{kind}Index"), None,
                                      [(SimpleValue(base), loc), (SimpleValue(index), loc)], {}, loc)
         self.fail(f"a value of type {base.type.annotation_str()} cannot be subscripted", node)
 
@@ -734,7 +744,7 @@ class FunctionEmitter:
         name = _spelled(op, spelling)
         if op.variadic:
             if keywords:
-                self.fail(f"{name}() takes no keyword arguments", loc)
+                self.fail(f"{name} takes no keyword arguments", loc)
             slots = list(args)
         else:
             slots = self.bind_arguments(op, spelling, name, args, keywords, loc, self_value)
@@ -767,21 +777,21 @@ class FunctionEmitter:
                 break
             slots[index] = remaining.pop(0)
         if remaining:
-            self.fail(f"{name}() takes at most {len(positional_slots)} positional argument"
+            self.fail(f"{name} takes at most {len(positional_slots)} positional argument"
                       f"{'s' if len(positional_slots) != 1 else ''} but {len(args)} were given", loc)
         aliases = spelling.aliases if spelling is not None else {}
         for keyword, (sugared, arg_loc) in keywords.items():
             canonical_name = aliases.get(keyword, keyword)
             index = next((i for i, a in enumerate(canonical) if a.name == canonical_name and i >= start), None)
             if index is None:
-                self.fail(f"{name}() got an unexpected keyword argument '{keyword}'", arg_loc)
+                self.fail(f"{name} got an unexpected keyword argument '{keyword}'", arg_loc)
             if slots[index] is not None:
-                self.fail(f"{name}() got multiple values for argument '{keyword}'", arg_loc)
+                self.fail(f"{name} got multiple values for argument '{keyword}'", arg_loc)
             slots[index] = (sugared, arg_loc)
         for index, arg in enumerate(canonical):
             if slots[index] is None:
                 if not arg.has_default:
-                    self.fail(f"{name}() is missing its required argument '{arg.name}'", loc)
+                    self.fail(f"{name} is missing its required argument '{arg.name}'", loc)
                 slots[index] = (ConstantValue(arg.default), loc)
         return slots
 
@@ -801,8 +811,9 @@ class FunctionEmitter:
             arg = canonical[min(index, len(canonical) - 1)]
             result = self.coerce(value, arg.type, arg_loc)
             if result is None:
-                self.fail(f"{name}() expected a value of type '{arg.type.annotation_str()}' for argument "
-                          f"'{arg.name}' but found type '{value.type.annotation_str()}'", arg_loc)
+                hint = f"; {op.hint}" if op.hint else ""
+                self.fail(f"{name} expected a value of type '{arg.type.annotation_str()}' for argument "
+                          f"'{arg.name}' but found type '{value.type.annotation_str()}'{hint}", arg_loc)
             converted.append(result)
         return converted
 
@@ -838,16 +849,23 @@ class FunctionEmitter:
         return None
 
 
+def _matching_tuples(target, value) -> bool:
+    return (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, ast.Tuple)
+            and len(target.elts) == len(value.elts)
+            and not any(isinstance(e, ast.Starred) for e in target.elts + value.elts))
+
+
 def _spelled(op, spelling):
+    """How messages name the callee: ``np.sum()``, ``x.sum()``, ``the '+' operator``."""
     if spelling is None:
-        return op.name
+        return f"{op.name}()"
     if spelling.kind == "method":
-        return f"x.{spelling.name}"
+        return f"x.{spelling.name}()"
     if spelling.kind == "operator":
-        return f"'{spelling.name.removeprefix('unary ')}'"
+        return f"the '{spelling.name.removeprefix('unary ')}' operator"
     if spelling.kind == "subscript":
         return "x[...]"
-    return spelling.name
+    return f"{spelling.name}()"
 
 
 def _meaningful(name: str) -> bool:

@@ -13,7 +13,6 @@ import builtins
 import keyword
 import math
 import re
-import typing
 
 import numpy as np
 
@@ -28,13 +27,11 @@ _INLINE_CONSTRUCTS = ("prim::TupleConstruct", "prim::ListConstruct", "prim::Slic
 _IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
 
 
-def code_namespace():
-    """The names printed code refers to; compiling printed code resolves them here."""
-    return {"np": np, "math": math, "Tensor": T.Tensor, "List": typing.List, "Tuple": typing.Tuple,
-            "Dict": typing.Dict, "Optional": typing.Optional}
+# The global names printed code uses: modules of the ops' spellings and the types of
+# annotations. ``jit.frontend.code_namespace()`` binds them for recompiling.
+PRINTED_GLOBALS = ("np", "math", "F", "Tensor", "List", "Tuple", "Dict", "Optional")
 
-
-_RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(code_namespace())
+_RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(PRINTED_GLOBALS)
 
 
 # Python's operator precedence, loosest first; atoms (names, calls, literals) bind tightest.
@@ -131,12 +128,12 @@ class CodePrinter:
             return _Expr("slice(" + ", ".join(self.expr(v).text for v in inputs) + ")")
         if kind in ("prim::TupleIndex", "prim::ListIndex", "np::getitem"):
             return _Expr(f"{self.expr(inputs[0]).operand()}[{self.index_text(inputs[1])}]")
-        if kind == "prim::ListSlice":
+        if kind in ("prim::ListSlice", "prim::TupleSlice"):
             bounds = ":".join("" if _is_none(v) else self.expr(v).text for v in inputs[1:])
             return _Expr(f"{self.expr(inputs[0]).operand()}[{bounds}]")
         if kind == "prim::range_length":
             return _Expr("len(range(" + ", ".join(self.expr(v).text for v in inputs) + "))")
-        spelling = _printing_spelling(op)
+        spelling = _printing_spelling(node)
         args = [self.expr(v) for v in inputs]
         if spelling.kind == "operator":
             return _operator_expr(spelling.name, args)
@@ -306,12 +303,28 @@ def _operator_expr(symbol, args) -> _Expr:
     return _Expr(f"{args[0].operand(level)} {symbol} {args[1].operand(level + 1)}", precedence=level)
 
 
-def _printing_spelling(op):
-    order = {"operator": 0, "subscript": 1, "property": 2, "function": 3, "method": 4}
-    candidates = [s for s in op.spellings if not (s.kind == "function" and s.varargs)]
+def _printing_spelling(node):
+    """Operators and builtins first: they mean the same on arrays and on Python
+    scalars, while a NumPy function turns a scalar into a NumPy scalar. A property
+    (``x.T``) only prints a node whose other arguments all have their defaults."""
+    op = node.op
+
+    def rank(spelling):
+        order = {"operator": 0, "subscript": 2, "property": 3, "function": 4, "method": 5}[spelling.kind]
+        return 1 if spelling.kind == "function" and not spelling.scalars_to_array else order
+
+    def applicable(spelling):
+        if spelling.kind == "function" and spelling.varargs:
+            return False
+        if spelling.kind == "property":
+            return all(arg.has_default and _is_constant_equal(value, arg.default)
+                       for arg, value in zip(op.args[1:], node.inputs[1:]))
+        return True
+
+    candidates = [s for s in op.spellings if applicable(s)]
     if not candidates:
         raise TypeError(f"{op.name} has no spelling that printed code can use")
-    return min(candidates, key=lambda s: order[s.kind])
+    return min(candidates, key=rank)
 
 
 def _is_none(value: Value) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from jit import types as T
 
+from .constants import arg_info
 from .graph import PARAM, RETURN, Block, Graph, Node, Use
 from .printer import node_text
 
@@ -104,6 +105,13 @@ def _verify_types(node: Node):
         _fail(node, f"{kind} must have one output, has {len(node.outputs)}")
     if not node.output.type.is_subtype_of(op.returns):
         _fail(node, f"output type {node.output.type} is not a {op.returns}")
+    try:
+        expected = T.erase_refinement(op.result_type([arg_info(v) for v in node.inputs]))
+    except TypeError as error:
+        _fail(node, f"the type rule of {kind} rejects its inputs: {error}")
+    # A specialized graph may know more than the rule (refined types), never something else.
+    if not node.output.type.is_subtype_of(expected):
+        _fail(node, f"output type {node.output.type} is not what {kind} gives for these inputs ({expected})")
 
 
 def _verify_constant(node: Node):
@@ -160,9 +168,12 @@ def _verify_unpack(node: Node):
         _fail(node, f"{node.kind} takes one input")
     source = node.inputs[0].type
     if node.kind == "prim::TupleUnpack":
-        if not isinstance(source, T.TupleType) or len(source.elements) != len(node.outputs):
+        if isinstance(source, T.VarTupleType):
+            elements = [source.element] * len(node.outputs)
+        elif not isinstance(source, T.TupleType) or len(source.elements) != len(node.outputs):
             _fail(node, f"prim::TupleUnpack of {source} into {len(node.outputs)} outputs")
-        elements = source.elements
+        else:
+            elements = source.elements
     else:
         if not isinstance(source, T.ListType):
             _fail(node, f"prim::ListUnpack of a {source}")

@@ -15,7 +15,7 @@ import numpy as np
 from jit import types as T
 
 from . import type_rules as R
-from .registry import ARRAY_LIKE, SCALAR_RESULT, Arg, OpDef, Spelling, register
+from .registry import ARRAY_LIKE, SCALAR_RESULT, Arg, OpDef, Spelling, add_template_global, register
 from .scalar_expr import fn
 
 
@@ -29,7 +29,7 @@ def _ufunc_args(ufunc, arg_type=ARRAY_LIKE):
     return [Arg(n, arg_type) for n in names]
 
 
-def ufunc_op(name, formula, *, symbol=None, pyop=None, builtin=None, methods=(), doc=""):
+def ufunc_op(name, formula, *, symbol=None, pyop=None, builtin=None, methods=(), scalar_template=None, doc=""):
     """Register ``np::<name>`` for the NumPy ufunc ``np.<name>``.
 
     symbol: the Python operator that spells it (``+``, ``unary -``); its template is
@@ -54,7 +54,25 @@ def ufunc_op(name, formula, *, symbol=None, pyop=None, builtin=None, methods=(),
     returns = SCALAR_RESULT if scalar_meaning is not None else T.TENSOR
     return register(OpDef(f"np::{name}", args, returns, R.elementwise(ufunc, scalar_meaning),
                           template=template, formula=formula, spellings=spellings,
-                          doc=doc or f"np.{name}"))
+                          scalar_template=scalar_template, doc=doc or f"np.{name}"))
+
+
+def python_power(base, exponent):
+    """``base ** exponent`` on Python numbers, keeping the static type the rule gave:
+    int for two ints, float otherwise. Python itself gives a float for a negative
+    int exponent and a complex for a fractional power of a negative float, which
+    no static type describes, so those raise instead."""
+    result = base ** exponent
+    if isinstance(result, complex):
+        raise ValueError(f"{base!r} ** {exponent!r} is a complex number; script functions have no complex "
+                         "scalars (use np.power on arrays, which gives NaN)")
+    if type(result) is float and type(base) in (int, bool) and type(exponent) in (int, bool):
+        raise ValueError(f"{base!r} ** {exponent!r}: an int raised to a negative int is a float in Python, but "
+                         "this expression is typed int; write float(base) ** exponent")
+    return result
+
+
+add_template_global("_python_power", python_power)
 
 
 # Python's binary operators.
@@ -64,7 +82,7 @@ ufunc_op("multiply", lambda a, b: a * b, symbol="*", pyop=operator.mul)
 ufunc_op("divide", lambda a, b: a / b, symbol="/", pyop=operator.truediv)
 ufunc_op("floor_divide", fn.floor_divide, symbol="//", pyop=operator.floordiv)
 ufunc_op("remainder", fn.remainder, symbol="%", pyop=operator.mod)
-ufunc_op("power", fn.power, symbol="**", pyop=operator.pow)
+ufunc_op("power", fn.power, symbol="**", pyop=operator.pow, scalar_template="_python_power({0}, {1})")
 ufunc_op("bitwise_and", lambda a, b: a & b, symbol="&", pyop=operator.and_)
 ufunc_op("bitwise_or", lambda a, b: a | b, symbol="|", pyop=operator.or_)
 ufunc_op("bitwise_xor", lambda a, b: a ^ b, symbol="^", pyop=operator.xor)
@@ -126,7 +144,7 @@ def _probe_rule(function, array_args, *, static_args=()):
     Python scalars, so NumPy treats them as weak), shape by broadcasting."""
 
     def rule(infos):
-        operands = [infos[i] for i in array_args]
+        operands = [infos[i] for i in array_args if infos[i].type != T.NONE]
         tensors = R.tensor_types(operands)
         shape = R.broadcast_shapes([t.shape if R.is_tensor(t) else () for t in (i.type for i in operands)])
         dtype = None
@@ -143,8 +161,8 @@ def _probe_rule(function, array_args, *, static_args=()):
 
 
 def _weak_probe(info):
-    if info.is_constant:
-        return info.value
+    if info.is_constant or info.type == T.NONE:
+        return None if info.type == T.NONE else info.value
     return {T.INT: 1, T.FLOAT: 1.0, T.BOOL: True}.get(info.type)
 
 
@@ -152,6 +170,7 @@ register(OpDef(
     "np::where", [Arg("condition", ARRAY_LIKE), Arg("x", ARRAY_LIKE), Arg("y", ARRAY_LIKE)], T.TENSOR,
     _probe_rule(np.where, (0, 1, 2)), template="{xp}.where({0}, {1}, {2})",
     formula=lambda c, a, b: fn.where(c, a, b), spellings=[numpy_function("where")],
+    compute=lambda infos, result: [np.dtype(bool), result.dtype, result.dtype],
     doc="np.where(condition, x, y)"))
 
 _OPTIONAL_NUMBER = T.UnionType([T.NONE, T.TENSOR, T.INT, T.FLOAT, T.BOOL])
@@ -181,5 +200,6 @@ def _astype_rule(infos):
 register(OpDef(
     "np::astype", [Arg("x", T.TENSOR), Arg("dtype", DTYPE_LIKE, static=True)], T.TENSOR, _astype_rule,
     template="{0}.astype({1})", formula=lambda x, dtype: x,
+    compute=lambda infos, result: [infos[0].type.dtype, None],
     spellings=[Spelling("method", "astype"), numpy_function("astype")],
     doc="x.astype(dtype): a converted copy"))

@@ -57,14 +57,16 @@ def _like_rule(infos):
 
 
 for _name in ("zeros", "ones", "empty"):
+    # np.empty's contents are whatever the memory held: nondeterministic.
+    _undefined = _name == "empty"
     register(OpDef(
         f"np::{_name}",
         [Arg("shape", SHAPE), Arg("dtype", OPTIONAL_DTYPE, None), Arg("like", OPTIONAL_TENSOR, None, kwarg_only=True)],
-        T.TENSOR, _shaped_rule(), template=f"{{xp}}.{_name}({{0}}, dtype={{1}})",
+        T.TENSOR, _shaped_rule(), template=f"{{xp}}.{_name}({{0}}, dtype={{1}})", nondeterministic=_undefined,
         spellings=[numpy_function(_name)], doc=f"np.{_name}(shape, dtype=None, *, like=None)"))
     register(OpDef(
         f"np::{_name}_like", [Arg("a", T.TENSOR), Arg("dtype", OPTIONAL_DTYPE, None)],
-        T.TENSOR, _like_rule, template=f"{{xp}}.{_name}_like({{0}}, dtype={{1}})",
+        T.TENSOR, _like_rule, template=f"{{xp}}.{_name}_like({{0}}, dtype={{1}})", nondeterministic=_undefined,
         spellings=[numpy_function(f"{_name}_like")], doc=f"np.{_name}_like(a, dtype=None): on a's device"))
 
 register(OpDef(
@@ -83,20 +85,20 @@ def _arange_rule(infos):
     bounds, dtype_info, like_info = infos[:3], infos[3], infos[4]
     present = [b for b in bounds if b.type != T.NONE]
     if any(b.type not in (T.INT, T.FLOAT, T.BOOL) for b in present):
-        raise TypeError("np.arange takes int or float bounds")
+        raise TypeError("the bounds must be int or float")
     dtype = None
     if dtype_info.is_constant and dtype_info.value is not None:
         dtype = np.dtype(dtype_info.value)
     elif dtype_info.is_constant:
         dtype = np.dtype(np.float64) if any(b.type == T.FLOAT for b in present) else np.dtype(np.int64)
+    if bounds[2].is_constant and bounds[2].value == 0:
+        raise TypeError("the step must not be zero (NumPy raises ZeroDivisionError)")
     length = None
     if all(b.is_constant for b in bounds):
         start, stop, step = (b.value for b in bounds)
         if stop is None:
             start, stop = 0, start
         step = 1 if step is None else step
-        if step == 0:
-            raise TypeError("np.arange: step must not be zero")
         length = max(0, math.ceil((stop - start) / step))
     return T.TensorType(dtype, (length,), _device_of(like_info))
 

@@ -7,31 +7,28 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from jit import types as T
 
+from . import type_rules as R
 from .registry import Arg, OpDef, Spelling, register
 
-_NUMBERS = (T.INT, T.FLOAT, T.BOOL)
 
-
-def _number_rule(result):
-    def rule(infos):
-        for info in infos:
-            if info.type not in _NUMBERS and info.type != T.NONE:
-                raise TypeError(f"math functions take numbers, got {info.type.annotation_str()}; "
-                                "use the np. function for arrays")
-        return result
-
-    return rule
+def _hint(name):
+    numpy_name = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2", "pow": "power",
+                  "fabs": "absolute"}.get(name, name)
+    alternative = f"np.{numpy_name}" if hasattr(np, numpy_name) else "the NumPy functions"
+    return f"math functions take Python numbers; use {alternative} on arrays"
 
 
 def _math_op(name, arity, result):
     names = ["x"] if arity == 1 else ["x", "y"]
     placeholders = ", ".join(f"{{{i}}}" for i in range(arity))
-    return register(OpDef(f"math::{name}", [Arg(n, T.NUMBER) for n in names], result, _number_rule(result),
+    return register(OpDef(f"math::{name}", [Arg(n, T.NUMBER) for n in names], result, R.fixed(result),
                           template=f"_math.{name}({placeholders})",
                           spellings=[Spelling("function", f"math.{name}", getattr(math, name))],
-                          doc=f"math.{name}"))
+                          hint=_hint(name), doc=f"math.{name}"))
 
 
 for _name in ("exp", "expm1", "log2", "log10", "log1p", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
@@ -47,7 +44,7 @@ for _name in ("isnan", "isinf", "isfinite"):
 
 # math.log takes an optional base.
 register(OpDef("math::log", [Arg("x", T.NUMBER), Arg("base", T.UnionType([T.NONE, T.INT, T.FLOAT]), None)],
-               T.FLOAT, _number_rule(T.FLOAT),
+               T.FLOAT, R.fixed(T.FLOAT), hint=_hint("log"),
                render_fn=lambda args, xp: f"_math.log({args[0]})" if args[1] == "None" else f"_math.log({args[0]}, {args[1]})",
                impl=lambda xp, x, base=None: math.log(x) if base is None else math.log(x, base),
                spellings=[Spelling("function", "math.log", math.log)], doc="math.log(x[, base])"))

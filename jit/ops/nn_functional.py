@@ -13,7 +13,7 @@ from jit import types as T
 from . import special
 from . import type_rules as R
 from .reductions import matmul_shape
-from .registry import Arg, OpDef, register
+from .registry import Arg, ArgInfo, OpDef, register
 from .scalar_expr import SQRT1_2, SQRT_2_OVER_PI, fn
 from .shapes import SHAPE, int_sequence
 
@@ -39,9 +39,11 @@ def _nn_op(name, args, rule, *, impl=None, template=None, formula=None, **option
                           formula=formula, **options))
 
 
-# relu keeps the dtype (0 is a weak scalar); NaN stays NaN, as np.maximum does.
-_nn_op("relu", [Arg("input", T.TENSOR)], _same_type_rule, template="{xp}.maximum({0}, 0)",
-       formula=lambda x: fn.maximum(x, 0), doc="max(x, 0)")
+# relu is np.maximum(x, 0): 0 is a weak scalar, so floats and ints keep their dtype
+# (bool becomes int64); NaN stays NaN, as np.maximum does.
+_maximum_rule = R.elementwise(np.maximum)
+_nn_op("relu", [Arg("input", T.TENSOR)], lambda infos: _maximum_rule([infos[0], ArgInfo(T.INT, 0)]),
+       template="{xp}.maximum({0}, 0)", formula=lambda x: fn.maximum(x, 0), doc="max(x, 0)")
 
 
 def _sigmoid(xp, x):

@@ -70,6 +70,8 @@ register(OpDef("prim::ListConstruct", [Arg("elements", T.ANY)], T.ANY, _list_rul
 
 def _tuple_index_rule(infos):
     tuple_type, index = infos[0].type, infos[1]
+    if isinstance(tuple_type, T.VarTupleType):
+        return tuple_type.element
     if not index.is_constant:
         raise TypeError("a tuple can only be indexed by a constant int")
     try:
@@ -79,13 +81,16 @@ def _tuple_index_rule(infos):
 
 
 register(OpDef("prim::TupleIndex", [Arg("tuple", T.ANY), Arg("index", T.INT)], T.ANY, _tuple_index_rule,
-               template="{0}[{1}]", doc="t[i] with a constant i"))
+               template="{0}[{1}]", doc="t[i]: a constant i, or any i for a Tuple[T, ...]"))
 register(OpDef("prim::ListIndex", [Arg("list", T.ANY), Arg("index", T.INT)], T.ANY,
                lambda infos: infos[0].type.element, template="{0}[{1}]", doc="l[i]"))
 _OPTIONAL_INT = T.OptionalType(T.INT)
 register(OpDef("prim::ListSlice", [Arg("list", T.ANY), Arg("start", _OPTIONAL_INT), Arg("stop", _OPTIONAL_INT),
                                    Arg("step", _OPTIONAL_INT)], T.ANY,
                lambda infos: infos[0].type, template="{0}[{1}:{2}:{3}]", doc="l[a:b:c]"))
+register(OpDef("prim::TupleSlice", [Arg("tuple", T.ANY), Arg("start", _OPTIONAL_INT), Arg("stop", _OPTIONAL_INT),
+                                    Arg("step", _OPTIONAL_INT)], T.ANY,
+               lambda infos: infos[0].type, template="{0}[{1}:{2}:{3}]", doc="t[a:b:c] of a Tuple[T, ...]"))
 register(OpDef("prim::SliceConstruct", [Arg("start", _OPTIONAL_INT), Arg("stop", _OPTIONAL_INT),
                                         Arg("step", _OPTIONAL_INT)], T.SLICE, R.fixed(T.SLICE),
                template="slice({0}, {1}, {2})",
@@ -136,7 +141,8 @@ register(OpDef("prim::not", [Arg("a", T.ANY)], T.BOOL, _bool_operand_rule, templ
 
 def _len_rule(infos):
     source = infos[0].type
-    if not (R.is_tensor(source) or isinstance(source, (T.ListType, T.TupleType, T.StrType, T.DictType))):
+    if not (R.is_tensor(source)
+            or isinstance(source, (T.ListType, T.TupleType, T.VarTupleType, T.StrType, T.DictType))):
         raise TypeError(f"len() needs an array, a list, a tuple, a dict or a str, got {source.annotation_str()}")
     return T.INT
 

@@ -125,7 +125,7 @@ class OpDef:
 
     def __init__(self, name, args, returns, rule, *, template=None, impl=None, formula=None,
                  spellings=(), side_effects=False, nondeterministic=False, variadic=False,
-                 render_fn=None, structural=False, doc=""):
+                 render_fn=None, structural=False, compute=None, scalar_template=None, hint="", doc=""):
         if not structural and (template is None) == (impl is None):
             raise ValueError(f"{name}: give exactly one of template= and impl=")
         self.name = name
@@ -142,8 +142,12 @@ class OpDef:
         self.variadic = variadic
         self.render_fn = render_fn
         self.structural = structural
+        self.compute = compute
+        self.scalar_template = scalar_template
+        self.hint = hint  # added to argument-type errors: what to use instead
         self.doc = doc
         self._eager = None
+        self._eager_scalar = None
         names = [a.name for a in self.args]
         if len(set(names)) != len(names):
             raise ValueError(f"{name}: duplicate argument names {names}")
@@ -168,7 +172,25 @@ class OpDef:
     def result_type(self, infos) -> T.Type:
         """The static type of the result for these argument types and constants.
         Raises TypeError with a user-facing message when the combination is invalid."""
+        if self.rule is None:
+            raise TypeError(f"{self.name} is typed by the frontend, not by a rule")
         return self.rule(infos)
+
+    def compute_dtypes(self, infos) -> list:
+        """For an elementwise op on refined types: the dtype each argument is cast to
+        before the scalar formula runs (None for arguments the formula takes as
+        values: static ones and None), as NumPy's loop for these inputs would."""
+        result = self.result_type(infos)
+        if self.compute is not None:
+            return list(self.compute(infos, result))
+        ufunc = getattr(self.rule, "ufunc", None)
+        if ufunc is not None:
+            from .type_rules import promotion_operand  # noqa: PLC0415 - type_rules imports this module
+
+            operands = [promotion_operand(i) for i in infos]
+            return list(ufunc.resolve_dtypes((*operands, *([None] * ufunc.nout)))[:ufunc.nin])
+        return [None if arg.static or (info.is_constant and info.value is None) else result.dtype
+                for arg, info in zip(self.args, infos)]
 
     # -- execution -----------------------------------------------------------------
     @property
@@ -176,9 +198,12 @@ class OpDef:
         """The name generated code uses for ``impl``."""
         return "_op_" + self.name.replace("::", "_").replace(".", "_")
 
-    def render(self, arg_exprs, xp_expr: str) -> str:
-        """A Python expression computing the op from argument expressions (names or
-        literals, never compound expressions) and the array-module expression."""
+    def render(self, arg_exprs, xp_expr: str, scalars: bool = False) -> str:
+        """A Python expression computing the op from argument expressions (names,
+        literals or parenthesized expressions) and the array-module expression.
+        ``scalars``: every argument is statically a Python number."""
+        if scalars and self.scalar_template is not None:
+            return self.scalar_template.format(*arg_exprs)
         if self.render_fn is not None:
             return self.render_fn(arg_exprs, xp_expr)
         if self.template is not None:
@@ -201,6 +226,12 @@ class OpDef:
 
     def __call__(self, *args):
         """Run the op eagerly on canonical arguments, on the device of its array arguments."""
+        if self.scalar_template is not None and all(type(a) in (int, float, bool) for a in args):
+            if self._eager_scalar is None:
+                params = [f"a{i}" for i in range(len(self.args))]
+                source = f"lambda {', '.join(params)}: {self.render(params, '_np', scalars=True)}"
+                self._eager_scalar = eval(source, dict(TEMPLATE_GLOBALS))  # noqa: S307 - our own template
+            return self._eager_scalar(*args)
         xp = np
         for a in args:
             if _device.is_array(a):
@@ -229,21 +260,52 @@ def register(op: OpDef) -> OpDef:
         raise ValueError(f"operator {op.name} is registered twice")
     _OPS[op.name] = op
     for spelling in op.spellings:
-        index = {"method": _METHODS, "property": _PROPERTIES, "operator": _OPERATORS}.get(spelling.kind)
-        if spelling.kind == "function":
-            key = id(spelling.python)
-            if key in _BY_PYTHON_OBJECT:
-                raise ValueError(f"{spelling.name} already names {_BY_PYTHON_OBJECT[key][1].name}")
-            _BY_PYTHON_OBJECT[key] = (spelling.python, op, spelling)
-        elif spelling.kind == "subscript":
-            _SUBSCRIPT.append((op, spelling))
-        elif index is not None:
-            if spelling.name in index:
-                raise ValueError(f"{spelling.kind} {spelling.name} already names {index[spelling.name][0].name}")
-            index[spelling.name] = (op, spelling)
-        else:
-            raise ValueError(f"{op.name}: unknown spelling kind {spelling.kind!r}")
+        _index_spelling(op, spelling)
     return op
+
+
+def add_spelling(op: OpDef, spelling: Spelling):
+    """Another way to reach a registered op, declared by a module that sits above
+    the registry (``jit.nn.functional`` spells the ``nn::`` ops ``F.relu``...)."""
+    _index_spelling(op, spelling)
+    op.spellings.append(spelling)
+
+
+def _index_spelling(op: OpDef, spelling: Spelling):
+    index = {"method": _METHODS, "property": _PROPERTIES, "operator": _OPERATORS}.get(spelling.kind)
+    if spelling.kind == "function":
+        key = id(spelling.python)
+        if key in _BY_PYTHON_OBJECT:
+            raise ValueError(f"{spelling.name} already names {_BY_PYTHON_OBJECT[key][1].name}")
+        _BY_PYTHON_OBJECT[key] = (spelling.python, op, spelling)
+    elif spelling.kind == "subscript":
+        _SUBSCRIPT.append((op, spelling))
+    elif index is not None:
+        if spelling.name in index:
+            raise ValueError(f"{spelling.kind} {spelling.name} already names {index[spelling.name][0].name}")
+        index[spelling.name] = (op, spelling)
+    else:
+        raise ValueError(f"{op.name}: unknown spelling kind {spelling.kind!r}")
+
+
+def python_function(op: OpDef, name: str):
+    """A Python function with ``op``'s signature that runs it eagerly: the eager
+    face of an op (``F.gelu``), sharing the op's one implementation."""
+    params, globals_ = [], {"_op": op}
+    for index, arg in enumerate(op.args):
+        if arg.kwarg_only and "*" not in params:
+            params.append("*")
+        if arg.has_default:
+            globals_[f"_default{index}"] = arg.default
+            params.append(f"{arg.name}=_default{index}")
+        else:
+            params.append(arg.name)
+    arguments = ", ".join(a.name for a in op.args)
+    source = f"def {name}({', '.join(params)}):\n    return _op({arguments})\n"
+    exec(compile(source, f"<jit.ops {op.name}>", "exec"), globals_)  # noqa: S102 - our own signature
+    function = globals_[name]
+    function.__doc__ = f"{op.doc}\n\nThe eager form of the operator {op.name}: {op.schema_str()}"
+    return function
 
 
 def add_template_global(name: str, value):

@@ -188,10 +188,15 @@ SQRT1_2 = math.sqrt(0.5)
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
-def build(formula, n_inputs: int, static_values=()):
-    """The expression tree of ``formula`` over ``n_inputs`` symbolic inputs.
-    ``static_values`` are compile-time constants passed after the inputs."""
-    return _wrap(formula(*[Input(i) for i in range(n_inputs)], *static_values))
+INPUT = object()  # marks an argument that is a run-time input of the formula
+
+
+def build(formula, arguments):
+    """The expression tree of ``formula``. ``arguments`` has one entry per canonical
+    argument of the op: ``INPUT`` for a run-time value (it becomes ``Input(i)``,
+    i the argument's index), else the compile-time value itself (a static
+    argument, or None for an omitted bound)."""
+    return _wrap(formula(*[Input(i) if a is INPUT else a for i, a in enumerate(arguments)]))
 
 
 def inputs_of(expr: Expr) -> set:
@@ -205,7 +210,7 @@ def inputs_of(expr: Expr) -> set:
 
 
 def evaluate(expr: Expr, values):
-    """Run a formula with NumPy on ``values`` (arrays already in the compute dtype)."""
+    """Run a formula with NumPy; ``values[i]`` is argument i, already in its compute dtype."""
     if isinstance(expr, Input):
         return values[expr.index]
     if isinstance(expr, Const):

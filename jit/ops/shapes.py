@@ -128,10 +128,18 @@ def _joined_dtype(types, function):
     return np.asarray(function([np.ones(1, d) for d in dtypes])).dtype
 
 
+def _of_unknown_count(sequence_type):
+    """The result for a list whose length is unknown: its elements' dtype and device."""
+    element = getattr(sequence_type, "element", None)
+    if isinstance(element, T.TensorType):
+        return T.TensorType(element.dtype, None, element.device)
+    return T.TENSOR
+
+
 def _concatenate_rule(infos):
     types, axis = _element_types(infos[0]), infos[1]
     if types is None:
-        return T.TENSOR
+        return _of_unknown_count(infos[0].type)
     if not types:
         raise TypeError("need at least one array to concatenate")
     dtype = _joined_dtype(types, np.concatenate)
@@ -162,7 +170,7 @@ def _concatenate_rule(infos):
 def _stack_rule(infos):
     types, axis = _element_types(infos[0]), infos[1]
     if types is None:
-        return T.TENSOR
+        return _of_unknown_count(infos[0].type)
     if not types:
         raise TypeError("need at least one array to stack")
     dtype = _joined_dtype(types, np.stack)
@@ -231,8 +239,9 @@ register(OpDef("np::ravel", [Arg("a", T.TENSOR)], T.TENSOR, _ravel_rule, templat
 register(OpDef("np::copy", [Arg("a", T.TENSOR)], T.TENSOR, _same_rule, template="{0}.copy()",
                spellings=[numpy_function("copy"), Spelling("method", "copy")]))
 
-# Properties. x.shape is typed List[int] (TorchScript's int[]); its value is NumPy's tuple.
-register(OpDef("np::shape", [Arg("a", ARRAY_LIKE)], T.ListType(T.INT), R.fixed(T.ListType(T.INT)),
+# Properties. x.shape is NumPy's tuple: typed Tuple[int, ...] (its length is the rank).
+SHAPE_TUPLE = T.VarTupleType(T.INT)
+register(OpDef("np::shape", [Arg("a", ARRAY_LIKE)], SHAPE_TUPLE, R.fixed(SHAPE_TUPLE),
                template="{0}.shape", spellings=[Spelling("property", "shape"), numpy_function("shape")]))
 register(OpDef("np::ndim", [Arg("a", ARRAY_LIKE)], T.INT, R.fixed(T.INT), template="{0}.ndim",
                spellings=[Spelling("property", "ndim"), numpy_function("ndim")]))

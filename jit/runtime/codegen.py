@@ -86,6 +86,14 @@ def converter(expected: T.Type, function_name: str, param: str):
                 return fail(value)
             return tuple(convert(v) for convert, v in zip(parts, value))
         return to_tuple
+    if isinstance(expected, T.VarTupleType):
+        member = converter(expected.element, function_name, param)
+
+        def to_var_tuple(value):
+            if not isinstance(value, tuple):
+                return fail(value)
+            return tuple(member(v) for v in value)
+        return to_var_tuple
     if isinstance(expected, T.ListType):
         element = converter(expected.element, function_name, param)
 
@@ -199,7 +207,8 @@ class _Generator:
         if op.template is None and op.render_fn is None:
             self.globals[op.impl_global] = op.impl
         xp = "_xp" if self.devices.uses_call_device(node) else "_np"
-        return op.render([self.expr(v) for v in node.inputs], xp)
+        scalars = all(v.type in T.PYTHON_SCALAR_TYPES for v in node.inputs)
+        return op.render([self.expr(v) for v in node.inputs], xp, scalars)
 
     def constant(self, value) -> str:
         if isinstance(value, float) and not math.isfinite(value):
@@ -332,7 +341,9 @@ class _Generator:
             self.names[id(value)] = spec.name
         self.prologue()
         self.block(self.graph.block, 1)
-        self.emit(1, f"return {self.expr(self.graph.outputs[0])}")
+        result = self.graph.outputs[0]
+        self.emit(1, f"return {self.expr(result)}", result.node if result.node.owning_block is self.graph.block
+                  else None)
         params = []
         for spec in self.parameters:
             params.append(spec.name if not spec.has_default else f"{spec.name}={self.constant(spec.default)}")

@@ -1,0 +1,56 @@
+"""Test configuration: a directory for scripted sources, and the `.code` round
+trip checked for every script function any test creates."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from jit.runtime import ScriptFunction
+
+from . import helpers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _source_directory(tmp_path_factory):
+    helpers.SOURCE_DIR = tmp_path_factory.mktemp("scripted_sources")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "no_round_trip: the test's script functions skip the .code round trip")
+
+
+@pytest.fixture(autouse=True)
+def code_round_trip(request, monkeypatch):
+    """Every ScriptFunction a test makes must print code that recompiles to the same
+    code, and the recompiled function must give the first recorded call's results."""
+    created, first_calls = [], {}
+    original_init, original_call = ScriptFunction.__init__, ScriptFunction.__call__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        created.append(self)
+
+    def call(self, *args, **kwargs):
+        saved = (copy.deepcopy(args), copy.deepcopy(kwargs))
+        result = original_call(self, *args, **kwargs)
+        if id(self) not in first_calls:
+            first_calls[id(self)] = (*saved, copy.deepcopy(result))
+        return result
+
+    monkeypatch.setattr(ScriptFunction, "__init__", init)
+    monkeypatch.setattr(ScriptFunction, "__call__", call)
+    yield
+    monkeypatch.undo()
+    if request.node.get_closest_marker("no_round_trip"):
+        return
+    for function in created:
+        compiled = helpers.round_trip(function)
+        recorded = first_calls.get(id(function))
+        if recorded is None or helpers.has_nondeterminism(function.graph):
+            continue
+        args, kwargs, expected = recorded
+        recompiled = ScriptFunction(compiled)
+        with np.errstate(all="ignore"):
+            helpers.assert_same(recompiled(*args, **kwargs), expected, f"recompiled {function.qualname}")

@@ -1,0 +1,139 @@
+"""Helpers shared by the tests: scripting from source text, exact comparison
+with eager results, and the ``.code`` round trip."""
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import math
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+import device
+import jit
+from jit import types as T
+from jit.frontend import code_namespace, compile_source
+from jit.ir import verify
+from jit.ir.code_printer import print_code
+
+_module_counter = itertools.count()
+SOURCE_DIR: Path | None = None  # set by conftest to a session temporary directory
+
+
+def load_module(source: str, **names):
+    """Import ``source`` as a module written to a file (so inspect can read it),
+    with ``np``, ``math``, ``jit`` and ``names`` in its globals."""
+    path = SOURCE_DIR / f"scripted_{next(_module_counter)}.py"
+    header = "import math\nimport numpy as np\nimport jit\nfrom jit import Tensor\nfrom typing import Dict, List, Optional, Tuple\n"
+    path.write_text(header + textwrap.dedent(source))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    module.__dict__.update(names)
+    spec.loader.exec_module(module)
+    return module
+
+
+def define(source: str, name: str | None = None, **names):
+    """The (undecorated) function defined by ``source``."""
+    module = load_module(source, **names)
+    if name is None:
+        name = next(n for n, v in vars(module).items() if callable(v) and getattr(v, "__module__", "") == module.__name__)
+    return getattr(module, name)
+
+
+def script_source(source: str, name: str | None = None, **names):
+    """(scripted, eager) for the function that ``source`` defines."""
+    eager = define(source, name, **names)
+    return jit.script(eager), eager
+
+
+def assert_same(actual, expected, path="result"):
+    """Equal value, dtype, shape and Python type; NaNs compare equal."""
+    if device.is_array(expected):
+        assert device.is_array(actual), f"{path}: expected an array, got {type(actual).__name__}"
+        assert type(actual) is type(expected), f"{path}: type {type(actual).__name__} != {type(expected).__name__}"
+        assert actual.dtype == expected.dtype, f"{path}: dtype {actual.dtype} != {expected.dtype}"
+        assert actual.shape == expected.shape, f"{path}: shape {actual.shape} != {expected.shape}"
+        xp = device.array_module(expected)
+        np.testing.assert_array_equal(device.to(xp.asarray(actual), "cpu"), device.to(xp.asarray(expected), "cpu"),
+                                      err_msg=path)
+    elif isinstance(expected, (tuple, list)):
+        assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
+        assert len(actual) == len(expected), f"{path}: length {len(actual)} != {len(expected)}"
+        for index, (a, e) in enumerate(zip(actual, expected)):
+            assert_same(a, e, f"{path}[{index}]")
+    else:
+        assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
+        if isinstance(expected, float) and math.isnan(expected):
+            assert math.isnan(actual), f"{path}: {actual} is not NaN"
+        else:
+            assert actual == expected, f"{path}: {actual!r} != {expected!r}"
+
+
+def run_both(scripted, eager, *args, **kwargs):
+    """Call both; equal results, or the same exception type from both."""
+    try:
+        expected = eager(*args, **kwargs)
+    except Exception as error:  # noqa: BLE001 - the eager exception is the oracle
+        try:
+            scripted(*args, **kwargs)
+        except type(error):
+            return error
+        raise AssertionError(f"eager raised {type(error).__name__}: {error}; scripted did not raise it")
+    assert_same(scripted(*args, **kwargs), expected)
+    return expected
+
+
+def round_trip(function) -> str:
+    """Recompile ``function.code``; assert the printed code comes back unchanged.
+    Returns the recompiled ScriptFunction's generated source."""
+    code = function.code
+    compiled = compile_source(code, function.name, code_namespace())
+    verify(function.graph)
+    verify(compiled.graph)
+    again = print_code(compiled.graph, compiled.name, compiled.parameters, compiled.return_type)
+    assert again == code, f"the code of {function.qualname} does not round-trip:\n{code}\n---\n{again}"
+    assert [p.name for p in compiled.parameters] == [p.name for p in function.parameters]
+    assert [p.type for p in compiled.parameters] == [p.type for p in function.parameters]
+    return compiled
+
+
+def has_nondeterminism(graph) -> bool:
+    return any(node.op is not None and node.op.nondeterministic for node in graph.all_nodes())
+
+
+def refined_result_type(graph, args):
+    """Propagate refined types from ``args`` through a straight-line graph with the
+    ops' type rules; the refined type of the graph's output."""
+    from jit.ir import arg_info  # noqa: PLC0415
+    from jit.ops import ArgInfo  # noqa: PLC0415
+
+    known = {id(v): T.refined_type_of_value(a) for v, a in zip(graph.inputs, args)}
+    folded = {}  # values of dtype/ndim queries on refined tensors, as constant folding would give
+
+    def value_of(value):
+        return folded.get(id(value), arg_info(value).value)
+
+    def refined_info(value):
+        base = arg_info(value)
+        elements = None
+        if base.elements is not None:
+            elements = [ArgInfo(known[id(v)], value_of(v)) for v in value.node.inputs]
+        return ArgInfo(known[id(value)], value_of(value), elements)
+
+    for node in graph.block.nodes:
+        assert not node.blocks, "refined_result_type handles straight-line graphs"
+        if node.kind in ("np::dtype", "np::ndim") and known[id(node.inputs[0])].is_refined():
+            source = known[id(node.inputs[0])]
+            folded[id(node.output)] = source.dtype if node.kind == "np::dtype" else source.ndim
+        if node.kind == "prim::Constant":
+            known[id(node.output)] = node.output.type
+        elif node.kind in ("prim::TupleUnpack", "prim::ListUnpack"):
+            source = known[id(node.inputs[0])]
+            elements = source.elements if isinstance(source, T.TupleType) else [source.element] * len(node.outputs)
+            for output, element in zip(node.outputs, elements):
+                known[id(output)] = element
+        else:
+            known[id(node.output)] = node.op.result_type([refined_info(v) for v in node.inputs])
+    return known[id(graph.outputs[0])]

@@ -1,0 +1,127 @@
+"""The jit.nn.functional operators: scripted calls against the eager functions,
+and the eager functions against independent NumPy formulas."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import jit.nn.functional as F
+from jit import ops
+
+from .samples import DTYPES, FLOATS, array, check, scripted
+
+COVERS = {"nn::relu", "nn::gelu", "nn::silu", "nn::sigmoid", "nn::softmax", "nn::log_softmax", "nn::layer_norm",
+          "nn::linear", "nn::dropout", "nn::embedding"}
+
+UNARY = [("nn::relu", "F.relu(a)"), ("nn::gelu", "F.gelu(a)"), ("nn::gelu", "F.gelu(a, approximate='tanh')"),
+         ("nn::silu", "F.silu(a)"), ("nn::sigmoid", "F.sigmoid(a)"), ("nn::softmax", "F.softmax(a)"),
+         ("nn::softmax", "F.softmax(a, 0)"), ("nn::log_softmax", "F.log_softmax(a, dim=-1)"),
+         ("np::tanh", "F.tanh(a)")]
+
+
+@pytest.mark.parametrize("op, expression", UNARY, ids=[e for _, e in UNARY])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_unary_functional(op, expression, dtype):
+    source = f"import jit.nn.functional as F\ndef f(a):\n    return {expression}\n"
+    for a in (array(dtype, (3, 4)), array(dtype, (3, 8))[:, ::2], array(dtype, (0, 3)), array(dtype, (5,))):
+        check(op, source, a)
+
+
+def _erf(values):
+    return np.vectorize(math.erf, otypes=[np.float64])(values)
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_eager_functional_against_formulas(dtype):
+    x = array(dtype, (4, 6), special=False)
+    wide = x.astype(np.float64)
+    tolerance = {"rtol": 2e-6 if dtype == np.float32 else 1e-12, "atol": 1e-6 if dtype == np.float32 else 1e-12}
+    expected = {
+        "relu": np.maximum(wide, 0), "sigmoid": 1 / (1 + np.exp(-wide)), "silu": wide / (1 + np.exp(-wide)),
+        "gelu": 0.5 * wide * (1 + _erf(wide / math.sqrt(2))),
+        "gelu_tanh": 0.5 * wide * (1 + np.tanh(math.sqrt(2 / math.pi) * (wide + 0.044715 * wide ** 3))),
+        "softmax": np.exp(wide) / np.exp(wide).sum(-1, keepdims=True),
+        "log_softmax": wide - np.log(np.exp(wide).sum(-1, keepdims=True)),
+    }
+    actual = {"relu": F.relu(x), "sigmoid": F.sigmoid(x), "silu": F.silu(x), "gelu": F.gelu(x),
+              "gelu_tanh": F.gelu(x, approximate="tanh"), "softmax": F.softmax(x), "log_softmax": F.log_softmax(x)}
+    for name, value in actual.items():
+        assert value.dtype == dtype, name
+        np.testing.assert_allclose(value, expected[name], err_msg=name, **tolerance)
+
+
+def test_softmax_is_stable_for_large_inputs():
+    x = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1000.0, -1000.0]], np.float32)
+    result = F.softmax(x)
+    assert np.isfinite(result).all()
+    np.testing.assert_allclose(result.sum(-1), 1.0, rtol=1e-6)
+    assert np.isfinite(F.log_softmax(x)).all()
+    assert F.sigmoid(np.array([-1000.0, 1000.0], np.float32)).tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("expression", ["F.layer_norm(a, (4,))", "F.layer_norm(a, [3, 4], w2, b2)",
+                                        "F.layer_norm(a, 4, w, b, eps=1e-3)", "F.layer_norm(a, (5,))"])
+def test_layer_norm(expression):
+    source = f"import jit.nn.functional as F\ndef f(a, w, b, w2, b2):\n    return {expression}\n"
+    for dtype in FLOATS:
+        args = (array(dtype, (2, 3, 4), special=False), array(dtype, (4,), 1), array(dtype, (4,), 2),
+                array(dtype, (3, 4), 3), array(dtype, (3, 4), 4))
+        check("nn::layer_norm", source, *args)
+    x = array(np.float64, (2, 3, 4), special=False)
+    normalized = F.layer_norm(x, (4,))
+    np.testing.assert_allclose(normalized.mean(-1), 0, atol=1e-12)
+    np.testing.assert_allclose(normalized.var(-1), 1, rtol=1e-4)
+
+
+@pytest.mark.parametrize("expression", ["F.linear(a, w)", "F.linear(a, w, b)", "F.linear(a[0], w, b)",
+                                        "F.linear(a, w.T)"])
+def test_linear(expression):
+    source = f"import jit.nn.functional as F\ndef f(a, w, b):\n    return {expression}\n"
+    for dtype in FLOATS:
+        a, w, b = array(dtype, (2, 3, 4), special=False), array(dtype, (5, 4), 1), array(dtype, (5,), 2)
+        check("nn::linear", source, a, w, b)
+        np.testing.assert_allclose(F.linear(a, w, b), a @ w.T + b, rtol=1e-6)
+
+
+def test_dropout():
+    source = "import jit.nn.functional as F\ndef f(a, p: float, t: bool):\n    return F.dropout(a, p, t)\n"
+    function, eager = scripted(source)
+    x = array(np.float32, (50, 40), special=False)
+    for p, training in ((0.5, True), (0.0, True), (0.3, False), (1.0, True)):
+        np.random.seed(7)
+        expected = eager(x, p, training)
+        np.random.seed(7)
+        result = function(x, p, training)
+        np.testing.assert_array_equal(result, expected)
+        assert result.dtype == np.float32
+    dropped = F.dropout(x, 0.5)
+    kept = dropped != 0
+    assert 0.4 < kept.mean() < 0.6
+    np.testing.assert_allclose(dropped[kept], x[kept] * 2, rtol=1e-6)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        function(x, 1.5, True)
+    with pytest.raises(TypeError, match="floating-point"):
+        function(np.arange(4), 0.5, True)
+
+
+def test_embedding():
+    source = "import jit.nn.functional as F\ndef f(i, w):\n    return F.embedding(i, w)\n"
+    weight = array(np.float32, (10, 3), special=False)
+    for indices in (np.array([1, 2, 9]), np.array([[0, 1], [4, 4]]), np.array(3), np.array([], np.int64)):
+        check("nn::embedding", source, indices, weight)
+    function, _ = scripted(source)
+    with pytest.raises(TypeError, match="integers"):
+        function(np.array([0.5]), weight)
+    with pytest.raises(IndexError):
+        function(np.array([10]), weight)
+
+
+def test_functional_functions_are_the_registered_ops():
+    for name in ("relu", "gelu", "silu", "sigmoid", "softmax", "log_softmax", "layer_norm", "linear", "dropout",
+                 "embedding"):
+        function = getattr(F, name)
+        op, spelling = ops.for_python_object(function)
+        assert op.name == f"nn::{name}" and spelling.name == f"F.{name}"
+    assert F.tanh is np.tanh

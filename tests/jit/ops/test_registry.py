@@ -1,0 +1,86 @@
+"""The registry itself: every op declared once and tested, spellings that resolve
+back to their op, the printed table, and `python -m jit.ops`."""
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from jit import ops
+
+TEST_MODULES = ["tests.jit.ops.test_elementwise", "tests.jit.ops.test_reductions", "tests.jit.ops.test_shapes",
+                "tests.jit.ops.test_factories", "tests.jit.ops.test_nn_functional",
+                "tests.jit.ops.test_math_and_builtins", "tests.jit.frontend.test_constructs"]
+
+
+def test_every_registered_op_is_covered_by_a_test():
+    """Each op test module lists the ops it runs (its checks assert the op is in the
+    scripted graph); together they must cover the whole registry."""
+    covered = set()
+    for name in TEST_MODULES:
+        covered |= importlib.import_module(name).COVERS
+    registered = {op.name for op in ops.all_ops()}
+    assert registered - covered == set(), "ops without a test"
+    assert covered - registered == set(), "tests claim ops that are not registered"
+
+
+def test_names_and_namespaces():
+    for op in ops.all_ops():
+        assert op.namespace in ("np", "nn", "prim", "math"), op.name
+        assert ops.lookup(op.name) is op
+        assert op.schema_str().startswith(op.name + "(")
+    with pytest.raises(KeyError, match="no operator named"):
+        ops.lookup("np::does_not_exist")
+
+
+def test_function_spellings_resolve_to_their_op():
+    for op in ops.all_ops():
+        for spelling in op.spellings:
+            if spelling.kind == "function":
+                assert ops.for_python_object(spelling.python) == (op, spelling), spelling
+            elif spelling.kind == "method":
+                assert ops.for_method(spelling.name)[0] is op
+            elif spelling.kind == "property":
+                assert ops.for_property(spelling.name)[0] is op
+            elif spelling.kind == "operator":
+                assert ops.for_operator(spelling.name)[0] is op
+    assert ops.for_python_object(np.tanh)[0].name == "np::tanh"
+    assert ops.for_python_object(np.abs)[0] is ops.for_python_object(abs)[0]
+    assert ops.for_python_object(object()) is None
+
+
+def test_an_op_cannot_be_registered_twice():
+    existing = ops.lookup("np::tanh")
+    with pytest.raises(ValueError, match="registered twice"):
+        ops.registry.register(ops.OpDef("np::tanh", existing.args, existing.returns, existing.rule,
+                                        template="{xp}.tanh({0})"))
+    with pytest.raises(ValueError, match="already names"):
+        ops.add_spelling(existing, ops.Spelling("function", "np.exp", np.exp))
+
+
+def test_templates_compile_to_callables():
+    """Each op's eager callable is built from its one declaration (template or impl)."""
+    x = np.array([[1.0, -2.0], [3.0, 0.5]], np.float32)
+    assert np.array_equal(ops.lookup("np::add")(x, 1.5), x + 1.5)
+    assert ops.lookup("np::sum")(x, 0, None, False).tolist() == x.sum(0).tolist()
+    assert ops.lookup("np::power")(2, 10) == 1024
+    for op in ops.all_ops():
+        if not op.structural:
+            assert callable(op.eager), op.name
+
+
+def test_table_lists_every_op():
+    text = ops.table()
+    for op in ops.all_ops():
+        assert op.name in text
+    assert "np::tanh(Union[Tensor, int, float, bool] x) -> Tensor" in text
+    last = text.strip().splitlines()[-1]
+    assert last == f"{len(ops.all_ops())} operators, {sum(o.fusible for o in ops.all_ops())} fusible"
+
+
+def test_python_dash_m_jit_ops_prints_the_table():
+    result = subprocess.run([sys.executable, "-m", "jit.ops"], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ops.table().strip()
