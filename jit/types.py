@@ -217,13 +217,26 @@ class TupleType(Type):
         return Type.is_subtype_of(self, other)
 
 
-class VarTupleType(Type):
-    """A tuple of any length whose elements share one type: ``Tuple[int, ...]``.
-    NumPy's ``x.shape`` has this type; a fixed-length tuple of ints is a subtype."""
+class _ElementType(Type):
+    """A type built around one element type (lists, optionals, homogeneous tuples)."""
     __slots__ = ("element",)
 
     def __init__(self, element: Type):
         self.element = element
+
+    def contains_tensor(self):
+        return self.element.contains_tensor()
+
+    def __eq__(self, other):
+        return type(other) is type(self) and self.element == other.element
+
+    def __hash__(self):
+        return hash((type(self), self.element))
+
+
+class VarTupleType(_ElementType):
+    """A tuple of any length whose elements share one type: ``Tuple[int, ...]``.
+    NumPy's ``x.shape`` has this type; a fixed-length tuple of ints is a subtype."""
 
     def __str__(self):
         return f"({self.element}, ...)"
@@ -231,41 +244,18 @@ class VarTupleType(Type):
     def annotation_str(self):
         return f"Tuple[{self.element.annotation_str()}, ...]"
 
-    def contains_tensor(self):
-        return self.element.contains_tensor()
-
-    def __eq__(self, other):
-        return isinstance(other, VarTupleType) and self.element == other.element
-
-    def __hash__(self):
-        return hash((VarTupleType, self.element))
-
     def is_subtype_of(self, other):
         if isinstance(other, (VarTupleType, SequenceType)):
             return self.element.is_subtype_of(other.element)
         return Type.is_subtype_of(self, other)
 
 
-class ListType(Type):
-    __slots__ = ("element",)
-
-    def __init__(self, element: Type):
-        self.element = element
-
+class ListType(_ElementType):
     def __str__(self):
         return f"{self.element}[]"
 
     def annotation_str(self):
         return f"List[{self.element.annotation_str()}]"
-
-    def contains_tensor(self):
-        return self.element.contains_tensor()
-
-    def __eq__(self, other):
-        return isinstance(other, ListType) and self.element == other.element
-
-    def __hash__(self):
-        return hash((ListType, self.element))
 
     def is_subtype_of(self, other):
         if isinstance(other, SequenceType):
@@ -298,26 +288,12 @@ class DictType(Type):
         return hash((DictType, self.key, self.value))
 
 
-class OptionalType(Type):
-    __slots__ = ("element",)
-
-    def __init__(self, element: Type):
-        self.element = element
-
+class OptionalType(_ElementType):
     def __str__(self):
         return f"{self.element}?"
 
     def annotation_str(self):
         return f"Optional[{self.element.annotation_str()}]"
-
-    def contains_tensor(self):
-        return self.element.contains_tensor()
-
-    def __eq__(self, other):
-        return isinstance(other, OptionalType) and self.element == other.element
-
-    def __hash__(self):
-        return hash((OptionalType, self.element))
 
     def is_subtype_of(self, other):
         if isinstance(other, OptionalType):
@@ -351,25 +327,12 @@ class UnionType(Type):
         return all(o.is_subtype_of(other) for o in self.options)
 
 
-class SequenceType(Type):
+class SequenceType(_ElementType):
     """A tuple of any length or a list, all of one element type: NumPy's shape
     and axes arguments (``(2, 3)``, ``[2, 3]``, ``x.shape``); only used in schemas."""
-    __slots__ = ("element",)
-
-    def __init__(self, element: Type):
-        self.element = element
 
     def __str__(self):
         return f"Sequence[{self.element}]"
-
-    def __eq__(self, other):
-        return isinstance(other, SequenceType) and self.element == other.element
-
-    def __hash__(self):
-        return hash((SequenceType, self.element))
-
-    def contains_tensor(self):
-        return self.element.contains_tensor()
 
 
 def unify(a: Type, b: Type) -> Type | None:

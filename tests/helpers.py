@@ -80,7 +80,7 @@ def run_both(scripted, eager, *args, **kwargs):
             scripted(*args, **kwargs)
         except type(error):
             return error
-        raise AssertionError(f"eager raised {type(error).__name__}: {error}; scripted did not raise it")
+        raise AssertionError(f"eager raised {type(error).__name__}: {error}; scripted did not raise it") from error
     assert_same(scripted(*args, **kwargs), expected)
     return expected
 

@@ -223,25 +223,36 @@ class FunctionEmitter:
     def emit_returning_if(self, stmt, rest):
         """An if with a return in it: the statements after it go into each branch
         that does not return, so that the if ends the function."""
-        condition = self.emit_condition(stmt.test)
-        node = self.emit_node("prim::If", [condition], [], self.loc(stmt))
-        results = []
-        for body in (stmt.body, stmt.orelse):
-            block = node.add_block()
-            with self.scope(block):
+        def branch(body):
+            def produce():
                 statements = list(body) if _always_returns(body) else list(body) + list(rest)
                 returned = self.emit_statements(statements)
-                if returned is None:
-                    returned = (self.emit_constant(None, self.loc(stmt)), self.loc(stmt))
-                results.append((block, *returned))
+                return returned if returned is not None else (self.emit_constant(None, self.loc(stmt)),
+                                                              self.loc(stmt))
+            return produce
+
+        output = self.emit_value_if(
+            self.emit_condition(stmt.test), [branch(stmt.body), branch(stmt.orelse)], self.loc(stmt),
+            lambda first, second: f"a previous return statement returned a value of type {first} but this "
+                                  f"return statement returns a value of type {second}")
+        return output, self.loc(stmt)
+
+    def emit_value_if(self, condition, branches, loc, mismatch):
+        """A ``prim::If`` whose two branches each produce one value (``produce()`` gives
+        (value, loc) inside its block); its output has the types' unification."""
+        node = self.emit_node("prim::If", [condition], [], loc)
+        results = []
+        for produce in branches:
+            block = node.add_block()
+            with self.scope(block):
+                results.append((block, *produce()))
         (_, first, _), (_, second, second_loc) = results
         unified = T.unify(first.type, second.type)
         if unified is None:
-            self.fail(f"a previous return statement returned a value of type {first.type.annotation_str()} but "
-                      f"this return statement returns a value of type {second.type.annotation_str()}", second_loc)
-        for block, value, value_loc in results:
+            self.fail(mismatch(first.type.annotation_str(), second.type.annotation_str()), second_loc)
+        for block, value, _ in results:
             block.register_output(value)
-        return node.add_output(unified), self.loc(stmt)
+        return node.add_output(unified)
 
     def emit_statement(self, stmt):
         if isinstance(stmt, ast.Expr):
@@ -476,7 +487,7 @@ class FunctionEmitter:
                 self.loop_depth -= 1
             following = next_condition()
             body.register_output(following if following is not None else self.emit_constant(True, loc))
-            for (name, _), param in zip(carried, params):
+            for name, _ in carried:
                 final = env.find(name)
                 if isinstance(final, Deferred):
                     self.fail(f"loop-carried variable '{name}': {final.message}", stmt)
@@ -643,20 +654,12 @@ class FunctionEmitter:
         return SimpleValue(result)
 
     def expr_IfExp(self, node):
-        condition = self.emit_condition(node.test)
-        if_node = self.emit_node("prim::If", [condition], [], self.loc(node))
-        results = []
-        for branch in (node.body, node.orelse):
-            block = if_node.add_block()
-            with self.scope(block):
-                results.append((block, self.emit_expr(branch).as_value(self, self.loc(branch)), branch))
-        unified = T.unify(results[0][1].type, results[1][1].type)
-        if unified is None:
-            self.fail(f"the branches of this conditional expression have types {results[0][1].type.annotation_str()}"
-                      f" and {results[1][1].type.annotation_str()}", node)
-        for block, value, _ in results:
-            block.register_output(value)
-        return SimpleValue(if_node.add_output(unified))
+        def branch(expression):
+            return lambda: (self.emit_expr(expression).as_value(self, self.loc(expression)), self.loc(expression))
+
+        return SimpleValue(self.emit_value_if(
+            self.emit_condition(node.test), [branch(node.body), branch(node.orelse)], self.loc(node),
+            lambda first, second: f"the branches of this conditional expression have types {first} and {second}"))
 
     def expr_Tuple(self, node):
         values = [self.emit_expr(e).as_value(self, self.loc(e)) for e in node.elts]

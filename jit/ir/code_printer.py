@@ -181,14 +181,9 @@ class CodePrinter:
         self.lines.append("    " * indent + text)
 
     def assign(self, indent: int, targets, values):
-        """Assign values to target names, in parallel when there are several."""
-        pairs = [(t, v) for t, v in zip(targets, values) if t != v]
-        if not pairs:
-            return
-        if len(pairs) == 1:
-            self.emit(indent, f"{pairs[0][0]} = {pairs[0][1]}")
-        else:
-            self.emit(indent, ", ".join(t for t, _ in pairs) + " = " + ", ".join(v for _, v in pairs))
+        statement = parallel_assignment(targets, values)
+        if statement:
+            self.emit(indent, statement)
 
     def print_block(self, block: Block, indent: int):
         start = len(self.lines)
@@ -287,6 +282,13 @@ class CodePrinter:
             params.append(text)
         header = f"def {self.name}({', '.join(params)}) -> {return_type.annotation_str()}:"
         return "\n".join([header] + self.lines) + "\n"
+
+
+def parallel_assignment(targets, values) -> str:
+    """``a, b = x, y`` for the pairs whose name and value differ ('' when none):
+    every value is read before any name is rebound, as loop updates need."""
+    pairs = [(t, v) for t, v in zip(targets, values) if t != v]
+    return ", ".join(t for t, _ in pairs) + " = " + ", ".join(v for _, v in pairs) if pairs else ""
 
 
 def _operator_expr(symbol, args) -> _Expr:

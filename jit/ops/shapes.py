@@ -136,14 +136,22 @@ def _of_unknown_count(sequence_type):
     return T.TENSOR
 
 
-def _concatenate_rule(infos):
-    types, axis = _element_types(infos[0]), infos[1]
+def _joined_inputs(info, function, what):
+    """(element types, dtype, device) of the arrays that concatenate/stack join,
+    or (None, result, None) when the count of arrays is unknown."""
+    types = _element_types(info)
     if types is None:
-        return _of_unknown_count(infos[0].type)
+        return None, _of_unknown_count(info.type), None
     if not types:
-        raise TypeError("need at least one array to concatenate")
-    dtype = _joined_dtype(types, np.concatenate)
-    device = R.common_device(types)
+        raise TypeError(f"need at least one array to {what}")
+    return types, _joined_dtype(types, function), R.common_device(types)
+
+
+def _concatenate_rule(infos):
+    axis = infos[1]
+    types, dtype, device = _joined_inputs(infos[0], np.concatenate, "concatenate")
+    if types is None:
+        return dtype
     shapes = [t.shape for t in types]
     if None in shapes or not axis.is_constant:
         return T.TensorType(dtype, None, device)
@@ -168,13 +176,10 @@ def _concatenate_rule(infos):
 
 
 def _stack_rule(infos):
-    types, axis = _element_types(infos[0]), infos[1]
+    axis = infos[1]
+    types, dtype, device = _joined_inputs(infos[0], np.stack, "stack")
     if types is None:
-        return _of_unknown_count(infos[0].type)
-    if not types:
-        raise TypeError("need at least one array to stack")
-    dtype = _joined_dtype(types, np.stack)
-    device = R.common_device(types)
+        return dtype
     shapes = {t.shape for t in types}
     if len(shapes) != 1 or None in shapes or not axis.is_constant:
         return T.TensorType(dtype, None, device)

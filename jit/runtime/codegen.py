@@ -25,6 +25,7 @@ import device as _device
 from jit import ops
 from jit import types as T
 from jit.ir import Block, Graph, Node, Value
+from jit.ir.code_printer import parallel_assignment
 from jit.ir.inlining import inlinable_values
 
 _IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
@@ -226,11 +227,9 @@ class _Generator:
         self.lines.append("    " * indent + text + location)
 
     def assign(self, indent, targets, values, node=None):
-        pairs = [(t, v) for t, v in zip(targets, values) if t != v]
-        if len(pairs) == 1:
-            self.emit(indent, f"{pairs[0][0]} = {pairs[0][1]}", node)
-        elif pairs:
-            self.emit(indent, ", ".join(t for t, _ in pairs) + " = " + ", ".join(v for _, v in pairs), node)
+        statement = parallel_assignment(targets, values)
+        if statement:
+            self.emit(indent, statement, node)
 
     def block(self, block: Block, indent: int):
         start = len(self.lines)

@@ -27,19 +27,13 @@ def kinds(function):
 
 
 def test_the_issue_example():
-    source = '''
-    def f(x, y, n: int):
-        r = np.zeros_like(x)
-        for i in range(n):
-            if float(x.sum()) > 0.0:
-                r = r + np.tanh(x * y) - 1.0
-            else:
-                r = r - y
-        return r
-    '''
-    for n in (0, 1, 3):
-        function = same(source, X, Y, n)
-        same(source, -X, Y, n)
+    """The issue's example is the function the demo scripts."""
+    from jit.cli import demo_function
+
+    function = jit.script(demo_function)
+    for x in (X, -X):
+        for n in (0, 1, 3):
+            assert_same(function(x, Y, n), demo_function(x, Y, n))
     assert {"prim::Loop", "prim::If", "np::tanh"} <= set(kinds(function))
     graph = str(function.graph)
     assert graph.startswith("graph(%x : Tensor,\n      %y : Tensor,\n      %n : int):")

@@ -1,0 +1,69 @@
+"""The arrayscript command and ARRAYSCRIPT_JIT=0, run as a user runs them."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import device
+
+
+def run(args, **env):
+    return subprocess.run(args, capture_output=True, text=True, env=dict(os.environ, **env), timeout=300)
+
+
+def arrayscript():
+    found = shutil.which("arrayscript")
+    return [found] if found else [sys.executable, "-m", "jit.cli"]
+
+
+def test_demo_runs_on_the_cpu_and_matches_eager():
+    result = run(arrayscript() + ["demo"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "graph(%x : Tensor," in out and "prim::Loop" in out and "np::tanh" in out
+    assert "def demo_function(x: Tensor, y: Tensor, n: int) -> Tensor:" in out
+    assert "largest difference from eager: 0" in out
+    assert "OK: the scripted function matches eager NumPy" in out
+
+
+def test_demo_options_and_errors():
+    result = run([sys.executable, "-m", "jit.cli", "demo", "--shape", "4,3", "--steps", "0"])
+    assert result.returncode == 0 and "(4, 3) float32 arrays, n=0" in result.stdout
+    result = run([sys.executable, "-m", "jit.cli", "demo", "--shape", "4,x"])
+    assert result.returncode == 2 and "--shape must be integers" in result.stderr
+    if not device.cuda_is_available():
+        result = run([sys.executable, "-m", "jit.cli", "demo", "--device", "cuda"])
+        assert result.returncode == 2 and "no CUDA device is available" in result.stderr
+
+
+SCRIPT = textwrap.dedent('''
+    import numpy as np, jit
+
+    @jit.script
+    def f(x):
+        return {x: 1}[x] if False else x   # a dict literal: outside the language
+
+    print(type(f).__name__, f(np.ones(2)).tolist())
+''')
+
+
+@pytest.mark.parametrize("value, expected", [("0", "function [1.0, 1.0]"), ("false", "function [1.0, 1.0]")])
+def test_disabling_the_jit_returns_functions_unchanged(tmp_path, value, expected):
+    path = tmp_path / "program.py"
+    path.write_text(SCRIPT)
+    result = run([sys.executable, str(path)], ARRAYSCRIPT_JIT=value)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_with_the_jit_on_the_same_program_fails_to_compile(tmp_path):
+    path = tmp_path / "program.py"
+    path.write_text(SCRIPT)
+    result = run([sys.executable, str(path)], ARRAYSCRIPT_JIT="1")
+    assert result.returncode != 0 and "dict literals are not supported" in result.stderr
+    assert "<--- HERE" in result.stderr
