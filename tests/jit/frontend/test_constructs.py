@@ -15,7 +15,7 @@ X = np.array([[0.5, -1.0, 2.0], [3.0, -0.25, 0.0]], np.float32)
 Y = np.array([[1.5, 2.0, -3.0], [0.5, 1.0, 4.0]], np.float32)
 
 
-def same(source, *args, **kwargs):
+def assert_scripted_matches_eager(source, *args, **kwargs):
     scripted, eager = script_source(source)
     with np.errstate(all="ignore"):
         assert_same(scripted(*args, **kwargs), eager(*args, **kwargs))
@@ -52,7 +52,7 @@ def test_the_seeds_loop_example():
                 rv = rv + 1.0
         return rv
     '''
-    function = same(source, 14)
+    function = assert_scripted_matches_eager(source, 14)
     assert "def foo(len: int) -> Tensor:" in function.code
     assert "for i in range(len):" in function.code
 
@@ -66,7 +66,7 @@ def test_the_seeds_data_dependent_loop():
         return result
     '''
     for shape in ((3, 4, 5), (4, 5, 6), (2, 3, 4)):
-        same(source, np.random.default_rng(0).random(shape))
+        assert_scripted_matches_eager(source, np.random.default_rng(0).random(shape))
 
 
 def test_type_comment_with_a_tuple():
@@ -76,21 +76,21 @@ def test_type_comment_with_a_tuple():
         t0, t1 = tup
         return t0 + t1 + x
     '''
-    same(source, 3, (X, Y))
+    assert_scripted_matches_eager(source, 3, (X, Y))
 
 
 @pytest.mark.parametrize("signature", ["x, n: int, s: float, b: bool", "x: jit.Tensor, n: int = 2, s: float = 0.5, b: bool = True",
                                        "x: np.ndarray, n: 'int', s: 'float', b: bool"])
 def test_parameter_annotations(signature):
     source = f"def f({signature}):\n    return x * n + s if b else x - n\n"
-    same(source, X, 3, 1.5, True)
-    same(source, X, 3, 1.5, False)
+    assert_scripted_matches_eager(source, X, 3, 1.5, True)
+    assert_scripted_matches_eager(source, X, 3, 1.5, False)
     function, eager = script_source(source)
     assert_same(function(X, n=4, s=2.0, b=True), eager(X, n=4, s=2.0, b=True))
 
 
 def test_python_3_annotated_return_and_defaults():
-    function = same("def f(x, k: int = 2, scale: float = 1) -> Tuple[Tensor, int]:\n    return x * scale, k + 1\n", X)
+    function = assert_scripted_matches_eager("def f(x, k: int = 2, scale: float = 1) -> Tuple[Tensor, int]:\n    return x * scale, k + 1\n", X)
     assert function.code.startswith("def f(x: Tensor, k: int = 2, scale: float = 1.0) -> Tuple[Tensor, int]:")
     assert_same(function(X, 5), (X * 1.0, 6))
 
@@ -106,7 +106,7 @@ def test_boolean_operators(expression):
     source = f"def f(a: bool, b: bool):\n    return {expression}\n"
     for a in (True, False):
         for b in (True, False):
-            same(source, a, b)
+            assert_scripted_matches_eager(source, a, b)
 
 
 def test_and_or_short_circuit():
@@ -119,7 +119,7 @@ def test_and_or_short_circuit():
         return 3
     '''
     for i in (0, 1, 5):
-        same(source, X, i)
+        assert_scripted_matches_eager(source, X, i)
 
 
 def test_conditions_on_arrays_and_numbers():
@@ -137,8 +137,8 @@ def test_conditions_on_arrays_and_numbers():
             r = r + 1000
         return r
     '''
-    same(source, X, 2, 0.0)
-    same(source, np.zeros(2), 0, 1.5)
+    assert_scripted_matches_eager(source, X, 2, 0.0)
+    assert_scripted_matches_eager(source, np.zeros(2), 0, 1.5)
     function, _ = script_source("def f(x):\n    return 1 if x else 0\n")
     with pytest.raises(ValueError, match="truth value of an array"):
         function(X)
@@ -149,7 +149,7 @@ def test_conditions_on_arrays_and_numbers():
 def test_chained_comparisons(expression):
     source = f"def f(a: int, b: int, c: int):\n    return {expression}\n"
     for values in ((1, 2, 3), (3, 2, 1), (2, 2, 2), (0, 5, 1)):
-        same(source, *values)
+        assert_scripted_matches_eager(source, *values)
 
 
 def test_chained_comparison_evaluates_the_middle_once_and_lazily():
@@ -158,12 +158,12 @@ def test_chained_comparison_evaluates_the_middle_once_and_lazily():
         return 0 <= i < x.shape[0] and float(x[i, 0]) > 0
     '''
     for i in (-1, 0, 1, 7):
-        same(source, X, i)
+        assert_scripted_matches_eager(source, X, i)
 
 
 def test_ternary():
-    same("def f(x, y, n: int):\n    return x if n > 0 else y\n", X, Y, 1)
-    same("def f(x, y, n: int):\n    return (x if n > 0 else y) * (2 if n > 5 else 3)\n", X, Y, 7)
+    assert_scripted_matches_eager("def f(x, y, n: int):\n    return x if n > 0 else y\n", X, Y, 1)
+    assert_scripted_matches_eager("def f(x, y, n: int):\n    return (x if n > 0 else y) * (2 if n > 5 else 3)\n", X, Y, 7)
 
 
 def test_if_elif_else_chains():
@@ -180,20 +180,20 @@ def test_if_elif_else_chains():
         return y
     '''
     for n in range(7):
-        same(source, X, n)
+        assert_scripted_matches_eager(source, X, n)
 
 
 def test_if_without_else_keeps_the_previous_value():
     source = "def f(x, n: int):\n    y = x\n    if n > 0:\n        y = y + 1.0\n    return y\n"
-    same(source, X, 1)
-    same(source, X, 0)
+    assert_scripted_matches_eager(source, X, 1)
+    assert_scripted_matches_eager(source, X, 0)
 
 
 @pytest.mark.parametrize("bounds", ["n", "2, n", "n, 1, -2", "-3", "1, 10, 3", "n, n"])
 def test_range_loops(bounds):
     source = f"def f(x, n: int):\n    t = 0\n    for i in range({bounds}):\n        t = t + i\n        x = x * 1.5\n    return x, t\n"
     for n in (0, 5, 9):
-        same(source, X, n)
+        assert_scripted_matches_eager(source, X, n)
 
 
 def test_range_step_of_zero_raises_like_python():
@@ -204,8 +204,8 @@ def test_range_step_of_zero_raises_like_python():
 
 def test_loop_variable_after_the_loop():
     source = "def f(n: int):\n    i = -1\n    for i in range(n):\n        pass\n    return i\n"
-    same(source, 4)
-    same(source, 0)
+    assert_scripted_matches_eager(source, 4)
+    assert_scripted_matches_eager(source, 0)
 
 
 def test_while_loops():
@@ -217,8 +217,8 @@ def test_while_loops():
             steps += 1
         return x, steps
     '''
-    same(source, X, 50.0)
-    same(source, X, 0.0)
+    assert_scripted_matches_eager(source, X, 50.0)
+    assert_scripted_matches_eager(source, X, 0.0)
 
 
 def test_nested_loops_and_branches_carry_values():
@@ -240,7 +240,7 @@ def test_nested_loops_and_branches_carry_values():
         return total, count
     '''
     for n in (0, 1, 4):
-        same(source, X, n)
+        assert_scripted_matches_eager(source, X, n)
 
 
 def test_tuples_and_unpacking():
@@ -252,7 +252,7 @@ def test_tuples_and_unpacking():
         (p, q), r = (t[0], t[1]), t[2]
         return p - q * r, t
     '''
-    same(source, X, Y)
+    assert_scripted_matches_eager(source, X, Y)
 
 
 def test_augmented_assignment_does_not_write_in_place():
@@ -274,7 +274,7 @@ def test_augmented_assignment_does_not_write_in_place():
 
 
 def test_annotated_assignment():
-    same("def f(n: int):\n    s: float = n\n    t: int = 2\n    return s / t\n", 5)
+    assert_scripted_matches_eager("def f(n: int):\n    s: float = n\n    t: int = 2\n    return s / t\n", 5)
 
 
 def test_module_level_constants_and_dtypes():
@@ -316,7 +316,7 @@ def test_early_return_rule_three():
         return y + 1.0
     '''
     for n in (-1, 3, 12):
-        same(source, X, n)
+        assert_scripted_matches_eager(source, X, n)
 
 
 def test_return_in_both_branches_rule_two():
@@ -328,12 +328,12 @@ def test_return_in_both_branches_rule_two():
         else:
             return x - 1.0
     '''
-    same(source, X, 1)
-    same(source, X, 0)
+    assert_scripted_matches_eager(source, X, 1)
+    assert_scripted_matches_eager(source, X, 0)
 
 
 def test_function_without_return_gives_none():
-    function = same("def f(x):\n    y = x + 1.0\n", X)
+    function = assert_scripted_matches_eager("def f(x):\n    y = x + 1.0\n", X)
     assert function(X) is None
 
 
@@ -345,7 +345,7 @@ def test_methods_properties_and_indexing_together():
         centered = (x - m)[:, ::-1]
         return centered.T.reshape(cols, rows).sum() + x.ndim + x.size, x.dtype
     '''
-    same(source, X)
+    assert_scripted_matches_eager(source, X)
 
 
 def test_generated_code_reads_like_the_graph():

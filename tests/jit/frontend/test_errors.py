@@ -11,7 +11,7 @@ import jit
 from ...helpers import define
 
 
-def compile_error(source, message, marked, **names):
+def assert_compile_error(source, message, marked, **names):
     """Script ``source``; assert CompilationError whose text contains ``message`` and
     whose marker underlines exactly ``marked`` on the marked line."""
     function = define(textwrap.dedent(source), "f", **names)
@@ -39,7 +39,7 @@ def test_the_seeds_type_mismatch_example():
             r = 4
         return r
     '''
-    compile_error(source, "Type mismatch: r is set to type Tensor in the true branch and type int in the false "
+    assert_compile_error(source, "Type mismatch: r is set to type Tensor in the true branch and type int in the false "
                           "branch", "r")
 
 
@@ -50,29 +50,29 @@ def test_the_seeds_undefined_value_example():
             y = 4
         return y + 1
     '''
-    compile_error(source, "'y' is not defined in the false branch", "y")
+    assert_compile_error(source, "'y' is not defined in the false branch", "y")
 
 
 def test_undefined_name():
-    compile_error("def f(x):\n    return x + z\n", "undefined value z", "z")
+    assert_compile_error("def f(x):\n    return x + z\n", "undefined value z", "z")
 
 
 def test_a_variable_keeps_one_type():
-    compile_error("def f(x):\n    n = 1\n    n = 2.5\n    return x\n",
+    assert_compile_error("def f(x):\n    n = 1\n    n = 2.5\n    return x\n",
                   "variable 'n' previously had type int but is now being assigned a value of type float", "n")
-    text = compile_error("def f(x, k: int):\n    n = 1\n    for i in range(k):\n        n = x\n    return n\n",
+    text = assert_compile_error("def f(x, k: int):\n    n = 1\n    for i in range(k):\n        n = x\n    return n\n",
                          "previously had type int", "n")
     assert "Tensor" in text
 
 
 def test_a_variable_defined_only_in_a_loop_body():
     source = "def f(x, k: int):\n    for i in range(k):\n        y = x * 2.0\n    return y\n"
-    compile_error(source, "'y' is defined only inside the loop body, which may run zero times", "y")
+    assert_compile_error(source, "'y' is defined only inside the loop body, which may run zero times", "y")
 
 
 def test_branch_types_differ_for_a_variable_defined_before():
     source = "def f(x, k: int):\n    n = 1\n    if k > 0:\n        n = 2.5\n    return n\n"
-    compile_error(source, "variable 'n' previously had type int but is now being assigned a value of type float",
+    assert_compile_error(source, "variable 'n' previously had type int but is now being assigned a value of type float",
                   "n")
 
 
@@ -87,15 +87,15 @@ def test_branch_types_differ_for_a_variable_defined_before():
 ])
 def test_unsupported_statements_in_a_loop(statement, what, marked):
     source = f"def f(x, k: int):\n    for i in range(k):\n        {statement}\n    return x\n"
-    compile_error(source, what, marked)
+    assert_compile_error(source, what, marked)
 
 
 def test_unsupported_block_statements():
-    compile_error("def f(x):\n    with open('a') as h:\n        pass\n    return x\n", "'with' statements are not "
+    assert_compile_error("def f(x):\n    with open('a') as h:\n        pass\n    return x\n", "'with' statements are not "
                   "supported", "with open('a') as h:")
-    compile_error("def f(x):\n    try:\n        pass\n    except Exception:\n        pass\n    return x\n",
+    assert_compile_error("def f(x):\n    try:\n        pass\n    except Exception:\n        pass\n    return x\n",
                   "'try' statements are not supported", "try:")
-    compile_error("def f(x):\n    def g(y):\n        return y\n    return x\n",
+    assert_compile_error("def f(x):\n    def g(y):\n        return y\n    return x\n",
                   "nested function definitions are not supported", "def g(y):")
 
 
@@ -108,18 +108,18 @@ def test_unsupported_block_statements():
 def test_unsupported_expressions(expression, what):
     source = f"def f(x):\n    return {expression}\n"
     marked = expression if not expression.startswith("(lambda") else "lambda v: v"
-    compile_error(source, what, marked)
+    assert_compile_error(source, what, marked)
 
 
 @pytest.mark.parametrize("comparison", ["x is None", "x is not None", "1 in (1, 2)", "2 not in (1,)"])
 def test_unsupported_comparisons(comparison):
-    compile_error(f"def f(x):\n    return {comparison}\n", "comparisons are not supported", comparison)
+    assert_compile_error(f"def f(x):\n    return {comparison}\n", "comparisons are not supported", comparison)
 
 
 @pytest.mark.parametrize("target", ["x[0] = 1.0", "x.flags = 1", "x[1:] += 1.0"])
 def test_in_place_writes_are_compile_errors(target):
     lhs = target.split("=")[0].rstrip(" +")
-    compile_error(f"def f(x):\n    {target}\n    return x\n", "write in place", lhs)
+    assert_compile_error(f"def f(x):\n    {target}\n    return x\n", "write in place", lhs)
 
 
 @pytest.mark.parametrize("signature, marked, what", [
@@ -127,25 +127,25 @@ def test_in_place_writes_are_compile_errors(target):
     ("x, *, k: int = 1", "k: int", "keyword-only arguments"),
 ])
 def test_unsupported_signatures(signature, marked, what):
-    compile_error(f"def f({signature}):\n    return x\n", what, marked)
+    assert_compile_error(f"def f({signature}):\n    return x\n", what, marked)
 
 
 def test_return_inside_a_loop():
-    compile_error("def f(x, k: int):\n    for i in range(k):\n        return x\n    return x\n",
+    assert_compile_error("def f(x, k: int):\n    for i in range(k):\n        return x\n    return x\n",
                   "'return' inside a loop is not supported", "return x")
-    compile_error("def f(x, k: int):\n    while k > 0:\n        if k > 3:\n            return x\n        k -= 1\n"
+    assert_compile_error("def f(x, k: int):\n    while k > 0:\n        if k > 3:\n            return x\n        k -= 1\n"
                   "    return x\n", "'return' inside a loop is not supported", "return x")
 
 
 def test_return_types_must_agree():
-    compile_error("def f(x, k: int):\n    if k > 0:\n        return x\n    return 1\n",
+    assert_compile_error("def f(x, k: int):\n    if k > 0:\n        return x\n    return 1\n",
                   "a previous return statement returned a value of type Tensor but this return statement returns "
                   "a value of type int", "1")
 
 
 def test_loops_over_anything_but_range():
-    compile_error("def f(x):\n    for v in x:\n        pass\n    return x\n", "iterate over range(...) only", "x")
-    compile_error("def f(x):\n    for i in range(3):\n        pass\n    else:\n        pass\n    return x\n",
+    assert_compile_error("def f(x):\n    for v in x:\n        pass\n    return x\n", "iterate over range(...) only", "x")
+    assert_compile_error("def f(x):\n    for i in range(3):\n        pass\n    else:\n        pass\n    return x\n",
                   "'for ... else' is not supported", "pass")
 
 
@@ -160,12 +160,12 @@ def test_loops_over_anything_but_range():
     ("math.exp(x)", "x", "use np.exp on arrays"),
 ])
 def test_bad_arguments(call, marked, what):
-    compile_error(f"def f(x):\n    return {call}\n", what, marked)
+    assert_compile_error(f"def f(x):\n    return {call}\n", what, marked)
 
 
 def test_unknown_array_attribute_suggests_one():
-    compile_error("def f(x):\n    return x.sun()\n", "the array attribute 'sun'; did you mean 'sum'?", "x.sun")
-    compile_error("def f(x):\n    return np.not_a_function(x)\n", "module 'numpy' has no attribute 'not_a_function'",
+    assert_compile_error("def f(x):\n    return x.sun()\n", "the array attribute 'sun'; did you mean 'sum'?", "x.sun")
+    assert_compile_error("def f(x):\n    return np.not_a_function(x)\n", "module 'numpy' has no attribute 'not_a_function'",
                   "np.not_a_function")
 
 
@@ -173,13 +173,13 @@ def test_python_values_that_script_code_cannot_use():
     def helper(v):
         return v
 
-    compile_error("def f(x):\n    return helper(x)\n", "'helper' is a Python function that script code cannot call",
+    assert_compile_error("def f(x):\n    return helper(x)\n", "'helper' is a Python function that script code cannot call",
                   "helper", helper=helper)
     import numpy as np
 
-    compile_error("def f(x):\n    return x + W\n", "'W' is an array defined outside the function", "W",
+    assert_compile_error("def f(x):\n    return x + W\n", "'W' is an array defined outside the function", "W",
                   W=np.ones(3))
-    compile_error("def f(x):\n    return x + thing\n", "'thing' is a Python value of type 'object'", "thing",
+    assert_compile_error("def f(x):\n    return x + thing\n", "'thing' is a Python value of type 'object'", "thing",
                   thing=object())
 
 
@@ -192,33 +192,33 @@ def test_python_values_that_script_code_cannot_use():
     ("'not valid('", "'not valid('", "not a valid type expression"),
 ])
 def test_bad_annotations(annotation, marked, what):
-    compile_error(f"def f(x: {annotation}):\n    return x\n", what, marked)
+    assert_compile_error(f"def f(x: {annotation}):\n    return x\n", what, marked)
 
 
 def test_bad_type_comments_point_at_the_definition():
     source = "def f(x, y):\n    # type: (int) -> Tensor\n    return x\n"
-    compile_error(source, "the type comment gives 1 argument types for 2 parameters", "def f(x, y):")
-    compile_error("def f(x):\n    # type: (Foo) -> Tensor\n    return x\n", "unknown type annotation 'Foo'", "def f(x):")
+    assert_compile_error(source, "the type comment gives 1 argument types for 2 parameters", "def f(x, y):")
+    assert_compile_error("def f(x):\n    # type: (Foo) -> Tensor\n    return x\n", "unknown type annotation 'Foo'", "def f(x):")
 
 
 def test_defaults_must_be_literals_of_the_parameter_type():
-    compile_error("def f(x, k: int = len('ab')):\n    return x\n", "the default of 'k' must be a literal",
+    assert_compile_error("def f(x, k: int = len('ab')):\n    return x\n", "the default of 'k' must be a literal",
                   "len('ab')")
-    compile_error("def f(x, k: int = 1.5):\n    return x\n", "the default 1.5 of 'k' is not a int", "1.5")
+    assert_compile_error("def f(x, k: int = 1.5):\n    return x\n", "the default 1.5 of 'k' is not a int", "1.5")
 
 
 def test_return_annotation_is_checked():
-    compile_error("def f(x) -> int:\n    return x\n", "the return value was annotated as int but is of type Tensor",
+    assert_compile_error("def f(x) -> int:\n    return x\n", "the return value was annotated as int but is of type Tensor",
                   "x")
 
 
 def test_conditions_and_unpacking():
-    compile_error("def f(x):\n    if 'a':\n        pass\n    return x\n", "a condition must be a bool, a number or "
+    assert_compile_error("def f(x):\n    if 'a':\n        pass\n    return x\n", "a condition must be a bool, a number or "
                   "an array, not str", "'a'")
-    compile_error("def f(x):\n    a, b = (1, 2, 3)\n    return x\n", "cannot unpack a tuple of 3 elements into 2 "
+    assert_compile_error("def f(x):\n    a, b = (1, 2, 3)\n    return x\n", "cannot unpack a tuple of 3 elements into 2 "
                   "targets", "a, b")
-    compile_error("def f(x):\n    a, b = 3\n    return x\n", "cannot unpack a value of type int", "a, b")
-    compile_error("def f(x, t: Tuple[int, int]):\n    return t[x]\n", "tuples can only be indexed and sliced by int "
+    assert_compile_error("def f(x):\n    a, b = 3\n    return x\n", "cannot unpack a value of type int", "a, b")
+    assert_compile_error("def f(x, t: Tuple[int, int]):\n    return t[x]\n", "tuples can only be indexed and sliced by int "
                   "literals", "x")
 
 

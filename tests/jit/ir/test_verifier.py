@@ -29,7 +29,8 @@ def test_accepts_frontend_graphs_with_control_flow():
             n = n - 1
         return y, n
     ''')
-    verify(function.graph)
+    assert verify(function.graph) is function.graph
+    assert {"prim::Loop", "prim::If"} <= {node.kind for node in function.graph.all_nodes()}
 
 
 def test_use_before_definition():

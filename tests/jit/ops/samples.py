@@ -1,6 +1,6 @@
 """Sample inputs and the per-op check used by the op tests.
 
-``check(op_name, source, *args)`` scripts the one-op function in ``source``,
+``assert_op_matches_eager(op_name, source, *args)`` scripts the one-op function in ``source``,
 asserts its graph really contains ``op_name`` (so what a test claims to cover is
 true), runs it and the eager function (equal results, or the same exception),
 and checks the op's type rule: the refined type it predicts from the argument
@@ -25,7 +25,7 @@ def scripted(source):
     return _cache[source]
 
 
-def check(op_name, source, *args):
+def assert_op_matches_eager(op_name, source, *args):
     function, eager = scripted(source)
     kinds = {node.kind for node in function.graph.all_nodes()}
     assert op_name in kinds, f"{op_name} is not in the graph of:\n{source}\n{function.graph}"

@@ -8,7 +8,7 @@ import pytest
 
 import jit
 
-from .samples import DTYPES, FLOATS, array, binary_layouts, check, python_value, scripted, unary_layouts
+from .samples import DTYPES, FLOATS, array, binary_layouts, assert_op_matches_eager, python_value, scripted, unary_layouts
 
 UNARY_UFUNCS = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "square", "reciprocal", "sin",
                 "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "floor", "ceil", "trunc", "rint",
@@ -40,21 +40,21 @@ def _each(cases, run):
 @pytest.mark.parametrize("name", UNARY_UFUNCS)
 def test_unary_ufunc(name, dtype):
     source = f"def f(a):\n    return np.{name}(a)\n"
-    _each(unary_layouts(dtype), lambda a: check(f"np::{name}", source, a))
+    _each(unary_layouts(dtype), lambda a: assert_op_matches_eager(f"np::{name}", source, a))
 
 
 @pytest.mark.parametrize("pair", DTYPE_PAIRS, ids=lambda p: f"{np.dtype(p[0]).name}-{np.dtype(p[1]).name}")
 @pytest.mark.parametrize("name", BINARY_FUNCTIONS)
 def test_binary_ufunc(name, pair):
     source = f"def f(a, b):\n    return np.{name}(a, b)\n"
-    _each(binary_layouts(*pair), lambda a, b: check(f"np::{name}", source, a, b))
+    _each(binary_layouts(*pair), lambda a, b: assert_op_matches_eager(f"np::{name}", source, a, b))
 
 
 @pytest.mark.parametrize("pair", DTYPE_PAIRS, ids=lambda p: f"{np.dtype(p[0]).name}-{np.dtype(p[1]).name}")
 @pytest.mark.parametrize("symbol", list(OPERATORS))
 def test_binary_operator(symbol, pair):
     source = f"def f(a, b):\n    return a {symbol} b\n"
-    _each(binary_layouts(*pair), lambda a, b: check(f"np::{OPERATORS[symbol]}", source, a, b))
+    _each(binary_layouts(*pair), lambda a, b: assert_op_matches_eager(f"np::{OPERATORS[symbol]}", source, a, b))
 
 
 @pytest.mark.parametrize("reflected", [False, True], ids=["array-first", "scalar-first"])
@@ -67,7 +67,7 @@ def test_operator_with_python_scalar(symbol, dtype, kind, reflected):
     source = f"def f(a, b: {kind}):\n    return {expression}\n"
     cases = [(f"{layout}, b={python_value(kind, seed)}", a, python_value(kind, seed))
              for seed, (layout, a) in enumerate(unary_layouts(dtype))]
-    _each(cases, lambda a, b: check(f"np::{OPERATORS[symbol]}", source, a, b))
+    _each(cases, lambda a, b: assert_op_matches_eager(f"np::{OPERATORS[symbol]}", source, a, b))
 
 
 SCALAR_KINDS = [("int", "int"), ("int", "float"), ("float", "int"), ("float", "float"), ("bool", "bool"),
@@ -95,7 +95,7 @@ def test_operator_on_python_scalars(symbol, kinds):
             with pytest.raises(ValueError, match=r"\*\*"):
                 function(a, b)
             return
-        check(f"np::{OPERATORS[symbol]}", source, a, b)
+        assert_op_matches_eager(f"np::{OPERATORS[symbol]}", source, a, b)
 
     _each(cases, run)
 
@@ -143,7 +143,7 @@ def test_unary_operator_on_python_scalars(expression, op, kind):
         with pytest.raises(jit.CompilationError, match="bad operand"):
             scripted(source)
         return
-    _each([(str(v), v) for v in (python_value(kind, 0), python_value(kind, 1))], lambda a: check(op, source, a))
+    _each([(str(v), v) for v in (python_value(kind, 0), python_value(kind, 1))], lambda a: assert_op_matches_eager(op, source, a))
 
 
 @pytest.mark.parametrize("expression", ["abs(a)", "-a", "+a", "~a"])
@@ -151,7 +151,7 @@ def test_unary_operator_on_python_scalars(expression, op, kind):
 def test_unary_operator_on_arrays(expression, dtype):
     op = {"abs(a)": "np::absolute", "-a": "np::negative", "+a": "np::positive", "~a": "np::invert"}[expression]
     source = f"def f(a):\n    return {expression}\n"
-    _each(unary_layouts(dtype), lambda a: check(op, source, a))
+    _each(unary_layouts(dtype), lambda a: assert_op_matches_eager(op, source, a))
 
 
 @pytest.mark.parametrize("kinds", [("float",), ("int",), ("int", "float"), ("bool", "int")], ids="-".join)
@@ -161,7 +161,7 @@ def test_numpy_function_on_python_scalars_gives_numpy_scalar(kinds):
     call = "np.exp(a)" if len(kinds) == 1 else "np.add(a, b)"
     source = f"def f({params}):\n    return {call}\n"
     values = [python_value(k, 1) for k in kinds]
-    result = check("prim::NumToTensor", source, *values)
+    result = assert_op_matches_eager("prim::NumToTensor", source, *values)
     assert isinstance(result, np.generic)
 
 
@@ -172,9 +172,9 @@ def test_where(dtype):
              ("broadcast", array(np.bool_, (3, 1), 5), array(dtype, (4,), 1), array(dtype, (), 2)),
              ("0-size", np.bool_(True), array(dtype, (0, 3), 1), array(np.int32, (3,), 2)),
              ("views", array(np.bool_, (4, 3), 5).T, array(dtype, (3, 8), 1)[:, ::2], array(dtype, (4,), 2))]
-    _each(cases, lambda c, a, b: check("np::where", source, c, a, b))
+    _each(cases, lambda c, a, b: assert_op_matches_eager("np::where", source, c, a, b))
     scalar_source = "def f(a, y: float):\n    return np.where(a > 0, a, y)\n"
-    _each(unary_layouts(dtype), lambda a: check("np::where", scalar_source, a, 0.5))
+    _each(unary_layouts(dtype), lambda a: assert_op_matches_eager("np::where", scalar_source, a, 0.5))
 
 
 @pytest.mark.parametrize("expression", ["np.clip(a, -1, 2)", "np.clip(a, None, 2.5)", "a.clip(-1, None)",
@@ -183,7 +183,7 @@ def test_where(dtype):
 def test_clip(expression, dtype):
     source = f"def f(a, lo, hi):\n    return {expression}\n"
     low, high = array(dtype, (4,), 8), array(dtype, (4,), 9)
-    _each(unary_layouts(dtype), lambda a: check("np::clip", source, a, low[: a.shape[-1]] if a.ndim else low[0],
+    _each(unary_layouts(dtype), lambda a: assert_op_matches_eager("np::clip", source, a, low[: a.shape[-1]] if a.ndim else low[0],
                                                 high[: a.shape[-1]] if a.ndim else high[0]))
 
 
@@ -193,7 +193,7 @@ def test_clip(expression, dtype):
 def test_astype(target, dtype):
     source = f"def f(a, b):\n    return a.astype({target})\n"
     other = np.zeros(2, np.int32)
-    _each(unary_layouts(dtype), lambda a: check("np::astype", source, a, other))
+    _each(unary_layouts(dtype), lambda a: assert_op_matches_eager("np::astype", source, a, other))
 
 
 @pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
@@ -201,4 +201,4 @@ def test_nan_and_infinity_propagate_as_in_numpy(dtype):
     values = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0], dtype)
     for source, op in [("def f(a):\n    return np.maximum(a, 0.5) * np.sign(a)\n", "np::maximum"),
                        ("def f(a):\n    return np.minimum(a, a[::-1]) / a\n", "np::minimum")]:
-        check(op, source, values)
+        assert_op_matches_eager(op, source, values)

@@ -10,7 +10,7 @@ import pytest
 import jit.nn.functional as F
 from jit import ops
 
-from .samples import DTYPES, FLOATS, array, check, scripted
+from .samples import DTYPES, FLOATS, array, assert_op_matches_eager, scripted
 
 COVERS = {"nn::relu", "nn::gelu", "nn::silu", "nn::sigmoid", "nn::softmax", "nn::log_softmax", "nn::layer_norm",
           "nn::linear", "nn::dropout", "nn::embedding"}
@@ -26,7 +26,7 @@ UNARY = [("nn::relu", "F.relu(a)"), ("nn::gelu", "F.gelu(a)"), ("nn::gelu", "F.g
 def test_unary_functional(op, expression, dtype):
     source = f"import jit.nn.functional as F\ndef f(a):\n    return {expression}\n"
     for a in (array(dtype, (3, 4)), array(dtype, (3, 8))[:, ::2], array(dtype, (0, 3)), array(dtype, (5,))):
-        check(op, source, a)
+        assert_op_matches_eager(op, source, a)
 
 
 def _erf(values):
@@ -68,7 +68,7 @@ def test_layer_norm(expression):
     for dtype in FLOATS:
         args = (array(dtype, (2, 3, 4), special=False), array(dtype, (4,), 1), array(dtype, (4,), 2),
                 array(dtype, (3, 4), 3), array(dtype, (3, 4), 4))
-        check("nn::layer_norm", source, *args)
+        assert_op_matches_eager("nn::layer_norm", source, *args)
     x = array(np.float64, (2, 3, 4), special=False)
     normalized = F.layer_norm(x, (4,))
     np.testing.assert_allclose(normalized.mean(-1), 0, atol=1e-12)
@@ -81,7 +81,7 @@ def test_linear(expression):
     source = f"import jit.nn.functional as F\ndef f(a, w, b):\n    return {expression}\n"
     for dtype in FLOATS:
         a, w, b = array(dtype, (2, 3, 4), special=False), array(dtype, (5, 4), 1), array(dtype, (5,), 2)
-        check("nn::linear", source, a, w, b)
+        assert_op_matches_eager("nn::linear", source, a, w, b)
         np.testing.assert_allclose(F.linear(a, w, b), a @ w.T + b, rtol=1e-6)
 
 
@@ -110,7 +110,7 @@ def test_embedding():
     source = "import jit.nn.functional as F\ndef f(i, w):\n    return F.embedding(i, w)\n"
     weight = array(np.float32, (10, 3), special=False)
     for indices in (np.array([1, 2, 9]), np.array([[0, 1], [4, 4]]), np.array(3), np.array([], np.int64)):
-        check("nn::embedding", source, indices, weight)
+        assert_op_matches_eager("nn::embedding", source, indices, weight)
     function, _ = scripted(source)
     with pytest.raises(TypeError, match="integers"):
         function(np.array([0.5]), weight)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .samples import DTYPES, array, check
+from .samples import DTYPES, array, assert_op_matches_eager
 
 COVERS = {"np::reshape", "np::transpose", "np::swapaxes", "np::expand_dims", "np::squeeze", "np::concatenate",
           "np::stack", "np::split", "np::broadcast_to", "np::ravel", "np::copy", "np::shape", "np::ndim",
@@ -40,7 +40,7 @@ SHAPE_CASES = [
 def test_shape_op(op, expression, layout):
     """Views stay views as in eager code; invalid shapes raise NumPy's own errors."""
     for dtype in (np.float32, np.int64, np.bool_):
-        check(op, f"def f(a):\n    return {expression}\n", LAYOUTS[layout](dtype))
+        assert_op_matches_eager(op, f"def f(a):\n    return {expression}\n", LAYOUTS[layout](dtype))
 
 
 JOIN_CASES = [
@@ -55,21 +55,21 @@ JOIN_CASES = [
 @pytest.mark.parametrize("op, expression", JOIN_CASES, ids=[e for _, e in JOIN_CASES])
 def test_join(op, expression, pair):
     source = f"def f(a, b):\n    return {expression}\n"
-    check(op, source, array(pair[0], (2, 3), 1), array(pair[1], (2, 3), 2))
-    check(op, source, array(pair[0], (4, 3), 1).T, array(pair[1], (3, 8), 2)[:, ::2])
-    check(op, source, array(pair[0], (2, 3), 1), array(pair[1], (3, 3), 2))  # mismatched: NumPy's error
+    assert_op_matches_eager(op, source, array(pair[0], (2, 3), 1), array(pair[1], (2, 3), 2))
+    assert_op_matches_eager(op, source, array(pair[0], (4, 3), 1).T, array(pair[1], (3, 8), 2)[:, ::2])
+    assert_op_matches_eager(op, source, array(pair[0], (2, 3), 1), array(pair[1], (3, 3), 2))  # mismatched: NumPy's error
 
 
 @pytest.mark.parametrize("expression", ["np.split(a, 2)", "np.split(a, 3, axis=1)", "np.split(a, (1, 3), axis=1)",
                                         "np.split(a, [1], 0)", "np.split(a, 5)"])
 def test_split(expression):
     for dtype in DTYPES:
-        check("np::split", f"def f(a):\n    return {expression}\n", array(dtype, (4, 6)))
+        assert_op_matches_eager("np::split", f"def f(a):\n    return {expression}\n", array(dtype, (4, 6)))
 
 
 def test_split_unpacks_into_variables():
-    check("np::split", "def f(a):\n    b, c = np.split(a, 2)\n    return c - b\n", array(np.float32, (4, 3)))
-    check("np::split", "def f(a):\n    b, c = np.split(a, 3)\n    return c - b\n", array(np.float32, (3, 3)))
+    assert_op_matches_eager("np::split", "def f(a):\n    b, c = np.split(a, 2)\n    return c - b\n", array(np.float32, (4, 3)))
+    assert_op_matches_eager("np::split", "def f(a):\n    b, c = np.split(a, 3)\n    return c - b\n", array(np.float32, (3, 3)))
 
 
 INDEX_CASES = ["a[0]", "a[-1]", "a[0:2]", "a[1:]", "a[:1]", "a[:]", "a[0, 1]", "a[0, 1:2]", "a[0, :1]",
@@ -87,17 +87,17 @@ def test_indexing(expression, dtype):
     indices = np.array([1, 0, 1])
     for name, a in (("contiguous", array(dtype, (3, 4, 5))), ("transposed", array(dtype, (5, 4, 3)).T)):
         try:
-            check("np::getitem", source, a, indices, 1, 3)
+            assert_op_matches_eager("np::getitem", source, a, indices, 1, 3)
         except AssertionError as error:
             raise AssertionError(f"[{name}] {error}") from None
 
 
 def test_indexing_a_0d_and_an_empty_array():
-    check("np::getitem", "def f(a):\n    return a[...]\n", array(np.float32, ()))
-    check("np::getitem", "def f(a):\n    return a[None]\n", array(np.float32, ()))
-    check("np::getitem", "def f(a):\n    return a[0]\n", array(np.float32, ()))
-    check("np::getitem", "def f(a):\n    return a[:, 1:]\n", array(np.float32, (0, 3)))
-    check("np::getitem", "def f(a):\n    return a[0]\n", array(np.float32, (0, 3)))
+    assert_op_matches_eager("np::getitem", "def f(a):\n    return a[...]\n", array(np.float32, ()))
+    assert_op_matches_eager("np::getitem", "def f(a):\n    return a[None]\n", array(np.float32, ()))
+    assert_op_matches_eager("np::getitem", "def f(a):\n    return a[0]\n", array(np.float32, ()))
+    assert_op_matches_eager("np::getitem", "def f(a):\n    return a[:, 1:]\n", array(np.float32, (0, 3)))
+    assert_op_matches_eager("np::getitem", "def f(a):\n    return a[0]\n", array(np.float32, (0, 3)))
 
 
 def test_basic_indexing_returns_views_like_numpy():
@@ -111,4 +111,4 @@ def test_basic_indexing_returns_views_like_numpy():
 def test_shape_used_as_values():
     source = ("def f(a):\n    n, m = a.shape\n    s = a.shape[1:]\n    return np.zeros((m, n)) + len(a.shape) + s[0]"
               " + a.ndim * a.size\n")
-    check("np::shape", source, array(np.float32, (3, 4)))
+    assert_op_matches_eager("np::shape", source, array(np.float32, (3, 4)))
