@@ -11,30 +11,21 @@ the branch that does not return. Every construct outside the language raises
 from __future__ import annotations
 
 import ast
-import types as _pytypes
 from contextlib import contextmanager
 
-import numpy as np
 
-import device as _device
 from jit import ops
 from jit import types as T
 from jit.errors import CompilationError
-from jit.ir import Graph, SourceRange, Value, arg_info, verify
+from jit.ir import Graph, SourceRange, Value, verify
 from jit.ops.prim import MAX_TRIP_COUNT
 from jit.passes import eliminate_dead_loop_values
 
 from .annotations import AnnotationResolver, resolve_annotation
+from .calls import CallEmitter
 from .environment import Deferred, Environment
-from .sugared import (BuiltinType, ConstantValue, ModuleValue, OpFunction, RangeBuiltin, RangeValue, SimpleValue,
-                      SugaredValue)
-
-_BINARY_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
-                   ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
-                   ast.LShift: "<<", ast.RShift: ">>"}
-_UNARY_SYMBOLS = {ast.USub: "unary -", ast.UAdd: "unary +", ast.Invert: "unary ~", ast.Not: "not"}
-_COMPARE_SYMBOLS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
-_CONSTANT_TYPES = (bool, int, float, str, type(None), _device.Device, np.dtype)
+from .expressions import BINARY_SYMBOLS, ExpressionEmitter
+from .sugared import ConstantValue, RangeValue, SimpleValue, SugaredValue
 
 _UNSUPPORTED_STATEMENTS = {
     ast.Break: "'break'", ast.Continue: "'continue'", ast.Raise: "'raise'", ast.Assert: "'assert'",
@@ -43,14 +34,6 @@ _UNSUPPORTED_STATEMENTS = {
     ast.FunctionDef: "nested function definitions", ast.ClassDef: "class definitions",
     ast.AsyncFunctionDef: "async functions", ast.AsyncFor: "'async for'", ast.AsyncWith: "'async with'",
 }
-_UNSUPPORTED_EXPRESSIONS = {
-    ast.Dict: "dict literals", ast.Set: "set literals", ast.ListComp: "list comprehensions",
-    ast.DictComp: "dict comprehensions", ast.SetComp: "set comprehensions", ast.GeneratorExp: "generator expressions",
-    ast.Lambda: "lambda expressions", ast.JoinedStr: "f-strings", ast.NamedExpr: "assignment expressions (:=)",
-    ast.Await: "'await'", ast.Yield: "'yield'", ast.YieldFrom: "'yield from'", ast.Starred: "starred expressions",
-}
-
-
 class ParameterSpec:
     """A parameter of a compiled function: name, type, and default (or NO_DEFAULT)."""
 
@@ -72,7 +55,9 @@ class CompiledFunction:
         self.parameters, self.return_type, self.source = parameters, return_type, source
 
 
-class FunctionEmitter:
+class FunctionEmitter(ExpressionEmitter, CallEmitter):
+    """Compiles one function definition; expressions and calls are in their own modules."""
+
     def __init__(self, func_def: ast.FunctionDef, source, line_offset: int, col_offset: int,
                  namespaces, qualname: str):
         self.func_def = func_def
@@ -105,8 +90,6 @@ class FunctionEmitter:
         return self.insert(self.graph.create(kind, inputs, output_types, loc, **attrs))
 
     def emit_constant(self, value, loc):
-        if isinstance(value, float) and value != value:
-            value = float("nan")
         return self.emit_node("prim::Constant", [], [T.type_of_constant(value)], loc, value=value).output
 
     @contextmanager
@@ -305,7 +288,7 @@ class FunctionEmitter:
         if not isinstance(stmt.target, ast.Name):
             self.fail("augmented assignment to anything but a variable would write in place, which script "
                       "functions do not support; assign a new value instead", stmt.target)
-        symbol = _BINARY_SYMBOLS[type(stmt.op)]
+        symbol = BINARY_SYMBOLS[type(stmt.op)]
         current = self.lookup(stmt.target.id, stmt.target)
         operand = self.emit_expr(stmt.value)
         op, spelling = ops.for_operator(symbol)
@@ -503,382 +486,14 @@ class FunctionEmitter:
                 self.env.set(name, Deferred(f"'{name}' is defined only inside the loop body, which may run "
                                             "zero times; assign it before the loop"))
 
-    # -- expressions ---------------------------------------------------------------------
-    def emit_expr(self, node) -> SugaredValue:
-        method = getattr(self, f"expr_{type(node).__name__}", None)
-        if method is None:
-            what = _UNSUPPORTED_EXPRESSIONS.get(type(node), f"'{type(node).__name__}' expressions")
-            self.fail(f"{what} are not supported in script functions yet", node)
-        return method(node)
-
-    def expr_Constant(self, node):
-        value = node.value
-        if value is Ellipsis or isinstance(value, (bool, int, float, str, type(None))):
-            return ConstantValue(value)
-        self.fail(f"{type(value).__name__} literals are not supported", node)
-
-    def expr_Name(self, node):
-        return self.lookup(node.id, node)
-
-    def lookup(self, name, node):
-        found = self.env.find(name)
-        if isinstance(found, Deferred):
-            self.fail(found.message, node)
-        if isinstance(found, Value):
-            return SimpleValue(found)
-        if found is not None:
-            return found
-        try:
-            python_value = self.resolver.lookup(name)
-        except KeyError:
-            self.fail(f"undefined value {name}", node)
-        return self.resolve_python(python_value, name, self.loc(node))
-
-    def resolve_python(self, obj, name, loc) -> SugaredValue:
-        """What a Python object seen by script code means (TorchScript's 'Python values')."""
-        if isinstance(obj, _pytypes.ModuleType):
-            return ModuleValue(obj)
-        if obj is range:
-            return RangeBuiltin()
-        if any(obj is t for t in (float, int, bool)):  # identity: obj may be an array
-            return BuiltinType(obj)
-        found = ops.for_python_object(obj)
-        if found is not None:
-            return OpFunction(*found)
-        if isinstance(obj, type) and issubclass(obj, np.generic):
-            return ConstantValue(np.dtype(obj))
-        if _is_constant(obj):
-            return ConstantValue(obj)
-        if _device.is_array(obj):
-            raise CompilationError(f"'{name}' is an array defined outside the function; script functions take "
-                                   "arrays as arguments, so pass it in", loc)
-        if callable(obj):
-            raise CompilationError(f"'{name}' is a Python function that script code cannot call yet "
-                                   f"(only registered operators; python -m jit.ops lists them)", loc)
-        raise CompilationError(f"'{name}' is a Python value of type '{type(obj).__name__}', which script code "
-                               "cannot use; constants must be int, float, bool, str, None, a dtype, a Device "
-                               "or a tuple of those", loc)
-
-    def expr_Attribute(self, node):
-        return self.emit_expr(node.value).attr(self, node.attr, self.loc(node))
-
-    def expr_Call(self, node):
-        function = self.emit_expr(node.func)
-        args = []
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                args.extend(self.expand_starred(arg))
-            else:
-                args.append((self.emit_expr(arg), self.loc(arg)))
-        keywords = {}
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                self.fail("**kwargs in calls is not supported", keyword.value)
-            keywords[keyword.arg] = (self.emit_expr(keyword.value), self.loc(keyword.value))
-        if (isinstance(function, OpFunction) and function.op.name == "prim::len" and len(args) == 1
-                and isinstance(args[0][0], RangeValue)):
-            return SimpleValue(args[0][0].trip_count(self))
-        return function.call(self, args, keywords, self.loc(node))
-
-    def expand_starred(self, node):
-        value = self.emit_expr(node.value).as_value(self, self.loc(node.value))
-        if not isinstance(value.type, T.TupleType):
-            self.fail(f"only tuples can be expanded with * in a call, not {value.type.annotation_str()}", node)
-        unpacked = self.emit_node("prim::TupleUnpack", [value], value.type.elements, self.loc(node))
-        return [(SimpleValue(output), self.loc(node)) for output in unpacked.outputs]
-
-    def binary(self, symbol, lhs, rhs, loc):
-        op, spelling = ops.for_operator(symbol)
-        return self.emit_op_call(op, spelling, [(lhs, loc), (rhs, loc)], {}, loc)
-
-    def expr_BinOp(self, node):
-        lhs, rhs = self.emit_expr(node.left), self.emit_expr(node.right)
-        op, spelling = ops.for_operator(_BINARY_SYMBOLS[type(node.op)])
-        return self.emit_op_call(op, spelling, [(lhs, self.loc(node.left)), (rhs, self.loc(node.right))], {},
-                                 self.loc(node))
-
-    def expr_UnaryOp(self, node):
-        operand = self.emit_expr(node.operand)
-        if isinstance(node.op, (ast.USub, ast.UAdd)) and isinstance(operand, ConstantValue) \
-                and type(operand.value) in (int, float):
-            # -1 and -math.inf stay constants, as literals are.
-            return ConstantValue(-operand.value if isinstance(node.op, ast.USub) else operand.value)
-        op, spelling = ops.for_operator(_UNARY_SYMBOLS[type(node.op)])
-        return self.emit_op_call(op, spelling, [(operand, self.loc(node.operand))], {}, self.loc(node))
-
-    def expr_BoolOp(self, node):
-        is_and = isinstance(node.op, ast.And)
-        result = self.emit_condition(node.values[0])
-        for operand in node.values[1:]:
-            result = self.short_circuit(result, is_and, lambda operand=operand: self.emit_condition(operand),
-                                        self.loc(node))
-        return SimpleValue(result)
-
-    def short_circuit(self, first, is_and, emit_second, loc):
-        """``first and second`` / ``first or second`` on bools, evaluating second lazily."""
-        node = self.emit_node("prim::If", [first], [T.BOOL], loc)
-        for evaluate_second in ((True, False) if is_and else (False, True)):
-            block = node.add_block()
-            with self.scope(block):
-                block.register_output(emit_second() if evaluate_second else self.emit_constant(not is_and, loc))
-        return node.output
-
-    def expr_Compare(self, node):
-        operands = [node.left] + list(node.comparators)
-        for operator in node.ops:
-            if type(operator) not in _COMPARE_SYMBOLS:
-                name = {ast.Is: "'is'", ast.IsNot: "'is not'", ast.In: "'in'", ast.NotIn: "'not in'"}[type(operator)]
-                self.fail(f"{name} comparisons are not supported in script functions yet", node)
-        left = self.emit_expr(operands[0])
-        result = None
-        for index, operator in enumerate(node.ops):
-            right_node = operands[index + 1]
-
-            def compare(left=left, operator=operator, right_node=right_node):
-                right = self.emit_expr(right_node)
-                value = self.binary(_COMPARE_SYMBOLS[type(operator)], left, right, self.loc(node)).value
-                return value, right
-
-            if result is None:
-                result, left = compare()
-                continue
-            condition = self.as_bool(result, self.loc(node))
-            holder = {}
-
-            def second(compare=compare, holder=holder):
-                value, holder["right"] = compare()
-                return self.as_bool(value, self.loc(node))
-
-            result = self.short_circuit(condition, True, second, self.loc(node))
-            left = holder["right"]
-        return SimpleValue(result)
-
-    def expr_IfExp(self, node):
-        def branch(expression):
-            return lambda: (self.emit_expr(expression).as_value(self, self.loc(expression)), self.loc(expression))
-
-        return SimpleValue(self.emit_value_if(
-            self.emit_condition(node.test), [branch(node.body), branch(node.orelse)], self.loc(node),
-            lambda first, second: f"the branches of this conditional expression have types {first} and {second}"))
-
-    def expr_Tuple(self, node):
-        values = [self.emit_expr(e).as_value(self, self.loc(e)) for e in node.elts]
-        return SimpleValue(self.emit_node("prim::TupleConstruct", values, [T.TupleType(v.type for v in values)],
-                                          self.loc(node)).output)
-
-    def expr_List(self, node):
-        values = [self.emit_expr(e).as_value(self, self.loc(e)) for e in node.elts]
-        return self.emit_op_call(ops.lookup("prim::ListConstruct"), None,
-                                 [(SimpleValue(v), self.loc(node)) for v in values], {}, self.loc(node))
-
-    def expr_Subscript(self, node):
-        base = self.emit_expr(node.value).as_value(self, self.loc(node.value))
-        loc = self.loc(node)
-        if isinstance(base.type, T.TensorType):
-            index = self.emit_index(node.slice)
-            op, spelling = ops.for_subscript()
-            return self.emit_op_call(op, spelling, [(SimpleValue(base), loc), (SimpleValue(index), loc)], {}, loc)
-        if isinstance(base.type, T.TupleType):
-            return self.tuple_subscript(base, node.slice, loc)
-        if isinstance(base.type, (T.ListType, T.VarTupleType)):
-            kind = "List" if isinstance(base.type, T.ListType) else "Tuple"
-            if isinstance(node.slice, ast.Slice):
-                parts = [self.optional_int(p, loc) for p in (node.slice.lower, node.slice.upper, node.slice.step)]
-                return self.emit_op_call(ops.lookup(f"prim::{kind}Slice"), None,
-                                         [(SimpleValue(v), loc) for v in [base] + parts], {}, loc)
-            index = self.emit_expr(node.slice).as_value(self, self.loc(node.slice))
-            if index.type != T.INT:
-                self.fail(f"{kind.lower()} indices must be int, not {index.type.annotation_str()}", node.slice)
-            return self.emit_op_call(ops.lookup(f"prim::{kind}Index"), None,
-                                     [(SimpleValue(base), loc), (SimpleValue(index), loc)], {}, loc)
-        self.fail(f"a value of type {base.type.annotation_str()} cannot be subscripted", node)
-
-    def optional_int(self, node, loc):
-        if node is None:
-            return self.emit_constant(None, loc)
-        value = self.emit_expr(node).as_value(self, self.loc(node))
-        if value.type not in (T.INT, T.NONE):
-            self.fail(f"slice bounds must be int or None, not {value.type.annotation_str()}", node)
-        return value
-
-    def tuple_subscript(self, base, index_node, loc):
-        elements = base.type.elements
-        if isinstance(index_node, ast.Slice):
-            bounds = [self.static_int(p) for p in (index_node.lower, index_node.upper, index_node.step)]
-            picked = range(len(elements))[slice(*bounds)]
-            unpacked = self.emit_node("prim::TupleUnpack", [base], elements, loc)
-            outputs = [unpacked.outputs[i] for i in picked]
-            return SimpleValue(self.emit_node("prim::TupleConstruct", outputs,
-                                              [T.TupleType(v.type for v in outputs)], loc).output)
-        position = self.static_int(index_node)
-        if position is None or not -len(elements) <= position < len(elements):
-            self.fail(f"tuple index {position} is out of range for a tuple of {len(elements)} elements", index_node)
-        index = self.emit_constant(position, self.loc(index_node))
-        return self.emit_op_call(ops.lookup("prim::TupleIndex"), None,
-                                 [(SimpleValue(base), loc), (SimpleValue(index), loc)], {}, loc)
-
-    def static_int(self, node):
-        """The value of an int literal (tuples are indexed by constants)."""
-        if node is None:
-            return None
-        value = self.emit_expr(node)
-        if isinstance(value, ConstantValue) and isinstance(value.value, int) and not isinstance(value.value, bool):
-            return value.value
-        self.fail("tuples can only be indexed and sliced by int literals", node)
-
-    def emit_index(self, node):
-        if isinstance(node, ast.Tuple):
-            items = [self.emit_index_item(e) for e in node.elts]
-            return self.emit_node("prim::TupleConstruct", items, [T.TupleType(v.type for v in items)],
-                                  self.loc(node)).output
-        return self.emit_index_item(node)
-
-    def emit_index_item(self, node):
-        if isinstance(node, ast.Slice):
-            loc = self.loc(node)
-            parts = [self.optional_int(p, loc) for p in (node.lower, node.upper, node.step)]
-            return self.emit_node("prim::SliceConstruct", parts, [T.SLICE], loc).output
-        return self.emit_expr(node).as_value(self, self.loc(node))
-
-    # -- calls ------------------------------------------------------------------------------
-    def emit_op_call(self, op, spelling, args, keywords, loc, self_value=None) -> SimpleValue:
-        """Bind call-site arguments to ``op``'s canonical arguments, convert them, and
-        emit the node with the type its rule gives."""
-        name = _spelled(op, spelling)
-        if op.variadic:
-            if keywords:
-                self.fail(f"{name} takes no keyword arguments", loc)
-            slots = list(args)
-        else:
-            slots = self.bind_arguments(op, spelling, name, args, keywords, loc, self_value)
-        values = [sugared.as_value(self, arg_loc) for sugared, arg_loc in slots]
-        values = self.convert_arguments(op, spelling, name, values, [arg_loc for _, arg_loc in slots])
-        try:
-            # Rules refine types from constants; a scripted graph carries plain Tensor
-            # types (profiling and tracing refine them), so variables keep one type.
-            result_type = T.erase_refinement(op.result_type([arg_info(v) for v in values]))
-        except TypeError as error:
-            self.fail(f"{name}: {error}", loc)
-        return SimpleValue(self.emit_node(op.name, values, [result_type], loc).output)
-
-    def bind_arguments(self, op, spelling, name, args, keywords, loc, self_value):
-        canonical = op.args
-        slots = [None] * len(canonical)
-        start = 0
-        if self_value is not None:
-            slots[0], start = (SimpleValue(self_value), loc), 1
-        varargs = canonical.index(next(a for a in canonical if a.name == spelling.varargs)) \
-            if spelling is not None and spelling.varargs else None
-        positional_slots = [i for i in range(start, len(canonical)) if not canonical[i].kwarg_only]
-        remaining = list(args)
-        for index in positional_slots:
-            if not remaining:
-                break
-            if index == varargs:
-                slots[index] = self.pack_varargs(remaining, loc)
-                remaining = []
-                break
-            slots[index] = remaining.pop(0)
-        if remaining:
-            self.fail(f"{name} takes at most {len(positional_slots)} positional argument"
-                      f"{'s' if len(positional_slots) != 1 else ''} but {len(args)} were given", loc)
-        aliases = spelling.aliases if spelling is not None else {}
-        for keyword, (sugared, arg_loc) in keywords.items():
-            canonical_name = aliases.get(keyword, keyword)
-            index = next((i for i, a in enumerate(canonical) if a.name == canonical_name and i >= start), None)
-            if index is None:
-                self.fail(f"{name} got an unexpected keyword argument '{keyword}'", arg_loc)
-            if slots[index] is not None:
-                self.fail(f"{name} got multiple values for argument '{keyword}'", arg_loc)
-            slots[index] = (sugared, arg_loc)
-        for index, arg in enumerate(canonical):
-            if slots[index] is None:
-                if not arg.has_default:
-                    self.fail(f"{name} is missing its required argument '{arg.name}'", loc)
-                slots[index] = (ConstantValue(arg.default), loc)
-        return slots
-
-    def pack_varargs(self, values, loc):
-        if len(values) == 1:
-            return values[0]
-        elements = [sugared.as_value(self, arg_loc) for sugared, arg_loc in values]
-        return SimpleValue(self.emit_node("prim::TupleConstruct", elements, [T.TupleType(v.type for v in elements)],
-                                          loc).output), loc
-
-    def convert_arguments(self, op, spelling, name, values, locs):
-        canonical = op.args
-        if spelling is not None and spelling.scalars_to_array:
-            values = self.numpy_scalar_conversion(canonical, values, locs)
-        converted = []
-        for index, (value, arg_loc) in enumerate(zip(values, locs)):
-            arg = canonical[min(index, len(canonical) - 1)]
-            result = self.coerce(value, arg.type, arg_loc)
-            if result is None:
-                hint = f"; {op.hint}" if op.hint else ""
-                self.fail(f"{name} expected a value of type '{arg.type.annotation_str()}' for argument "
-                          f"'{arg.name}' but found type '{value.type.annotation_str()}'{hint}", arg_loc)
-            converted.append(result)
-        return converted
-
-    def numpy_scalar_conversion(self, canonical, values, locs):
-        """What NumPy does with Python numbers passed to its functions: an argument
-        that must be an array becomes one, and with no array among the array-like
-        arguments the first of them becomes a 0-d array (``np.exp(1.0)`` is np.float64)."""
-        values = list(values)
-        numbers = (T.INT, T.FLOAT, T.BOOL)
-        for index, arg in enumerate(canonical):
-            if arg.type == T.TENSOR and values[index].type in numbers:
-                values[index] = self.num_to_tensor(values[index], locs[index])
-        array_like = [i for i, a in enumerate(canonical) if a.type == ops.ARRAY_LIKE]
-        if array_like and not any(isinstance(values[i].type, T.TensorType) for i in array_like):
-            first = array_like[0]
-            if values[first].type in numbers:
-                values[first] = self.num_to_tensor(values[first], locs[first])
-        return values
-
-    def num_to_tensor(self, value, loc):
-        return self.emit_node("prim::NumToTensor", [value], [T.TENSOR], loc).output
-
-    def coerce(self, value, expected, loc):
-        """``value`` as a value of type ``expected``: itself, an int converted to float
-        where only a float is accepted, or None when it cannot be."""
-        if value.type.is_subtype_of(expected):
-            return value
-        if value.type == T.INT and T.FLOAT.is_subtype_of(expected):
-            if value.node.kind == "prim::Constant":
-                return self.emit_constant(float(value.node["value"]), loc)
-            op, spelling = ops.for_python_object(float)
-            return self.emit_op_call(op, spelling, [(SimpleValue(value), loc)], {}, loc).value
-        return None
-
-
 def _matching_tuples(target, value) -> bool:
     return (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, ast.Tuple)
             and len(target.elts) == len(value.elts)
             and not any(isinstance(e, ast.Starred) for e in target.elts + value.elts))
 
 
-def _spelled(op, spelling):
-    """How messages name the callee: ``np.sum()``, ``x.sum()``, ``the '+' operator``."""
-    if spelling is None:
-        return f"{op.name}()"
-    if spelling.kind == "method":
-        return f"x.{spelling.name}()"
-    if spelling.kind == "operator":
-        return f"the '{spelling.name.removeprefix('unary ')}' operator"
-    if spelling.kind == "subscript":
-        return "x[...]"
-    return f"{spelling.name}()"
-
-
 def _meaningful(name: str) -> bool:
     return not name.startswith("_") and not name.isdigit()
-
-
-def _is_constant(obj) -> bool:
-    if isinstance(obj, tuple):
-        return all(_is_constant(o) for o in obj)
-    return isinstance(obj, _CONSTANT_TYPES)
 
 
 def _without_docstring(body):

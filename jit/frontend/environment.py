@@ -31,10 +31,6 @@ class Environment:
             env = env.parent
         return None
 
-    def find_outside(self, name):
-        """The binding of ``name`` in the enclosing scopes only."""
-        return self.parent.find(name) if self.parent is not None else None
-
     def set(self, name: str, binding):
         self.bindings[name] = binding
 

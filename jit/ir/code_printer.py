@@ -338,7 +338,8 @@ def _is_true(value: Value) -> bool:
 
 
 def _is_max_trip_count(value: Value) -> bool:
-    return value.node.kind == "prim::Constant" and value.node["value"] == MAX_TRIP_COUNT
+    return value.node.kind == "prim::Constant" and type(value.node["value"]) is int \
+        and value.node["value"] == MAX_TRIP_COUNT
 
 
 def _is_constant_equal(value: Value, default) -> bool:

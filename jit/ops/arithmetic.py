@@ -139,7 +139,7 @@ ufunc_op("logical_xor", lambda a, b: fn.ne(fn.logical_not(a), fn.logical_not(b))
 ufunc_op("logical_not", fn.logical_not)
 
 
-def _probe_rule(function, array_args, *, static_args=()):
+def _probe_rule(function, array_args):
     """dtype by running ``function`` on one-element probes (Python scalars stay
     Python scalars, so NumPy treats them as weak), shape by broadcasting."""
 
@@ -148,8 +148,7 @@ def _probe_rule(function, array_args, *, static_args=()):
         tensors = R.tensor_types(operands)
         shape = R.broadcast_shapes([t.shape if R.is_tensor(t) else () for t in (i.type for i in operands)])
         dtype = None
-        known_statics = all(infos[i].is_constant for i in static_args)
-        if all(R.promotion_operand(i) is not None for i in operands) and known_statics:
+        if all(R.promotion_operand(i) is not None for i in operands):
             probes = [np.ones(1, i.type.dtype) if R.is_tensor(i.type) else _weak_probe(i) for i in infos]
             try:
                 dtype = np.asarray(function(*probes)).dtype
@@ -161,9 +160,12 @@ def _probe_rule(function, array_args, *, static_args=()):
 
 
 def _weak_probe(info):
-    if info.is_constant or info.type == T.NONE:
-        return None if info.type == T.NONE else info.value
-    return {T.INT: 1, T.FLOAT: 1.0, T.BOOL: True}.get(info.type)
+    """A Python value standing for a non-array argument (NumPy treats it as weak)."""
+    if info.type == T.NONE:
+        return None
+    if info.is_constant:
+        return info.value
+    return {T.INT: 1, T.FLOAT: 1.0, T.BOOL: True}[info.type]
 
 
 register(OpDef(

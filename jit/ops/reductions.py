@@ -23,9 +23,7 @@ def reduced_shape(shape, axis_info, keepdims_info):
     """The shape after reducing ``axis`` (when it and keepdims are known)."""
     if shape is None or not axis_info.is_constant or not keepdims_info.is_constant:
         return None
-    if not shape and axis_info.value in (0, -1) and not isinstance(axis_info.value, bool):
-        return ()  # NumPy accepts axis 0 or -1 (as an int) on a 0-d array and reduces nothing
-    axes = R.normalize_axes(axis_info.value, len(shape))
+    axes = R.normalize_axes(axis_info.value, len(shape), int_axis_of_0d=True)
     if keepdims_info.value:
         return tuple(1 if i in axes else n for i, n in enumerate(shape))
     return tuple(n for i, n in enumerate(shape) if i not in axes)

@@ -157,10 +157,6 @@ class OpDef:
     def fusible(self) -> bool:
         return self.formula is not None
 
-    @property
-    def static_arg_indices(self):
-        return [i for i, a in enumerate(self.args) if a.static]
-
     def schema_str(self) -> str:
         positional = [str(a) for a in self.args if not a.kwarg_only]
         if self.variadic:

@@ -106,7 +106,7 @@ def _squeeze_rule(infos):
         if None in source.shape:
             return _tensor(source)
         return _tensor(source, shape=tuple(n for n in source.shape if n != 1))
-    axes = R.normalize_axes(axis.value, len(source.shape))
+    axes = R.normalize_axes(axis.value, len(source.shape), int_axis_of_0d=True)
     for a in axes:
         if source.shape[a] not in (1, None):
             raise TypeError(f"cannot select an axis to squeeze out which has size not equal to one (axis {a})")
@@ -241,8 +241,12 @@ register(OpDef("np::broadcast_to", [Arg("array", T.TENSOR), Arg("shape", SHAPE)]
                template="{xp}.broadcast_to({0}, {1})", spellings=[numpy_function("broadcast_to")]))
 register(OpDef("np::ravel", [Arg("a", T.TENSOR)], T.TENSOR, _ravel_rule, template="{0}.ravel()",
                spellings=[numpy_function("ravel"), Spelling("method", "ravel")]))
-register(OpDef("np::copy", [Arg("a", T.TENSOR)], T.TENSOR, _same_rule, template="{0}.copy()",
-               spellings=[numpy_function("copy"), Spelling("method", "copy")]))
+# np.copy builds an array (a NumPy scalar becomes a 0-d array); the method keeps a
+# scalar a scalar. NumPy's other functions call the method, so only copy needs two entries.
+register(OpDef("np::copy", [Arg("a", T.TENSOR)], T.TENSOR, _same_rule, template="{xp}.copy({0})",
+               spellings=[numpy_function("copy")], doc="np.copy(a): a new array"))
+register(OpDef("np::ndarray.copy", [Arg("a", T.TENSOR)], T.TENSOR, _same_rule, template="{0}.copy()",
+               spellings=[Spelling("method", "copy")], doc="x.copy(): a copy of the same kind"))
 
 # Properties. x.shape is NumPy's tuple: typed Tuple[int, ...] (its length is the rank).
 SHAPE_TUPLE = T.VarTupleType(T.INT)

@@ -79,7 +79,8 @@ def python_scalar_result(pyop, infos) -> T.Type:
     for info in infos:
         if info.type not in _PYTHON_SAMPLES:
             raise TypeError(f"expected a number, got {info.type.annotation_str()}")
-        samples.append(info.value if info.is_constant and info.value not in (0, 0.0) else _PYTHON_SAMPLES[info.type])
+        # Samples, never the constants themselves: 2 ** 10**9 must not run at compile time.
+        samples.append(_PYTHON_SAMPLES[info.type])
     try:
         result = pyop(*samples)
     except TypeError as error:
@@ -123,16 +124,14 @@ def float_result_dtype(dtype):
     return dtype if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
 
 
-def probe_dtype(function, *dtypes):
-    """The dtype ``function`` returns on one-element arrays of ``dtypes``."""
-    samples = [np.ones(1, dtype=d) for d in dtypes]
-    return np.asarray(function(*samples)).dtype
-
-
-def normalize_axes(axis, ndim, what="axis"):
-    """A tuple of non-negative axes, NumPy's way, for an int, a tuple or None."""
+def normalize_axes(axis, ndim, what="axis", int_axis_of_0d=False):
+    """A tuple of non-negative axes, NumPy's way, for an int, a tuple or None.
+    ``int_axis_of_0d``: NumPy's legacy rule for reductions and squeeze, which accept
+    an int axis 0 or -1 on a 0-d array and then act on no axis."""
     if axis is None:
         return tuple(range(ndim))
+    if int_axis_of_0d and ndim == 0 and type(axis) is int and axis in (0, -1):
+        return ()
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     result = []
     for a in axes:
@@ -142,10 +141,6 @@ def normalize_axes(axis, ndim, what="axis"):
     if len(set(result)) != len(result):
         raise TypeError(f"repeated {what} in {axis}")
     return tuple(result)
-
-
-def constant_or_none(info: ArgInfo):
-    return info.value if info.is_constant else None
 
 
 def fixed(result_type):

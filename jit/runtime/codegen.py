@@ -351,8 +351,9 @@ class _Generator:
 
 
 def _is_constant(value: Value, expected) -> bool:
-    return value.node.kind == "prim::Constant" and value.node["value"] == expected \
-        and type(value.node["value"]) is type(expected)
+    # The type first: a constant may be an array, whose == is elementwise.
+    return value.node.kind == "prim::Constant" and type(value.node["value"]) is type(expected) \
+        and value.node["value"] == expected
 
 
 def generate(graph: Graph, name: str, parameters):

@@ -55,6 +55,9 @@ def test_insert_and_move_nodes():
     assert [n.kind for n in graph.block.nodes] == ["np::negative", "np::add", "np::multiply"]
     extra.move_after(mul)
     assert [n.kind for n in graph.block.nodes] == ["np::add", "np::multiply", "np::negative"]
+    first = graph.block.prepend(graph.create("prim::Constant", [], [T.INT], value=1))
+    assert next(iter(graph.block.nodes)) is first and first.prev is graph.block.param_node
+    first.destroy()
     with pytest.raises(RuntimeError, match="already in a block"):
         extra.insert_before(add)
     extra.destroy()

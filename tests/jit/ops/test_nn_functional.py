@@ -25,7 +25,8 @@ UNARY = [("nn::relu", "F.relu(a)"), ("nn::gelu", "F.gelu(a)"), ("nn::gelu", "F.g
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_unary_functional(op, expression, dtype):
     source = f"import jit.nn.functional as F\ndef f(a):\n    return {expression}\n"
-    for a in (array(dtype, (3, 4)), array(dtype, (3, 8))[:, ::2], array(dtype, (0, 3)), array(dtype, (5,))):
+    for a in (array(dtype, (3, 4)), array(dtype, (3, 8))[:, ::2], array(dtype, (0, 3)), array(dtype, (5,)),
+              array(dtype, ())):
         assert_op_matches_eager(op, source, a)
 
 

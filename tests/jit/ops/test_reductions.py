@@ -73,9 +73,12 @@ def test_matmul_and_dot(spelling, pair):
         if op == "np::dot" and len(left) > 2 and len(right) > 2 and left[0] != right[0]:
             continue
         try:
-            assert_op_matches_eager(op, source, array(pair[0], left, 3, special=False), array(pair[1], right, 4, special=False))
+            assert_op_matches_eager(op, source, array(pair[0], left, 3, special=False),
+                                    array(pair[1], right, 4, special=False))
         except AssertionError as error:
             raise AssertionError(f"[{left} x {right}] {error}") from None
+    views = (array(pair[0], (4, 3), 5, special=False).T, array(pair[1], (4, 10), 6, special=False)[:, ::2])
+    assert_op_matches_eager(op, source, *views)  # a transposed and a strided operand
 
 
 def test_dot_with_a_python_scalar():

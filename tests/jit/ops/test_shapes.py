@@ -7,10 +7,11 @@ import pytest
 from .samples import DTYPES, array, assert_op_matches_eager
 
 COVERS = {"np::reshape", "np::transpose", "np::swapaxes", "np::expand_dims", "np::squeeze", "np::concatenate",
-          "np::stack", "np::split", "np::broadcast_to", "np::ravel", "np::copy", "np::shape", "np::ndim",
+          "np::stack", "np::split", "np::broadcast_to", "np::ravel", "np::copy", "np::ndarray.copy", "np::shape", "np::ndim",
           "np::size", "np::dtype", "np::getitem", "prim::SliceConstruct"}
 
 LAYOUTS = {
+    "0-d": lambda d: array(d, ()),
     "contiguous": lambda d: array(d, (2, 3, 4)),
     "strided": lambda d: array(d, (2, 3, 8))[:, :, ::2],
     "transposed": lambda d: array(d, (4, 3, 2)).transpose(2, 1, 0),
@@ -27,7 +28,8 @@ SHAPE_CASES = [
     ("np::expand_dims", "np.expand_dims(a, 0)"), ("np::expand_dims", "np.expand_dims(a, (1, -1))"),
     ("np::squeeze", "np.expand_dims(a, 1).squeeze()"), ("np::squeeze", "np.expand_dims(a, 1).squeeze(1)"),
     ("np::squeeze", "a.squeeze(0)"),
-    ("np::ravel", "a.ravel()"), ("np::ravel", "np.ravel(a)"), ("np::copy", "a.copy()"), ("np::copy", "np.copy(a)"),
+    ("np::ravel", "a.ravel()"), ("np::ravel", "np.ravel(a)"), ("np::ndarray.copy", "a.copy()"),
+    ("np::copy", "np.copy(a)"),
     ("np::broadcast_to", "np.broadcast_to(a, (5, a.shape[0], a.shape[1], a.shape[2]))"),
     ("np::broadcast_to", "np.broadcast_to(a[:, :1], (2, 3, 4))"),
     ("np::shape", "a.shape"), ("np::shape", "np.shape(a)"), ("np::ndim", "a.ndim"), ("np::ndim", "np.ndim(a)"),

@@ -1,0 +1,138 @@
+"""Calls in script code: binding call-site arguments to an operator's canonical
+arguments, converting them as NumPy and Python would, and emitting the node with
+the type its rule gives."""
+from __future__ import annotations
+
+from jit import ops
+from jit import types as T
+from jit.ir import arg_info
+
+from .sugared import ConstantValue, SimpleValue
+
+
+class CallEmitter:
+    """The call part of FunctionEmitter."""
+
+    def emit_op_call(self, op, spelling, args, keywords, loc, self_value=None) -> SimpleValue:
+        """Bind call-site arguments to ``op``'s canonical arguments, convert them, and
+        emit the node with the type its rule gives."""
+        name = _spelled(op, spelling)
+        if op.variadic:
+            if keywords:
+                self.fail(f"{name} takes no keyword arguments", loc)
+            slots = list(args)
+        else:
+            slots = self.bind_arguments(op, spelling, name, args, keywords, loc, self_value)
+        values = [sugared.as_value(self, arg_loc) for sugared, arg_loc in slots]
+        values = self.convert_arguments(op, spelling, name, values, [arg_loc for _, arg_loc in slots])
+        try:
+            # Rules refine types from constants; a scripted graph carries plain Tensor
+            # types (profiling and tracing refine them), so variables keep one type.
+            result_type = T.erase_refinement(op.result_type([arg_info(v) for v in values]))
+        except TypeError as error:
+            self.fail(f"{name}: {error}", loc)
+        return SimpleValue(self.emit_node(op.name, values, [result_type], loc).output)
+
+    def bind_arguments(self, op, spelling, name, args, keywords, loc, self_value):
+        canonical = op.args
+        slots = [None] * len(canonical)
+        start = 0
+        if self_value is not None:
+            slots[0], start = (SimpleValue(self_value), loc), 1
+        varargs = canonical.index(next(a for a in canonical if a.name == spelling.varargs)) \
+            if spelling is not None and spelling.varargs else None
+        positional_slots = [i for i in range(start, len(canonical)) if not canonical[i].kwarg_only]
+        remaining = list(args)
+        for index in positional_slots:
+            if not remaining:
+                break
+            if index == varargs:
+                slots[index] = self.pack_varargs(remaining, loc)
+                remaining = []
+                break
+            slots[index] = remaining.pop(0)
+        if remaining:
+            self.fail(f"{name} takes at most {len(positional_slots)} positional argument"
+                      f"{'s' if len(positional_slots) != 1 else ''} but {len(args)} were given", loc)
+        aliases = spelling.aliases if spelling is not None else {}
+        for keyword, (sugared, arg_loc) in keywords.items():
+            canonical_name = aliases.get(keyword, keyword)
+            index = next((i for i, a in enumerate(canonical) if a.name == canonical_name and i >= start), None)
+            if index is None:
+                self.fail(f"{name} got an unexpected keyword argument '{keyword}'", arg_loc)
+            if slots[index] is not None:
+                self.fail(f"{name} got multiple values for argument '{keyword}'", arg_loc)
+            slots[index] = (sugared, arg_loc)
+        for index, arg in enumerate(canonical):
+            if slots[index] is None:
+                if not arg.has_default:
+                    self.fail(f"{name} is missing its required argument '{arg.name}'", loc)
+                slots[index] = (ConstantValue(arg.default), loc)
+        return slots
+
+    def pack_varargs(self, values, loc):
+        if len(values) == 1:
+            return values[0]
+        elements = [sugared.as_value(self, arg_loc) for sugared, arg_loc in values]
+        return SimpleValue(self.emit_node("prim::TupleConstruct", elements, [T.TupleType(v.type for v in elements)],
+                                          loc).output), loc
+
+    def convert_arguments(self, op, spelling, name, values, locs):
+        canonical = op.args
+        if spelling is not None and spelling.scalars_to_array:
+            values = self.numpy_scalar_conversion(canonical, values, locs)
+        converted = []
+        for index, (value, arg_loc) in enumerate(zip(values, locs)):
+            arg = canonical[min(index, len(canonical) - 1)]
+            result = self.coerce(value, arg.type, arg_loc)
+            if result is None:
+                hint = f"; {op.hint}" if op.hint else ""
+                self.fail(f"{name} expected a value of type '{arg.type.annotation_str()}' for argument "
+                          f"'{arg.name}' but found type '{value.type.annotation_str()}'{hint}", arg_loc)
+            converted.append(result)
+        return converted
+
+    def numpy_scalar_conversion(self, canonical, values, locs):
+        """What NumPy does with Python numbers passed to its functions: an argument
+        that must be an array becomes one, and with no array among the array-like
+        arguments the first of them becomes a 0-d array (``np.exp(1.0)`` is np.float64)."""
+        values = list(values)
+        numbers = (T.INT, T.FLOAT, T.BOOL)
+        for index, arg in enumerate(canonical):
+            if arg.type == T.TENSOR and values[index].type in numbers:
+                values[index] = self.num_to_tensor(values[index], locs[index])
+        array_like = [i for i, a in enumerate(canonical) if a.type == ops.ARRAY_LIKE]
+        if array_like and not any(isinstance(values[i].type, T.TensorType) for i in array_like):
+            first = array_like[0]
+            if values[first].type in numbers:
+                values[first] = self.num_to_tensor(values[first], locs[first])
+        return values
+
+    def num_to_tensor(self, value, loc):
+        return self.emit_node("prim::NumToTensor", [value], [T.TENSOR], loc).output
+
+    def coerce(self, value, expected, loc):
+        """``value`` as a value of type ``expected``: itself, an int converted to float
+        where only a float is accepted, or None when it cannot be."""
+        if value.type.is_subtype_of(expected):
+            return value
+        if value.type == T.INT and T.FLOAT.is_subtype_of(expected):
+            if value.node.kind == "prim::Constant":
+                return self.emit_constant(float(value.node["value"]), loc)
+            op, spelling = ops.for_python_object(float)
+            return self.emit_op_call(op, spelling, [(SimpleValue(value), loc)], {}, loc).value
+        return None
+
+
+
+def _spelled(op, spelling):
+    """How messages name the callee: ``np.sum()``, ``x.sum()``, ``the '+' operator``."""
+    if spelling is None:
+        return f"{op.name}()"
+    if spelling.kind == "method":
+        return f"x.{spelling.name}()"
+    if spelling.kind == "operator":
+        return f"the '{spelling.name.removeprefix('unary ')}' operator"
+    if spelling.kind == "subscript":
+        return "x[...]"
+    return f"{spelling.name}()"

@@ -1,0 +1,277 @@
+"""Expressions in script code: names, attributes, calls, operators, boolean
+logic, comparisons, conditional expressions, tuples, lists and subscripts."""
+from __future__ import annotations
+
+import ast
+import types as _pytypes
+
+import numpy as np
+
+import device as _device
+from jit import ops
+from jit import types as T
+from jit.errors import CompilationError
+from jit.ir import Value
+
+from .environment import Deferred
+from .sugared import (BuiltinType, ConstantValue, ModuleValue, OpFunction, RangeBuiltin, RangeValue, SimpleValue,
+                      SugaredValue)
+
+BINARY_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
+                   ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
+                   ast.LShift: "<<", ast.RShift: ">>"}
+_UNARY_SYMBOLS = {ast.USub: "unary -", ast.UAdd: "unary +", ast.Invert: "unary ~", ast.Not: "not"}
+_COMPARE_SYMBOLS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+_CONSTANT_TYPES = (bool, int, float, str, type(None), _device.Device, np.dtype)
+_UNSUPPORTED_EXPRESSIONS = {
+    ast.Dict: "dict literals", ast.Set: "set literals", ast.ListComp: "list comprehensions",
+    ast.DictComp: "dict comprehensions", ast.SetComp: "set comprehensions", ast.GeneratorExp: "generator expressions",
+    ast.Lambda: "lambda expressions", ast.JoinedStr: "f-strings", ast.NamedExpr: "assignment expressions (:=)",
+    ast.Await: "'await'", ast.Yield: "'yield'", ast.YieldFrom: "'yield from'", ast.Starred: "starred expressions",
+}
+
+
+class ExpressionEmitter:
+    """The expression part of FunctionEmitter."""
+
+    def emit_expr(self, node) -> SugaredValue:
+        method = getattr(self, f"expr_{type(node).__name__}", None)
+        if method is None:
+            what = _UNSUPPORTED_EXPRESSIONS.get(type(node), f"'{type(node).__name__}' expressions")
+            self.fail(f"{what} are not supported in script functions yet", node)
+        return method(node)
+
+    def expr_Constant(self, node):
+        value = node.value
+        if value is Ellipsis or isinstance(value, (bool, int, float, str, type(None))):
+            return ConstantValue(value)
+        self.fail(f"{type(value).__name__} literals are not supported", node)
+
+    def expr_Name(self, node):
+        return self.lookup(node.id, node)
+
+    def lookup(self, name, node):
+        found = self.env.find(name)
+        if isinstance(found, Deferred):
+            self.fail(found.message, node)
+        if isinstance(found, Value):
+            return SimpleValue(found)
+        if found is not None:
+            return found
+        try:
+            python_value = self.resolver.lookup(name)
+        except KeyError:
+            self.fail(f"undefined value {name}", node)
+        return self.resolve_python(python_value, name, self.loc(node))
+
+    def resolve_python(self, obj, name, loc) -> SugaredValue:
+        """What a Python object seen by script code means (TorchScript's 'Python values')."""
+        if isinstance(obj, _pytypes.ModuleType):
+            return ModuleValue(obj)
+        if obj is range:
+            return RangeBuiltin()
+        if any(obj is t for t in (float, int, bool)):  # identity: obj may be an array
+            return BuiltinType(obj)
+        found = ops.for_python_object(obj)
+        if found is not None:
+            return OpFunction(*found)
+        if isinstance(obj, type) and issubclass(obj, np.generic):
+            return ConstantValue(np.dtype(obj))
+        if _is_constant(obj):
+            return ConstantValue(obj)
+        if _device.is_array(obj):
+            raise CompilationError(f"'{name}' is an array defined outside the function; script functions take "
+                                   "arrays as arguments, so pass it in", loc)
+        if callable(obj):
+            raise CompilationError(f"'{name}' is a Python function that script code cannot call yet "
+                                   f"(only registered operators; python -m jit.ops lists them)", loc)
+        raise CompilationError(f"'{name}' is a Python value of type '{type(obj).__name__}', which script code "
+                               "cannot use; constants must be int, float, bool, str, None, a dtype, a Device "
+                               "or a tuple of those", loc)
+
+    def expr_Attribute(self, node):
+        return self.emit_expr(node.value).attr(self, node.attr, self.loc(node))
+
+    def expr_Call(self, node):
+        function = self.emit_expr(node.func)
+        args = []
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                args.extend(self.expand_starred(arg))
+            else:
+                args.append((self.emit_expr(arg), self.loc(arg)))
+        keywords = {}
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                self.fail("**kwargs in calls is not supported", keyword.value)
+            keywords[keyword.arg] = (self.emit_expr(keyword.value), self.loc(keyword.value))
+        if (isinstance(function, OpFunction) and function.op.name == "prim::len" and len(args) == 1
+                and isinstance(args[0][0], RangeValue)):
+            return SimpleValue(args[0][0].trip_count(self))
+        return function.call(self, args, keywords, self.loc(node))
+
+    def expand_starred(self, node):
+        value = self.emit_expr(node.value).as_value(self, self.loc(node.value))
+        if not isinstance(value.type, T.TupleType):
+            self.fail(f"only tuples can be expanded with * in a call, not {value.type.annotation_str()}", node)
+        unpacked = self.emit_node("prim::TupleUnpack", [value], value.type.elements, self.loc(node))
+        return [(SimpleValue(output), self.loc(node)) for output in unpacked.outputs]
+
+    def binary(self, symbol, lhs, rhs, loc):
+        op, spelling = ops.for_operator(symbol)
+        return self.emit_op_call(op, spelling, [(lhs, loc), (rhs, loc)], {}, loc)
+
+    def expr_BinOp(self, node):
+        lhs, rhs = self.emit_expr(node.left), self.emit_expr(node.right)
+        op, spelling = ops.for_operator(BINARY_SYMBOLS[type(node.op)])
+        return self.emit_op_call(op, spelling, [(lhs, self.loc(node.left)), (rhs, self.loc(node.right))], {},
+                                 self.loc(node))
+
+    def expr_UnaryOp(self, node):
+        operand = self.emit_expr(node.operand)
+        if isinstance(node.op, (ast.USub, ast.UAdd)) and isinstance(operand, ConstantValue) \
+                and type(operand.value) in (int, float):
+            # -1 and -math.inf stay constants, as literals are.
+            return ConstantValue(-operand.value if isinstance(node.op, ast.USub) else operand.value)
+        op, spelling = ops.for_operator(_UNARY_SYMBOLS[type(node.op)])
+        return self.emit_op_call(op, spelling, [(operand, self.loc(node.operand))], {}, self.loc(node))
+
+    def expr_BoolOp(self, node):
+        is_and = isinstance(node.op, ast.And)
+        result = self.emit_condition(node.values[0])
+        for operand in node.values[1:]:
+            result = self.short_circuit(result, is_and, lambda operand=operand: self.emit_condition(operand),
+                                        self.loc(node))
+        return SimpleValue(result)
+
+    def short_circuit(self, first, is_and, emit_second, loc):
+        """``first and second`` / ``first or second`` on bools, evaluating second lazily."""
+        node = self.emit_node("prim::If", [first], [T.BOOL], loc)
+        for evaluate_second in ((True, False) if is_and else (False, True)):
+            block = node.add_block()
+            with self.scope(block):
+                block.register_output(emit_second() if evaluate_second else self.emit_constant(not is_and, loc))
+        return node.output
+
+    def expr_Compare(self, node):
+        operands = [node.left] + list(node.comparators)
+        for operator in node.ops:
+            if type(operator) not in _COMPARE_SYMBOLS:
+                name = {ast.Is: "'is'", ast.IsNot: "'is not'", ast.In: "'in'", ast.NotIn: "'not in'"}[type(operator)]
+                self.fail(f"{name} comparisons are not supported in script functions yet", node)
+        left = self.emit_expr(operands[0])
+        result = None
+        for index, operator in enumerate(node.ops):
+            right_node = operands[index + 1]
+
+            def compare(left=left, operator=operator, right_node=right_node):
+                right = self.emit_expr(right_node)
+                value = self.binary(_COMPARE_SYMBOLS[type(operator)], left, right, self.loc(node)).value
+                return value, right
+
+            if result is None:
+                result, left = compare()
+                continue
+            condition = self.as_bool(result, self.loc(node))
+            holder = {}
+
+            def second(compare=compare, holder=holder):
+                value, holder["right"] = compare()
+                return self.as_bool(value, self.loc(node))
+
+            result = self.short_circuit(condition, True, second, self.loc(node))
+            left = holder["right"]
+        return SimpleValue(result)
+
+    def expr_IfExp(self, node):
+        def branch(expression):
+            return lambda: (self.emit_expr(expression).as_value(self, self.loc(expression)), self.loc(expression))
+
+        return SimpleValue(self.emit_value_if(
+            self.emit_condition(node.test), [branch(node.body), branch(node.orelse)], self.loc(node),
+            lambda first, second: f"the branches of this conditional expression have types {first} and {second}"))
+
+    def expr_Tuple(self, node):
+        values = [self.emit_expr(e).as_value(self, self.loc(e)) for e in node.elts]
+        return SimpleValue(self.emit_node("prim::TupleConstruct", values, [T.TupleType(v.type for v in values)],
+                                          self.loc(node)).output)
+
+    def expr_List(self, node):
+        values = [self.emit_expr(e).as_value(self, self.loc(e)) for e in node.elts]
+        return self.emit_op_call(ops.lookup("prim::ListConstruct"), None,
+                                 [(SimpleValue(v), self.loc(node)) for v in values], {}, self.loc(node))
+
+    def expr_Subscript(self, node):
+        base = self.emit_expr(node.value).as_value(self, self.loc(node.value))
+        loc = self.loc(node)
+        if isinstance(base.type, T.TensorType):
+            index = self.emit_index(node.slice)
+            op, spelling = ops.for_subscript()
+            return self.emit_op_call(op, spelling, [(SimpleValue(base), loc), (SimpleValue(index), loc)], {}, loc)
+        if isinstance(base.type, T.TupleType):
+            return self.tuple_subscript(base, node.slice, loc)
+        if isinstance(base.type, (T.ListType, T.VarTupleType)):
+            kind = "List" if isinstance(base.type, T.ListType) else "Tuple"
+            if isinstance(node.slice, ast.Slice):
+                parts = [self.optional_int(p, loc) for p in (node.slice.lower, node.slice.upper, node.slice.step)]
+                return self.emit_op_call(ops.lookup(f"prim::{kind}Slice"), None,
+                                         [(SimpleValue(v), loc) for v in [base] + parts], {}, loc)
+            index = self.emit_expr(node.slice).as_value(self, self.loc(node.slice))
+            if index.type != T.INT:
+                self.fail(f"{kind.lower()} indices must be int, not {index.type.annotation_str()}", node.slice)
+            return self.emit_op_call(ops.lookup(f"prim::{kind}Index"), None,
+                                     [(SimpleValue(base), loc), (SimpleValue(index), loc)], {}, loc)
+        self.fail(f"a value of type {base.type.annotation_str()} cannot be subscripted", node)
+
+    def optional_int(self, node, loc):
+        if node is None:
+            return self.emit_constant(None, loc)
+        value = self.emit_expr(node).as_value(self, self.loc(node))
+        if value.type not in (T.INT, T.NONE):
+            self.fail(f"slice bounds must be int or None, not {value.type.annotation_str()}", node)
+        return value
+
+    def tuple_subscript(self, base, index_node, loc):
+        elements = base.type.elements
+        if isinstance(index_node, ast.Slice):
+            bounds = [self.static_int(p) for p in (index_node.lower, index_node.upper, index_node.step)]
+            picked = range(len(elements))[slice(*bounds)]
+            unpacked = self.emit_node("prim::TupleUnpack", [base], elements, loc)
+            outputs = [unpacked.outputs[i] for i in picked]
+            return SimpleValue(self.emit_node("prim::TupleConstruct", outputs,
+                                              [T.TupleType(v.type for v in outputs)], loc).output)
+        position = self.static_int(index_node)
+        if position is None or not -len(elements) <= position < len(elements):
+            self.fail(f"tuple index {position} is out of range for a tuple of {len(elements)} elements", index_node)
+        index = self.emit_constant(position, self.loc(index_node))
+        return self.emit_op_call(ops.lookup("prim::TupleIndex"), None,
+                                 [(SimpleValue(base), loc), (SimpleValue(index), loc)], {}, loc)
+
+    def static_int(self, node):
+        """The value of an int literal (tuples are indexed by constants)."""
+        if node is None:
+            return None
+        value = self.emit_expr(node)
+        if isinstance(value, ConstantValue) and isinstance(value.value, int) and not isinstance(value.value, bool):
+            return value.value
+        self.fail("tuples can only be indexed and sliced by int literals", node)
+
+    def emit_index(self, node):
+        if isinstance(node, ast.Tuple):
+            items = [self.emit_index_item(e) for e in node.elts]
+            return self.emit_node("prim::TupleConstruct", items, [T.TupleType(v.type for v in items)],
+                                  self.loc(node)).output
+        return self.emit_index_item(node)
+
+    def emit_index_item(self, node):
+        if isinstance(node, ast.Slice):
+            loc = self.loc(node)
+            parts = [self.optional_int(p, loc) for p in (node.lower, node.upper, node.step)]
+            return self.emit_node("prim::SliceConstruct", parts, [T.SLICE], loc).output
+        return self.emit_expr(node).as_value(self, self.loc(node))
+
+
+def _is_constant(obj) -> bool:
+    if isinstance(obj, tuple):
+        return all(_is_constant(o) for o in obj)
+    return isinstance(obj, _CONSTANT_TYPES)
