@@ -4,11 +4,12 @@
 (``.graph``, ``.code``) that runs through generated code.
 """
 from . import nn, ops, types
+from .api import annotate, is_scripting, isinstance
 from .errors import (CompilationError, Error, SerializationError, StrictFusionError, TracerWarning,
                      TracingCheckError)
 from .runtime import ScriptFunction
 from .script import script
 from .types import Tensor
 
-__all__ = ["CompilationError", "Error", "ScriptFunction", "SerializationError", "StrictFusionError", "Tensor",
+__all__ = ["annotate", "is_scripting", "isinstance", "CompilationError", "Error", "ScriptFunction", "SerializationError", "StrictFusionError", "Tensor",
            "TracerWarning", "TracingCheckError", "nn", "ops", "script", "types"]

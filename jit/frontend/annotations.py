@@ -158,3 +158,35 @@ class _Resolver:
         if len(others) == 1 and len(members) == 2:
             return self.optional(others[0])
         self.fail(where, "only Optional unions (T | None, Union[T, None]) are supported")
+
+
+def type_of_python_annotation(obj) -> T.Type:
+    """The type a runtime typing object names (``List[int]``, ``Optional[Tensor]``,
+    ``int``...), for APIs that take types as values: jit.isinstance, jit.annotate,
+    jit.Attribute. Raises TypeError for anything else."""
+    if obj is None or obj is type(None):
+        return T.NONE
+    if isinstance(obj, T.Type):
+        return obj
+    if isinstance(obj, str):
+        return resolve_annotation(ast.parse(obj, mode="eval").body, AnnotationResolver(TYPING_NAMES),
+                                  lambda _node: None)
+    simple = _SIMPLE.get(obj) if isinstance(obj, type) else None
+    if simple is not None:
+        return simple
+    origin, args = typing.get_origin(obj), typing.get_args(obj)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return T.VarTupleType(type_of_python_annotation(args[0]))
+        return T.TupleType(type_of_python_annotation(a) for a in args if a != ())
+    if origin is list and len(args) == 1:
+        return T.ListType(type_of_python_annotation(args[0]))
+    if origin is dict and len(args) == 2:
+        return T.DictType(type_of_python_annotation(args[0]), type_of_python_annotation(args[1]))
+    if origin in (typing.Union, getattr(_pytypes, "UnionType", typing.Union)):
+        members = [type_of_python_annotation(a) for a in args]
+        others = [m for m in members if m != T.NONE]
+        if len(others) == 1 and len(members) == 2:
+            return T.OptionalType(others[0])
+    raise TypeError(f"{obj!r} is not a type the script language knows "
+                    "(Tensor, int, float, bool, str, None, Tuple, List, Dict, Optional)")

@@ -31,6 +31,9 @@ class CallEmitter:
             result_type = T.erase_refinement(op.result_type([arg_info(v) for v in values]))
         except TypeError as error:
             self.fail(f"{name}: {error}", loc)
+        if op.returns is None:  # print, raise: the call's value is None
+            self.emit_node(op.name, values, [], loc)
+            return ConstantValue(None)
         return SimpleValue(self.emit_node(op.name, values, [result_type], loc).output)
 
     def bind_arguments(self, op, spelling, name, args, keywords, loc, self_value):
@@ -87,6 +90,8 @@ class CallEmitter:
             result = self.coerce(value, arg.type, arg_loc)
             if result is None:
                 hint = f"; {op.hint}" if op.hint else ""
+                if isinstance(value.type, T.OptionalType) and self.coerce_type_check(value.type.element, arg.type):
+                    hint = "; it may be None here: check 'if x is not None:' first (local variables only)"
                 self.fail(f"{name} expected a value of type '{arg.type.annotation_str()}' for argument "
                           f"'{arg.name}' but found type '{value.type.annotation_str()}'{hint}", arg_loc)
             converted.append(result)
@@ -101,7 +106,7 @@ class CallEmitter:
         for index, arg in enumerate(canonical):
             if arg.type == T.TENSOR and values[index].type in numbers:
                 values[index] = self.num_to_tensor(values[index], locs[index])
-        array_like = [i for i, a in enumerate(canonical) if a.type == ops.ARRAY_LIKE]
+        array_like = [i for i, a in enumerate(canonical) if a.type in (ops.ARRAY_LIKE, ops.OPERAND)]
         if array_like and not any(isinstance(values[i].type, T.TensorType) for i in array_like):
             first = array_like[0]
             if values[first].type in numbers:
@@ -110,6 +115,18 @@ class CallEmitter:
 
     def num_to_tensor(self, value, loc):
         return self.emit_node("prim::NumToTensor", [value], [T.TENSOR], loc).output
+
+    @staticmethod
+    def coerce_type_check(kind, expected) -> bool:
+        return kind.is_subtype_of(expected) or (kind == T.INT and T.FLOAT.is_subtype_of(expected))
+
+    def widen(self, value, declared, loc):
+        """``value`` as a value of the declared type: converted like an argument, and
+        widened with prim::annotate when the declaration is wider (x: Optional[int] = None)."""
+        converted = self.coerce(value, declared, loc)
+        if converted is None or not _widening_needed(converted, declared):
+            return converted
+        return self.emit_node("prim::annotate", [converted], [declared], loc).output
 
     def coerce(self, value, expected, loc):
         """``value`` as a value of type ``expected``: itself, an int converted to float
@@ -136,3 +153,7 @@ def _spelled(op, spelling):
     if spelling.kind == "subscript":
         return "x[...]"
     return f"{spelling.name}()"
+
+
+def _widening_needed(value, expected) -> bool:
+    return value.type != expected and value.type.is_subtype_of(expected)

@@ -23,17 +23,30 @@ from jit.passes import eliminate_dead_loop_values
 
 from .annotations import AnnotationResolver, resolve_annotation
 from .calls import CallEmitter
+from .conditions import ConditionEmitter
 from .environment import Deferred, Environment
 from .expressions import BINARY_SYMBOLS, ExpressionEmitter
 from .sugared import ConstantValue, RangeValue, SimpleValue, SugaredValue
 
 _UNSUPPORTED_STATEMENTS = {
-    ast.Break: "'break'", ast.Continue: "'continue'", ast.Raise: "'raise'", ast.Assert: "'assert'",
+    ast.Break: "'break'", ast.Continue: "'continue'",
     ast.With: "'with' statements", ast.Try: "'try' statements", ast.Delete: "'del'",
     ast.Global: "'global'", ast.Nonlocal: "'nonlocal'", ast.Import: "'import'", ast.ImportFrom: "'import'",
     ast.FunctionDef: "nested function definitions", ast.ClassDef: "class definitions",
     ast.AsyncFunctionDef: "async functions", ast.AsyncFor: "'async for'", ast.AsyncWith: "'async with'",
 }
+class Returned:
+    """The outcome of statements that end in a return."""
+
+    __slots__ = ("value", "loc")
+
+    def __init__(self, value, loc):
+        self.value, self.loc = value, loc
+
+
+RAISED = object()  # the outcome of statements whose every path raises
+
+
 class ParameterSpec:
     """A parameter of a compiled function: name, type, and default (or NO_DEFAULT)."""
 
@@ -55,7 +68,7 @@ class CompiledFunction:
         self.parameters, self.return_type, self.source = parameters, return_type, source
 
 
-class FunctionEmitter(ExpressionEmitter, CallEmitter):
+class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
     """Compiles one function definition; expressions and calls are in their own modules."""
 
     def __init__(self, func_def: ast.FunctionDef, source, line_offset: int, col_offset: int,
@@ -105,9 +118,11 @@ class FunctionEmitter(ExpressionEmitter, CallEmitter):
     def emit_function(self) -> CompiledFunction:
         fdef = self.func_def
         params = self.emit_parameters(fdef)
-        returned = self.emit_statements(_without_docstring(fdef.body))
-        result, result_loc = returned if returned is not None else (
-            self.emit_constant(None, self.loc(fdef)), self.loc(fdef))
+        outcome = self.emit_statements(_without_docstring(fdef.body))
+        if isinstance(outcome, Returned):
+            result, result_loc = outcome.value, outcome.loc
+        else:  # falls off the end (returns None), or always raises
+            result, result_loc = self.emit_constant(None, self.loc(fdef)), self.loc(fdef)
         declared = self.declared_return_type(fdef)
         if declared is not None:
             converted = self.coerce(result, declared, result_loc)
@@ -182,16 +197,36 @@ class FunctionEmitter(ExpressionEmitter, CallEmitter):
 
     # -- statements -----------------------------------------------------------------
     def emit_statements(self, statements):
-        """Emit statements; return (value, loc) if they end in a return."""
+        """Emit statements in the current scope. Returns ``Returned`` if they end in a
+        return, ``RAISED`` if every path through them raises, else None."""
         statements = list(statements)
         for index, stmt in enumerate(statements):
+            rest = statements[index + 1:]
             if isinstance(stmt, ast.Return):
                 return self.emit_return(stmt)
-            if isinstance(stmt, ast.If) and _contains_return(stmt):
-                if self.loop_depth:
-                    self.fail("'return' inside a loop is not supported; assign the result to a variable "
-                              "and return it after the loop", _first_return(stmt))
-                return self.emit_returning_if(stmt, statements[index + 1:])
+            if isinstance(stmt, ast.Raise):
+                self.emit_raise(stmt)
+                return RAISED
+            if isinstance(stmt, ast.Assert):
+                if self.emit_assert(stmt) is RAISED:
+                    return RAISED
+                continue
+            if isinstance(stmt, ast.If):
+                condition = self.emit_cond(stmt.test)
+                if condition.static is not None:
+                    # A condition known at compile time: only its branch exists.
+                    taken = stmt.body if condition.static else stmt.orelse
+                    self.apply_refinements(condition.when_true if condition.static else condition.when_false,
+                                           self.loc(stmt))
+                    return self.emit_statements(list(taken) + rest)
+                if _contains_return(stmt):
+                    if self.loop_depth:
+                        self.fail("'return' inside a loop is not supported; assign the result to a variable "
+                                  "and return it after the loop", _first_return(stmt))
+                    return self.emit_returning_if(stmt, condition, rest)
+                if self.emit_if(stmt, condition) is RAISED:
+                    return RAISED
+                continue
             self.emit_statement(stmt)
         return None
 
@@ -200,42 +235,102 @@ class FunctionEmitter(ExpressionEmitter, CallEmitter):
             self.fail("'return' inside a loop is not supported; assign the result to a variable "
                       "and return it after the loop", stmt)
         if stmt.value is None:
-            return self.emit_constant(None, self.loc(stmt)), self.loc(stmt)
-        return self.emit_expr(stmt.value).as_value(self, self.loc(stmt.value)), self.loc(stmt.value)
+            return Returned(self.emit_constant(None, self.loc(stmt)), self.loc(stmt))
+        return Returned(self.emit_expr(stmt.value).as_value(self, self.loc(stmt.value)), self.loc(stmt.value))
 
-    def emit_returning_if(self, stmt, rest):
+    def emit_returning_if(self, stmt, condition, rest):
         """An if with a return in it: the statements after it go into each branch
-        that does not return, so that the if ends the function."""
-        def branch(body):
+        that does not exit, so that the if ends the function."""
+        def branch(body, refinements):
             def produce():
-                statements = list(body) if _always_returns(body) else list(body) + list(rest)
-                returned = self.emit_statements(statements)
-                return returned if returned is not None else (self.emit_constant(None, self.loc(stmt)),
-                                                              self.loc(stmt))
+                self.apply_refinements(refinements, self.loc(stmt))
+                statements = list(body) if _always_exits(body) else list(body) + list(rest)
+                outcome = self.emit_statements(statements)
+                if outcome is RAISED:
+                    return None
+                if outcome is None:
+                    return self.emit_constant(None, self.loc(stmt)), self.loc(stmt)
+                return outcome.value, outcome.loc
             return produce
 
         output = self.emit_value_if(
-            self.emit_condition(stmt.test), [branch(stmt.body), branch(stmt.orelse)], self.loc(stmt),
-            lambda first, second: f"a previous return statement returned a value of type {first} but this "
-                                  f"return statement returns a value of type {second}")
-        return output, self.loc(stmt)
+            condition.value, [branch(stmt.body, condition.when_true), branch(stmt.orelse, condition.when_false)],
+            self.loc(stmt), lambda first, second: f"a previous return statement returned a value of type {first} "
+                                                  f"but this return statement returns a value of type {second}")
+        return RAISED if output is None else Returned(output, self.loc(stmt))
 
     def emit_value_if(self, condition, branches, loc, mismatch):
-        """A ``prim::If`` whose two branches each produce one value (``produce()`` gives
-        (value, loc) inside its block); its output has the types' unification."""
+        """A ``prim::If`` whose branches each produce one value: ``produce()`` gives
+        (value, loc) inside its block, or None when the branch raised. The output has
+        the values' unified type; None when both branches raised."""
         node = self.emit_node("prim::If", [condition], [], loc)
         results = []
         for produce in branches:
             block = node.add_block()
             with self.scope(block):
-                results.append((block, *produce()))
-        (_, first, _), (_, second, second_loc) = results
-        unified = T.unify(first.type, second.type)
-        if unified is None:
-            self.fail(mismatch(first.type.annotation_str(), second.type.annotation_str()), second_loc)
-        for block, value, _ in results:
-            block.register_output(value)
+                results.append((block, produce()))
+        produced = [result for _, result in results if result is not None]
+        if not produced:
+            return None
+        unified = produced[0][0].type
+        if len(produced) == 2:
+            unified = T.unify(produced[0][0].type, produced[1][0].type)
+            if unified is None:
+                self.fail(mismatch(produced[0][0].type.annotation_str(), produced[1][0].type.annotation_str()),
+                          produced[1][1])
+        for block, result in results:
+            block.register_output(result[0] if result is not None else self.uninitialized(block, unified, loc))
         return node.add_output(unified)
+
+    def uninitialized(self, block, kind, loc):
+        """The value of a variable on a path that raised (never read)."""
+        return block.append(self.graph.create("prim::Uninitialized", [], [kind], loc)).output
+
+    def emit_raise(self, stmt):
+        """``raise E(message)``: at run time, jit.Error carrying 'E: message'."""
+        if stmt.exc is None:
+            self.fail("a bare 'raise' (re-raise) is not supported in script functions", stmt)
+        if stmt.cause is not None:
+            self.fail("'raise ... from ...' is not supported in script functions", stmt.cause)
+        exception, args = stmt.exc, []
+        if isinstance(exception, ast.Call):
+            if exception.keywords or len(exception.args) > 1:
+                self.fail("raise takes an exception with at most one message argument", exception)
+            exception, args = exception.func, exception.args
+        if not isinstance(exception, (ast.Name, ast.Attribute)):
+            self.fail("raise needs an exception class, such as raise ValueError('...')", exception)
+        name = exception.id if isinstance(exception, ast.Name) else exception.attr
+        loc = self.loc(stmt)
+        message = self.as_str(args[0]) if args else self.emit_constant("", loc)
+        self.emit_node("prim::RaiseException", [message, self.emit_constant(name, loc)], [], loc)
+
+    def as_str(self, node):
+        value = self.emit_expr(node).as_value(self, self.loc(node))
+        if value.type == T.STR:
+            return value
+        op, spelling = ops.for_python_object(str)
+        return self.emit_op_call(op, spelling, [(SimpleValue(value), self.loc(node))], {}, self.loc(node)).value
+
+    def emit_assert(self, stmt):
+        """``assert test, message``: raises AssertionError (as jit.Error) when false; the
+        test's refinements hold after it."""
+        condition = self.emit_cond(stmt.test)
+        loc = self.loc(stmt)
+        if condition.static is False:
+            self.emit_failed_assertion(stmt)
+            return RAISED
+        if condition.static is None:
+            node = self.emit_node("prim::If", [condition.value], [], loc)
+            node.add_block()
+            with self.scope(node.add_block()):
+                self.emit_failed_assertion(stmt)
+        self.apply_refinements(condition.when_true, loc)
+        return None
+
+    def emit_failed_assertion(self, stmt):
+        loc = self.loc(stmt)
+        message = self.as_str(stmt.msg) if stmt.msg is not None else self.emit_constant("", loc)
+        self.emit_node("prim::RaiseException", [message, self.emit_constant("AssertionError", loc)], [], loc)
 
     def emit_statement(self, stmt):
         if isinstance(stmt, ast.Expr):
@@ -250,8 +345,6 @@ class FunctionEmitter(ExpressionEmitter, CallEmitter):
             self.emit_augmented_assignment(stmt)
         elif isinstance(stmt, ast.AnnAssign):
             self.emit_annotated_assignment(stmt)
-        elif isinstance(stmt, ast.If):
-            self.emit_if(stmt)
         elif isinstance(stmt, ast.For):
             self.emit_for(stmt)
         elif isinstance(stmt, ast.While):
@@ -303,7 +396,7 @@ class FunctionEmitter(ExpressionEmitter, CallEmitter):
             self.fail("only variables can be annotated", stmt.target)
         declared = self.annotation(stmt.annotation)
         value = self.emit_expr(stmt.value).as_value(self, self.loc(stmt.value))
-        converted = self.coerce(value, declared, self.loc(stmt.value))
+        converted = self.widen(value, declared, self.loc(stmt.value))
         if converted is None:
             self.fail(f"variable '{stmt.target.id}' is annotated as {declared.annotation_str()} but is assigned "
                       f"a value of type {value.type.annotation_str()}", stmt.value)
@@ -326,7 +419,7 @@ class FunctionEmitter(ExpressionEmitter, CallEmitter):
             self.env.set(name, sugared)
             return
         value = sugared.as_value(self, loc)
-        previous = self.env.find(name)
+        previous = self.env.declared(name)
         if isinstance(previous, Value) and not value.type.is_subtype_of(previous.type):
             converted = self.coerce(value, previous.type, loc)
             if converted is None:
@@ -356,10 +449,6 @@ class FunctionEmitter(ExpressionEmitter, CallEmitter):
             self.assign(element_target, SimpleValue(output), loc)
 
     # -- control flow -------------------------------------------------------------------
-    def emit_condition(self, expr) -> Value:
-        value = self.emit_expr(expr).as_value(self, self.loc(expr))
-        return self.as_bool(value, self.loc(expr))
-
     def as_bool(self, value, loc):
         if value.type == T.BOOL:
             return value
@@ -368,50 +457,64 @@ class FunctionEmitter(ExpressionEmitter, CallEmitter):
             return self.emit_op_call(op, spelling, [(SimpleValue(value), loc)], {}, loc).value
         self.fail(f"a condition must be a bool, a number or an array, not {value.type.annotation_str()}", loc)
 
-    def emit_if(self, stmt):
-        condition = self.emit_condition(stmt.test)
-        node = self.emit_node("prim::If", [condition], [], self.loc(stmt))
-        branches = []
-        for body in (stmt.body, stmt.orelse):
+    def emit_if(self, stmt, condition):
+        """A non-returning if. Returns RAISED when both branches raise."""
+        loc = self.loc(stmt)
+        node = self.emit_node("prim::If", [condition.value], [], loc)
+        envs, raised = [], []
+        for body, refinements in ((stmt.body, condition.when_true), (stmt.orelse, condition.when_false)):
             block = node.add_block()
             with self.scope(block) as env:
-                self.emit_statements(body)
-            branches.append(env)
-        self.merge_branches(node, stmt, *branches)
+                self.apply_refinements(refinements, loc)
+                raised.append(self.emit_statements(body) is RAISED)
+            envs.append(env)
+        if all(raised):
+            return RAISED
+        self.merge_branches(node, stmt, envs, raised)
+        if raised[0]:  # like an early exit: after the if, the condition was false
+            self.apply_refinements(condition.when_false, loc)
+        if raised[1]:
+            self.apply_refinements(condition.when_true, loc)
+        return None
 
-    def merge_branches(self, node, stmt, true_env, false_env):
-        true_block, false_block = node.blocks
-        names = list(dict.fromkeys(true_env.assigned_names() + false_env.assigned_names()))
+    def merge_branches(self, node, stmt, envs, raised):
+        """If outputs for the variables the branches assign. A branch that raised
+        contributes nothing; its outputs are prim::Uninitialized."""
+        live = [index for index in range(2) if not raised[index]]
+        names = list(dict.fromkeys(name for index in live for name in envs[index].assigned_names()))
         for name in names:
-            in_true, in_false = true_env.find(name), false_env.find(name)
-            missing = [side for side, found in (("true", in_true), ("false", in_false))
-                       if found is None or isinstance(found, Deferred)]
+            found = {index: envs[index].find(name) for index in live}
+            missing = [("true", "false")[index] for index, binding in found.items()
+                       if binding is None or isinstance(binding, Deferred)]
             if missing:
-                detail = in_true if isinstance(in_true, Deferred) else in_false
-                message = (detail.message if isinstance(detail, Deferred) and len(missing) == 2
+                deferred = [b for b in found.values() if isinstance(b, Deferred)]
+                message = (deferred[0].message if deferred and len(missing) == len(found)
                            else f"'{name}' is not defined in the {missing[0]} branch")
                 self.env.set(name, Deferred(message))
                 continue
-            values = isinstance(in_true, Value) and isinstance(in_false, Value)
-            if not values:
-                if in_true is in_false:
-                    self.env.set(name, in_true)
+            bindings = list(found.values())
+            if not all(isinstance(b, Value) for b in bindings):
+                if all(b is bindings[0] for b in bindings):
+                    self.env.set(name, bindings[0])
                 else:
                     self.env.set(name, Deferred(f"'{name}' refers to different Python objects on the two branches"))
                 continue
-            unified = T.unify(in_true.type, in_false.type)
-            if unified is None:
-                message = (f"Type mismatch: {name} is set to type {in_true.type.annotation_str()} in the true "
-                           f"branch and type {in_false.type.annotation_str()} in the false branch")
-                if isinstance(self.env.find(name), Value):
-                    self.fail(message, stmt)
-                self.env.set(name, Deferred(message))
-                continue
+            unified = bindings[0].type
+            if len(bindings) == 2:
+                unified = T.unify(bindings[0].type, bindings[1].type)
+                if unified is None:
+                    message = (f"Type mismatch: {name} is set to type {bindings[0].type.annotation_str()} in the "
+                               f"true branch and type {bindings[1].type.annotation_str()} in the false branch")
+                    if isinstance(self.env.find(name), Value):
+                        self.fail(message, stmt)
+                    self.env.set(name, Deferred(message))
+                    continue
             output = node.add_output(unified)
             if _meaningful(name):
                 output.set_debug_name(name)
-            true_block.register_output(in_true)
-            false_block.register_output(in_false)
+            for index, block in enumerate(node.blocks):
+                value = found[index] if index in found else self.uninitialized(block, unified, self.loc(stmt))
+                block.register_output(value)
             self.env.set(name, output)
 
     def emit_for(self, stmt):
@@ -521,13 +624,14 @@ def _first_return(stmt):
     return next(s for s in _walk_statements([stmt]) if isinstance(s, ast.Return))
 
 
-def _always_returns(statements) -> bool:
+def _always_exits(statements) -> bool:
+    """Whether every path through ``statements`` ends in a return or a raise."""
     if not statements:
         return False
     last = statements[-1]
-    if isinstance(last, ast.Return):
+    if isinstance(last, (ast.Return, ast.Raise)):
         return True
-    return isinstance(last, ast.If) and _always_returns(last.body) and _always_returns(last.orelse)
+    return isinstance(last, ast.If) and _always_exits(last.body) and _always_exits(last.orelse)
 
 
 def _assigned_names(statements):

@@ -14,8 +14,8 @@ from jit.errors import CompilationError
 from jit.ir import Value
 
 from .environment import Deferred
-from .sugared import (BuiltinType, ConstantValue, ModuleValue, OpFunction, RangeBuiltin, RangeValue, SimpleValue,
-                      SugaredValue)
+from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, IsinstanceBuiltin, IsScriptingBuiltin, ModuleValue,
+                      OpFunction, RangeBuiltin, RangeValue, SimpleValue, SugaredValue)
 
 BINARY_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
                    ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
@@ -72,6 +72,12 @@ class ExpressionEmitter:
             return RangeBuiltin()
         if any(obj is t for t in (float, int, bool)):  # identity: obj may be an array
             return BuiltinType(obj)
+        if obj is isinstance or getattr(obj, "__jit_isinstance__", False):
+            return IsinstanceBuiltin()
+        if getattr(obj, "__jit_annotate__", False):
+            return AnnotateBuiltin()
+        if getattr(obj, "__jit_is_scripting__", False):
+            return IsScriptingBuiltin()
         found = ops.for_python_object(obj)
         if found is not None:
             return OpFunction(*found)
@@ -94,6 +100,11 @@ class ExpressionEmitter:
 
     def expr_Call(self, node):
         function = self.emit_expr(node.func)
+        # These take types, which are annotations, not values: compiled from their source.
+        if getattr(function, "is_isinstance", False):
+            return SimpleValue(self.emit_condition(node))
+        if getattr(function, "is_annotate", False):
+            return self.emit_annotate(node)
         args = []
         for arg in node.args:
             if isinstance(arg, ast.Starred):
@@ -109,6 +120,23 @@ class ExpressionEmitter:
                 and isinstance(args[0][0], RangeValue)):
             return SimpleValue(args[0][0].trip_count(self))
         return function.call(self, args, keywords, self.loc(node))
+
+    def emit_annotate(self, node):
+        """jit.annotate(T, value): value with the static type T."""
+        if len(node.args) != 2 or node.keywords:
+            self.fail("jit.annotate takes a type and a value", node)
+        declared = self.annotation(node.args[0])
+        source = node.args[1]
+        if isinstance(source, ast.List) and not source.elts:
+            if not isinstance(declared, T.ListType):
+                self.fail(f"an empty list cannot be annotated as {declared.annotation_str()}", node)
+            return SimpleValue(self.emit_node("prim::ListConstruct", [], [declared], self.loc(source)).output)
+        value = self.emit_expr(source).as_value(self, self.loc(source))
+        widened = self.widen(value, declared, self.loc(node))
+        if widened is None:
+            self.fail(f"jit.annotate: a value of type {value.type.annotation_str()} is not a "
+                      f"{declared.annotation_str()}", source)
+        return SimpleValue(widened)
 
     def expand_starred(self, node):
         value = self.emit_expr(node.value).as_value(self, self.loc(node.value))
@@ -137,12 +165,7 @@ class ExpressionEmitter:
         return self.emit_op_call(op, spelling, [(operand, self.loc(node.operand))], {}, self.loc(node))
 
     def expr_BoolOp(self, node):
-        is_and = isinstance(node.op, ast.And)
-        result = self.emit_condition(node.values[0])
-        for operand in node.values[1:]:
-            result = self.short_circuit(result, is_and, lambda operand=operand: self.emit_condition(operand),
-                                        self.loc(node))
-        return SimpleValue(result)
+        return SimpleValue(self.emit_condition(node))
 
     def short_circuit(self, first, is_and, emit_second, loc):
         """``first and second`` / ``first or second`` on bools, evaluating second lazily."""
@@ -154,6 +177,8 @@ class ExpressionEmitter:
         return node.output
 
     def expr_Compare(self, node):
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
+            return SimpleValue(self.emit_condition(node))
         operands = [node.left] + list(node.comparators)
         for operator in node.ops:
             if type(operator) not in _COMPARE_SYMBOLS:
@@ -184,11 +209,19 @@ class ExpressionEmitter:
         return SimpleValue(result)
 
     def expr_IfExp(self, node):
-        def branch(expression):
-            return lambda: (self.emit_expr(expression).as_value(self, self.loc(expression)), self.loc(expression))
+        condition = self.emit_cond(node.test)
+        if condition.static is not None:
+            return self.emit_expr(node.body if condition.static else node.orelse)
+
+        def branch(expression, refinements):
+            def produce():
+                self.apply_refinements(refinements, self.loc(expression))
+                return self.emit_expr(expression).as_value(self, self.loc(expression)), self.loc(expression)
+            return produce
 
         return SimpleValue(self.emit_value_if(
-            self.emit_condition(node.test), [branch(node.body), branch(node.orelse)], self.loc(node),
+            condition.value, [branch(node.body, condition.when_true), branch(node.orelse, condition.when_false)],
+            self.loc(node),
             lambda first, second: f"the branches of this conditional expression have types {first} and {second}"))
 
     def expr_Tuple(self, node):

@@ -163,3 +163,37 @@ class RangeValue(SugaredValue):
         return emitter.emit_op_call(ops.lookup("prim::range_length"), None,
                                     [(SimpleValue(v), self.loc) for v in (start, stop, step)], {},
                                     self.loc).value
+
+
+class IsinstanceBuiltin(SugaredValue):
+    """``isinstance`` / ``jit.isinstance``: a condition the frontend decides from
+    static types (see conditions.py); calls are compiled from their source."""
+
+    is_isinstance = True
+
+    def describe(self):
+        return "isinstance"
+
+    def call(self, emitter, args, keywords, loc):
+        raise CompilationError("isinstance(value, type) takes a value and a type (or a tuple of types)", loc)
+
+
+class AnnotateBuiltin(SugaredValue):
+    """``jit.annotate(T, value)``: compiled from its source (the type is an annotation)."""
+
+    is_annotate = True
+
+    def describe(self):
+        return "jit.annotate"
+
+
+class IsScriptingBuiltin(SugaredValue):
+    """``jit.is_scripting()``: True in script code."""
+
+    def describe(self):
+        return "jit.is_scripting"
+
+    def call(self, emitter, args, keywords, loc):
+        if args or keywords:
+            raise CompilationError("jit.is_scripting() takes no arguments", loc)
+        return ConstantValue(True)

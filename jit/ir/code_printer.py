@@ -21,7 +21,7 @@ from jit.ops import NO_DEFAULT
 from jit.ops.prim import MAX_TRIP_COUNT
 
 from .graph import Block, Graph, Node, Value
-from .inlining import inlinable_values
+from .inlining import inlinable_values, short_circuit
 
 _INLINE_CONSTRUCTS = ("prim::TupleConstruct", "prim::ListConstruct", "prim::SliceConstruct")
 _IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
@@ -29,13 +29,13 @@ _IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
 
 # The global names printed code uses: modules of the ops' spellings and the types of
 # annotations. ``jit.frontend.code_namespace()`` binds them for recompiling.
-PRINTED_GLOBALS = ("np", "math", "F", "Tensor", "List", "Tuple", "Dict", "Optional")
+PRINTED_GLOBALS = ("np", "math", "F", "jit", "Tensor", "List", "Tuple", "Dict", "Optional")
 
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(PRINTED_GLOBALS)
 
 
 # Python's operator precedence, loosest first; atoms (names, calls, literals) bind tightest.
-_PRECEDENCE = {"not": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "==": 4, "!=": 4, "|": 5, "^": 6, "&": 7,
+_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "==": 4, "!=": 4, "is": 4, "is not": 4, "|": 5, "^": 6, "&": 7,
                "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "//": 10, "%": 10, "@": 10,
                "unary -": 11, "unary +": 11, "unary ~": 11, "**": 12}
 _ATOM = 13
@@ -131,6 +131,15 @@ class CodePrinter:
         if kind in ("prim::ListSlice", "prim::TupleSlice"):
             bounds = ":".join("" if _is_none(v) else self.expr(v).text for v in inputs[1:])
             return _Expr(f"{self.expr(inputs[0]).operand()}[{bounds}]")
+        if kind == "prim::unchecked_cast":  # refinement: recompiling the same check restores it
+            return self.expr(inputs[0])
+        if kind == "prim::If":  # an inlined short-circuit: a and b, a or b
+            word, first, second = short_circuit(node)
+            level = _PRECEDENCE[word]
+            return _Expr(f"{self.expr(first).operand(level)} {word} {self.expr(second).operand(level + 1)}",
+                         precedence=level)
+        if kind == "prim::annotate":
+            return _Expr(f"jit.annotate({node.output.type.annotation_str()}, {self.expr(inputs[0]).text})")
         if kind == "prim::range_length":
             return _Expr("len(range(" + ", ".join(self.expr(v).text for v in inputs) + "))")
         spelling = _printing_spelling(node)
@@ -185,6 +194,11 @@ class CodePrinter:
         if statement:
             self.emit(indent, statement)
 
+    def assign_results(self, indent: int, targets, results):
+        """Assign a block's results to targets, leaving out values of paths that raised."""
+        pairs = [(t, self.expr(v).text) for t, v in zip(targets, results) if v.node.kind != "prim::Uninitialized"]
+        self.assign(indent, [t for t, _ in pairs], [v for _, v in pairs])
+
     def print_block(self, block: Block, indent: int):
         start = len(self.lines)
         for node in block.nodes:
@@ -193,12 +207,21 @@ class CodePrinter:
 
     def print_node(self, node: Node, indent: int):
         kind = node.kind
-        if kind == "prim::Constant" or (node.outputs and id(node.outputs[0]) in self.inlined):
+        if kind in ("prim::Constant", "prim::Uninitialized") or (node.outputs and id(node.outputs[0]) in self.inlined):
+            return
+        if kind == "prim::RaiseException":
+            exception = node.inputs[1].node["value"]
+            message = node.inputs[0]
+            is_empty = message.node.kind == "prim::Constant" and message.node["value"] == ""
+            self.emit(indent, f"raise {exception}({'' if is_empty else self.expr(message).text})")
             return
         if kind == "prim::If":
             return self.print_if(node, indent)
         if kind == "prim::Loop":
             return self.print_loop(node, indent)
+        if not node.outputs:  # print(...)
+            self.emit(indent, self.node_expr(node).text)
+            return
         if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
             targets = ", ".join(self.name_of(v) for v in node.outputs)
             targets += "," if len(node.outputs) == 1 else ""
@@ -214,7 +237,7 @@ class CodePrinter:
                 self.emit(indent, "else:")
             start = len(self.lines)
             self.print_block(block, indent + 1)
-            self.assign(indent + 1, targets, [self.expr(v).text for v in block.returns])
+            self.assign_results(indent + 1, targets, block.returns)
             if len(self.lines) == start:
                 self.emit(indent + 1, "pass")
 

@@ -89,6 +89,15 @@ def _verify_types(node: Node):
         return _verify_loop(node)
     if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
         return _verify_unpack(node)
+    if kind == "prim::Uninitialized":
+        if node.inputs or len(node.outputs) != 1:
+            _fail(node, "prim::Uninitialized takes no inputs and has one output")
+        return
+    if kind == "prim::annotate":
+        if len(node.inputs) != 1 or len(node.outputs) != 1 \
+                or not node.inputs[0].type.is_subtype_of(node.output.type):
+            _fail(node, "prim::annotate widens one value to a type it belongs to")
+        return
     op = node.op
     if node.blocks:
         _fail(node, f"{kind} does not take blocks")
@@ -101,6 +110,10 @@ def _verify_types(node: Node):
         if not value.type.is_subtype_of(arg.type):
             _fail(node, f"input {index} (%{value.debug_name}) of type {value.type} does not match "
                         f"argument '{arg.name}' of type {arg.type}")
+    if op.returns is None:  # print, raise: no value
+        if node.outputs:
+            _fail(node, f"{kind} has no outputs, but this node has {len(node.outputs)}")
+        return
     if len(node.outputs) != 1:
         _fail(node, f"{kind} must have one output, has {len(node.outputs)}")
     if not node.output.type.is_subtype_of(op.returns):

@@ -5,10 +5,10 @@ entry holds and ``arithmetic``, ``reductions``, ``shapes``, ``factories``,
 ``nn_functional``, ``math_functions`` and ``prim`` for the entries.
 """
 from . import arithmetic, factories, math_functions, nn_functional, prim, reductions, shapes, special  # noqa: F401
-from .registry import (ARRAY_LIKE, NO_DEFAULT, NOT_CONSTANT, TEMPLATE_GLOBALS, Arg, ArgInfo, OpDef, Spelling,
+from .registry import (ARRAY_LIKE, NO_DEFAULT, OPERAND, NOT_CONSTANT, TEMPLATE_GLOBALS, Arg, ArgInfo, OpDef, Spelling,
                        add_spelling, all_ops, array_attribute_names, for_method, for_operator, for_property, for_python_object, for_subscript, lookup,
                        python_function, table)
 
-__all__ = ["ARRAY_LIKE", "NO_DEFAULT", "NOT_CONSTANT", "TEMPLATE_GLOBALS", "Arg", "ArgInfo", "OpDef", "Spelling",
+__all__ = ["ARRAY_LIKE", "NO_DEFAULT", "OPERAND", "NOT_CONSTANT", "TEMPLATE_GLOBALS", "Arg", "ArgInfo", "OpDef", "Spelling",
            "add_spelling", "all_ops", "array_attribute_names", "for_method", "for_operator", "for_property", "for_python_object", "for_subscript",
            "lookup", "python_function", "table"]

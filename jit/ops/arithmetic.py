@@ -15,7 +15,7 @@ import numpy as np
 from jit import types as T
 
 from . import type_rules as R
-from .registry import ARRAY_LIKE, SCALAR_RESULT, Arg, OpDef, Spelling, add_template_global, register
+from .registry import ARRAY_LIKE, OPERAND, SCALAR_RESULT, Arg, OpDef, Spelling, add_template_global, register
 from .scalar_expr import fn
 
 
@@ -36,7 +36,7 @@ def ufunc_op(name, formula, *, symbol=None, pyop=None, builtin=None, methods=(),
     that operator, and ``pyop`` gives its meaning on two Python scalars.
     builtin: a Python builtin that spells it (``abs``)."""
     ufunc = getattr(np, name)
-    args = _ufunc_args(ufunc)
+    args = _ufunc_args(ufunc, OPERAND if symbol is not None else ARRAY_LIKE)
     spellings = [numpy_function(name)]
     placeholders = [f"{{{i}}}" for i in range(ufunc.nin)]
     if symbol is not None:

@@ -18,6 +18,7 @@ import sys
 import numpy as np
 
 from jit import types as T
+from jit.errors import Error
 
 from . import type_rules as R
 from .registry import Arg, OpDef, Spelling, register
@@ -35,6 +36,9 @@ _structural("prim::Loop", [Arg("max_trip_count", T.INT), Arg("initial_condition"
                            Arg("carried", T.ANY)], "for and while loops", variadic=True)
 _structural("prim::TupleUnpack", [Arg("tuple", T.ANY)], "a, b = t: one output per element")
 _structural("prim::ListUnpack", [Arg("list", T.ANY)], "a, b = l: checks the length at run time")
+_structural("prim::Uninitialized", [], "the value of a variable on a path that raised: never read")
+_structural("prim::annotate", [Arg("value", T.ANY)],
+            "a value seen as a wider declared type (x: Optional[int] = None; jit.annotate(T, v))")
 
 
 def _tuple_rule(infos):
@@ -175,3 +179,42 @@ for _builtin in (builtins.min, builtins.max):
 register(OpDef("prim::range_length", [Arg("start", T.INT), Arg("stop", T.INT), Arg("step", T.INT)], T.INT,
                R.fixed(T.INT), template="len(range({0}, {1}, {2}))",
                doc="the trip count of range(start, stop, step)"))
+
+
+def _unwrap_optional(infos):
+    source = infos[0].type
+    if not isinstance(source, T.OptionalType):
+        raise TypeError(f"only an Optional can be refined, not {source.annotation_str()}")
+    return source.element
+
+
+# Refinement: x, known not to be None here (after `if x is not None:`), as its element type.
+register(OpDef("prim::unchecked_cast", [Arg("a", T.ANY)], T.ANY, _unwrap_optional, template="{0}",
+               doc="an Optional[T] known not to be None, as T (Optional refinement)"))
+
+for _name, _text in (("is", "is"), ("is_not", "is not")):
+    register(OpDef(f"prim::{_name}", [Arg("a", T.ANY), Arg("b", T.ANY)], T.BOOL, R.fixed(T.BOOL),
+                   template=f"{{0}} {_text} {{1}}", spellings=[Spelling("operator", _text)],
+                   doc=f"a {_text} b (identity; x {_text} None)"))
+
+
+def _print(xp, *values):
+    print(*values)
+
+
+register(OpDef("prim::print", [Arg("values", T.ANY)], None, R.fixed(T.NONE), impl=_print, variadic=True,
+               side_effects=True, spellings=[Spelling("function", "print", builtins.print)],
+               doc="print(a, b, ...) as Python prints"))
+
+
+def _raise(xp, message, exception_name):
+    raise Error(f"{exception_name}: {message}" if message else exception_name)
+
+
+register(OpDef("prim::RaiseException", [Arg("message", T.STR), Arg("exception", T.STR)], None,
+               R.fixed(T.NONE), impl=_raise, side_effects=True,
+               doc="raise E(message) in script code: raises jit.Error('E: message') at run time"))
+
+
+register(OpDef("prim::str", [Arg("a", T.ANY)], T.STR, R.fixed(T.STR), template="str({0})",
+               spellings=[Spelling("function", "str", builtins.str)], doc="str(x), as Python formats x"))

@@ -39,7 +39,9 @@ NOT_CONSTANT = _Marker("NOT_CONSTANT")
 
 # Tensor or Python scalar: what NumPy's functions accept as an array argument.
 ARRAY_LIKE = T.UnionType([T.TENSOR, T.INT, T.FLOAT, T.BOOL])
-SCALAR_RESULT = T.UnionType([T.TENSOR, T.INT, T.FLOAT, T.BOOL])
+# What Python's operators take: that, or a str ("a" + "b", "ab" * 2, "a" < "b").
+OPERAND = T.UnionType([T.TENSOR, T.INT, T.FLOAT, T.BOOL, T.STR])
+SCALAR_RESULT = T.UnionType([T.TENSOR, T.INT, T.FLOAT, T.BOOL, T.STR])
 
 
 class Arg:
@@ -163,7 +165,7 @@ class OpDef:
             positional[-1] = "*" + positional[-1]
         keyword = [str(a) for a in self.args if a.kwarg_only]
         parts = positional + (["*"] + keyword if keyword else [])
-        return f"{self.name}({', '.join(parts)}) -> {self.returns}"
+        return f"{self.name}({', '.join(parts)}) -> {'()' if self.returns is None else self.returns}"
 
     def result_type(self, infos) -> T.Type:
         """The static type of the result for these argument types and constants.

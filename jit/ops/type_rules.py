@@ -16,7 +16,7 @@ from jit import types as T
 from .registry import ArgInfo
 
 # Values standing for a Python scalar of each type when probing an operator.
-_PYTHON_SAMPLES = {T.INT: 3, T.FLOAT: 1.5, T.BOOL: True}
+_PYTHON_SAMPLES = {T.INT: 3, T.FLOAT: 1.5, T.BOOL: True, T.STR: "ab"}
 
 
 def is_tensor(t: T.Type) -> bool:
@@ -78,7 +78,7 @@ def python_scalar_result(pyop, infos) -> T.Type:
     samples = []
     for info in infos:
         if info.type not in _PYTHON_SAMPLES:
-            raise TypeError(f"expected a number, got {info.type.annotation_str()}")
+            raise TypeError(f"expected a number or a str, got {info.type.annotation_str()}")
         # Samples, never the constants themselves: 2 ** 10**9 must not run at compile time.
         samples.append(_PYTHON_SAMPLES[info.type])
     try:

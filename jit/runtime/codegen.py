@@ -26,7 +26,7 @@ from jit import ops
 from jit import types as T
 from jit.ir import Block, Graph, Node, Value
 from jit.ir.code_printer import parallel_assignment
-from jit.ir.inlining import inlinable_values
+from jit.ir.inlining import inlinable_values, short_circuit
 
 _IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
 _SIMPLE_LITERALS = (bool, int, float, str, type(None))
@@ -199,11 +199,16 @@ class _Generator:
         node = value.node
         if node.kind == "prim::Constant":
             return self.constant(node["value"])
+        if node.kind == "prim::Uninitialized":
+            return "None"  # only on paths that raised
         if id(value) in self.inlined:
             return f"({self.op_expr(node)})"
         return self.var(value)
 
     def op_expr(self, node: Node) -> str:
+        if node.kind == "prim::If":  # an inlined short-circuit, as Python's own lazy and/or
+            word, first, second = short_circuit(node)
+            return f"{self.expr(first)} {word} {self.expr(second)}"
         op = node.op
         if op.template is None and op.render_fn is None:
             self.globals[op.impl_global] = op.impl
@@ -239,7 +244,7 @@ class _Generator:
 
     def node(self, node: Node, indent: int):
         kind = node.kind
-        if kind == "prim::Constant":
+        if kind in ("prim::Constant", "prim::Uninitialized"):
             return
         if kind == "prim::If":
             return self.if_node(node, indent)
@@ -248,6 +253,9 @@ class _Generator:
         if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
             targets = ", ".join(self.var(v) for v in node.outputs) + ("," if len(node.outputs) == 1 else "")
             self.emit(indent, f"{targets} = {self.expr(node.inputs[0])}", node)
+            return
+        if kind == "prim::annotate":  # a static widening: the same object
+            self.emit(indent, f"{self.var(node.output)} = {self.expr(node.inputs[0])}", node)
             return
         if node.outputs and id(node.output) in self.inlined:
             return

@@ -79,8 +79,6 @@ def test_branch_types_differ_for_a_variable_defined_before():
 @pytest.mark.parametrize("statement, what, marked", [
     ("break", "'break' is not supported", "break"),
     ("continue", "'continue' is not supported", "continue"),
-    ("raise ValueError('no')", "'raise' is not supported", "raise ValueError('no')"),
-    ("assert k > 0", "'assert' is not supported", "assert k > 0"),
     ("del k", "'del' is not supported", "del k"),
     ("import os", "'import' is not supported", "import os"),
     ("global G", "'global' is not supported", "global G"),
@@ -111,7 +109,7 @@ def test_unsupported_expressions(expression, what):
     assert_compile_error(source, what, marked)
 
 
-@pytest.mark.parametrize("comparison", ["x is None", "x is not None", "1 in (1, 2)", "2 not in (1,)"])
+@pytest.mark.parametrize("comparison", ["1 in (1, 2)", "2 not in (1,)"])
 def test_unsupported_comparisons(comparison):
     assert_compile_error(f"def f(x):\n    return {comparison}\n", "comparisons are not supported", comparison)
 
@@ -156,7 +154,7 @@ def test_loops_over_anything_but_range():
     ("np.tanh(x, x)", "np.tanh(x, x)", "np.tanh() takes at most 1 positional argument but 2 were given"),
     ("x.sum(0, axis=1)", "1", "got multiple values for argument 'axis'"),
     ("x.reshape('a')", "'a'", "x.reshape() expected a value of type"),
-    ("x + 'a'", "'a'", "the '+' operator expected a value of type"),
+    ("x + 'a'", "x + 'a'", "the '+' operator: expected an array or a number, got str"),
     ("math.exp(x)", "x", "use np.exp on arrays"),
 ])
 def test_bad_arguments(call, marked, what):

@@ -1,0 +1,59 @@
+"""Helpers of the contract that work in eager code and mean something to the
+compiler in script code: ``jit.isinstance``, ``jit.annotate``, ``jit.is_scripting``."""
+from __future__ import annotations
+
+import builtins
+
+from . import types as T
+from .frontend.annotations import type_of_python_annotation
+
+
+def is_scripting() -> bool:
+    """False in eager Python; the compiler makes it True in script code, so
+    ``if not jit.is_scripting():`` guards code only eager execution should run."""
+    return False
+
+
+is_scripting.__jit_is_scripting__ = True
+
+
+def annotate(the_type, value):
+    """``value`` with its type stated: ``jit.annotate(List[int], [])`` is an empty
+    list of ints in script code (an empty ``[]`` would be List[Tensor]). In eager
+    code it returns ``value``."""
+    type_of_python_annotation(the_type)  # a bad type fails here too, as it would in script code
+    return value
+
+
+annotate.__jit_annotate__ = True
+
+
+def isinstance(value, the_type) -> bool:  # noqa: A001 - the contract's name, jit.isinstance
+    """Whether ``value`` is of a script type (``List[int]``, ``Optional[Tensor]``...).
+    In script code it is decided from static types and refines Optionals."""
+    expected = type_of_python_annotation(the_type)
+    return _matches(value, expected)
+
+
+isinstance.__jit_isinstance__ = True
+
+
+def _matches(value, expected) -> bool:
+    if builtins.isinstance(expected, T.OptionalType):
+        return value is None or _matches(value, expected.element)
+    if type(value) in (list, dict) and not value and builtins.isinstance(expected, (T.ListType, T.DictType)):
+        return type(value) is (list if builtins.isinstance(expected, T.ListType) else dict)
+    try:
+        actual = T.refined_type_of_value(value) if type(value) is not dict else _dict_type(value)
+    except TypeError:
+        return False
+    return actual.is_subtype_of(expected)
+
+
+def _dict_type(value):
+    keys = {T.refined_type_of_value(k) for k in value}
+    values = [T.refined_type_of_value(v) for v in value.values()]
+    element = values[0]
+    for item in values[1:]:
+        element = T.unify(element, item) or T.ANY
+    return T.DictType(keys.pop() if len(keys) == 1 else T.ANY, element)
