@@ -211,8 +211,8 @@ def test_return_annotation_is_checked():
 
 
 def test_conditions_and_unpacking():
-    assert_compile_error("def f(x):\n    if 'a':\n        pass\n    return x\n", "a condition must be a bool, a number or "
-                  "an array, not str", "'a'")
+    assert_compile_error("def f(x, s: str):\n    if s:\n        pass\n    return x\n", "a condition must be a bool, a "
+                         "number or an array, not str", "s")
     assert_compile_error("def f(x):\n    a, b = (1, 2, 3)\n    return x\n", "cannot unpack a tuple of 3 elements into 2 "
                   "targets", "a, b")
     assert_compile_error("def f(x):\n    a, b = 3\n    return x\n", "cannot unpack a value of type int", "a, b")
