@@ -27,9 +27,9 @@ from .conditions import ConditionEmitter
 from .environment import Deferred, Environment
 from .expressions import BINARY_SYMBOLS, ExpressionEmitter
 from .sugared import ConstantValue, RangeValue, SimpleValue, SugaredValue
+from .transforms import lower_loop_exits, names_in
 
 _UNSUPPORTED_STATEMENTS = {
-    ast.Break: "'break'", ast.Continue: "'continue'",
     ast.With: "'with' statements", ast.Try: "'try' statements", ast.Delete: "'del'",
     ast.Global: "'global'", ast.Nonlocal: "'nonlocal'", ast.Import: "'import'", ast.ImportFrom: "'import'",
     ast.FunctionDef: "nested function definitions", ast.ClassDef: "class definitions",
@@ -81,6 +81,7 @@ class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
         self.graph = Graph()
         self.env = Environment(self.graph.block)
         self.loop_depth = 0
+        self.taken_names = names_in(func_def)  # fresh names (a break flag) avoid these
 
     # -- locations and errors ---------------------------------------------------
     def loc(self, node) -> SourceRange:
@@ -528,6 +529,8 @@ class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
             self.fail("a range loop assigns a single variable", stmt.target)
         start, step = iterable.start_and_step(self)
         trip_count = iterable.trip_count(self)
+        lowered = lower_loop_exits(stmt, self.taken_names)
+        self.emit_statements(lowered.before)
 
         def bind_target(iteration, loc):
             index = SimpleValue(iteration)
@@ -537,18 +540,29 @@ class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
                 index = self.binary("+", SimpleValue(start), index, loc)
             self.assign(stmt.target, index, loc)
 
-        self.emit_loop(stmt, trip_count, self.emit_constant(True, self.loc(stmt)), bind_target,
-                       lambda: None, extra_names=[stmt.target.id])
+        goes_on = (lambda: self.emit_condition(lowered.goes_on)) if lowered.goes_on is not None else (lambda: None)
+        self.emit_loop(stmt, lowered.body, trip_count, self.emit_constant(True, self.loc(stmt)), bind_target,
+                       goes_on, extra_names=[stmt.target.id])
 
     def emit_while(self, stmt):
         if stmt.orelse:
             self.fail("'while ... else' is not supported", stmt.orelse[0])
+        lowered = lower_loop_exits(stmt, self.taken_names)
+        self.emit_statements(lowered.before)
         condition = self.emit_condition(stmt.test)
         trip_count = self.emit_constant(MAX_TRIP_COUNT, self.loc(stmt))
-        self.emit_loop(stmt, trip_count, condition, None, lambda: self.emit_condition(stmt.test))
+        if lowered.goes_on is None:
+            test = stmt.test
+        elif isinstance(stmt.test, ast.Constant) and stmt.test.value is True:
+            test = lowered.goes_on  # while True: ... break
+        else:
+            test = ast.copy_location(ast.BoolOp(ast.And(), [lowered.goes_on, stmt.test]), stmt.test)
+        self.emit_loop(stmt, lowered.body, trip_count, condition, None, lambda: self.emit_condition(test))
 
-    def emit_loop(self, stmt, trip_count, condition, bind_target, next_condition, extra_names=()):
-        assigned = list(dict.fromkeys(list(extra_names) + _assigned_names(stmt.body)))
+    def emit_loop(self, stmt, statements, trip_count, condition, bind_target, next_condition, extra_names=()):
+        """A prim::Loop running ``statements``; ``next_condition()`` gives the value that
+        decides whether another iteration runs (None: always, up to the trip count)."""
+        assigned = list(dict.fromkeys(list(extra_names) + _assigned_names(statements)))
         carried = []
         for name in assigned:
             found = self.env.find(name)
@@ -568,7 +582,7 @@ class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
                 bind_target(iteration, loc)
             self.loop_depth += 1
             try:
-                self.emit_statements(stmt.body)
+                self.emit_statements(statements)
             finally:
                 self.loop_depth -= 1
             following = next_condition()

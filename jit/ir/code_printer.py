@@ -249,9 +249,9 @@ class CodePrinter:
             name = self.name_of(output)
             self.share_name(name, param)
             carried.append((name, init, result))
-        always = _is_true(condition) and _is_true(body.returns[0])
-        is_for = always and not _is_max_trip_count(trip_count)
-        forever = always and not is_for and not body.params[0].uses
+        finite = not _is_max_trip_count(trip_count)
+        is_for = finite and _is_true(condition)  # a for loop, maybe left by a trailing 'if X: break'
+        forever = not finite and _is_true(condition) and _is_true(body.returns[0]) and not body.params[0].uses
         condition_name = None
         if not (is_for or forever):
             condition_name = next((name for name, init, result in carried
@@ -270,10 +270,11 @@ class CodePrinter:
                 else:
                     condition_name = self.fresh("cond")
                     self.emit(indent, f"{condition_name} = {self.expr(condition).text}")
-            counter = self.name_of(iteration) if iteration.uses else None
+            counter = self.name_of(iteration) if iteration.uses or finite else None
             if counter is not None:
                 self.emit(indent, f"{counter} = 0")
-            self.emit(indent, f"while {condition_name}:")
+            bound = f"{counter} < {self.expr(trip_count).operand(_PRECEDENCE['<'] + 1)} and " if finite else ""
+            self.emit(indent, f"while {bound}{condition_name}:")
         start = len(self.lines)
         self.print_block(body, indent + 1)
         targets = [name for name, _, _ in carried]
@@ -282,12 +283,20 @@ class CodePrinter:
             if condition_name not in targets:
                 targets.insert(0, condition_name)
                 values.insert(0, self.expr(body.returns[0]).text)
-            if iteration.uses:
-                targets.append(self.name_of(iteration))
-                values.append(f"{self.name_of(iteration)} + 1")
+            if counter is not None:
+                targets.append(counter)
+                values.append(f"{counter} + 1")
         self.assign(indent + 1, targets, values)
+        if is_for and not _is_true(body.returns[0]):
+            self.emit(indent + 1, f"if {self.negated(body.returns[0])}: break")
         if len(self.lines) == start:
             self.emit(indent + 1, "pass")
+
+    def negated(self, condition: Value) -> str:
+        """The text of ``not condition``, without a double negation."""
+        if condition.node.kind == "prim::not" and id(condition) in self.inlined:
+            return self.expr(condition.node.inputs[0]).text
+        return f"not {self.expr(condition).operand(_PRECEDENCE['not'])}"
 
     # -- the function ------------------------------------------------------------------------
     def print_function(self, return_type: T.Type) -> str:

@@ -244,7 +244,7 @@ class _Generator:
 
     def node(self, node: Node, indent: int):
         kind = node.kind
-        if kind in ("prim::Constant", "prim::Uninitialized"):
+        if kind in ("prim::Constant", "prim::Uninitialized") or (node.outputs and id(node.outputs[0]) in self.inlined):
             return
         if kind == "prim::If":
             return self.if_node(node, indent)
@@ -256,8 +256,6 @@ class _Generator:
             return
         if kind == "prim::annotate":  # a static widening: the same object
             self.emit(indent, f"{self.var(node.output)} = {self.expr(node.inputs[0])}", node)
-            return
-        if node.outputs and id(node.output) in self.inlined:
             return
         text = self.op_expr(node)
         self.emit(indent, f"{self.var(node.output)} = {text}" if node.outputs else text, node)
@@ -285,9 +283,22 @@ class _Generator:
         self.assign(indent, carried, [self.expr(v) for v in inits], node)
         iteration = body.params[0]
         counter = self.var(iteration) if iteration.uses else "_"
-        constant_true = _is_constant(condition, True) and _is_constant(body.returns[0], True)
         unbounded = _is_constant(trip_count, ops.prim.MAX_TRIP_COUNT)
-        if constant_true:
+        exits_early = not _is_constant(body.returns[0], True)
+        if _is_constant(condition, True) and not unbounded:  # a for loop; a break ends it early
+            self.emit(indent, f"for {counter} in range({self.expr(trip_count)}):", node)
+            start = len(self.lines)
+            self.block(body, indent + 1)
+            self.assign(indent + 1, carried, [self.expr(v) for v in body.returns[1:]])
+            if exits_early:
+                goes_on = body.returns[0]
+                stop = (self.expr(goes_on.node.inputs[0]) if goes_on.node.kind == "prim::not"
+                        and id(goes_on) in self.inlined else f"not ({self.expr(goes_on)})")
+                self.emit(indent + 1, f"if {stop}: break")
+            if len(self.lines) == start:
+                self.emit(indent + 1, "pass")
+            return
+        if _is_constant(condition, True) and not exits_early:
             self.emit(indent, f"for {counter} in range({self.expr(trip_count)}):", node)
             updates_targets, updates_values = list(carried), [self.expr(v) for v in body.returns[1:]]
         else:
