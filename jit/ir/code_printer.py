@@ -296,6 +296,8 @@ class CodePrinter:
         """The text of ``not condition``, without a double negation."""
         if condition.node.kind == "prim::not" and id(condition) in self.inlined:
             return self.expr(condition.node.inputs[0]).text
+        if condition.node.kind == "prim::Constant":
+            return repr(not condition.node["value"])
         return f"not {self.expr(condition).operand(_PRECEDENCE['not'])}"
 
     # -- the function ------------------------------------------------------------------------
