@@ -260,6 +260,8 @@ class ListType(_ElementType):
     def is_subtype_of(self, other):
         if isinstance(other, SequenceType):
             return self.element.is_subtype_of(other.element)
+        if isinstance(other, ListType) and isinstance(other.element, AnyType):
+            return True  # List[Any]: a list of any element type (schemas; a comprehension being built)
         if isinstance(other, ListType) and isinstance(self.element, TensorType):
             # Lists are invariant, but a refined tensor type only adds knowledge.
             return isinstance(other.element, TensorType) and self.element.is_subtype_of(other.element)
@@ -283,6 +285,11 @@ class DictType(Type):
 
     def __eq__(self, other):
         return isinstance(other, DictType) and (self.key, self.value) == (other.key, other.value)
+
+    def is_subtype_of(self, other):
+        if isinstance(other, DictType) and isinstance(other.key, AnyType) and isinstance(other.value, AnyType):
+            return True
+        return Type.is_subtype_of(self, other)
 
     def __hash__(self):
         return hash((DictType, self.key, self.value))

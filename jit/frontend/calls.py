@@ -36,6 +36,61 @@ class CallEmitter:
             return ConstantValue(None)
         return SimpleValue(self.emit_node(op.name, values, [result_type], loc).output)
 
+    def emit_overloaded_call(self, overloads, args, keywords, loc, self_value=None) -> SugaredValue:
+        """Call the first overload whose schema and type rule accept the arguments
+        (as TorchScript resolves aten overloads); else report the first one's error."""
+        values = [(SimpleValue(sugared.as_value(self, arg_loc)), arg_loc) for sugared, arg_loc in args]
+        keyword_values = {k: (SimpleValue(sugared.as_value(self, arg_loc)), arg_loc)
+                          for k, (sugared, arg_loc) in keywords.items()}
+        fitting = []
+        for op, spelling in overloads:
+            infos = self.trial_infos(op, spelling, values, keyword_values, self_value)
+            if infos is None:
+                continue
+            fitting.append((op, spelling))
+            try:
+                op.result_type(infos)
+            except TypeError:
+                continue
+            return self.emit_op_call(op, spelling, values, keyword_values, loc, self_value)
+        op, spelling = (fitting or overloads)[0]
+        return self.emit_op_call(op, spelling, values, keyword_values, loc, self_value)
+
+    def trial_infos(self, op, spelling, values, keyword_values, self_value):
+        """The ArgInfo of each canonical argument if the arguments bind to ``op``'s
+        schema with acceptable types (defaults included), else None. Emits nothing."""
+        canonical = op.args
+        given = ([self_value] if self_value is not None else []) + [v.value for v, _ in values]
+        if op.variadic:
+            fits = not keyword_values and all(self.coerce_type_check(v.type, canonical[-1].type) for v in given)
+            return [arg_info(v) for v in given] if fits else None
+        if len(given) > len(canonical):
+            return None
+        bound = dict(zip((a.name for a in canonical), given))
+        for keyword, (value, _) in keyword_values.items():
+            name = spelling.aliases.get(keyword, keyword) if spelling is not None else keyword
+            if name in bound or name not in {a.name for a in canonical}:
+                return None
+            bound[name] = value.value
+        infos = []
+        for arg in canonical:
+            if arg.name in bound:
+                if not self.coerce_type_check(bound[arg.name].type, arg.type):
+                    return None
+                infos.append(arg_info(bound[arg.name]))
+            elif arg.has_default:
+                infos.append(ops.ArgInfo(T.type_of_constant(arg.default), arg.default))
+            else:
+                return None
+        return infos
+
+    def emit_operator(self, symbol, operands, loc) -> SugaredValue:
+        """``a + b``, ``x in l``...: the operator's overloads, resolved by operand types."""
+        overloads = ops.operator_overloads(symbol)
+        if len(overloads) == 1:
+            return self.emit_op_call(*overloads[0], operands, {}, loc)
+        return self.emit_overloaded_call(overloads, operands, {}, loc)
+
     def bind_arguments(self, op, spelling, name, args, keywords, loc, self_value):
         canonical = op.args
         slots = [None] * len(canonical)

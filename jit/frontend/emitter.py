@@ -379,15 +379,16 @@ class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
             self.assign(target, value, loc)
 
     def emit_augmented_assignment(self, stmt):
+        if isinstance(stmt.target, ast.Subscript):  # l[i] += v: read, combine, write back
+            reading = ast.copy_location(ast.Subscript(stmt.target.value, stmt.target.slice, ast.Load()), stmt.target)
+            combined = ast.copy_location(ast.BinOp(reading, stmt.op, stmt.value), stmt)
+            return self.assign(stmt.target, self.emit_expr(combined), self.loc(stmt))
         if not isinstance(stmt.target, ast.Name):
-            self.fail("augmented assignment to anything but a variable would write in place, which script "
-                      "functions do not support; assign a new value instead", stmt.target)
-        symbol = BINARY_SYMBOLS[type(stmt.op)]
+            self.fail("augmented assignment to an attribute is not supported here", stmt.target)
         current = self.lookup(stmt.target.id, stmt.target)
         operand = self.emit_expr(stmt.value)
-        op, spelling = ops.for_operator(symbol)
-        result = self.emit_op_call(op, spelling, [(current, self.loc(stmt.target)), (operand, self.loc(stmt.value))],
-                                   {}, self.loc(stmt))
+        result = self.emit_operator(BINARY_SYMBOLS[type(stmt.op)], [(current, self.loc(stmt.target)),
+                                                                    (operand, self.loc(stmt.value))], self.loc(stmt))
         self.assign(stmt.target, result, self.loc(stmt))
 
     def emit_annotated_assignment(self, stmt):
@@ -411,9 +412,24 @@ class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
             self.assign_unpacked(target, sugared.as_value(self, loc), loc)
         elif isinstance(target, ast.Starred):
             self.fail("starred assignment targets are not supported yet", target)
+        elif isinstance(target, ast.Subscript):
+            self.assign_item(target, sugared, loc)
         else:
-            self.fail("assigning to an element or attribute would write in place, which script functions do "
+            self.fail("assigning to an attribute is not supported here", target)
+
+    def assign_item(self, target, sugared, loc):
+        """``l[i] = v`` and ``d[k] = v``; arrays are not written in place in script code."""
+        container = self.emit_expr(target.value).as_value(self, self.loc(target.value))
+        if isinstance(container.type, T.ListType):
+            kind = "prim::ListSetItem"
+        elif isinstance(container.type, T.DictType):
+            kind = "prim::DictSetItem"
+        else:
+            self.fail("assigning to an element of an array would write in place, which script functions do "
                       "not support; build a new array instead (np.where, np.concatenate)", target)
+        index = self.emit_expr(target.slice)
+        self.emit_op_call(ops.lookup(kind), None, [(SimpleValue(container), loc), (index, self.loc(target.slice)),
+                                                   (sugared, loc)], {}, loc)
 
     def bind(self, name, sugared, target_node, loc):
         if not isinstance(sugared, (SimpleValue, ConstantValue)):

@@ -21,12 +21,13 @@ BINARY_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.F
                    ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
                    ast.LShift: "<<", ast.RShift: ">>"}
 _UNARY_SYMBOLS = {ast.USub: "unary -", ast.UAdd: "unary +", ast.Invert: "unary ~", ast.Not: "not"}
-_COMPARE_SYMBOLS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+_COMPARE_SYMBOLS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+                    ast.In: "in", ast.NotIn: "not in"}
 _CONSTANT_TYPES = (bool, int, float, str, type(None), _device.Device, np.dtype)
 _UNSUPPORTED_EXPRESSIONS = {
-    ast.Dict: "dict literals", ast.Set: "set literals", ast.ListComp: "list comprehensions",
+    ast.Set: "set literals", ast.ListComp: "list comprehensions",
     ast.DictComp: "dict comprehensions", ast.SetComp: "set comprehensions", ast.GeneratorExp: "generator expressions",
-    ast.Lambda: "lambda expressions", ast.JoinedStr: "f-strings", ast.NamedExpr: "assignment expressions (:=)",
+    ast.Lambda: "lambda expressions", ast.NamedExpr: "assignment expressions (:=)",
     ast.Await: "'await'", ast.Yield: "'yield'", ast.YieldFrom: "'yield from'", ast.Starred: "starred expressions",
 }
 
@@ -78,9 +79,9 @@ class ExpressionEmitter:
             return AnnotateBuiltin()
         if getattr(obj, "__jit_is_scripting__", False):
             return IsScriptingBuiltin()
-        found = ops.for_python_object(obj)
-        if found is not None:
-            return OpFunction(*found)
+        overloads = ops.python_object_overloads(obj)
+        if overloads:
+            return OpFunction(*overloads[0], overloads)
         if isinstance(obj, type) and issubclass(obj, np.generic):
             return ConstantValue(np.dtype(obj))
         if _is_constant(obj):
@@ -131,6 +132,10 @@ class ExpressionEmitter:
             if not isinstance(declared, T.ListType):
                 self.fail(f"an empty list cannot be annotated as {declared.annotation_str()}", node)
             return SimpleValue(self.emit_node("prim::ListConstruct", [], [declared], self.loc(source)).output)
+        if isinstance(source, ast.Dict) and not source.keys:
+            if not isinstance(declared, T.DictType):
+                self.fail(f"an empty dict cannot be annotated as {declared.annotation_str()}", node)
+            return SimpleValue(self.emit_node("prim::DictConstruct", [], [declared], self.loc(source)).output)
         value = self.emit_expr(source).as_value(self, self.loc(source))
         widened = self.widen(value, declared, self.loc(node))
         if widened is None:
@@ -146,14 +151,16 @@ class ExpressionEmitter:
         return [(SimpleValue(output), self.loc(node)) for output in unpacked.outputs]
 
     def binary(self, symbol, lhs, rhs, loc):
-        op, spelling = ops.for_operator(symbol)
-        return self.emit_op_call(op, spelling, [(lhs, loc), (rhs, loc)], {}, loc)
+        if symbol == "not in":
+            found = self.emit_operator("in", [(lhs, loc), (rhs, loc)], loc)
+            op, spelling = ops.for_operator("not")
+            return self.emit_op_call(op, spelling, [(found, loc)], {}, loc)
+        return self.emit_operator(symbol, [(lhs, loc), (rhs, loc)], loc)
 
     def expr_BinOp(self, node):
         lhs, rhs = self.emit_expr(node.left), self.emit_expr(node.right)
-        op, spelling = ops.for_operator(BINARY_SYMBOLS[type(node.op)])
-        return self.emit_op_call(op, spelling, [(lhs, self.loc(node.left)), (rhs, self.loc(node.right))], {},
-                                 self.loc(node))
+        return self.emit_operator(BINARY_SYMBOLS[type(node.op)],
+                                  [(lhs, self.loc(node.left)), (rhs, self.loc(node.right))], self.loc(node))
 
     def expr_UnaryOp(self, node):
         operand = self.emit_expr(node.operand)
@@ -182,8 +189,7 @@ class ExpressionEmitter:
         operands = [node.left] + list(node.comparators)
         for operator in node.ops:
             if type(operator) not in _COMPARE_SYMBOLS:
-                name = {ast.Is: "'is'", ast.IsNot: "'is not'", ast.In: "'in'", ast.NotIn: "'not in'"}[type(operator)]
-                self.fail(f"{name} comparisons are not supported in script functions yet", node)
+                self.fail("'is' and 'is not' cannot be chained with other comparisons in script functions", node)
         left = self.emit_expr(operands[0])
         result = None
         for index, operator in enumerate(node.ops):
@@ -229,6 +235,32 @@ class ExpressionEmitter:
         return SimpleValue(self.emit_node("prim::TupleConstruct", values, [T.TupleType(v.type for v in values)],
                                           self.loc(node)).output)
 
+    def expr_Dict(self, node):
+        if any(key is None for key in node.keys):
+            self.fail("**-unpacking in a dict literal is not supported", node)
+        items = []
+        for key, value in zip(node.keys, node.values):
+            items += [(self.emit_expr(key), self.loc(key)), (self.emit_expr(value), self.loc(value))]
+        return self.emit_op_call(ops.lookup("prim::DictConstruct"), None, items, {}, self.loc(node))
+
+    def expr_JoinedStr(self, node):
+        """An f-string: '...{}...'.format(values), with the conversions and specs written."""
+        pieces, values = [], []
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                pieces.append(part.value.replace("{", "{{").replace("}", "}}"))
+                continue
+            conversion = "" if part.conversion == -1 else "!" + chr(part.conversion)
+            spec = ""
+            if part.format_spec is not None:
+                if not all(isinstance(p, ast.Constant) for p in part.format_spec.values):
+                    self.fail("f-string format specs must be constant", part.format_spec)
+                spec = ":" + "".join(p.value for p in part.format_spec.values)
+            pieces.append("{" + conversion + spec + "}")
+            values.append((self.emit_expr(part.value), self.loc(part.value)))
+        template = (ConstantValue("".join(pieces)), self.loc(node))
+        return self.emit_op_call(ops.lookup("prim::format"), None, [template] + values, {}, self.loc(node))
+
     def expr_List(self, node):
         values = [self.emit_expr(e).as_value(self, self.loc(e)) for e in node.elts]
         return self.emit_op_call(ops.lookup("prim::ListConstruct"), None,
@@ -243,6 +275,18 @@ class ExpressionEmitter:
             return self.emit_op_call(op, spelling, [(SimpleValue(base), loc), (SimpleValue(index), loc)], {}, loc)
         if isinstance(base.type, T.TupleType):
             return self.tuple_subscript(base, node.slice, loc)
+        if isinstance(base.type, T.DictType):
+            key = self.emit_expr(node.slice)
+            return self.emit_op_call(ops.lookup("prim::DictIndex"), None,
+                                     [(SimpleValue(base), loc), (key, self.loc(node.slice))], {}, loc)
+        if base.type == T.STR:
+            if isinstance(node.slice, ast.Slice):
+                parts = [self.optional_int(p, loc) for p in (node.slice.lower, node.slice.upper, node.slice.step)]
+                return self.emit_op_call(ops.lookup("prim::str_slice"), None,
+                                         [(SimpleValue(v), loc) for v in [base] + parts], {}, loc)
+            index = self.emit_expr(node.slice)
+            return self.emit_op_call(ops.lookup("prim::str_index"), None,
+                                     [(SimpleValue(base), loc), (index, self.loc(node.slice))], {}, loc)
         if isinstance(base.type, (T.ListType, T.VarTupleType)):
             kind = "List" if isinstance(base.type, T.ListType) else "Tuple"
             if isinstance(node.slice, ast.Slice):

@@ -43,30 +43,49 @@ class SimpleValue(SugaredValue):
         return self.value
 
     def attr(self, emitter, name, loc):
-        if isinstance(self.value.type, T.TensorType):
-            found = ops.for_property(name)
+        receiver = receiver_kind(self.value.type)
+        if receiver is not None:
+            found = ops.for_property(name, receiver)
             if found is not None:
                 return emitter.emit_op_call(found[0], found[1], [], {}, loc, self_value=self.value)
-            found = ops.for_method(name)
+            found = ops.for_method(name, receiver)
             if found is not None:
                 return BoundMethod(self.value, *found)
-            hint = difflib.get_close_matches(name, ops.array_attribute_names(), n=1)
+            hint = difflib.get_close_matches(name, ops.attribute_names(receiver), n=1)
             suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-            raise CompilationError(f"script functions do not support the array attribute '{name}'"
+            what = "array" if receiver == "array" else receiver
+            raise CompilationError(f"script functions do not support the {what} attribute '{name}'"
                                    f"{suggestion} (python -m jit.ops lists what they support)", loc)
         return super().attr(emitter, name, loc)
 
 
-class OpFunction(SugaredValue):
-    """A function that names an operator: ``np.tanh``, ``len``, ``math.exp``."""
+def receiver_kind(kind):
+    """Which methods a value of type ``kind`` has: array, list, dict or str ones."""
+    if isinstance(kind, T.TensorType):
+        return "array"
+    if isinstance(kind, T.ListType):
+        return "list"
+    if isinstance(kind, T.DictType):
+        return "dict"
+    if kind == T.STR:
+        return "str"
+    return None
 
-    def __init__(self, op, spelling):
+
+class OpFunction(SugaredValue):
+    """A function that names an operator (``np.tanh``, ``len``, ``math.exp``), or
+    several overloads of one (``min(a, b)``, ``min(list)``)."""
+
+    def __init__(self, op, spelling, overloads=None):
         self.op, self.spelling = op, spelling
+        self.overloads = overloads or [(op, spelling)]
 
     def describe(self):
         return f"the function {self.spelling.name}"
 
     def call(self, emitter, args, keywords, loc):
+        if len(self.overloads) > 1:
+            return emitter.emit_overloaded_call(self.overloads, args, keywords, loc)
         return emitter.emit_op_call(self.op, self.spelling, args, keywords, loc)
 
 

@@ -35,7 +35,7 @@ _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(PRINTED_GLOBALS)
 
 
 # Python's operator precedence, loosest first; atoms (names, calls, literals) bind tightest.
-_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "==": 4, "!=": 4, "is": 4, "is not": 4, "|": 5, "^": 6, "&": 7,
+_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "==": 4, "!=": 4, "is": 4, "is not": 4, "in": 4, "|": 5, "^": 6, "&": 7,
                "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "//": 10, "%": 10, "@": 10,
                "unary -": 11, "unary +": 11, "unary ~": 11, "**": 12}
 _ATOM = 13
@@ -123,12 +123,19 @@ class CodePrinter:
             items = [self.expr(v).text for v in inputs]
             return _Expr("(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")")
         if kind == "prim::ListConstruct":
+            if not inputs and node.output.type != T.ListType(T.TENSOR):  # [] alone is List[Tensor]
+                return _Expr(f"jit.annotate({node.output.type.annotation_str()}, [])")
             return _Expr("[" + ", ".join(self.expr(v).text for v in inputs) + "]")
+        if kind == "prim::DictConstruct":
+            if not inputs and node.output.type != T.DictType(T.STR, T.TENSOR):  # {} alone is Dict[str, Tensor]
+                return _Expr(f"jit.annotate({node.output.type.annotation_str()}, {{}})")
+            pairs = zip(inputs[0::2], inputs[1::2])
+            return _Expr("{" + ", ".join(f"{self.expr(k).text}: {self.expr(v).text}" for k, v in pairs) + "}")
         if kind == "prim::SliceConstruct":
             return _Expr("slice(" + ", ".join(self.expr(v).text for v in inputs) + ")")
-        if kind in ("prim::TupleIndex", "prim::ListIndex", "np::getitem"):
+        if kind in ("prim::TupleIndex", "prim::ListIndex", "np::getitem", "prim::DictIndex", "prim::str_index"):
             return _Expr(f"{self.expr(inputs[0]).operand()}[{self.index_text(inputs[1])}]")
-        if kind in ("prim::ListSlice", "prim::TupleSlice"):
+        if kind in ("prim::ListSlice", "prim::TupleSlice", "prim::str_slice"):
             bounds = ":".join("" if _is_none(v) else self.expr(v).text for v in inputs[1:])
             return _Expr(f"{self.expr(inputs[0]).operand()}[{bounds}]")
         if kind == "prim::unchecked_cast":  # refinement: recompiling the same check restores it
@@ -219,7 +226,11 @@ class CodePrinter:
             return self.print_if(node, indent)
         if kind == "prim::Loop":
             return self.print_loop(node, indent)
-        if not node.outputs:  # print(...)
+        if kind in ("prim::ListSetItem", "prim::DictSetItem"):
+            container, index, value = (self.expr(v) for v in node.inputs)
+            self.emit(indent, f"{container.operand()}[{index.text}] = {value.text}")
+            return
+        if not node.outputs:  # print(...), l.append(x)
             self.emit(indent, self.node_expr(node).text)
             return
         if kind in ("prim::TupleUnpack", "prim::ListUnpack"):

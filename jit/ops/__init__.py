@@ -4,11 +4,13 @@
 entry holds and ``arithmetic``, ``reductions``, ``shapes``, ``factories``,
 ``nn_functional``, ``math_functions`` and ``prim`` for the entries.
 """
-from . import arithmetic, factories, math_functions, nn_functional, prim, reductions, shapes, special  # noqa: F401
+# prim first: its builtins (min(a, b)...) are the first overloads, containers add min(list).
+from . import prim  # noqa: F401, I001
+from . import arithmetic, containers, factories, math_functions, nn_functional, reductions, shapes, special  # noqa: F401
 from .registry import (ARRAY_LIKE, NO_DEFAULT, OPERAND, NOT_CONSTANT, TEMPLATE_GLOBALS, Arg, ArgInfo, OpDef, Spelling,
-                       add_spelling, all_ops, array_attribute_names, for_method, for_operator, for_property, for_python_object, for_subscript, lookup,
+                       add_spelling, all_ops, array_attribute_names, attribute_names, for_method, for_operator, for_property, for_python_object, for_subscript, lookup, operator_overloads, python_object_overloads,
                        python_function, table)
 
 __all__ = ["ARRAY_LIKE", "NO_DEFAULT", "OPERAND", "NOT_CONSTANT", "TEMPLATE_GLOBALS", "Arg", "ArgInfo", "OpDef", "Spelling",
-           "add_spelling", "all_ops", "array_attribute_names", "for_method", "for_operator", "for_property", "for_python_object", "for_subscript",
+           "add_spelling", "all_ops", "array_attribute_names", "attribute_names", "operator_overloads", "python_object_overloads", "for_method", "for_operator", "for_property", "for_python_object", "for_subscript",
            "lookup", "python_function", "table"]

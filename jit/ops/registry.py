@@ -87,15 +87,20 @@ class Spelling:
     (``x.reshape(2, 3)``); ``aliases`` maps other keyword names to canonical ones.
     ``scalars_to_array``: called with no array argument, NumPy converts the first
     array-like argument to an array (``np.exp(1.0)`` is a NumPy scalar, not a float).
+    ``receiver``: for methods and properties, the kind of value they belong to:
+    ``array``, ``list``, ``dict`` or ``str``. ``overload``: this function spelling
+    names another op besides the first one registered for the same callable
+    (``min(a, b)`` and ``min(list)``); the frontend picks by argument types.
     """
 
-    __slots__ = ("kind", "name", "python", "varargs", "aliases", "scalars_to_array")
+    __slots__ = ("kind", "name", "python", "varargs", "aliases", "scalars_to_array", "receiver", "overload")
 
     def __init__(self, kind, name, python=None, *, varargs=None, aliases=None,
-                 scalars_to_array=False):
+                 scalars_to_array=False, receiver="array", overload=False):
         self.kind, self.name, self.python = kind, name, python
         self.varargs, self.aliases = varargs, dict(aliases or {})
         self.scalars_to_array = scalars_to_array
+        self.receiver, self.overload = receiver, overload
 
     def __repr__(self):
         return f"Spelling({self.kind}, {self.name})"
@@ -246,10 +251,10 @@ class OpDef:
 TEMPLATE_GLOBALS = {"_np": np, "_math": math, "_operator": _operator}
 
 _OPS: dict[str, OpDef] = {}
-_BY_PYTHON_OBJECT: dict[int, tuple] = {}   # id(callable) -> (callable, op, spelling)
-_METHODS: dict[str, tuple] = {}
-_PROPERTIES: dict[str, tuple] = {}
-_OPERATORS: dict[str, tuple] = {}
+_BY_PYTHON_OBJECT: dict[int, tuple] = {}   # id(callable) -> (callable, [(op, spelling), ...])
+_METHODS: dict[tuple, tuple] = {}          # (receiver, name) -> (op, spelling)
+_PROPERTIES: dict[tuple, tuple] = {}
+_OPERATORS: dict[str, list] = {}           # symbol -> [(op, spelling), ...], tried in order
 _SUBSCRIPT: list = []
 
 
@@ -270,18 +275,21 @@ def add_spelling(op: OpDef, spelling: Spelling):
 
 
 def _index_spelling(op: OpDef, spelling: Spelling):
-    index = {"method": _METHODS, "property": _PROPERTIES, "operator": _OPERATORS}.get(spelling.kind)
     if spelling.kind == "function":
         key = id(spelling.python)
-        if key in _BY_PYTHON_OBJECT:
-            raise ValueError(f"{spelling.name} already names {_BY_PYTHON_OBJECT[key][1].name}")
-        _BY_PYTHON_OBJECT[key] = (spelling.python, op, spelling)
+        if key in _BY_PYTHON_OBJECT and not spelling.overload:
+            raise ValueError(f"{spelling.name} already names {_BY_PYTHON_OBJECT[key][1][0][0].name}")
+        _BY_PYTHON_OBJECT.setdefault(key, (spelling.python, []))[1].append((op, spelling))
     elif spelling.kind == "subscript":
         _SUBSCRIPT.append((op, spelling))
-    elif index is not None:
-        if spelling.name in index:
-            raise ValueError(f"{spelling.kind} {spelling.name} already names {index[spelling.name][0].name}")
-        index[spelling.name] = (op, spelling)
+    elif spelling.kind == "operator":
+        _OPERATORS.setdefault(spelling.name, []).append((op, spelling))
+    elif spelling.kind in ("method", "property"):
+        index = _METHODS if spelling.kind == "method" else _PROPERTIES
+        key = (spelling.receiver, spelling.name)
+        if key in index:
+            raise ValueError(f"{spelling.receiver} {spelling.kind} {spelling.name} already names {index[key][0].name}")
+        index[key] = (op, spelling)
     else:
         raise ValueError(f"{op.name}: unknown spelling kind {spelling.kind!r}")
 
@@ -324,28 +332,45 @@ def all_ops():
 
 
 def for_python_object(obj):
-    """(op, spelling) for a Python callable that names an op (``np.tanh``), else None."""
+    """(op, spelling) for a Python callable that names an op (``np.tanh``), else None;
+    the first of its overloads."""
+    overloads = python_object_overloads(obj)
+    return overloads[0] if overloads else None
+
+
+def python_object_overloads(obj):
+    """Every (op, spelling) a Python callable names, in registration order."""
     entry = _BY_PYTHON_OBJECT.get(id(obj))
     if entry is None or entry[0] is not obj:
-        return None
-    return entry[1], entry[2]
+        return []
+    return list(entry[1])
 
 
-def for_method(name):
-    return _METHODS.get(name)
+def for_method(name, receiver="array"):
+    return _METHODS.get((receiver, name))
 
 
-def for_property(name):
-    return _PROPERTIES.get(name)
+def for_property(name, receiver="array"):
+    return _PROPERTIES.get((receiver, name))
+
+
+def attribute_names(receiver="array"):
+    """The methods and properties script code supports on a kind of value."""
+    return sorted({n for r, n in _METHODS if r == receiver} | {n for r, n in _PROPERTIES if r == receiver})
 
 
 def array_attribute_names():
-    """The ndarray methods and properties script code supports."""
-    return sorted(set(_METHODS) | set(_PROPERTIES))
+    return attribute_names("array")
 
 
 def for_operator(symbol):
-    return _OPERATORS.get(symbol)
+    """The first (op, spelling) of an operator symbol."""
+    overloads = _OPERATORS.get(symbol)
+    return overloads[0] if overloads else None
+
+
+def operator_overloads(symbol):
+    return list(_OPERATORS.get(symbol, []))
 
 
 def for_subscript():
@@ -369,5 +394,6 @@ def table() -> str:
 
 
 def _spelling_text(spelling: Spelling) -> str:
-    return {"method": f"x.{spelling.name}()", "property": f"x.{spelling.name}",
+    receiver = {"array": "x", "list": "list", "dict": "dict", "str": "str"}.get(spelling.receiver, "x")
+    return {"method": f"{receiver}.{spelling.name}()", "property": f"{receiver}.{spelling.name}",
             "operator": spelling.name, "subscript": "x[...]"}.get(spelling.kind, spelling.name)

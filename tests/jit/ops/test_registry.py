@@ -41,13 +41,17 @@ def test_function_spellings_resolve_to_their_op():
     for op in ops.all_ops():
         for spelling in op.spellings:
             if spelling.kind == "function":
-                assert ops.for_python_object(spelling.python) == (op, spelling), spelling
+                overloads = ops.python_object_overloads(spelling.python)
+                assert (op, spelling) in overloads, spelling
+                assert spelling.overload == (overloads.index((op, spelling)) > 0), spelling
             elif spelling.kind == "method":
-                assert ops.for_method(spelling.name)[0] is op
+                assert ops.for_method(spelling.name, spelling.receiver)[0] is op
             elif spelling.kind == "property":
-                assert ops.for_property(spelling.name)[0] is op
+                assert ops.for_property(spelling.name, spelling.receiver)[0] is op
             elif spelling.kind == "operator":
-                assert ops.for_operator(spelling.name)[0] is op
+                assert (op, spelling) in ops.operator_overloads(spelling.name)
+    assert [op.name for op, _ in ops.python_object_overloads(min)] == ["prim::min", "prim::ListMin"]
+    assert [op.name for op, _ in ops.operator_overloads("+")] == ["np::add", "prim::ListConcat", "prim::TupleConcat"]
     assert ops.for_python_object(np.tanh)[0].name == "np::tanh"
     assert ops.for_python_object(np.abs)[0] is ops.for_python_object(abs)[0]
     assert ops.for_python_object(object()) is None
