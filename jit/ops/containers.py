@@ -111,7 +111,8 @@ def _tuple_concat_rule(infos):
     raise TypeError(f"cannot concatenate a {first.annotation_str()} and a {second.annotation_str()}")
 
 
-register(OpDef("prim::TupleConcat", [Arg("a", T.ANY), Arg("b", T.ANY)], T.ANY, _tuple_concat_rule,
+_TUPLES = T.SequenceType(T.ANY)  # tuples of any length (lists are taken by ListConcat first)
+register(OpDef("prim::TupleConcat", [Arg("a", _TUPLES), Arg("b", _TUPLES)], T.ANY, _tuple_concat_rule,
                template="{0} + {1}", spellings=[Spelling("operator", "+")], doc="a + b of tuples (x.shape + (1,))"))
 
 

@@ -107,9 +107,9 @@ def test_unsupported_expressions(expression, what):
     assert_compile_error(source, what, marked)
 
 
-@pytest.mark.parametrize("comparison", ["1 in (1, 2)", "2 not in (1,)"])
-def test_unsupported_comparisons(comparison):
-    assert_compile_error(f"def f(x):\n    return {comparison}\n", "comparisons are not supported", comparison)
+def test_is_cannot_chain_with_other_comparisons():
+    assert_compile_error("def f(x):\n    return x is None < 3\n", "'is' and 'is not' cannot be chained",
+                         "x is None < 3")
 
 
 @pytest.mark.parametrize("target", ["x[0] = 1.0", "x[1:] += 1.0"])
