@@ -7,7 +7,7 @@ from jit import ops
 from jit import types as T
 from jit.ir import arg_info
 
-from .sugared import ConstantValue, SimpleValue
+from .sugared import ConstantValue, SimpleValue, SugaredValue
 
 
 class CallEmitter:
@@ -20,7 +20,7 @@ class CallEmitter:
         if op.variadic:
             if keywords:
                 self.fail(f"{name} takes no keyword arguments", loc)
-            slots = list(args)
+            slots = ([(SimpleValue(self_value), loc)] if self_value is not None else []) + list(args)
         else:
             slots = self.bind_arguments(op, spelling, name, args, keywords, loc, self_value)
         values = [sugared.as_value(self, arg_loc) for sugared, arg_loc in slots]
@@ -202,7 +202,8 @@ def _spelled(op, spelling):
     if spelling is None:
         return f"{op.name}()"
     if spelling.kind == "method":
-        return f"x.{spelling.name}()"
+        receiver = {"array": "x", "list": "list", "dict": "dict", "str": "str"}.get(spelling.receiver, "x")
+        return f"{receiver}.{spelling.name}()"
     if spelling.kind == "operator":
         return f"the '{spelling.name.removeprefix('unary ')}' operator"
     if spelling.kind == "subscript":

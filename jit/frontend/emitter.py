@@ -26,7 +26,8 @@ from .calls import CallEmitter
 from .conditions import ConditionEmitter
 from .environment import Deferred, Environment
 from .expressions import BINARY_SYMBOLS, ExpressionEmitter
-from .sugared import ConstantValue, RangeValue, SimpleValue, SugaredValue
+from .iteration import IterationEmitter, _unify_all
+from .sugared import ConstantValue, SimpleValue, SugaredValue, TupleSugar
 from .transforms import lower_loop_exits, names_in
 
 _UNSUPPORTED_STATEMENTS = {
@@ -68,7 +69,7 @@ class CompiledFunction:
         self.parameters, self.return_type, self.source = parameters, return_type, source
 
 
-class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
+class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, CallEmitter):
     """Compiles one function definition; expressions and calls are in their own modules."""
 
     def __init__(self, func_def: ast.FunctionDef, source, line_offset: int, col_offset: int,
@@ -405,9 +406,15 @@ class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
         self.assign(stmt.target, SimpleValue(converted), self.loc(stmt.value))
 
     # -- assignment -------------------------------------------------------------------
-    def assign(self, target, sugared: SugaredValue, loc):
+    def assign(self, target, sugared: SugaredValue, loc, retype=False):
+        """Assign to a target. ``retype``: the target of an unrolled loop, which takes
+        each element's own type."""
         if isinstance(target, ast.Name):
-            self.bind(target.id, sugared, target, loc)
+            self.bind(target.id, sugared, target, loc, retype)
+        elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(sugared, TupleSugar) \
+                and len(target.elts) == len(sugared.items):
+            for element, item in zip(target.elts, sugared.items):  # for i, x in enumerate(...)
+                self.assign(element, item, loc, retype)
         elif isinstance(target, (ast.Tuple, ast.List)):
             self.assign_unpacked(target, sugared.as_value(self, loc), loc)
         elif isinstance(target, ast.Starred):
@@ -431,13 +438,13 @@ class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
         self.emit_op_call(ops.lookup(kind), None, [(SimpleValue(container), loc), (index, self.loc(target.slice)),
                                                    (sugared, loc)], {}, loc)
 
-    def bind(self, name, sugared, target_node, loc):
+    def bind(self, name, sugared, target_node, loc, retype=False):
         if not isinstance(sugared, (SimpleValue, ConstantValue)):
             self.env.set(name, sugared)
             return
         value = sugared.as_value(self, loc)
         previous = self.env.declared(name)
-        if isinstance(previous, Value) and not value.type.is_subtype_of(previous.type):
+        if isinstance(previous, Value) and not value.type.is_subtype_of(previous.type) and not retype:
             converted = self.coerce(value, previous.type, loc)
             if converted is None:
                 self.fail(f"variable '{name}' previously had type {previous.type.annotation_str()} but is now being "
@@ -449,8 +456,11 @@ class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
 
     def assign_unpacked(self, target, value, loc):
         count = len(target.elts)
-        if any(isinstance(e, ast.Starred) for e in target.elts):
-            self.fail("starred unpacking is not supported yet", target)
+        starred = [i for i, e in enumerate(target.elts) if isinstance(e, ast.Starred)]
+        if len(starred) > 1:
+            self.fail("an assignment can have only one starred target", target)
+        if starred:
+            return self.assign_starred(target, value, starred[0], loc)
         if isinstance(value.type, T.TupleType):
             if len(value.type.elements) != count:
                 self.fail(f"cannot unpack a tuple of {len(value.type.elements)} elements into {count} targets",
@@ -464,6 +474,56 @@ class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
             self.fail(f"cannot unpack a value of type {value.type.annotation_str()}; unpack tuples or lists", target)
         for element_target, output in zip(target.elts, node.outputs):
             self.assign(element_target, SimpleValue(output), loc)
+
+    def assign_starred(self, target, value, star, loc):
+        """``a, *rest, b = t``: a fixed tuple splits at compile time; a list or a
+        Tuple[T, ...] splits at run time, raising if it is too short."""
+        before, after = target.elts[:star], target.elts[star + 1:]
+        kind = value.type
+        if isinstance(kind, T.TupleType):
+            if len(kind.elements) < len(before) + len(after):
+                self.fail(f"cannot unpack a tuple of {len(kind.elements)} elements into at least "
+                          f"{len(before) + len(after)} targets", target)
+            parts = self.emit_node("prim::TupleUnpack", [value], kind.elements, loc).outputs
+            middle = parts[len(before):len(parts) - len(after)]
+            # Python makes the starred target a list, so its elements need one type.
+            element = _unify_all([v.type for v in middle]) if middle else T.TENSOR
+            if element is None:
+                self.fail("the starred target would be a list of mixed types ("
+                          + ", ".join(v.type.annotation_str() for v in middle) + "); index the tuple instead",
+                          target.elts[star])
+            rest = self.emit_node("prim::ListConstruct", middle, [T.ListType(element)], loc).output
+            items = parts[:len(before)] + [rest] + parts[len(parts) - len(after):]
+        elif isinstance(kind, (T.ListType, T.VarTupleType)):
+            self.check_min_length(value, len(before) + len(after), loc)
+            prefix = "List" if isinstance(kind, T.ListType) else "Tuple"
+            index_op, slice_op = ops.lookup(f"prim::{prefix}Index"), ops.lookup(f"prim::{prefix}Slice")
+            at = [self.emit_constant(i, loc) for i in list(range(len(before))) + list(range(-len(after), 0))]
+            picks = [self.emit_op_call(index_op, None, [(SimpleValue(value), loc), (SimpleValue(i), loc)], {},
+                                       loc).value for i in at]
+            bounds = [self.emit_constant(len(before), loc), self.emit_constant(-len(after) if after else None, loc),
+                      self.emit_constant(None, loc)]
+            rest = self.emit_op_call(slice_op, None, [(SimpleValue(v), loc) for v in [value] + bounds], {}, loc)
+            if prefix == "Tuple":  # Python makes the starred target a list
+                op, spelling = ops.for_python_object(list)
+                rest = self.emit_op_call(op, spelling, [(rest, loc)], {}, loc)
+            items = picks[:len(before)] + [rest.value] + picks[len(before):]
+        else:
+            self.fail(f"cannot unpack a value of type {kind.annotation_str()}; unpack tuples or lists", target)
+        targets = before + [target.elts[star].value] + after
+        for element_target, item in zip(targets, items):
+            self.assign(element_target, SimpleValue(item), loc)
+
+    def check_min_length(self, value, needed, loc):
+        """Raise ValueError (as jit.Error) when ``value`` has fewer than ``needed`` items."""
+        op, spelling = ops.for_python_object(len)
+        length = self.emit_op_call(op, spelling, [(SimpleValue(value), loc)], {}, loc).value
+        too_short = self.binary("<", SimpleValue(length), ConstantValue(needed), loc).value
+        node = self.emit_node("prim::If", [too_short], [], loc)
+        with self.scope(node.add_block()):
+            message = self.emit_constant(f"not enough values to unpack (expected at least {needed})", loc)
+            self.emit_node("prim::RaiseException", [message, self.emit_constant("ValueError", loc)], [], loc)
+        node.add_block()
 
     # -- control flow -------------------------------------------------------------------
     def as_bool(self, value, loc):
@@ -533,32 +593,6 @@ class FunctionEmitter(ExpressionEmitter, ConditionEmitter, CallEmitter):
                 value = found[index] if index in found else self.uninitialized(block, unified, self.loc(stmt))
                 block.register_output(value)
             self.env.set(name, output)
-
-    def emit_for(self, stmt):
-        if stmt.orelse:
-            self.fail("'for ... else' is not supported", stmt.orelse[0])
-        iterable = self.emit_expr(stmt.iter)
-        if not isinstance(iterable, RangeValue):
-            self.fail(f"script functions iterate over range(...) only so far, not over {iterable.describe()}; "
-                      "use 'for i in range(len(x))'", stmt.iter)
-        if not isinstance(stmt.target, ast.Name):
-            self.fail("a range loop assigns a single variable", stmt.target)
-        start, step = iterable.start_and_step(self)
-        trip_count = iterable.trip_count(self)
-        lowered = lower_loop_exits(stmt, self.taken_names)
-        self.emit_statements(lowered.before)
-
-        def bind_target(iteration, loc):
-            index = SimpleValue(iteration)
-            if step is not None:
-                index = self.binary("*", index, SimpleValue(step), loc)
-            if start is not None:
-                index = self.binary("+", SimpleValue(start), index, loc)
-            self.assign(stmt.target, index, loc)
-
-        goes_on = (lambda: self.emit_condition(lowered.goes_on)) if lowered.goes_on is not None else (lambda: None)
-        self.emit_loop(stmt, lowered.body, trip_count, self.emit_constant(True, self.loc(stmt)), bind_target,
-                       goes_on, extra_names=[stmt.target.id])
 
     def emit_while(self, stmt):
         if stmt.orelse:
@@ -675,6 +709,17 @@ def _assigned_names(statements):
         elif isinstance(stmt, ast.For):
             targets = [stmt.target]
         for target in targets:
-            names.extend(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+            names.extend(_rebound_names(target))
     return names
+
+
+def _rebound_names(target):
+    """The names an assignment target rebinds: not the ``d`` of ``d[k] = v``."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _rebound_names(element)]
+    if isinstance(target, ast.Starred):
+        return _rebound_names(target.value)
+    return []
 

@@ -14,8 +14,8 @@ from jit.errors import CompilationError
 from jit.ir import Value
 
 from .environment import Deferred
-from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, IsinstanceBuiltin, IsScriptingBuiltin, ModuleValue,
-                      OpFunction, RangeBuiltin, RangeValue, SimpleValue, SugaredValue)
+from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, EnumerateBuiltin, IsinstanceBuiltin, IsScriptingBuiltin,
+                      ModuleValue, OpFunction, RangeBuiltin, RangeValue, SimpleValue, SugaredValue, ZipBuiltin)
 
 BINARY_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
                    ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
@@ -25,8 +25,7 @@ _COMPARE_SYMBOLS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.
                     ast.In: "in", ast.NotIn: "not in"}
 _CONSTANT_TYPES = (bool, int, float, str, type(None), _device.Device, np.dtype)
 _UNSUPPORTED_EXPRESSIONS = {
-    ast.Set: "set literals", ast.ListComp: "list comprehensions",
-    ast.DictComp: "dict comprehensions", ast.SetComp: "set comprehensions", ast.GeneratorExp: "generator expressions",
+    ast.Set: "set literals", ast.SetComp: "set comprehensions", ast.GeneratorExp: "generator expressions",
     ast.Lambda: "lambda expressions", ast.NamedExpr: "assignment expressions (:=)",
     ast.Await: "'await'", ast.Yield: "'yield'", ast.YieldFrom: "'yield from'", ast.Starred: "starred expressions",
 }
@@ -71,6 +70,10 @@ class ExpressionEmitter:
             return ModuleValue(obj)
         if obj is range:
             return RangeBuiltin()
+        if obj is enumerate:
+            return EnumerateBuiltin()
+        if obj is zip:
+            return ZipBuiltin()
         if any(obj is t for t in (float, int, bool)):  # identity: obj may be an array
             return BuiltinType(obj)
         if obj is isinstance or getattr(obj, "__jit_isinstance__", False):
@@ -238,6 +241,9 @@ class ExpressionEmitter:
     def expr_Dict(self, node):
         if any(key is None for key in node.keys):
             self.fail("**-unpacking in a dict literal is not supported", node)
+        if not node.keys:  # {} is Dict[str, Tensor], as in TorchScript
+            return SimpleValue(self.emit_node("prim::DictConstruct", [], [T.DictType(T.STR, T.TENSOR)],
+                                              self.loc(node)).output)
         items = []
         for key, value in zip(node.keys, node.values):
             items += [(self.emit_expr(key), self.loc(key)), (self.emit_expr(value), self.loc(value))]
@@ -262,6 +268,8 @@ class ExpressionEmitter:
         return self.emit_op_call(ops.lookup("prim::format"), None, [template] + values, {}, self.loc(node))
 
     def expr_List(self, node):
+        if not node.elts:  # [] is List[Tensor], as in TorchScript; jit.annotate gives other types
+            return SimpleValue(self.emit_node("prim::ListConstruct", [], [T.ListType(T.TENSOR)], self.loc(node)).output)
         values = [self.emit_expr(e).as_value(self, self.loc(e)) for e in node.elts]
         return self.emit_op_call(ops.lookup("prim::ListConstruct"), None,
                                  [(SimpleValue(v), self.loc(node)) for v in values], {}, self.loc(node))

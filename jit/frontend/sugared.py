@@ -216,3 +216,59 @@ class IsScriptingBuiltin(SugaredValue):
         if args or keywords:
             raise CompilationError("jit.is_scripting() takes no arguments", loc)
         return ConstantValue(True)
+
+
+class TupleSugar(SugaredValue):
+    """Several values that an assignment to a tuple of names binds one by one
+    (``for i, x in enumerate(l)``); as a value, a tuple."""
+
+    def __init__(self, items):
+        self.items = list(items)
+
+    def describe(self):
+        return "a tuple"
+
+    def as_value(self, emitter, loc):
+        values = [item.as_value(emitter, loc) for item in self.items]
+        return emitter.emit_node("prim::TupleConstruct", values, [T.TupleType(v.type for v in values)], loc).output
+
+
+class EnumerateValue(SugaredValue):
+    def __init__(self, iterable, start):
+        self.iterable, self.start = iterable, start
+
+    def describe(self):
+        return "enumerate(...), which can only be iterated by a for loop or a comprehension"
+
+
+class ZipValue(SugaredValue):
+    def __init__(self, iterables):
+        self.iterables = iterables
+
+    def describe(self):
+        return "zip(...), which can only be iterated by a for loop or a comprehension"
+
+
+class EnumerateBuiltin(SugaredValue):
+    def describe(self):
+        return "enumerate"
+
+    def call(self, emitter, args, keywords, loc):
+        start = keywords.pop("start", None)
+        if keywords or not 1 <= len(args) <= 2 or (start is not None and len(args) == 2):
+            raise CompilationError("enumerate takes an iterable and an optional start", loc)
+        start = args[1] if len(args) == 2 else start
+        start_value = start[0].as_value(emitter, start[1]) if start is not None else None
+        if start_value is not None and start_value.type != T.INT:
+            raise CompilationError("enumerate's start must be an int", loc)
+        return EnumerateValue(args[0][0], start_value)
+
+
+class ZipBuiltin(SugaredValue):
+    def describe(self):
+        return "zip"
+
+    def call(self, emitter, args, keywords, loc):
+        if keywords or not args:
+            raise CompilationError("zip takes one or more iterables", loc)
+        return ZipValue([sugared for sugared, _ in args])

@@ -105,3 +105,8 @@ def names_in(node) -> set:
     """Every identifier a function's source uses."""
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | \
         {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+
+
+def contains_loop_exit(statements) -> bool:
+    """Whether ``statements`` break or continue the loop they belong to."""
+    return _contains(statements, (ast.Break, ast.Continue))

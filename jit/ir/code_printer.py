@@ -23,7 +23,7 @@ from jit.ops.prim import MAX_TRIP_COUNT
 from .graph import Block, Graph, Node, Value
 from .inlining import inlinable_values, short_circuit
 
-_INLINE_CONSTRUCTS = ("prim::TupleConstruct", "prim::ListConstruct", "prim::SliceConstruct")
+_NAMELESS = ("prim::Constant", "prim::Uninitialized", "prim::Param")
 _IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
 
 
@@ -242,6 +242,13 @@ class CodePrinter:
 
     def print_if(self, node: Node, indent: int):
         targets = [self.name_of(v) for v in node.outputs]
+        for block in node.blocks:
+            for target, result in zip(targets, block.returns):
+                # A branch's result computed for it alone prints under the if's name
+                # (found = key in e), not through a temporary that renaming would move.
+                if (result.node.owning_block is block and len(result.uses) == 1 and id(result) not in self.inlined
+                        and id(result) not in self.names and result.node.kind not in _NAMELESS):
+                    self.names[id(result)] = target
         self.emit(indent, f"if {self.expr(node.inputs[0]).text}:")
         for index, block in enumerate(node.blocks):
             if index == 1:

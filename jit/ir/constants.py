@@ -15,9 +15,13 @@ def constant_value(value: Value):
 
 
 def arg_info(value: Value) -> ArgInfo:
+    """What a type rule may rely on about ``value``: its type, its constant value, and
+    the elements of a tuple (or of a list nothing mutates) built in place."""
     node = value.node
     if node.kind == "prim::Constant":
         return ArgInfo(value.type, node["value"])
+    if node.kind == "prim::ListConstruct" and any(_may_mutate(use.user) for use in value.uses):
+        return ArgInfo(value.type)  # appended to, or changed, after it was built
     if node.kind in _BUILT_IN_PLACE:
         elements = [arg_info(v) for v in node.inputs]
         known = all(e.is_constant for e in elements) and node.kind == "prim::TupleConstruct"
@@ -26,3 +30,8 @@ def arg_info(value: Value) -> ArgInfo:
         parts = [constant_value(v) for v in node.inputs]
         return ArgInfo(value.type, slice(*parts) if NOT_CONSTANT not in parts else NOT_CONSTANT)
     return ArgInfo(value.type)
+
+
+def _may_mutate(user) -> bool:
+    op = user.op
+    return op is None or op.structural or op.side_effects

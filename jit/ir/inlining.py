@@ -11,7 +11,8 @@ def can_inline(node: Node) -> bool:
     computed where it is used. The code printer prints such values inside the
     expression that uses them; the executor does the same, which also lets NumPy
     reuse the temporaries of ``a + b - c`` as eager code does. A short-circuit
-    ``prim::If`` (see ``short_circuit``) inlines as ``a and b`` / ``a or b``."""
+    ``prim::If`` (see ``short_circuit``) inlines as ``a and b`` / ``a or b``.
+    Nodes reading a list or dict stay where they are: the container may change."""
     if node.kind == "prim::unchecked_cast":  # an identity: its input's name serves every use
         return True
     if len(node.outputs) != 1 or node.kind == "prim::Constant":
@@ -23,6 +24,8 @@ def can_inline(node: Node) -> bool:
         op = node.op
         if op.structural or op.side_effects or op.nondeterministic:
             return False
+        if any(isinstance(v.type, (T.ListType, T.DictType)) for v in node.inputs):
+            return False  # it reads a mutable container: moving it past a mutation would change what it reads
     uses = node.output.uses
     return len(uses) == 1 and uses[0].user.owning_block is node.owning_block
 

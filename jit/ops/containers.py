@@ -161,7 +161,7 @@ def _dict_rule(infos):
     if len(infos) % 2:
         raise TypeError("a dict literal needs key, value pairs")
     if not infos:
-        return T.DictType(T.STR, T.TENSOR)
+        return ANY_DICT  # the frontend types {} (Dict[str, Tensor], or as annotated)
     keys, values = infos[0::2], infos[1::2]
     key, value = keys[0].type, values[0].type
     for info in keys[1:]:
@@ -297,3 +297,24 @@ register(OpDef("prim::format", [Arg("format", T.STR), Arg("values", T.ANY)], T.S
                impl=lambda xp, text, *values: text.format(*values), render_fn=_render_format, variadic=True,
                spellings=[Spelling("method", "format", receiver="str")],
                doc="'...{}...'.format(*values); f-strings compile to it"))
+
+
+
+def _list_of_rule(infos):
+    source = infos[0].type
+    if isinstance(source, (T.ListType, T.VarTupleType)):
+        return T.ListType(source.element)
+    if isinstance(source, T.TupleType):
+        element = None
+        for item in source.elements:
+            element = item if element is None else T.unify(element, item)
+            if element is None:
+                raise TypeError(f"list() of a {source.annotation_str()} would mix types")
+        return T.ListType(element if element is not None else T.TENSOR)
+    if source == T.STR:
+        return T.ListType(T.STR)
+    raise TypeError(f"list() takes a list, a tuple or a str, not {source.annotation_str()}")
+
+
+register(OpDef("prim::list", [Arg("sequence", T.ANY)], ANY_LIST, _list_of_rule, template="list({0})",
+               spellings=[Spelling("function", "list", builtins.list)], doc="list(t): a new list of the items"))

@@ -56,7 +56,7 @@ register(OpDef("prim::TupleConstruct", [Arg("elements", T.ANY)], T.ANY, _tuple_r
 
 def _list_rule(infos):
     if not infos:
-        return T.ListType(T.TENSOR)
+        return T.ListType(T.ANY)  # the frontend types [] (List[Tensor], or as annotated)
     element = infos[0].type
     for info in infos[1:]:
         element = T.unify(element, info.type)

@@ -97,7 +97,6 @@ def test_unsupported_block_statements():
 
 @pytest.mark.parametrize("expression, what", [
     ("{x}", "set literals are not supported"),
-    ("[v for v in range(3)]", "list comprehensions are not supported"),
     ("(lambda v: v)(x)", "lambda expressions are not supported"),
     ("1j", "complex literals are not supported"),
 ])
@@ -140,8 +139,11 @@ def test_return_types_must_agree():
                   "a value of type int", "1")
 
 
-def test_loops_over_anything_but_range():
-    assert_compile_error("def f(x):\n    for v in x:\n        pass\n    return x\n", "iterate over range(...) only", "x")
+def test_loops_over_what_cannot_be_iterated():
+    assert_compile_error("def f(x, n: int):\n    for v in n:\n        pass\n    return x\n",
+                         "cannot iterate over a value of type int", "n")
+    assert_compile_error("def f(x, t: Tuple[int, int]):\n    for v in t:\n        break\n    return x\n",
+                         "break and continue are not supported in a loop over a tuple", "for v in t:")
     assert_compile_error("def f(x):\n    for i in range(3):\n        pass\n    else:\n        pass\n    return x\n",
                   "'for ... else' is not supported", "pass")
 
