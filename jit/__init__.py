@@ -4,12 +4,12 @@
 (``.graph``, ``.code``) that runs through generated code.
 """
 from . import nn, ops, types
-from .api import annotate, is_scripting, isinstance
+from .api import annotate, export, ignore, is_scripting, isinstance, strict_fusion, unused
 from .errors import (CompilationError, Error, SerializationError, StrictFusionError, TracerWarning,
                      TracingCheckError)
 from .runtime import ScriptFunction
 from .script import script
 from .types import Tensor
 
-__all__ = ["annotate", "is_scripting", "isinstance", "CompilationError", "Error", "ScriptFunction", "SerializationError", "StrictFusionError", "Tensor",
+__all__ = ["annotate", "export", "ignore", "is_scripting", "isinstance", "strict_fusion", "unused", "CompilationError", "Error", "ScriptFunction", "SerializationError", "StrictFusionError", "Tensor",
            "TracerWarning", "TracingCheckError", "nn", "ops", "script", "types"]

@@ -57,3 +57,40 @@ def _dict_type(value):
     for item in values[1:]:
         element = T.unify(element, item) or T.ANY
     return T.DictType(keys.pop() if len(keys) == 1 else T.ANY, element)
+
+
+def ignore(function=None, *, drop=False):
+    """Leave a function in Python: script code calls it through the interpreter
+    (an upcall; models with one cannot be saved). ``@jit.ignore(drop=True)`` is
+    ``@jit.unused``. Usable as ``@jit.ignore`` and ``@jit.ignore(drop=...)``."""
+    def mark(target):
+        target.__jit_ignore__ = "unused" if drop else "ignore"
+        return target
+
+    return mark(function) if function is not None else mark
+
+
+def unused(function):
+    """Compile calls of this function to raise an error: for code that scripted
+    models never run (and that need not be scriptable). Eager calls run it."""
+    function.__jit_ignore__ = "unused"
+    return function
+
+
+def export(function):
+    """Compile this method of a module even though forward does not call it."""
+    function.__jit_export__ = True
+    return function
+
+
+class strict_fusion:  # noqa: N801 - the contract's name, used as `with jit.strict_fusion():`
+    """In script code, marks a block whose nodes must all fuse (checked by the
+    optimizing executor). In eager code it does nothing."""
+
+    __jit_strict_fusion__ = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -117,6 +117,23 @@ class NumberType(_SimpleType):
     _name = "Scalar"
 
 
+class FunctionType(Type):
+    """A script function, as the constant a call refers to."""
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __str__(self):
+        return "Function"
+
+    def __eq__(self, other):
+        return isinstance(other, FunctionType) and self.name == other.name
+
+    def __hash__(self):
+        return hash((FunctionType, self.name))
+
+
 INT, FLOAT, BOOL, STR, NONE = IntType(), FloatType(), BoolType(), StrType(), NoneType()
 DEVICE, DTYPE, SLICE, ELLIPSIS, ANY, NUMBER = (
     DeviceType(), DtypeType(), SliceType(), EllipsisType(), AnyType(), NumberType())
@@ -416,6 +433,8 @@ def type_of_constant(value) -> Type:
         return TupleType(type_of_constant(v) for v in value)
     if isinstance(value, (np.ndarray, np.generic)):
         return TensorType(value.dtype, value.shape, "cpu")
+    if getattr(value, "is_script_function", False):
+        return FunctionType(value.qualname)
     raise TypeError(f"{type(value).__name__} values cannot be graph constants")
 
 

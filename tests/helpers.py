@@ -89,7 +89,13 @@ def round_trip(function) -> str:
     """Recompile ``function.code``; assert the printed code comes back unchanged.
     Returns the recompiled ScriptFunction's generated source."""
     code = function.code
-    compiled = compile_source(code, function.name, code_namespace())
+    namespace = code_namespace()
+    for node in function.graph.all_nodes():  # the functions the code calls, by the names it prints
+        if node.kind == "prim::Constant" and getattr(node["value"], "is_script_function", False):
+            namespace[node["value"].name] = node["value"]
+        if node.kind == "prim::PythonOp":
+            namespace[node["function"].__name__] = node["function"]
+    compiled = compile_source(code, function.name, namespace)
     verify(function.graph)
     verify(compiled.graph)
     again = print_code(compiled.graph, compiled.name, compiled.parameters, compiled.return_type)

@@ -91,6 +91,37 @@ class CallEmitter:
             return self.emit_op_call(*overloads[0], operands, {}, loc)
         return self.emit_overloaded_call(overloads, operands, {}, loc)
 
+    def emit_script_call(self, function, args, keywords, loc) -> SugaredValue:
+        """A call of a compiled function: prim::CallFunction, typed by its signature."""
+        values = self.bind_signature(function.parameters, f"{function.qualname}()", args, keywords, loc)
+        callee = self.emit_constant(function, loc)
+        return SimpleValue(self.emit_node("prim::CallFunction", [callee] + values, [function.return_type], loc,
+                                          name=function.qualname).output)
+
+    def emit_python_call(self, function, mode, args, keywords, loc) -> SugaredValue:
+        """A call of a Python function: prim::PythonOp, an upcall ("python", "ignore")
+        or, for @jit.unused, a raise when it runs. Its annotations give the types;
+        unannotated parameters are Tensors."""
+        name = getattr(function, "__qualname__", getattr(function, "__name__", "function"))
+        parameters, result = python_signature(function, name, loc)
+        values = self.bind_signature(parameters, f"{name}()", args, keywords, loc)
+        node = self.emit_node("prim::PythonOp", values, [result], loc, name=name, function=function, mode=mode)
+        return SimpleValue(node.output)
+
+    def bind_signature(self, parameters, name, args, keywords, loc):
+        """Bind call arguments to a function's parameters and convert them."""
+        schema = _Signature([ops.Arg(p.name, p.type, p.default) for p in parameters])
+        slots = self.bind_arguments(schema, None, name, args, keywords, loc, None)
+        values = []
+        for (sugared, arg_loc), arg in zip(slots, schema.args):
+            value = sugared.as_value(self, arg_loc)
+            converted = self.coerce(value, arg.type, arg_loc)
+            if converted is None:
+                self.fail(f"{name} expected a value of type '{arg.type.annotation_str()}' for argument "
+                          f"'{arg.name}' but found type '{value.type.annotation_str()}'", arg_loc)
+            values.append(converted)
+        return values
+
     def bind_arguments(self, op, spelling, name, args, keywords, loc, self_value):
         canonical = op.args
         slots = [None] * len(canonical)
@@ -213,3 +244,50 @@ def _spelled(op, spelling):
 
 def _widening_needed(value, expected) -> bool:
     return value.type != expected and value.type.is_subtype_of(expected)
+
+
+class _Signature:
+    """A function's parameters in the shape bind_arguments takes."""
+
+    variadic = False
+
+    def __init__(self, args):
+        self.args = args
+
+
+def python_signature(function, name, loc):
+    """(parameters, result type) of a Python function, from its annotations;
+    unannotated ones are Tensors, as in TorchScript (the result is checked at run
+    time when script code uses it)."""
+    import inspect  # noqa: PLC0415
+    import typing  # noqa: PLC0415
+
+    from jit.errors import CompilationError  # noqa: PLC0415
+
+    from .annotations import type_of_python_annotation  # noqa: PLC0415
+    from .emitter import ParameterSpec  # noqa: PLC0415
+
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        raise CompilationError(f"cannot read the signature of the Python function {name}", loc) from None
+    try:
+        hints = typing.get_type_hints(function)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: fall back to the raw ones
+        hints = getattr(function, "__annotations__", {})
+    parameters = []
+    for parameter in signature.parameters.values():
+        if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            raise CompilationError(f"script code cannot call the Python function {name}, which takes *args, "
+                                   "**kwargs or keyword-only arguments", loc)
+        try:
+            kind = type_of_python_annotation(hints[parameter.name]) if parameter.name in hints else T.TENSOR
+        except TypeError as error:
+            raise CompilationError(f"the Python function {name}: parameter '{parameter.name}': {error}", loc) from None
+        default = ops.NO_DEFAULT if parameter.default is parameter.empty else parameter.default
+        parameters.append(ParameterSpec(parameter.name, kind, default))
+    try:
+        result = type_of_python_annotation(hints["return"]) if "return" in hints else T.TENSOR
+    except TypeError as error:
+        raise CompilationError(f"the Python function {name}: return type: {error}", loc) from None
+    return parameters, result

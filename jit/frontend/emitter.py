@@ -31,7 +31,7 @@ from .sugared import ConstantValue, SimpleValue, SugaredValue, TupleSugar
 from .transforms import lower_loop_exits, names_in
 
 _UNSUPPORTED_STATEMENTS = {
-    ast.With: "'with' statements", ast.Try: "'try' statements", ast.Delete: "'del'",
+    ast.Try: "'try' statements", ast.Delete: "'del'",
     ast.Global: "'global'", ast.Nonlocal: "'nonlocal'", ast.Import: "'import'", ast.ImportFrom: "'import'",
     ast.FunctionDef: "nested function definitions", ast.ClassDef: "class definitions",
     ast.AsyncFunctionDef: "async functions", ast.AsyncFor: "'async for'", ast.AsyncWith: "'async with'",
@@ -213,6 +213,10 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
                 if self.emit_assert(stmt) is RAISED:
                     return RAISED
                 continue
+            if isinstance(stmt, ast.With):
+                if self.emit_with(stmt) is RAISED:
+                    return RAISED
+                continue
             if isinstance(stmt, ast.If):
                 condition = self.emit_cond(stmt.test)
                 if condition.static is not None:
@@ -231,6 +235,28 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
                 continue
             self.emit_statement(stmt)
         return None
+
+    def emit_with(self, stmt):
+        """``with jit.strict_fusion():``: the block between prim::Enter and prim::Exit
+        markers, for the optimizing executor to check. Other context managers are not
+        part of the language."""
+        item = stmt.items[0]
+        context = item.context_expr
+        function = self.emit_expr(context.func) if isinstance(context, ast.Call) else None
+        if len(stmt.items) != 1 or not getattr(function, "is_strict_fusion", False) \
+                or context.args or context.keywords:
+            self.fail("'with' statements are supported for 'with jit.strict_fusion():' only", stmt)
+        if item.optional_vars is not None:
+            self.fail("'with jit.strict_fusion() as ...' binds nothing; drop the 'as'", item.optional_vars)
+        if _contains_return(stmt):
+            self.fail("'return' inside 'with jit.strict_fusion():' is not supported; return after the block",
+                      _first_return(stmt))
+        loc = self.loc(stmt)
+        self.emit_node("prim::Enter", [], [], loc, context="strict_fusion")
+        outcome = self.emit_statements(stmt.body)
+        if outcome is not RAISED:
+            self.emit_node("prim::Exit", [], [], loc)
+        return outcome
 
     def emit_return(self, stmt):
         if self.loop_depth:

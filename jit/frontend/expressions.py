@@ -15,7 +15,8 @@ from jit.ir import Value
 
 from .environment import Deferred
 from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, EnumerateBuiltin, IsinstanceBuiltin, IsScriptingBuiltin,
-                      ModuleValue, OpFunction, RangeBuiltin, RangeValue, SimpleValue, SugaredValue, ZipBuiltin)
+                      ModuleValue, OpFunction, PythonFunctionValue, RangeBuiltin, RangeValue, ScriptFunctionValue,
+                      SimpleValue, StrictFusionValue, SugaredValue, ZipBuiltin)
 
 BINARY_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
                    ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
@@ -92,9 +93,16 @@ class ExpressionEmitter:
         if _device.is_array(obj):
             raise CompilationError(f"'{name}' is an array defined outside the function; script functions take "
                                    "arrays as arguments, so pass it in", loc)
+        if getattr(obj, "is_script_function", False):
+            return ScriptFunctionValue(obj)
+        if getattr(obj, "__jit_strict_fusion__", False):
+            return StrictFusionValue()
+        if isinstance(obj, (_pytypes.FunctionType, _pytypes.BuiltinFunctionType, _pytypes.MethodType)):
+            return PythonFunctionValue(obj, getattr(obj, "__jit_ignore__", "python"))
         if callable(obj):
-            raise CompilationError(f"'{name}' is a Python function that script code cannot call yet "
-                                   f"(only registered operators; python -m jit.ops lists them)", loc)
+            raise CompilationError(f"'{name}' is a Python callable of type '{type(obj).__name__}', which script "
+                                   "code cannot call (script functions, Python functions and registered "
+                                   "operators can be called; python -m jit.ops lists the operators)", loc)
         raise CompilationError(f"'{name}' is a Python value of type '{type(obj).__name__}', which script code "
                                "cannot use; constants must be int, float, bool, str, None, a dtype, a Device "
                                "or a tuple of those", loc)

@@ -272,3 +272,39 @@ class ZipBuiltin(SugaredValue):
         if keywords or not args:
             raise CompilationError("zip takes one or more iterables", loc)
         return ZipValue([sugared for sugared, _ in args])
+
+
+class ScriptFunctionValue(SugaredValue):
+    """A compiled function: calls are prim::CallFunction."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def describe(self):
+        return f"the script function {self.function.qualname}"
+
+    def call(self, emitter, args, keywords, loc):
+        return emitter.emit_script_call(self.function, args, keywords, loc)
+
+
+class PythonFunctionValue(SugaredValue):
+    """A Python function script code calls through the interpreter (an upcall);
+    ``mode``: "python" (plain), "ignore" (@jit.ignore) or "unused" (@jit.unused)."""
+
+    def __init__(self, function, mode):
+        self.function, self.mode = function, mode
+
+    def describe(self):
+        return f"the Python function {self.function.__qualname__}"
+
+    def call(self, emitter, args, keywords, loc):
+        return emitter.emit_python_call(self.function, self.mode, args, keywords, loc)
+
+
+class StrictFusionValue(SugaredValue):
+    """``jit.strict_fusion``: only meaningful as ``with jit.strict_fusion():``."""
+
+    is_strict_fusion = True
+
+    def describe(self):
+        return "jit.strict_fusion, which is only used as 'with jit.strict_fusion():'"

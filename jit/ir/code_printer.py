@@ -73,6 +73,8 @@ def literal(value) -> _Expr:
     if isinstance(value, tuple):
         inner = ", ".join(literal(v).text for v in value)
         return _Expr(f"({inner},)" if len(value) == 1 else f"({inner})")
+    if getattr(value, "is_script_function", False):
+        return _Expr(value.name)
     raise TypeError(f"a constant of type {type(value).__name__} has no script-code literal")
 
 
@@ -147,6 +149,10 @@ class CodePrinter:
                          precedence=level)
         if kind == "prim::annotate":
             return _Expr(f"jit.annotate({node.output.type.annotation_str()}, {self.expr(inputs[0]).text})")
+        if kind == "prim::CallFunction":
+            return _Expr(f"{node.inputs[0].node['value'].name}({', '.join(self.expr(v).text for v in inputs[1:])})")
+        if kind == "prim::PythonOp":
+            return _Expr(f"{node['function'].__name__}({', '.join(self.expr(v).text for v in inputs)})")
         if kind == "prim::range_length":
             return _Expr("len(range(" + ", ".join(self.expr(v).text for v in inputs) + "))")
         spelling = _printing_spelling(node)
@@ -208,7 +214,18 @@ class CodePrinter:
 
     def print_block(self, block: Block, indent: int):
         start = len(self.lines)
+        opened = []  # line counts where each open 'with' block began
         for node in block.nodes:
+            if node.kind == "prim::Enter":
+                self.emit(indent, "with jit.strict_fusion():")
+                indent += 1
+                opened.append(len(self.lines))
+                continue
+            if node.kind == "prim::Exit":
+                if len(self.lines) == opened.pop():
+                    self.emit(indent, "pass")
+                indent -= 1
+                continue
             self.print_node(node, indent)
         return len(self.lines) > start
 
@@ -229,6 +246,9 @@ class CodePrinter:
         if kind in ("prim::ListSetItem", "prim::DictSetItem"):
             container, index, value = (self.expr(v) for v in node.inputs)
             self.emit(indent, f"{container.operand()}[{index.text}] = {value.text}")
+            return
+        if kind in ("prim::CallFunction", "prim::PythonOp"):
+            self.emit(indent, f"{self.name_of(node.output)} = {self.node_expr(node).text}")
             return
         if not node.outputs:  # print(...), l.append(x)
             self.emit(indent, self.node_expr(node).text)

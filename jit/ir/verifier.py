@@ -93,6 +93,8 @@ def _verify_types(node: Node):
         if node.inputs or len(node.outputs) != 1:
             _fail(node, "prim::Uninitialized takes no inputs and has one output")
         return
+    if kind in ("prim::CallFunction", "prim::PythonOp", "prim::Enter", "prim::Exit"):
+        return _verify_call_or_marker(node)
     if kind == "prim::annotate":
         if len(node.inputs) != 1 or len(node.outputs) != 1 \
                 or not node.inputs[0].type.is_subtype_of(node.output.type):
@@ -194,3 +196,21 @@ def _verify_unpack(node: Node):
     for element, output in zip(elements, node.outputs):
         if not element.is_subtype_of(output.type):
             _fail(node, f"element of type {element} unpacked into an output of type {output.type}")
+
+
+def _verify_call_or_marker(node: Node):
+    if node.blocks:
+        _fail(node, f"{node.kind} takes no blocks")
+    if node.kind == "prim::CallFunction":
+        callee = node.inputs[0] if node.inputs else None
+        if callee is None or not isinstance(callee.type, T.FunctionType) or len(node.outputs) != 1:
+            _fail(node, "prim::CallFunction calls the Function constant of its first input and has one output")
+        function = callee.node["value"] if callee.node.kind == "prim::Constant" else None
+        if function is not None and len(node.inputs) - 1 != len(function.parameters):
+            _fail(node, f"{function.qualname} takes {len(function.parameters)} arguments, "
+                        f"got {len(node.inputs) - 1}")
+    elif node.kind == "prim::PythonOp":
+        if "function" not in node.attrs or len(node.outputs) != 1:
+            _fail(node, "prim::PythonOp needs its 'function' attribute and has one output")
+    elif node.inputs or node.outputs:
+        _fail(node, f"{node.kind} takes no inputs and has no outputs")

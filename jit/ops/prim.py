@@ -37,6 +37,10 @@ _structural("prim::Loop", [Arg("max_trip_count", T.INT), Arg("initial_condition"
 _structural("prim::TupleUnpack", [Arg("tuple", T.ANY)], "a, b = t: one output per element")
 _structural("prim::ListUnpack", [Arg("list", T.ANY)], "a, b = l: checks the length at run time")
 _structural("prim::Uninitialized", [], "the value of a variable on a path that raised: never read")
+_structural("prim::CallFunction", [Arg("function", T.ANY), Arg("args", T.ANY)],
+            "a call of the script function its first input holds", variadic=True)
+_structural("prim::PythonOp", [Arg("args", T.ANY)],
+            "a call of a Python function (its 'function' attribute), run by Python: not saveable", variadic=True)
 _structural("prim::annotate", [Arg("value", T.ANY)],
             "a value seen as a wider declared type (x: Optional[int] = None; jit.annotate(T, v))")
 
@@ -218,3 +222,8 @@ register(OpDef("prim::RaiseException", [Arg("message", T.STR), Arg("exception", 
 
 register(OpDef("prim::str", [Arg("a", T.ANY)], T.STR, R.fixed(T.STR), template="str({0})",
                spellings=[Spelling("function", "str", builtins.str)], doc="str(x), as Python formats x"))
+
+
+for _marker, _doc in (("Enter", "the start of a 'with' block (its 'context' attribute: strict_fusion)"),
+                      ("Exit", "the end of the innermost 'with' block")):
+    _structural(f"prim::{_marker}", [], _doc)

@@ -24,6 +24,7 @@ import numpy as np
 import device as _device
 from jit import ops
 from jit import types as T
+from jit.errors import Error
 from jit.ir import Block, Graph, Node, Value
 from jit.ir.code_printer import parallel_assignment
 from jit.ir.inlining import inlinable_values, short_circuit
@@ -127,6 +128,12 @@ def _arrays_in(value):
             yield from _arrays_in(item)
 
 
+def _unused_stub(name):
+    def unused(*args):
+        raise Error(f"RuntimeError: {name} is marked @jit.unused and cannot run in script code")
+    return unused
+
+
 class DeviceClasses:
     """Which tensor values come from the call's arguments (device of the call) and
     which were made on the CPU by factories without ``like=``."""
@@ -209,6 +216,20 @@ class _Generator:
         if node.kind == "prim::If":  # an inlined short-circuit, as Python's own lazy and/or
             word, first, second = short_circuit(node)
             return f"{self.expr(first)} {word} {self.expr(second)}"
+        if node.kind == "prim::CallFunction":  # straight into the callee's generated code
+            callee = self.bind_global("call", node.inputs[0].node["value"]._run)
+            return f"{callee}({', '.join(self.expr(v) for v in node.inputs[1:])})"
+        if node.kind == "prim::PythonOp":
+            if node["mode"] == "unused":
+                function = self.bind_global("unused", _unused_stub(node["name"]))
+                return f"{function}()"
+            function = self.bind_global("python", node["function"])
+            call = f"{function}({', '.join(self.expr(v) for v in node.inputs)})"
+            if node.output.type in (T.ANY, T.NONE) or not node.output.uses:
+                return call  # a statement call: its result is not used, so not checked
+            check = self.bind_global("convert", converter(node.output.type, node["name"] + " (a Python function)",
+                                                          "its result"))
+            return f"{check}({call})"
         op = node.op
         if op.template is None and op.render_fn is None:
             self.globals[op.impl_global] = op.impl
@@ -253,6 +274,11 @@ class _Generator:
         if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
             targets = ", ".join(self.var(v) for v in node.outputs) + ("," if len(node.outputs) == 1 else "")
             self.emit(indent, f"{targets} = {self.expr(node.inputs[0])}", node)
+            return
+        if kind in ("prim::CallFunction", "prim::PythonOp"):
+            self.emit(indent, f"{self.var(node.output)} = {self.op_expr(node)}", node)
+            return
+        if kind in ("prim::Enter", "prim::Exit"):  # markers for the optimizing executor
             return
         if kind == "prim::annotate":  # a static widening: the same object
             self.emit(indent, f"{self.var(node.output)} = {self.expr(node.inputs[0])}", node)

@@ -13,6 +13,8 @@ class ScriptFunction:
     ``.schema`` its parameters, and ``.generated_source`` the Python the executor runs.
     """
 
+    is_script_function = True  # lets lower layers recognize one without importing this module
+
     def __init__(self, compiled, original=None):
         self.name = compiled.name
         self.qualname = compiled.qualname
