@@ -5,6 +5,7 @@ import inspect
 import os
 
 from .frontend import compile_function
+from .frontend.classes import compile_class
 from .runtime import ScriptFunction
 
 
@@ -26,5 +27,7 @@ def script(obj):
         return obj
     if inspect.isfunction(obj):
         return ScriptFunction(compile_function(obj), obj)
-    kind = "class" if inspect.isclass(obj) else type(obj).__name__
-    raise TypeError(f"jit.script compiles functions; it cannot compile a {kind} ({obj!r}) in this version")
+    if inspect.isclass(obj):
+        compile_class(obj)
+        return obj  # the class itself, usable from Python and script code alike
+    raise TypeError(f"jit.script compiles functions, classes and modules, not a {type(obj).__name__} ({obj!r})")

@@ -117,6 +117,34 @@ class NumberType(_SimpleType):
     _name = "Scalar"
 
 
+class ClassType(Type):
+    """A script class (``@jit.script class Pair``) or a scripted module: typed
+    attributes and compiled methods. Values are instances of ``python_class``."""
+
+    def __init__(self, name: str, python_class, kind: str = "class"):
+        self.name, self.python_class, self.kind = name, python_class, kind
+        self.attributes: dict = {}   # name -> Type, in definition order
+        self.methods: dict = {}      # name -> ScriptFunction (taking self first)
+        self.constants: dict = {}    # name -> Python value (module constants)
+
+    def __str__(self):
+        return f"__jit__.{self.name}"
+
+    def annotation_str(self):
+        return self.python_class.__name__
+
+    def __eq__(self, other):
+        return self is other
+
+    def __hash__(self):
+        return id(self)
+
+
+def class_type_of(python_class):
+    """The ClassType of a scripted class, or None."""
+    return python_class.__dict__.get("__jit_class_type__") if isinstance(python_class, type) else None
+
+
 class FunctionType(Type):
     """A script function, as the constant a call refers to."""
     __slots__ = ("name",)
@@ -232,6 +260,32 @@ class TupleType(Type):
         if isinstance(other, (SequenceType, VarTupleType)):
             return all(e.is_subtype_of(other.element) for e in self.elements)
         return Type.is_subtype_of(self, other)
+
+
+class NamedTupleType(TupleType):
+    """A NamedTuple class (``collections.namedtuple`` or ``typing.NamedTuple``): a
+    tuple whose elements have names. Values are instances of ``cls``."""
+    __slots__ = ("name", "fields", "cls")
+
+    def __init__(self, cls, elements: Iterable[Type]):
+        super().__init__(elements)
+        self.cls, self.name, self.fields = cls, cls.__name__, tuple(cls._fields)
+
+    def __str__(self):
+        return f"NamedTuple[{self.name}](" + ", ".join(f"{f} : {e}" for f, e in zip(self.fields, self.elements)) + ")"
+
+    def annotation_str(self):
+        return self.name
+
+    def __eq__(self, other):
+        return isinstance(other, NamedTupleType) and self.cls is other.cls and self.elements == other.elements
+
+    def __hash__(self):
+        return hash((NamedTupleType, self.cls, self.elements))
+
+
+def is_namedtuple_class(obj) -> bool:
+    return isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields")
 
 
 class _ElementType(Type):
@@ -442,8 +496,11 @@ def refined_type_of_value(value) -> Type:
     """The most precise type of a run-time value (used by tests, profiling and tracing)."""
     if _device.is_array(value):
         return TensorType(value.dtype, value.shape, _device.of(value))
+    if class_type_of(type(value)) is not None:
+        return class_type_of(type(value))
     if isinstance(value, tuple):
-        return TupleType(refined_type_of_value(v) for v in value)
+        elements = [refined_type_of_value(v) for v in value]
+        return NamedTupleType(type(value), elements) if is_namedtuple_class(type(value)) else TupleType(elements)
     if isinstance(value, list):
         element = None
         for item in value:

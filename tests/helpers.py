@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import math
+import sys
 import textwrap
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def load_module(source: str, **names):
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     module.__dict__.update(names)
+    sys.modules[path.stem] = module  # as an import would: inspect finds classes' source through it
     spec.loader.exec_module(module)
     return module
 
@@ -95,6 +97,10 @@ def round_trip(function) -> str:
             namespace[node["value"].name] = node["value"]
         if node.kind == "prim::PythonOp":
             namespace[node["function"].__name__] = node["function"]
+        for value in list(node.outputs) + list(node.inputs):
+            _add_classes(namespace, value.type)
+    for value in function.graph.inputs:
+        _add_classes(namespace, value.type)
     compiled = compile_source(code, function.name, namespace)
     verify(function.graph)
     verify(compiled.graph)
@@ -103,6 +109,14 @@ def round_trip(function) -> str:
     assert [p.name for p in compiled.parameters] == [p.name for p in function.parameters]
     assert [p.type for p in compiled.parameters] == [p.type for p in function.parameters]
     return compiled
+
+
+def belongs_to_abandoned_class(function) -> bool:
+    """A method compiled before a later method of its class failed: the class has no
+    script type, so its code cannot be recompiled (nor can the class be used)."""
+    inputs = function.graph.inputs
+    kind = inputs[0].type if inputs else None
+    return isinstance(kind, T.ClassType) and T.class_type_of(kind.python_class) is not kind
 
 
 def has_nondeterminism(graph) -> bool:
@@ -143,3 +157,21 @@ def refined_result_type(graph, args):
         else:
             known[id(node.output)] = node.op.result_type([refined_info(v) for v in node.inputs])
     return known[id(graph.outputs[0])]
+
+
+def _types_within(kind):
+    """``kind`` and the types nested in it."""
+    yield kind
+    for inner in list(getattr(kind, "elements", ()) or ()) + [getattr(kind, "element", None),
+                                                              getattr(kind, "key", None), getattr(kind, "value", None)]:
+        if isinstance(inner, T.Type):
+            yield from _types_within(inner)
+
+
+def _add_classes(namespace, kind):
+    """The NamedTuple and script classes printed code names."""
+    for inner in _types_within(kind):
+        if isinstance(inner, T.NamedTupleType):
+            namespace[inner.name] = inner.cls
+        elif isinstance(inner, T.ClassType):
+            namespace[inner.python_class.__name__] = inner.python_class

@@ -47,7 +47,11 @@ def _closure_namespace(fn) -> dict:
     return namespace
 
 
-def compile_function(fn) -> CompiledFunction:
+def compile_function(fn, self_type=None, defines_attributes=False, extra_names=None) -> CompiledFunction:
+    """Compile ``fn``. For a method, ``self_type`` is its class's type, and
+    ``defines_attributes`` lets it (``__init__``) declare attributes by assigning them.
+    ``extra_names`` resolve before the function's globals (a class being defined
+    is not yet bound under its own name)."""
     qualname = getattr(fn, "__qualname__", getattr(fn, "__name__", repr(fn)))
     try:
         lines, first_line = inspect.getsourcelines(fn)
@@ -67,7 +71,8 @@ def compile_function(fn) -> CompiledFunction:
         raise CompilationError(f"{qualname} is not defined by a 'def' statement (lambdas cannot be scripted)")
     source = Source(filename, text, first_line, qualname)
     emitter = FunctionEmitter(func_def, source, first_line - 1, indent,
-                              [_closure_namespace(fn), fn.__globals__], qualname)
+                              [extra_names or {}, _closure_namespace(fn), fn.__globals__], qualname, self_type,
+                              defines_attributes)
     return emitter.emit_function()
 
 

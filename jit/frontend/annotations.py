@@ -100,6 +100,10 @@ class _Resolver:
         if isinstance(node, ast.Subscript):
             return self.generic(node)
         obj = self.python_object(node)
+        if T.is_namedtuple_class(obj):
+            return namedtuple_type(obj)
+        if T.class_type_of(obj) is not None:
+            return T.class_type_of(obj)
         simple = _SIMPLE.get(obj) if isinstance(obj, type) or obj is None else None
         if obj is None:
             return T.NONE
@@ -174,6 +178,10 @@ def type_of_python_annotation(obj) -> T.Type:
     simple = _SIMPLE.get(obj) if isinstance(obj, type) else None
     if simple is not None:
         return simple
+    if T.is_namedtuple_class(obj):
+        return namedtuple_type(obj)
+    if T.class_type_of(obj) is not None:
+        return T.class_type_of(obj)
     origin, args = typing.get_origin(obj), typing.get_args(obj)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
@@ -190,3 +198,14 @@ def type_of_python_annotation(obj) -> T.Type:
             return T.OptionalType(others[0])
     raise TypeError(f"{obj!r} is not a type the script language knows "
                     "(Tensor, int, float, bool, str, None, Tuple, List, Dict, Optional)")
+
+
+def namedtuple_type(cls) -> T.NamedTupleType:
+    """A NamedTuple class's type: typing.NamedTuple fields as annotated,
+    collections.namedtuple fields as Tensors."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: the raw ones
+        hints = getattr(cls, "__annotations__", {})
+    return T.NamedTupleType(cls, [type_of_python_annotation(hints[f]) if f in hints else T.TENSOR
+                                  for f in cls._fields])

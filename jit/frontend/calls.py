@@ -7,7 +7,7 @@ from jit import ops
 from jit import types as T
 from jit.ir import arg_info
 
-from .sugared import ConstantValue, SimpleValue, SugaredValue
+from .sugared import ConstantValue, ScriptMethodValue, SimpleValue, SugaredValue
 
 
 class CallEmitter:
@@ -107,6 +107,39 @@ class CallEmitter:
         values = self.bind_signature(parameters, f"{name}()", args, keywords, loc)
         node = self.emit_node("prim::PythonOp", values, [result], loc, name=name, function=function, mode=mode)
         return SimpleValue(node.output)
+
+    def emit_object_attribute(self, owner, name, loc) -> SugaredValue:
+        """``obj.name``: an attribute (prim::GetAttr) or a method of a script object."""
+        from .classes import method_names  # noqa: PLC0415 - classes compiles with this emitter
+
+        kind = owner.type
+        if name in kind.attributes:
+            return SimpleValue(self.emit_node("prim::GetAttr", [owner], [kind.attributes[name]], loc,
+                                              name=name).output)
+        if name in method_names(kind):
+            return ScriptMethodValue(owner, name)
+        raise_hint = f"; its attributes are {', '.join(kind.attributes)}" if kind.attributes else ""
+        self.fail(f"'{kind.annotation_str()}' object has no attribute or method '{name}'{raise_hint}", loc)
+
+    def emit_method_call(self, owner, name, args, keywords, loc) -> SugaredValue:
+        from .classes import method  # noqa: PLC0415
+
+        function = method(owner.type, name, loc)
+        values = self.bind_signature(function.parameters[1:], f"{owner.type.annotation_str()}.{name}()", args,
+                                     keywords, loc)
+        return SimpleValue(self.emit_node("prim::CallMethod", [owner] + values, [function.return_type], loc,
+                                          name=name).output)
+
+    def emit_create_object(self, kind, args, keywords, loc) -> SugaredValue:
+        from .classes import method, method_names  # noqa: PLC0415
+
+        values = []
+        if "__init__" in method_names(kind):
+            init = method(kind, "__init__", loc)
+            values = self.bind_signature(init.parameters[1:], f"{kind.name}()", args, keywords, loc)
+        elif args or keywords:
+            self.fail(f"{kind.name}() takes no arguments (it has no __init__)", loc)
+        return SimpleValue(self.emit_node("prim::CreateObject", values, [kind], loc).output)
 
     def bind_signature(self, parameters, name, args, keywords, loc):
         """Bind call arguments to a function's parameters and convert them."""

@@ -11,6 +11,7 @@ the branch that does not return. Every construct outside the language raises
 from __future__ import annotations
 
 import ast
+import copy
 from contextlib import contextmanager
 
 
@@ -73,8 +74,11 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
     """Compiles one function definition; expressions and calls are in their own modules."""
 
     def __init__(self, func_def: ast.FunctionDef, source, line_offset: int, col_offset: int,
-                 namespaces, qualname: str):
+                 namespaces, qualname: str, self_type=None, defines_attributes=False):
         self.func_def = func_def
+        self.self_type = self_type  # a method's class: its first parameter is self
+        self.defines_attributes = defines_attributes  # __init__: self.x = v declares x
+        self.self_name = None
         self.source = source
         self.line_offset, self.col_offset = line_offset, col_offset
         self.resolver = AnnotationResolver(*namespaces)
@@ -160,13 +164,19 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             self.fail("script functions cannot take keyword-only arguments", args.kwonlyargs[0])
         positional = args.posonlyargs + args.args
         comment = self.comment_signature(fdef)
-        if comment is not None and len(comment.argtypes) != len(positional):
+        expected_comment_types = len(positional) - (1 if self.self_type is not None else 0)
+        if comment is not None and len(comment.argtypes) != expected_comment_types:
             self.fail(f"the type comment gives {len(comment.argtypes)} argument types for "
-                      f"{len(positional)} parameters", fdef)
+                      f"{expected_comment_types} parameters", fdef)
         defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
         params = []
+        if self.self_type is not None and comment is not None:
+            comment.argtypes.insert(0, None)  # type comments of methods leave out self
         for index, (arg, default_node) in enumerate(zip(positional, defaults)):
-            if comment is not None:
+            if self.self_type is not None and index == 0:
+                param_type = self.self_type
+                self.self_name = arg.arg
+            elif comment is not None:
                 param_type = self.annotation(comment.argtypes[index], from_comment=True)
             elif arg.annotation is not None:
                 param_type = self.annotation(arg.annotation)
@@ -406,12 +416,13 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             self.assign(target, value, loc)
 
     def emit_augmented_assignment(self, stmt):
-        if isinstance(stmt.target, ast.Subscript):  # l[i] += v: read, combine, write back
-            reading = ast.copy_location(ast.Subscript(stmt.target.value, stmt.target.slice, ast.Load()), stmt.target)
+        if isinstance(stmt.target, (ast.Subscript, ast.Attribute)):  # l[i] += v, self.x += v: read, combine, write
+            reading = copy.copy(stmt.target)
+            reading.ctx = ast.Load()
             combined = ast.copy_location(ast.BinOp(reading, stmt.op, stmt.value), stmt)
             return self.assign(stmt.target, self.emit_expr(combined), self.loc(stmt))
         if not isinstance(stmt.target, ast.Name):
-            self.fail("augmented assignment to an attribute is not supported here", stmt.target)
+            self.fail("this augmented assignment target is not supported", stmt.target)
         current = self.lookup(stmt.target.id, stmt.target)
         operand = self.emit_expr(stmt.value)
         result = self.emit_operator(BINARY_SYMBOLS[type(stmt.op)], [(current, self.loc(stmt.target)),
@@ -421,9 +432,11 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
     def emit_annotated_assignment(self, stmt):
         if stmt.value is None:
             self.fail("an annotated variable needs a value (x: int = 0)", stmt)
-        if not isinstance(stmt.target, ast.Name):
-            self.fail("only variables can be annotated", stmt.target)
         declared = self.annotation(stmt.annotation)
+        if isinstance(stmt.target, ast.Attribute):  # self.x: Optional[int] = None in __init__
+            return self.assign_attribute(stmt.target, self.emit_expr(stmt.value), self.loc(stmt.value), declared)
+        if not isinstance(stmt.target, ast.Name):
+            self.fail("only variables and attributes can be annotated", stmt.target)
         value = self.emit_expr(stmt.value).as_value(self, self.loc(stmt.value))
         converted = self.widen(value, declared, self.loc(stmt.value))
         if converted is None:
@@ -447,8 +460,32 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             self.fail("starred assignment targets are not supported yet", target)
         elif isinstance(target, ast.Subscript):
             self.assign_item(target, sugared, loc)
+        elif isinstance(target, ast.Attribute):
+            self.assign_attribute(target, sugared, loc)
         else:
-            self.fail("assigning to an attribute is not supported here", target)
+            self.fail("this assignment target is not supported", target)
+
+    def assign_attribute(self, target, sugared, loc, declared=None):
+        """``obj.x = v`` on a script object. In __init__, ``self.x = v`` declares x with
+        v's type (or the annotated one); elsewhere x must exist, as the seeds say."""
+        owner = self.emit_expr(target.value).as_value(self, self.loc(target.value))
+        kind = owner.type
+        if not isinstance(kind, T.ClassType):
+            self.fail("assigning to an attribute is only supported on script objects (self.x = ...)", target)
+        value = sugared.as_value(self, loc)
+        name = target.attr
+        is_self = isinstance(target.value, ast.Name) and target.value.id == self.self_name
+        if name not in kind.attributes:
+            if not (self.defines_attributes and is_self):
+                self.fail(f"Tried to set nonexistent attribute: {name}. Did you forget to initialize it in "
+                          "__init__()?", target)
+            kind.attributes[name] = declared if declared is not None else T.erase_refinement(value.type)
+        expected = kind.attributes[name]
+        converted = self.widen(value, expected, loc)
+        if converted is None:
+            self.fail(f"attribute '{name}' has type {expected.annotation_str()}, not "
+                      f"{value.type.annotation_str()}", target)
+        self.emit_node("prim::SetAttr", [owner, converted], [], loc, name=name)
 
     def assign_item(self, target, sugared, loc):
         """``l[i] = v`` and ``d[k] = v``; arrays are not written in place in script code."""

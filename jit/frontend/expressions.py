@@ -13,9 +13,10 @@ from jit import types as T
 from jit.errors import CompilationError
 from jit.ir import Value
 
+from .annotations import namedtuple_type
 from .environment import Deferred
 from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, EnumerateBuiltin, IsinstanceBuiltin, IsScriptingBuiltin,
-                      ModuleValue, OpFunction, PythonFunctionValue, RangeBuiltin, RangeValue, ScriptFunctionValue,
+                      ModuleValue, NamedTupleClass, OpFunction, PythonFunctionValue, ScriptClassValue, RangeBuiltin, RangeValue, ScriptFunctionValue,
                       SimpleValue, StrictFusionValue, SugaredValue, ZipBuiltin)
 
 BINARY_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
@@ -88,6 +89,10 @@ class ExpressionEmitter:
             return OpFunction(*overloads[0], overloads)
         if isinstance(obj, type) and issubclass(obj, np.generic):
             return ConstantValue(np.dtype(obj))
+        if T.is_namedtuple_class(obj):
+            return NamedTupleClass(namedtuple_type(obj))
+        if T.class_type_of(obj) is not None:
+            return ScriptClassValue(T.class_type_of(obj))
         if _is_constant(obj):
             return ConstantValue(obj)
         if _device.is_array(obj):

@@ -43,6 +43,13 @@ class SimpleValue(SugaredValue):
         return self.value
 
     def attr(self, emitter, name, loc):
+        kind = self.value.type
+        if isinstance(kind, T.NamedTupleType) and name in kind.fields:  # p.x is p[0]
+            index = emitter.emit_constant(kind.fields.index(name), loc)
+            return emitter.emit_op_call(ops.lookup("prim::TupleIndex"), None,
+                                        [(self, loc), (SimpleValue(index), loc)], {}, loc)
+        if isinstance(kind, T.ClassType):
+            return emitter.emit_object_attribute(self.value, name, loc)
         receiver = receiver_kind(self.value.type)
         if receiver is not None:
             found = ops.for_property(name, receiver)
@@ -57,6 +64,25 @@ class SimpleValue(SugaredValue):
             raise CompilationError(f"script functions do not support the {what} attribute '{name}'"
                                    f"{suggestion} (python -m jit.ops lists what they support)", loc)
         return super().attr(emitter, name, loc)
+
+
+class NamedTupleClass(SugaredValue):
+    """A NamedTuple class: calling it builds one (its fields bind like parameters)."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def describe(self):
+        return f"the NamedTuple {self.kind.name}"
+
+    def call(self, emitter, args, keywords, loc):
+        from .emitter import ParameterSpec  # noqa: PLC0415 - the emitter imports this module
+
+        defaults = getattr(self.kind.cls, "_field_defaults", {})
+        parameters = [ParameterSpec(name, kind, defaults.get(name, ops.NO_DEFAULT))
+                      for name, kind in zip(self.kind.fields, self.kind.elements)]
+        values = emitter.bind_signature(parameters, f"{self.kind.name}()", args, keywords, loc)
+        return SimpleValue(emitter.emit_node("prim::TupleConstruct", values, [self.kind], loc).output)
 
 
 def receiver_kind(kind):
@@ -308,3 +334,29 @@ class StrictFusionValue(SugaredValue):
 
     def describe(self):
         return "jit.strict_fusion, which is only used as 'with jit.strict_fusion():'"
+
+
+class ScriptMethodValue(SugaredValue):
+    """``obj.method``: called as prim::CallMethod."""
+
+    def __init__(self, owner, name):
+        self.owner, self.name = owner, name
+
+    def describe(self):
+        return f"the method {self.owner.type.annotation_str()}.{self.name}"
+
+    def call(self, emitter, args, keywords, loc):
+        return emitter.emit_method_call(self.owner, self.name, args, keywords, loc)
+
+
+class ScriptClassValue(SugaredValue):
+    """A script class: calling it makes an object (prim::CreateObject)."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def describe(self):
+        return f"the script class {self.kind.name}"
+
+    def call(self, emitter, args, keywords, loc):
+        return emitter.emit_create_object(self.kind, args, keywords, loc)

@@ -121,6 +121,11 @@ class CodePrinter:
     def node_expr(self, node: Node) -> _Expr:
         op, inputs = node.op, node.inputs
         kind = node.kind
+        if kind == "prim::TupleConstruct" and isinstance(node.output.type, T.NamedTupleType):
+            return _Expr(f"{node.output.type.name}({', '.join(self.expr(v).text for v in inputs)})")
+        if kind == "prim::TupleIndex" and isinstance(inputs[0].type, T.NamedTupleType) \
+                and inputs[1].node.kind == "prim::Constant":
+            return _Expr(f"{self.expr(inputs[0]).operand()}.{inputs[0].type.fields[inputs[1].node['value']]}")
         if kind == "prim::TupleConstruct":
             items = [self.expr(v).text for v in inputs]
             return _Expr("(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")")
@@ -151,6 +156,13 @@ class CodePrinter:
             return _Expr(f"jit.annotate({node.output.type.annotation_str()}, {self.expr(inputs[0]).text})")
         if kind == "prim::CallFunction":
             return _Expr(f"{node.inputs[0].node['value'].name}({', '.join(self.expr(v).text for v in inputs[1:])})")
+        if kind == "prim::CreateObject":
+            return _Expr(f"{node.output.type.annotation_str()}({', '.join(self.expr(v).text for v in inputs)})")
+        if kind == "prim::GetAttr":
+            return _Expr(f"{self.expr(inputs[0]).operand()}.{node['name']}")
+        if kind == "prim::CallMethod":
+            arguments = ", ".join(self.expr(v).text for v in inputs[1:])
+            return _Expr(f"{self.expr(inputs[0]).operand()}.{node['name']}({arguments})")
         if kind == "prim::PythonOp":
             return _Expr(f"{node['function'].__name__}({', '.join(self.expr(v).text for v in inputs)})")
         if kind == "prim::range_length":
@@ -247,8 +259,13 @@ class CodePrinter:
             container, index, value = (self.expr(v) for v in node.inputs)
             self.emit(indent, f"{container.operand()}[{index.text}] = {value.text}")
             return
-        if kind in ("prim::CallFunction", "prim::PythonOp"):
+        if kind in ("prim::CallFunction", "prim::PythonOp", "prim::CreateObject", "prim::GetAttr",
+                    "prim::CallMethod"):
             self.emit(indent, f"{self.name_of(node.output)} = {self.node_expr(node).text}")
+            return
+        if kind == "prim::SetAttr":
+            owner, value = (self.expr(v) for v in node.inputs)
+            self.emit(indent, f"{owner.operand()}.{node['name']} = {value.text}")
             return
         if not node.outputs:  # print(...), l.append(x)
             self.emit(indent, self.node_expr(node).text)

@@ -95,6 +95,8 @@ def _verify_types(node: Node):
         return
     if kind in ("prim::CallFunction", "prim::PythonOp", "prim::Enter", "prim::Exit"):
         return _verify_call_or_marker(node)
+    if kind in ("prim::CreateObject", "prim::GetAttr", "prim::SetAttr", "prim::CallMethod"):
+        return _verify_object_op(node)
     if kind == "prim::annotate":
         if len(node.inputs) != 1 or len(node.outputs) != 1 \
                 or not node.inputs[0].type.is_subtype_of(node.output.type):
@@ -214,3 +216,24 @@ def _verify_call_or_marker(node: Node):
             _fail(node, "prim::PythonOp needs its 'function' attribute and has one output")
     elif node.inputs or node.outputs:
         _fail(node, f"{node.kind} takes no inputs and has no outputs")
+
+
+def _verify_object_op(node: Node):
+    kind = node.kind
+    if kind == "prim::CreateObject":
+        if len(node.outputs) != 1 or not isinstance(node.output.type, T.ClassType):
+            _fail(node, "prim::CreateObject makes one object of a class type")
+        return
+    owner = node.inputs[0].type if node.inputs else None
+    if not isinstance(owner, T.ClassType) or "name" not in node.attrs:
+        _fail(node, f"{kind} acts on an object of a class type and names its attribute or method")
+    name = node["name"]
+    if kind == "prim::GetAttr":
+        if name not in owner.attributes or not owner.attributes[name].is_subtype_of(node.output.type):
+            _fail(node, f"'{owner.annotation_str()}' has no attribute '{name}' of type {node.output.type}")
+    elif kind == "prim::SetAttr":
+        if node.outputs or name not in owner.attributes or \
+                not node.inputs[1].type.is_subtype_of(owner.attributes[name]):
+            _fail(node, f"cannot set '{name}' of '{owner.annotation_str()}' to a {node.inputs[1].type}")
+    elif len(node.outputs) != 1:
+        _fail(node, "prim::CallMethod has one output")

@@ -41,6 +41,11 @@ _structural("prim::CallFunction", [Arg("function", T.ANY), Arg("args", T.ANY)],
             "a call of the script function its first input holds", variadic=True)
 _structural("prim::PythonOp", [Arg("args", T.ANY)],
             "a call of a Python function (its 'function' attribute), run by Python: not saveable", variadic=True)
+_structural("prim::CreateObject", [Arg("args", T.ANY)],
+            "a new object of a script class, initialized by its __init__ with the inputs", variadic=True)
+_structural("prim::GetAttr", [Arg("object", T.ANY)], "object.name (the 'name' attribute)")
+_structural("prim::SetAttr", [Arg("object", T.ANY), Arg("value", T.ANY)], "object.name = value")
+_structural("prim::CallMethod", [Arg("object", T.ANY), Arg("args", T.ANY)], "object.name(args)", variadic=True)
 _structural("prim::annotate", [Arg("value", T.ANY)],
             "a value seen as a wider declared type (x: Optional[int] = None; jit.annotate(T, v))")
 

@@ -77,16 +77,21 @@ def converter(expected: T.Type, function_name: str, param: str):
             except TypeError:
                 return fail(value)
         return to_dtype
+    if isinstance(expected, T.ClassType):
+        cls = expected.python_class
+        return lambda value: value if isinstance(value, cls) else fail(value)
     if isinstance(expected, T.OptionalType):
         inner = converter(expected.element, function_name, param)
         return lambda value: None if value is None else inner(value)
     if isinstance(expected, T.TupleType):
         parts = [converter(e, function_name, param) for e in expected.elements]
+        named = expected.cls if isinstance(expected, T.NamedTupleType) else None
 
         def to_tuple(value):
-            if not isinstance(value, tuple) or len(value) != len(parts):
+            if not isinstance(value, named or tuple) or len(value) != len(parts):
                 return fail(value)
-            return tuple(convert(v) for convert, v in zip(parts, value))
+            items = [convert(v) for convert, v in zip(parts, value)]
+            return named(*items) if named is not None else tuple(items)
         return to_tuple
     if isinstance(expected, T.VarTupleType):
         member = converter(expected.element, function_name, param)
@@ -126,6 +131,14 @@ def _arrays_in(value):
     elif isinstance(value, (tuple, list)):
         for item in value:
             yield from _arrays_in(item)
+
+
+def create_object(cls, init, *args):
+    """A new instance of a script class, initialized by its compiled __init__."""
+    obj = cls.__new__(cls)
+    if init is not None:
+        init(obj, *args)
+    return obj
 
 
 def _unused_stub(name):
@@ -213,9 +226,25 @@ class _Generator:
         return self.var(value)
 
     def op_expr(self, node: Node) -> str:
+        if node.kind == "prim::TupleConstruct" and isinstance(node.output.type, T.NamedTupleType):
+            cls = self.bind_global("namedtuple", node.output.type.cls)
+            return f"{cls}({', '.join(self.expr(v) for v in node.inputs)})"
         if node.kind == "prim::If":  # an inlined short-circuit, as Python's own lazy and/or
             word, first, second = short_circuit(node)
             return f"{self.expr(first)} {word} {self.expr(second)}"
+        if node.kind == "prim::GetAttr":
+            return f"{self.expr(node.inputs[0])}.{node['name']}"
+        if node.kind == "prim::CallMethod":  # straight into the method's generated code
+            method = node.inputs[0].type.methods[node["name"]]
+            arguments = ", ".join(self.expr(v) for v in node.inputs)
+            return f"{self.bind_global('method', method._run)}({arguments})"
+        if node.kind == "prim::CreateObject":
+            kind = node.output.type
+            init = kind.methods.get("__init__")
+            cls = self.bind_global("class", kind.python_class)
+            make = self.bind_global("create", create_object)
+            init_name = self.bind_global("init", init._run) if init is not None else "None"
+            return f"{make}({', '.join([cls, init_name] + [self.expr(v) for v in node.inputs])})"
         if node.kind == "prim::CallFunction":  # straight into the callee's generated code
             callee = self.bind_global("call", node.inputs[0].node["value"]._run)
             return f"{callee}({', '.join(self.expr(v) for v in node.inputs[1:])})"
@@ -275,8 +304,12 @@ class _Generator:
             targets = ", ".join(self.var(v) for v in node.outputs) + ("," if len(node.outputs) == 1 else "")
             self.emit(indent, f"{targets} = {self.expr(node.inputs[0])}", node)
             return
-        if kind in ("prim::CallFunction", "prim::PythonOp"):
+        if kind in ("prim::CallFunction", "prim::PythonOp", "prim::CreateObject", "prim::GetAttr",
+                    "prim::CallMethod"):
             self.emit(indent, f"{self.var(node.output)} = {self.op_expr(node)}", node)
+            return
+        if kind == "prim::SetAttr":
+            self.emit(indent, f"{self.expr(node.inputs[0])}.{node['name']} = {self.expr(node.inputs[1])}", node)
             return
         if kind in ("prim::Enter", "prim::Exit"):  # markers for the optimizing executor
             return
