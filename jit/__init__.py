@@ -8,8 +8,9 @@ from .api import annotate, export, ignore, is_scripting, isinstance, strict_fusi
 from .errors import (CompilationError, Error, SerializationError, StrictFusionError, TracerWarning,
                      TracingCheckError)
 from .runtime import ScriptFunction
+from .runtime.futures import Future, fork, wait
 from .script import script
 from .types import Tensor
 
-__all__ = ["annotate", "export", "ignore", "is_scripting", "isinstance", "strict_fusion", "unused", "CompilationError", "Error", "ScriptFunction", "SerializationError", "StrictFusionError", "Tensor",
+__all__ = ["Future", "fork", "wait", "annotate", "export", "ignore", "is_scripting", "isinstance", "strict_fusion", "unused", "CompilationError", "Error", "ScriptFunction", "SerializationError", "StrictFusionError", "Tensor",
            "TracerWarning", "TracingCheckError", "nn", "ops", "script", "types"]

@@ -321,6 +321,16 @@ class VarTupleType(_ElementType):
         return Type.is_subtype_of(self, other)
 
 
+class FutureType(_ElementType):
+    """The result of ``jit.fork``: ``jit.wait`` gives its element."""
+
+    def __str__(self):
+        return f"Future[{self.element}]"
+
+    def annotation_str(self):
+        return f"jit.Future[{self.element.annotation_str()}]"
+
+
 class ListType(_ElementType):
     def __str__(self):
         return f"{self.element}[]"
@@ -460,6 +470,8 @@ def erase_refinement(t: Type) -> Type:
         return OptionalType(erase_refinement(t.element))
     if isinstance(t, DictType):
         return DictType(t.key, erase_refinement(t.value))
+    if isinstance(t, FutureType):
+        return FutureType(erase_refinement(t.element))
     return t
 
 

@@ -95,7 +95,7 @@ def round_trip(function) -> str:
     for node in function.graph.all_nodes():  # the functions the code calls, by the names it prints
         if node.kind == "prim::Constant" and getattr(node["value"], "is_script_function", False):
             namespace[node["value"].name] = node["value"]
-        if node.kind == "prim::PythonOp":
+        if node.kind == "prim::PythonOp" or (node.kind == "prim::fork" and "function" in node.attrs):
             namespace[node["function"].__name__] = node["function"]
         for value in list(node.outputs) + list(node.inputs):
             _add_classes(namespace, value.type)

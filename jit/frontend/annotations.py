@@ -5,7 +5,7 @@ builtins for user code), never evaluated: the same code reads annotations of
 saved code. Accepted: ``Tensor`` (``jit.Tensor``, ``np.ndarray``), ``int``,
 ``float``, ``bool``, ``str``, ``None``, ``Tuple[...]``/``tuple[...]``,
 ``List[T]``/``list[T]``, ``Dict[K, V]``/``dict[K, V]``, ``Optional[T]``,
-``Union[T, None]``/``T | None``, ``np.dtype``, ``device.Device``, and string
+``Union[T, None]``/``T | None``, ``jit.Future[T]``, ``np.dtype``, ``device.Device``, and string
 (forward-reference) forms of these.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 import device as _device
 from jit import types as T
 from jit.errors import CompilationError
+from jit.runtime.futures import Future
 
 _SIMPLE = {int: T.INT, float: T.FLOAT, bool: T.BOOL, str: T.STR, type(None): T.NONE,
            T.Tensor: T.TENSOR, np.ndarray: T.TENSOR, np.dtype: T.DTYPE, _device.Device: T.DEVICE}
@@ -112,7 +113,7 @@ class _Resolver:
         if isinstance(obj, type) and issubclass(obj, np.generic):
             self.fail(node, f"'{ast.unparse(node)}' is a NumPy scalar type; annotate arrays as Tensor "
                             "and dtypes as np.dtype")
-        if obj in _TUPLE_HEADS or obj in _LIST_HEADS or obj in _DICT_HEADS or obj is typing.Optional:
+        if obj in _TUPLE_HEADS or obj in _LIST_HEADS or obj in _DICT_HEADS or obj in (typing.Optional, Future):
             self.fail(node, f"'{ast.unparse(node)}' needs its element types, e.g. {ast.unparse(node)}[int]")
         self.fail(node, f"'{ast.unparse(node)}' is not a type the script language knows "
                         "(Tensor, int, float, bool, str, None, Tuple, List, Dict, Optional)")
@@ -144,6 +145,9 @@ class _Resolver:
         if head is typing.Optional:
             self.expect_count(node, args, 1)
             return self.optional(self.type_of(args[0]))
+        if head is Future:
+            self.expect_count(node, args, 1)
+            return T.FutureType(self.type_of(args[0]))
         if head is typing.Union:
             return self.union(args, node)
         self.fail(node, f"'{ast.unparse(node.value)}' cannot be subscripted in a type annotation")
@@ -189,6 +193,8 @@ def type_of_python_annotation(obj) -> T.Type:
         return T.TupleType(type_of_python_annotation(a) for a in args if a != ())
     if origin is list and len(args) == 1:
         return T.ListType(type_of_python_annotation(args[0]))
+    if origin is Future and len(args) == 1:
+        return T.FutureType(type_of_python_annotation(args[0]))
     if origin is dict and len(args) == 2:
         return T.DictType(type_of_python_annotation(args[0]), type_of_python_annotation(args[1]))
     if origin in (typing.Union, getattr(_pytypes, "UnionType", typing.Union)):

@@ -91,22 +91,31 @@ class CallEmitter:
             return self.emit_op_call(*overloads[0], operands, {}, loc)
         return self.emit_overloaded_call(overloads, operands, {}, loc)
 
-    def emit_script_call(self, function, args, keywords, loc) -> SugaredValue:
+    def emit_call_node(self, kind, inputs, result_type, loc, fork, **attrs) -> SimpleValue:
+        """The node of a call; with ``fork``, a prim::fork that starts the same call on
+        the thread pool and gives a Future of its result (``call`` names the kind)."""
+        if fork:
+            node = self.emit_node("prim::fork", inputs, [T.FutureType(result_type)], loc, call=kind, **attrs)
+        else:
+            node = self.emit_node(kind, inputs, [result_type], loc, **attrs)
+        return SimpleValue(node.output)
+
+    def emit_script_call(self, function, args, keywords, loc, fork=False) -> SugaredValue:
         """A call of a compiled function: prim::CallFunction, typed by its signature."""
         values = self.bind_signature(function.parameters, f"{function.qualname}()", args, keywords, loc)
         callee = self.emit_constant(function, loc)
-        return SimpleValue(self.emit_node("prim::CallFunction", [callee] + values, [function.return_type], loc,
-                                          name=function.qualname).output)
+        return self.emit_call_node("prim::CallFunction", [callee] + values, function.return_type, loc, fork,
+                                   name=function.qualname)
 
-    def emit_python_call(self, function, mode, args, keywords, loc) -> SugaredValue:
+    def emit_python_call(self, function, mode, args, keywords, loc, fork=False) -> SugaredValue:
         """A call of a Python function: prim::PythonOp, an upcall ("python", "ignore")
         or, for @jit.unused, a raise when it runs. Its annotations give the types;
         unannotated parameters are Tensors."""
         name = getattr(function, "__qualname__", getattr(function, "__name__", "function"))
         parameters, result = python_signature(function, name, loc)
         values = self.bind_signature(parameters, f"{name}()", args, keywords, loc)
-        node = self.emit_node("prim::PythonOp", values, [result], loc, name=name, function=function, mode=mode)
-        return SimpleValue(node.output)
+        return self.emit_call_node("prim::PythonOp", values, result, loc, fork, name=name, function=function,
+                                   mode=mode)
 
     def emit_object_attribute(self, owner, name, loc) -> SugaredValue:
         """``obj.name``: an attribute (prim::GetAttr) or a method of a script object."""
@@ -121,14 +130,13 @@ class CallEmitter:
         raise_hint = f"; its attributes are {', '.join(kind.attributes)}" if kind.attributes else ""
         self.fail(f"'{kind.annotation_str()}' object has no attribute or method '{name}'{raise_hint}", loc)
 
-    def emit_method_call(self, owner, name, args, keywords, loc) -> SugaredValue:
+    def emit_method_call(self, owner, name, args, keywords, loc, fork=False) -> SugaredValue:
         from .classes import method  # noqa: PLC0415
 
         function = method(owner.type, name, loc)
         values = self.bind_signature(function.parameters[1:], f"{owner.type.annotation_str()}.{name}()", args,
                                      keywords, loc)
-        return SimpleValue(self.emit_node("prim::CallMethod", [owner] + values, [function.return_type], loc,
-                                          name=name).output)
+        return self.emit_call_node("prim::CallMethod", [owner] + values, function.return_type, loc, fork, name=name)
 
     def emit_create_object(self, kind, args, keywords, loc) -> SugaredValue:
         from .classes import method, method_names  # noqa: PLC0415

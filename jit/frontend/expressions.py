@@ -15,7 +15,7 @@ from jit.ir import Value
 
 from .annotations import namedtuple_type
 from .environment import Deferred
-from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, EnumerateBuiltin, IsinstanceBuiltin, IsScriptingBuiltin,
+from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, EnumerateBuiltin, ForkBuiltin, IsinstanceBuiltin, IsScriptingBuiltin,
                       ModuleValue, NamedTupleClass, OpFunction, PythonFunctionValue, ScriptClassValue, RangeBuiltin, RangeValue, ScriptFunctionValue,
                       SimpleValue, StrictFusionValue, SugaredValue, ZipBuiltin)
 
@@ -84,6 +84,8 @@ class ExpressionEmitter:
             return AnnotateBuiltin()
         if getattr(obj, "__jit_is_scripting__", False):
             return IsScriptingBuiltin()
+        if getattr(obj, "__jit_fork__", False):
+            return ForkBuiltin()
         overloads = ops.python_object_overloads(obj)
         if overloads:
             return OpFunction(*overloads[0], overloads)

@@ -29,6 +29,11 @@ class SugaredValue:
     def call(self, emitter, args, keywords, loc):
         raise CompilationError(f"{self.describe()} is not callable", loc)
 
+    def fork(self, emitter, args, keywords, loc):
+        """``jit.fork(self, *args)``: a Future of the call, run on the thread pool."""
+        raise CompilationError(f"jit.fork in script code starts a script function, a method, a submodule or a "
+                               f"Python function, not {self.describe()}; wrap the call in a script function", loc)
+
 
 class SimpleValue(SugaredValue):
     """A graph value."""
@@ -64,6 +69,11 @@ class SimpleValue(SugaredValue):
             raise CompilationError(f"script functions do not support the {what} attribute '{name}'"
                                    f"{suggestion} (python -m jit.ops lists what they support)", loc)
         return super().attr(emitter, name, loc)
+
+    def fork(self, emitter, args, keywords, loc):
+        if isinstance(self.value.type, T.ClassType):  # a module: its forward
+            return emitter.emit_method_call(self.value, "forward", args, keywords, loc, fork=True)
+        return super().fork(emitter, args, keywords, loc)
 
 
 class NamedTupleClass(SugaredValue):
@@ -312,6 +322,9 @@ class ScriptFunctionValue(SugaredValue):
     def call(self, emitter, args, keywords, loc):
         return emitter.emit_script_call(self.function, args, keywords, loc)
 
+    def fork(self, emitter, args, keywords, loc):
+        return emitter.emit_script_call(self.function, args, keywords, loc, fork=True)
+
 
 class PythonFunctionValue(SugaredValue):
     """A Python function script code calls through the interpreter (an upcall);
@@ -325,6 +338,22 @@ class PythonFunctionValue(SugaredValue):
 
     def call(self, emitter, args, keywords, loc):
         return emitter.emit_python_call(self.function, self.mode, args, keywords, loc)
+
+    def fork(self, emitter, args, keywords, loc):
+        return emitter.emit_python_call(self.function, self.mode, args, keywords, loc, fork=True)
+
+
+class ForkBuiltin(SugaredValue):
+    """``jit.fork(callee, *args, **kwargs)``: prim::fork, a Future of the call."""
+
+    def describe(self):
+        return "jit.fork"
+
+    def call(self, emitter, args, keywords, loc):
+        if not args:
+            raise CompilationError("jit.fork takes the function to run, then its arguments", loc)
+        (callee, _), rest = args[0], args[1:]
+        return callee.fork(emitter, rest, keywords, loc)
 
 
 class StrictFusionValue(SugaredValue):
@@ -347,6 +376,9 @@ class ScriptMethodValue(SugaredValue):
 
     def call(self, emitter, args, keywords, loc):
         return emitter.emit_method_call(self.owner, self.name, args, keywords, loc)
+
+    def fork(self, emitter, args, keywords, loc):
+        return emitter.emit_method_call(self.owner, self.name, args, keywords, loc, fork=True)
 
 
 class ScriptClassValue(SugaredValue):

@@ -154,6 +154,8 @@ class CodePrinter:
                          precedence=level)
         if kind == "prim::annotate":
             return _Expr(f"jit.annotate({node.output.type.annotation_str()}, {self.expr(inputs[0]).text})")
+        if kind == "prim::fork":
+            return _Expr(f"jit.fork({self.fork_arguments(node)})")
         if kind == "prim::CallFunction":
             return _Expr(f"{node.inputs[0].node['value'].name}({', '.join(self.expr(v).text for v in inputs[1:])})")
         if kind == "prim::CreateObject":
@@ -176,6 +178,17 @@ class CodePrinter:
         if spelling.kind == "method":
             return _Expr(f"{args[0].operand()}.{spelling.name}({self.call_arguments(op, inputs, 1)})")
         return _Expr(f"{spelling.name}({self.call_arguments(op, inputs, 0)})")
+
+    def fork_arguments(self, node: Node) -> str:
+        """The callee and arguments of ``jit.fork(...)``, as the call would print them."""
+        inputs, call = node.inputs, node["call"]
+        if call == "prim::CallFunction":
+            callee, inputs = inputs[0].node["value"].name, inputs[1:]
+        elif call == "prim::CallMethod":
+            callee, inputs = f"{self.expr(inputs[0]).operand()}.{node['name']}", inputs[1:]
+        else:
+            callee = node["function"].__name__
+        return ", ".join([callee] + [self.expr(v).text for v in inputs])
 
     def index_text(self, index: Value) -> str:
         node = index.node
@@ -260,7 +273,7 @@ class CodePrinter:
             self.emit(indent, f"{container.operand()}[{index.text}] = {value.text}")
             return
         if kind in ("prim::CallFunction", "prim::PythonOp", "prim::CreateObject", "prim::GetAttr",
-                    "prim::CallMethod"):
+                    "prim::CallMethod", "prim::fork"):
             self.emit(indent, f"{self.name_of(node.output)} = {self.node_expr(node).text}")
             return
         if kind == "prim::SetAttr":

@@ -97,6 +97,11 @@ def _verify_types(node: Node):
         return _verify_call_or_marker(node)
     if kind in ("prim::CreateObject", "prim::GetAttr", "prim::SetAttr", "prim::CallMethod"):
         return _verify_object_op(node)
+    if kind == "prim::fork":
+        if node.blocks or len(node.outputs) != 1 or not isinstance(node.output.type, T.FutureType) \
+                or node.attrs.get("call") not in ("prim::CallFunction", "prim::CallMethod", "prim::PythonOp"):
+            _fail(node, "prim::fork starts a CallFunction, CallMethod or PythonOp call and gives one Future")
+        return
     if kind == "prim::annotate":
         if len(node.inputs) != 1 or len(node.outputs) != 1 \
                 or not node.inputs[0].type.is_subtype_of(node.output.type):

@@ -46,8 +46,23 @@ _structural("prim::CreateObject", [Arg("args", T.ANY)],
 _structural("prim::GetAttr", [Arg("object", T.ANY)], "object.name (the 'name' attribute)")
 _structural("prim::SetAttr", [Arg("object", T.ANY), Arg("value", T.ANY)], "object.name = value")
 _structural("prim::CallMethod", [Arg("object", T.ANY), Arg("args", T.ANY)], "object.name(args)", variadic=True)
+_structural("prim::fork", [Arg("args", T.ANY)],
+            "jit.fork(callee, args): starts the call its 'call' attribute describes (as prim::CallFunction, "
+            "prim::CallMethod or prim::PythonOp would make it) on the thread pool; a Future of its result",
+            variadic=True)
 _structural("prim::annotate", [Arg("value", T.ANY)],
             "a value seen as a wider declared type (x: Optional[int] = None; jit.annotate(T, v))")
+
+
+def _wait_rule(infos):
+    if not isinstance(infos[0].type, T.FutureType):
+        raise TypeError(f"jit.wait takes a Future (from jit.fork), not {infos[0].type.annotation_str()}")
+    return infos[0].type.element
+
+
+# jit.wait's spelling is added by jit.runtime.futures, which defines the function.
+register(OpDef("prim::wait", [Arg("future", T.ANY)], T.ANY, _wait_rule, template="{0}.wait()", side_effects=True,
+               doc="jit.wait(future): the forked call's value; raises what the call raised"))
 
 
 def _tuple_rule(infos):

@@ -29,6 +29,8 @@ from jit.ir import Block, Graph, Node, Value
 from jit.ir.code_printer import parallel_assignment
 from jit.ir.inlining import inlinable_values, short_circuit
 
+from .futures import Future, fork
+
 _IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
 _SIMPLE_LITERALS = (bool, int, float, str, type(None))
 _counter = itertools.count()
@@ -77,6 +79,8 @@ def converter(expected: T.Type, function_name: str, param: str):
             except TypeError:
                 return fail(value)
         return to_dtype
+    if isinstance(expected, T.FutureType):
+        return lambda value: value if isinstance(value, Future) else fail(value)
     if isinstance(expected, T.ClassType):
         cls = expected.python_class
         return lambda value: value if isinstance(value, cls) else fail(value)
@@ -139,6 +143,13 @@ def create_object(cls, init, *args):
     if init is not None:
         init(obj, *args)
     return obj
+
+
+def _checked(function, check):
+    """``function`` with its result checked (a Python function's result, used by script code)."""
+    def checked(*args):
+        return check(function(*args))
+    return checked
 
 
 def _unused_stub(name):
@@ -245,6 +256,9 @@ class _Generator:
             make = self.bind_global("create", create_object)
             init_name = self.bind_global("init", init._run) if init is not None else "None"
             return f"{make}({', '.join([cls, init_name] + [self.expr(v) for v in node.inputs])})"
+        if node.kind == "prim::fork":
+            target, arguments = self.fork_target(node)
+            return f"{self.bind_global('fork', fork)}({', '.join([target] + arguments)})"
         if node.kind == "prim::CallFunction":  # straight into the callee's generated code
             callee = self.bind_global("call", node.inputs[0].node["value"]._run)
             return f"{callee}({', '.join(self.expr(v) for v in node.inputs[1:])})"
@@ -265,6 +279,22 @@ class _Generator:
         xp = "_xp" if self.devices.uses_call_device(node) else "_np"
         scalars = all(v.type in T.PYTHON_SCALAR_TYPES for v in node.inputs)
         return op.render([self.expr(v) for v in node.inputs], xp, scalars)
+
+    def fork_target(self, node: Node):
+        """(callable, argument expressions) of the call a prim::fork starts."""
+        arguments = [self.expr(v) for v in node.inputs]
+        call = node["call"]
+        if call == "prim::CallFunction":
+            return self.bind_global("call", node.inputs[0].node["value"]._run), arguments[1:]
+        if call == "prim::CallMethod":
+            return self.bind_global("method", node.inputs[0].type.methods[node["name"]]._run), arguments
+        if node["mode"] == "unused":
+            return self.bind_global("unused", _unused_stub(node["name"])), []
+        function, result = node["function"], node.output.type.element
+        if result not in (T.ANY, T.NONE):
+            check = converter(result, node["name"] + " (a Python function)", "its result")
+            function = _checked(function, check)
+        return self.bind_global("python", function), arguments
 
     def constant(self, value) -> str:
         if isinstance(value, float) and not math.isfinite(value):
@@ -305,7 +335,7 @@ class _Generator:
             self.emit(indent, f"{targets} = {self.expr(node.inputs[0])}", node)
             return
         if kind in ("prim::CallFunction", "prim::PythonOp", "prim::CreateObject", "prim::GetAttr",
-                    "prim::CallMethod"):
+                    "prim::CallMethod", "prim::fork"):
             self.emit(indent, f"{self.var(node.output)} = {self.op_expr(node)}", node)
             return
         if kind == "prim::SetAttr":
