@@ -4,13 +4,14 @@
 (``.graph``, ``.code``) that runs through generated code.
 """
 from . import nn, ops, types
-from .api import annotate, export, ignore, is_scripting, isinstance, strict_fusion, unused
+from .api import Attribute, Final, annotate, export, ignore, is_scripting, isinstance, strict_fusion, unused
 from .errors import (CompilationError, Error, SerializationError, StrictFusionError, TracerWarning,
                      TracingCheckError)
 from .runtime import ScriptFunction
 from .runtime.futures import Future, fork, wait
 from .script import script
+from .nn.init import manual_seed
 from .types import Tensor
 
-__all__ = ["Future", "fork", "wait", "annotate", "export", "ignore", "is_scripting", "isinstance", "strict_fusion", "unused", "CompilationError", "Error", "ScriptFunction", "SerializationError", "StrictFusionError", "Tensor",
+__all__ = ["Attribute", "Final", "manual_seed", "Future", "fork", "wait", "annotate", "export", "ignore", "is_scripting", "isinstance", "strict_fusion", "unused", "CompilationError", "Error", "ScriptFunction", "SerializationError", "StrictFusionError", "Tensor",
            "TracerWarning", "TracingCheckError", "nn", "ops", "script", "types"]

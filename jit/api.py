@@ -3,6 +3,7 @@ compiler in script code: ``jit.isinstance``, ``jit.annotate``, ``jit.is_scriptin
 from __future__ import annotations
 
 import builtins
+import typing
 
 from . import types as T
 from .frontend.annotations import type_of_python_annotation
@@ -94,3 +95,24 @@ class strict_fusion:  # noqa: N801 - the contract's name, used as `with jit.stri
 
     def __exit__(self, *exc):
         return False
+
+
+class Attribute:
+    """``self.names = jit.Attribute([], List[str])`` in a module's ``__init__``: the
+    attribute holds ``value`` (eager code sees the value itself) and scripting gives
+    it type ``T`` instead of inferring one (needed for empty containers)."""
+
+    __slots__ = ("value", "type")
+
+    def __init__(self, value, the_type):
+        self.type = type_of_python_annotation(the_type)
+        if not _matches(value, self.type):
+            raise TypeError(f"jit.Attribute: {value!r} is not a {self.type.annotation_str()}")
+        self.value = value
+
+    def __repr__(self):
+        return f"Attribute({self.value!r}, {self.type.annotation_str()})"
+
+
+# ``x: jit.Final[int]`` in a module's class body makes x a constant, as __constants__ does.
+Final = typing.Final

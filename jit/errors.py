@@ -12,6 +12,12 @@ class CompilationError(RuntimeError):
         text = message if source_range is None else f"{message}:\n{source_range.highlight()}"
         super().__init__(text)
 
+    def called_from(self, context: str, source_range) -> "CompilationError":
+        """This error, with the call that led to compiling the function it is in."""
+        chained = CompilationError(self.message, self.source_range)
+        chained.args = (f"{self.args[0]}\n{context}:\n{source_range.highlight()}",)
+        return chained
+
 
 class Error(RuntimeError):
     """Raised at run time by a ``raise`` statement inside script code."""

@@ -118,20 +118,31 @@ class NumberType(_SimpleType):
 
 
 class ClassType(Type):
-    """A script class (``@jit.script class Pair``) or a scripted module: typed
-    attributes and compiled methods. Values are instances of ``python_class``."""
+    """A script class (``@jit.script class Pair``, kind "class") or the type of
+    scripted modules (kind "module"): typed attributes and compiled methods.
+
+    Values of a class are instances of ``python_class``; values of a module type
+    are ScriptModules made from instances of ``python_class`` (the nn.Module
+    subclass), whose attribute types and constants this type fixes."""
 
     def __init__(self, name: str, python_class, kind: str = "class"):
         self.name, self.python_class, self.kind = name, python_class, kind
         self.attributes: dict = {}   # name -> Type, in definition order
         self.methods: dict = {}      # name -> ScriptFunction (taking self first)
-        self.constants: dict = {}    # name -> Python value (module constants)
+        self.sources: dict = {}      # name -> the Python function of each method, compiled on first use
+        self.compiling: set = set()  # methods being compiled now (to report recursion)
+        self.constants: dict = {}    # name -> Python value (module constants: Final, __constants__)
+        self.python_values: dict = {}  # name -> a function held by a module attribute, resolved where used
+        self.unusable: dict = {}     # name -> why a module attribute has no script type
+        self.slots: dict = {}        # name -> the registry holding it: "_parameters", "_buffers", "_modules"
+        self.container = None        # "list" (Sequential, ModuleList) or "dict" (ModuleDict) for containers
+        self.submodules: list = []   # a container's submodule names, in order
 
     def __str__(self):
         return f"__jit__.{self.name}"
 
     def annotation_str(self):
-        return self.python_class.__name__
+        return self.name if self.kind == "module" else self.python_class.__name__
 
     def __eq__(self, other):
         return self is other

@@ -173,5 +173,9 @@ def _add_classes(namespace, kind):
     for inner in _types_within(kind):
         if isinstance(inner, T.NamedTupleType):
             namespace[inner.name] = inner.cls
+        elif isinstance(inner, T.ClassType) and inner.kind == "module":
+            namespace[inner.name] = inner  # a module type has no Python class of its own
+            for attribute in inner.attributes.values():
+                _add_classes(namespace, attribute)
         elif isinstance(inner, T.ClassType):
             namespace[inner.python_class.__name__] = inner.python_class

@@ -101,6 +101,8 @@ class _Resolver:
         if isinstance(node, ast.Subscript):
             return self.generic(node)
         obj = self.python_object(node)
+        if isinstance(obj, T.Type):  # a type bound by name (module types, in code that printed them)
+            return obj
         if T.is_namedtuple_class(obj):
             return namedtuple_type(obj)
         if T.class_type_of(obj) is not None:

@@ -7,7 +7,8 @@ from jit import ops
 from jit import types as T
 from jit.ir import arg_info
 
-from .sugared import ConstantValue, ScriptMethodValue, SimpleValue, SugaredValue
+from .sugared import (ConstantValue, ModuleDictView, PythonMethodValue, ScriptMethodValue, SimpleValue,
+                      SugaredValue)
 
 
 class CallEmitter:
@@ -107,28 +108,82 @@ class CallEmitter:
         return self.emit_call_node("prim::CallFunction", [callee] + values, function.return_type, loc, fork,
                                    name=function.qualname)
 
-    def emit_python_call(self, function, mode, args, keywords, loc, fork=False) -> SugaredValue:
+    def emit_python_call(self, function, mode, args, keywords, loc, fork=False, owner=None) -> SugaredValue:
         """A call of a Python function: prim::PythonOp, an upcall ("python", "ignore")
         or, for @jit.unused, a raise when it runs. Its annotations give the types;
-        unannotated parameters are Tensors."""
+        unannotated parameters are Tensors. ``owner``: the object of a method call,
+        passed as its first argument."""
         name = getattr(function, "__qualname__", getattr(function, "__name__", "function"))
         parameters, result = python_signature(function, name, loc)
+        if owner is not None:
+            if not parameters:
+                self.fail(f"the method {name} takes no 'self'", loc)
+            parameters = parameters[1:]
         values = self.bind_signature(parameters, f"{name}()", args, keywords, loc)
-        return self.emit_call_node("prim::PythonOp", values, result, loc, fork, name=name, function=function,
-                                   mode=mode)
+        attrs = {"method": True} if owner is not None else {}
+        return self.emit_call_node("prim::PythonOp", ([owner] if owner is not None else []) + values, result, loc,
+                                   fork, name=name, function=function, mode=mode, **attrs)
 
     def emit_object_attribute(self, owner, name, loc) -> SugaredValue:
-        """``obj.name``: an attribute (prim::GetAttr) or a method of a script object."""
+        """``obj.name``: an attribute (prim::GetAttr) or a method of a script object or
+        module; a module's constants are constants, and the functions its attributes
+        hold resolve as Python values."""
         from .classes import method_names  # noqa: PLC0415 - classes compiles with this emitter
 
         kind = owner.type
+        what = f"module '{kind.python_class.__name__}'" if kind.kind == "module" else f"'{kind.annotation_str()}' object"
+        if name in kind.constants:
+            return ConstantValue(kind.constants[name])
+        if name in kind.python_values:
+            return self.resolve_python(kind.python_values[name], name, loc)
+        if name in kind.unusable:
+            self.fail(f"the attribute '{name}' of {what} cannot be used in script code: {kind.unusable[name]}", loc)
+        if kind.container == "dict" and name in ("items", "keys", "values"):
+            return ModuleDictView(owner, name)
         if name in kind.attributes:
-            return SimpleValue(self.emit_node("prim::GetAttr", [owner], [kind.attributes[name]], loc,
-                                              name=name).output)
+            return SimpleValue(self.get_attribute(owner, name, loc))
         if name in method_names(kind):
+            function = kind.sources.get(name)
+            mode = getattr(function, "__jit_ignore__", None)
+            if mode is not None:  # @jit.ignore / @jit.unused: a Python call with the object as self
+                return PythonMethodValue(owner, function, mode)
             return ScriptMethodValue(owner, name)
-        raise_hint = f"; its attributes are {', '.join(kind.attributes)}" if kind.attributes else ""
-        self.fail(f"'{kind.annotation_str()}' object has no attribute or method '{name}'{raise_hint}", loc)
+        listing = [n for n in kind.attributes if n != "training"] + sorted(kind.constants)
+        hint = f"; its attributes are {', '.join(listing)}" if listing else ""
+        self.fail(f"{what} has no attribute or method '{name}'{hint}", loc)
+
+    def get_attribute(self, owner, name, loc):
+        value = self.emit_node("prim::GetAttr", [owner], [owner.type.attributes[name]], loc, name=name).output
+        if name.isidentifier() and not name.startswith("_"):
+            value.set_debug_name(name)  # linear = self.linear, as TorchScript prints it
+        return value
+
+    def submodule_items(self, owner, loc):
+        """(name, value) of each submodule of a Sequential, ModuleList or ModuleDict, in order."""
+        kind = owner.type
+        return [(name, SimpleValue(self.get_attribute(owner, name, loc))) for name in kind.submodules]
+
+    def container_item(self, owner, index_node, loc) -> SugaredValue:
+        """``self.layers[0]``, ``self.heads["key"]``: a submodule, chosen at compile time."""
+        kind = owner.type
+        index = self.emit_expr(index_node)
+        names = kind.submodules
+        if kind.container == "dict":
+            if not isinstance(index, ConstantValue) or not isinstance(index.value, str):
+                self.fail("a ModuleDict is indexed by a str literal in script code; iterate over .items() "
+                          "to visit every module", index_node)
+            if index.value not in names:
+                self.fail(f"the ModuleDict has no module {index.value!r}; its keys are {names}", index_node)
+            name = index.value
+        else:
+            if not isinstance(index, ConstantValue) or type(index.value) is not int:
+                self.fail(f"a {kind.python_class.__name__} is indexed by an int literal in script code (its "
+                          "modules may have different types); iterate over it to visit every module", index_node)
+            if not -len(names) <= index.value < len(names):
+                self.fail(f"index {index.value} is out of range for a {kind.python_class.__name__} of "
+                          f"{len(names)} modules", index_node)
+            name = names[index.value]
+        return SimpleValue(self.get_attribute(owner, name, loc))
 
     def emit_method_call(self, owner, name, args, keywords, loc, fork=False) -> SugaredValue:
         from .classes import method  # noqa: PLC0415

@@ -28,7 +28,6 @@ def compile_class(cls) -> T.ClassType:
     _check_class(cls)
     kind = T.ClassType(cls.__qualname__, cls, "class")
     kind.sources = {name: function for name, function in vars(cls).items() if inspect.isfunction(function)}
-    kind.compiling = set()
     cls.__jit_class_type__ = kind
     try:
         for name in ["__init__"] + [n for n in kind.sources if n != "__init__"]:
@@ -41,7 +40,7 @@ def compile_class(cls) -> T.ClassType:
 
 
 def method_names(kind):
-    return set(kind.methods) | set(getattr(kind, "sources", {}))
+    return set(kind.methods) | set(kind.sources)
 
 
 def method(kind, name, loc):
@@ -57,13 +56,24 @@ def method(kind, name, loc):
     if function is None:
         raise CompilationError(f"'{kind.name}' has no method '{name}'", loc)
     kind.compiling.add(name)
+    # A class's methods may name the class, which is not yet bound under its name.
+    extra_names = {kind.python_class.__name__: kind.python_class} if kind.kind == "class" else None
     try:
-        compiled = compile_function(function, self_type=kind, defines_attributes=name == "__init__",
-                                    extra_names={kind.python_class.__name__: kind.python_class})
+        compiled = compile_function(function, self_type=kind, defines_attributes=name == "__init__"
+                                    and kind.kind == "class", extra_names=extra_names)
+    except CompilationError as error:
+        if loc is None:
+            raise
+        raise error.called_from(f"'{_display_name(kind)}.{name}' is being compiled since it was called from "
+                                f"'{loc.source.function_name}'", loc) from None
     finally:
         kind.compiling.discard(name)
     kind.methods[name] = ScriptFunction(compiled, function)
     return kind.methods[name]
+
+
+def _display_name(kind):
+    return kind.python_class.__name__
 
 
 def _check_class(cls):

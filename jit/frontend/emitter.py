@@ -20,7 +20,7 @@ from jit import types as T
 from jit.errors import CompilationError
 from jit.ir import Graph, SourceRange, Value, verify
 from jit.ops.prim import MAX_TRIP_COUNT
-from jit.passes import eliminate_dead_loop_values
+from jit.passes import eliminate_dead_loop_values, eliminate_unused_attribute_reads
 
 from .annotations import AnnotationResolver, resolve_annotation
 from .calls import CallEmitter
@@ -138,6 +138,7 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             result = converted
         self.graph.register_output(result)
         eliminate_dead_loop_values(self.graph)
+        eliminate_unused_attribute_reads(self.graph)
         verify(self.graph)
         return CompiledFunction(fdef.name, self.qualname, self.graph, params,
                                 declared if declared is not None else result.type, self.source)

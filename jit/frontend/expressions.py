@@ -135,9 +135,13 @@ class ExpressionEmitter:
             if keyword.arg is None:
                 self.fail("**kwargs in calls is not supported", keyword.value)
             keywords[keyword.arg] = (self.emit_expr(keyword.value), self.loc(keyword.value))
-        if (isinstance(function, OpFunction) and function.op.name == "prim::len" and len(args) == 1
-                and isinstance(args[0][0], RangeValue)):
-            return SimpleValue(args[0][0].trip_count(self))
+        if isinstance(function, OpFunction) and function.op.name == "prim::len" and len(args) == 1:
+            if isinstance(args[0][0], RangeValue):
+                return SimpleValue(args[0][0].trip_count(self))
+            subject = args[0][0]
+            if isinstance(subject, SimpleValue) and isinstance(subject.value.type, T.ClassType) \
+                    and subject.value.type.container is not None:
+                return ConstantValue(len(subject.value.type.submodules))  # a module container's length is fixed
         return function.call(self, args, keywords, self.loc(node))
 
     def emit_annotate(self, node):
@@ -298,6 +302,8 @@ class ExpressionEmitter:
             return self.emit_op_call(op, spelling, [(SimpleValue(base), loc), (SimpleValue(index), loc)], {}, loc)
         if isinstance(base.type, T.TupleType):
             return self.tuple_subscript(base, node.slice, loc)
+        if isinstance(base.type, T.ClassType) and base.type.container is not None:
+            return self.container_item(base, node.slice, loc)
         if isinstance(base.type, T.DictType):
             key = self.emit_expr(node.slice)
             return self.emit_op_call(ops.lookup("prim::DictIndex"), None,

@@ -82,8 +82,13 @@ class IterationEmitter:
             return self.zip_plan(sugared, node)
         if isinstance(sugared, ConstantValue) and isinstance(sugared.value, tuple):
             return Unrolled([ConstantValue(v) for v in sugared.value])
+        if hasattr(sugared, "unrolled_items"):
+            return Unrolled(sugared.unrolled_items(self, loc))
         value = sugared.as_value(self, loc)
         kind = value.type
+        if isinstance(kind, T.ClassType) and kind.container is not None:  # Sequential, ModuleList, ModuleDict
+            items = self.submodule_items(value, loc)
+            return Unrolled([ConstantValue(name) if kind.container == "dict" else item for name, item in items])
         if isinstance(kind, T.TupleType):
             unpacked = self.emit_node("prim::TupleUnpack", [value], kind.elements, loc)
             return Unrolled([SimpleValue(output) for output in unpacked.outputs])

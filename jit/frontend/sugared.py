@@ -70,6 +70,11 @@ class SimpleValue(SugaredValue):
                                    f"{suggestion} (python -m jit.ops lists what they support)", loc)
         return super().attr(emitter, name, loc)
 
+    def call(self, emitter, args, keywords, loc):
+        if isinstance(self.value.type, T.ClassType) and self.value.type.kind == "module":  # calls forward
+            return emitter.emit_method_call(self.value, "forward", args, keywords, loc)
+        return super().call(emitter, args, keywords, loc)
+
     def fork(self, emitter, args, keywords, loc):
         if isinstance(self.value.type, T.ClassType):  # a module: its forward
             return emitter.emit_method_call(self.value, "forward", args, keywords, loc, fork=True)
@@ -379,6 +384,46 @@ class ScriptMethodValue(SugaredValue):
 
     def fork(self, emitter, args, keywords, loc):
         return emitter.emit_method_call(self.owner, self.name, args, keywords, loc, fork=True)
+
+
+class PythonMethodValue(SugaredValue):
+    """``self.method`` where the method is @jit.ignore'd or @jit.unused: a Python
+    call (prim::PythonOp) with the object as its first argument."""
+
+    def __init__(self, owner, function, mode):
+        self.owner, self.function, self.mode = owner, function, mode
+
+    def describe(self):
+        return f"the Python method {self.function.__qualname__}"
+
+    def call(self, emitter, args, keywords, loc):
+        return emitter.emit_python_call(self.function, self.mode, args, keywords, loc, owner=self.owner)
+
+    def fork(self, emitter, args, keywords, loc):
+        return emitter.emit_python_call(self.function, self.mode, args, keywords, loc, fork=True, owner=self.owner)
+
+
+class ModuleDictView(SugaredValue):
+    """``self.heads.items()`` / ``keys()`` / ``values()`` of a ModuleDict: iterated by unrolling."""
+
+    def __init__(self, owner, which):
+        self.owner, self.which = owner, which
+
+    def describe(self):
+        return f"ModuleDict.{self.which}"
+
+    def call(self, emitter, args, keywords, loc):
+        if args or keywords:
+            raise CompilationError(f"ModuleDict.{self.which}() takes no arguments", loc)
+        return self
+
+    def unrolled_items(self, emitter, loc):
+        items = emitter.submodule_items(self.owner, loc)
+        if self.which == "keys":
+            return [ConstantValue(name) for name, _ in items]
+        if self.which == "values":
+            return [value for _, value in items]
+        return [TupleSugar([ConstantValue(name), value]) for name, value in items]
 
 
 class ScriptClassValue(SugaredValue):

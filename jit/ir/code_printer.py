@@ -161,12 +161,13 @@ class CodePrinter:
         if kind == "prim::CreateObject":
             return _Expr(f"{node.output.type.annotation_str()}({', '.join(self.expr(v).text for v in inputs)})")
         if kind == "prim::GetAttr":
-            return _Expr(f"{self.expr(inputs[0]).operand()}.{node['name']}")
+            return _Expr(self.attribute_text(inputs[0], node["name"]))
         if kind == "prim::CallMethod":
             arguments = ", ".join(self.expr(v).text for v in inputs[1:])
             return _Expr(f"{self.expr(inputs[0]).operand()}.{node['name']}({arguments})")
         if kind == "prim::PythonOp":
-            return _Expr(f"{node['function'].__name__}({', '.join(self.expr(v).text for v in inputs)})")
+            callee, inputs = self.python_callee(node)
+            return _Expr(f"{callee}({', '.join(self.expr(v).text for v in inputs)})")
         if kind == "prim::range_length":
             return _Expr("len(range(" + ", ".join(self.expr(v).text for v in inputs) + "))")
         spelling = _printing_spelling(node)
@@ -187,8 +188,27 @@ class CodePrinter:
         elif call == "prim::CallMethod":
             callee, inputs = f"{self.expr(inputs[0]).operand()}.{node['name']}", inputs[1:]
         else:
-            callee = node["function"].__name__
+            callee, inputs = self.python_callee(node)
         return ", ".join([callee] + [self.expr(v).text for v in inputs])
+
+    def python_callee(self, node: Node):
+        """(callee text, argument values) of a Python call: ``f`` or, for an ignored
+        method, ``self.f`` with the object left out of the arguments."""
+        name = node["function"].__name__
+        if node.attrs.get("method"):
+            return f"{self.expr(node.inputs[0]).operand()}.{name}", node.inputs[1:]
+        return name, node.inputs
+
+    def attribute_text(self, owner: Value, name: str) -> str:
+        """``obj.name``; a container's submodules whose names are not identifiers
+        print as the subscripts that select them (``self.layers[0]``)."""
+        text = self.expr(owner).operand()
+        kind = owner.type
+        if name.isidentifier() and not keyword.iskeyword(name):
+            return f"{text}.{name}"
+        if kind.container == "list":
+            return f"{text}[{kind.submodules.index(name)}]"
+        return f"{text}[{name!r}]"
 
     def index_text(self, index: Value) -> str:
         node = index.node
@@ -277,8 +297,7 @@ class CodePrinter:
             self.emit(indent, f"{self.name_of(node.output)} = {self.node_expr(node).text}")
             return
         if kind == "prim::SetAttr":
-            owner, value = (self.expr(v) for v in node.inputs)
-            self.emit(indent, f"{owner.operand()}.{node['name']} = {value.text}")
+            self.emit(indent, f"{self.attribute_text(node.inputs[0], node['name'])} = {self.expr(node.inputs[1]).text}")
             return
         if not node.outputs:  # print(...), l.append(x)
             self.emit(indent, self.node_expr(node).text)

@@ -1,8 +1,15 @@
-"""``jit.nn``: neural-network building blocks for script code.
+"""``jit.nn``: neural-network building blocks, eager and scriptable.
 
-``jit.nn.functional`` (``F``) holds the functional ops; the Module API of the
-contract is built on them.
+``Module`` and ``Parameter`` give the torch.nn.Module surface that scripting
+relies on; the layers' forwards are written in the script language;
+``jit.nn.functional`` (``F``) holds the functional ops.
 """
-from . import functional
+from . import functional, init
+from .containers import ModuleDict, ModuleList, Sequential
+from .init import manual_seed
+from .layers import GELU, Dropout, Embedding, Identity, LayerNorm, Linear, ReLU, SiLU, Sigmoid, Softmax, Tanh
+from .module import Module, Parameter
 
-__all__ = ["functional"]
+__all__ = ["Dropout", "Embedding", "GELU", "Identity", "LayerNorm", "Linear", "Module", "ModuleDict", "ModuleList",
+           "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh", "functional", "init",
+           "manual_seed"]

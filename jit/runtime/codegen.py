@@ -81,6 +81,8 @@ def converter(expected: T.Type, function_name: str, param: str):
         return to_dtype
     if isinstance(expected, T.FutureType):
         return lambda value: value if isinstance(value, Future) else fail(value)
+    if isinstance(expected, T.ClassType) and expected.kind == "module":  # a ScriptModule of this type
+        return lambda value: value if getattr(value, "__dict__", {}).get("_type") is expected else fail(value)
     if isinstance(expected, T.ClassType):
         cls = expected.python_class
         return lambda value: value if isinstance(value, cls) else fail(value)
@@ -129,6 +131,24 @@ def call_array_module(function_name, names, values):
     return _device.array_module(next(iter(found))) if found else np
 
 
+def objects_array_module(*objects):
+    """The array module of the first array the objects (modules, script objects) hold."""
+    for obj in objects:
+        for array in _arrays_of_object(obj):
+            return _device.array_module(array)
+    return np
+
+
+def _arrays_of_object(obj):
+    attributes = getattr(obj, "__dict__", {})
+    for registry in (attributes.get("_parameters", {}), attributes.get("_buffers", {}), attributes):
+        for value in registry.values():
+            if _device.is_array(value):
+                yield value
+    for module in attributes.get("_modules", {}).values():
+        yield from _arrays_of_object(module)
+
+
 def _arrays_in(value):
     if _device.is_array(value):
         yield value
@@ -160,12 +180,13 @@ def _unused_stub(name):
 
 class DeviceClasses:
     """Which tensor values come from the call's arguments (device of the call) and
-    which were made on the CPU by factories without ``like=``."""
+    which were made on the CPU by factories without ``like=``. Objects (modules,
+    script objects) passed in carry the call's device to the arrays read from them."""
 
     def __init__(self, graph: Graph):
         self.from_call: set[int] = set()
         for value in graph.inputs:
-            if value.type.contains_tensor():
+            if _carries_arrays(value.type):
                 self.from_call.add(id(value))
         self.visit(graph.block)
 
@@ -173,10 +194,10 @@ class DeviceClasses:
         return id(value) in self.from_call
 
     def uses_call_device(self, node: Node) -> bool:
-        return any(v.type.contains_tensor() and id(v) in self.from_call for v in node.inputs)
+        return any(_carries_arrays(v.type) and id(v) in self.from_call for v in node.inputs)
 
     def mark(self, value: Value, from_call: bool):
-        if from_call and value.type.contains_tensor():
+        if from_call and _carries_arrays(value.type):
             self.from_call.add(id(value))
 
     def visit(self, block: Block):
@@ -205,7 +226,7 @@ class DeviceClasses:
 class _Generator:
     def __init__(self, graph: Graph, name: str, parameters):
         self.graph, self.name, self.parameters = graph, name, parameters
-        self.globals = {"_np": np, "_xp_of_call": call_array_module, "_ndarray": np.ndarray,
+        self.globals = {"_np": np, "_xp_of_call": call_array_module, "_xp_of_objects": objects_array_module, "_ndarray": np.ndarray,
                         "_inf": math.inf, "_nan": math.nan, **ops.TEMPLATE_GLOBALS}
         self.names: dict[int, str] = {}
         self.lines: list[str] = []
@@ -244,7 +265,7 @@ class _Generator:
             word, first, second = short_circuit(node)
             return f"{self.expr(first)} {word} {self.expr(second)}"
         if node.kind == "prim::GetAttr":
-            return f"{self.expr(node.inputs[0])}.{node['name']}"
+            return self.attribute(node.inputs[0], node["name"])
         if node.kind == "prim::CallMethod":  # straight into the method's generated code
             method = node.inputs[0].type.methods[node["name"]]
             arguments = ", ".join(self.expr(v) for v in node.inputs)
@@ -280,6 +301,14 @@ class _Generator:
         scalars = all(v.type in T.PYTHON_SCALAR_TYPES for v in node.inputs)
         return op.render([self.expr(v) for v in node.inputs], xp, scalars)
 
+    def attribute(self, owner: Value, name: str) -> str:
+        """An attribute of an object: a module's parameters, buffers and submodules
+        are read from their registries directly (the fast path of nn.Module's lookup)."""
+        slot = owner.type.slots.get(name)
+        if slot is not None:
+            return f"{self.expr(owner)}.{slot}[{name!r}]"
+        return f"{self.expr(owner)}.{name}"
+
     def fork_target(self, node: Node):
         """(callable, argument expressions) of the call a prim::fork starts."""
         arguments = [self.expr(v) for v in node.inputs]
@@ -290,7 +319,7 @@ class _Generator:
             return self.bind_global("method", node.inputs[0].type.methods[node["name"]]._run), arguments
         if node["mode"] == "unused":
             return self.bind_global("unused", _unused_stub(node["name"])), []
-        function, result = node["function"], node.output.type.element
+        function, result = node["function"], node.output.type.element  # an ignored method takes self first
         if result not in (T.ANY, T.NONE):
             check = converter(result, node["name"] + " (a Python function)", "its result")
             function = _checked(function, check)
@@ -339,7 +368,11 @@ class _Generator:
             self.emit(indent, f"{self.var(node.output)} = {self.op_expr(node)}", node)
             return
         if kind == "prim::SetAttr":
-            self.emit(indent, f"{self.expr(node.inputs[0])}.{node['name']} = {self.expr(node.inputs[1])}", node)
+            owner, name = node.inputs[0], node["name"]
+            # A module's own attributes are typed statically: no need for ScriptModule's checked setattr.
+            target = self.attribute(owner, name) if owner.type.kind == "class" or name in owner.type.slots \
+                else f"{self.expr(owner)}.__dict__[{name!r}]"
+            self.emit(indent, f"{target} = {self.expr(node.inputs[1])}", node)
             return
         if kind in ("prim::Enter", "prim::Exit"):  # markers for the optimizing executor
             return
@@ -430,6 +463,9 @@ class _Generator:
                 if kind.contains_tensor():
                     container_params.append(name)
         if not (tensor_params or container_params):
+            objects = [spec.name for spec in self.parameters if isinstance(spec.type, T.ClassType)]
+            if objects:  # a method without array arguments: its object's arrays give the device
+                self.emit(1, f"_xp = _xp_of_objects({', '.join(objects)})")
             return
         every = tensor_params + container_params
         slow = f"_xp_of_call({self.name!r}, {tuple(every)!r}, ({', '.join(every)},))"
@@ -456,6 +492,10 @@ class _Generator:
             params.append(spec.name if not spec.has_default else f"{spec.name}={self.constant(spec.default)}")
         header = f"def {self.name}({', '.join(params)}):"
         return "\n".join([header] + self.lines) + "\n"
+
+
+def _carries_arrays(kind) -> bool:
+    return kind.contains_tensor() or isinstance(kind, T.ClassType)
 
 
 def _is_constant(value: Value, expected) -> bool:
