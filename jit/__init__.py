@@ -9,9 +9,10 @@ from .errors import (CompilationError, Error, SerializationError, StrictFusionEr
                      TracingCheckError)
 from .runtime import ScriptFunction
 from .runtime.futures import Future, fork, wait
+from .runtime.module import ScriptModule
 from .script import script
 from .nn.init import manual_seed
 from .types import Tensor
 
-__all__ = ["Attribute", "Final", "manual_seed", "Future", "fork", "wait", "annotate", "export", "ignore", "is_scripting", "isinstance", "strict_fusion", "unused", "CompilationError", "Error", "ScriptFunction", "SerializationError", "StrictFusionError", "Tensor",
+__all__ = ["Attribute", "Final", "manual_seed", "Future", "fork", "wait", "annotate", "export", "ignore", "is_scripting", "isinstance", "strict_fusion", "unused", "CompilationError", "Error", "ScriptFunction", "ScriptModule", "SerializationError", "StrictFusionError", "Tensor",
            "TracerWarning", "TracingCheckError", "nn", "ops", "script", "types"]

@@ -81,9 +81,13 @@ class ScriptModule(Module):
 
     def __getattr__(self, name):  # only for names not found the ordinary way
         kind = self.__dict__.get("_type")
-        if kind is not None and name in kind.methods:
+        if kind is not None and (name in kind.methods or name in kind.sources):
             return self._method(name)
-        return super().__getattr__(name)
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            raise AttributeError(f"the scripted {self.__dict__.get('_original_name')} has no attribute "
+                                 f"'{name}'") from None
 
     @property
     def forward(self):
