@@ -60,6 +60,11 @@ def assert_same(actual, expected, path="result"):
         xp = device.array_module(expected)
         np.testing.assert_array_equal(device.to(xp.asarray(actual), "cpu"), device.to(xp.asarray(expected), "cpu"),
                                       err_msg=path)
+    elif isinstance(expected, dict):
+        assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
+        assert list(actual) == list(expected), f"{path}: keys {list(actual)} != {list(expected)}"
+        for key in expected:
+            assert_same(actual[key], expected[key], f"{path}[{key!r}]")
     elif isinstance(expected, (tuple, list)):
         assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
         assert len(actual) == len(expected), f"{path}: length {len(actual)} != {len(expected)}"

@@ -25,12 +25,14 @@ def code_namespace() -> dict:
 
     import numpy  # noqa: PLC0415
 
+    import device  # noqa: PLC0415
     import jit  # noqa: PLC0415
     from jit import types  # noqa: PLC0415
     from jit.ir.code_printer import PRINTED_GLOBALS  # noqa: PLC0415
     from jit.nn import functional  # noqa: PLC0415
 
-    namespace = {"np": numpy, "math": math, "F": functional, "jit": jit, "Tensor": types.Tensor, "List": typing.List,
+    namespace = {"np": numpy, "math": math, "F": functional, "jit": jit, "device": device, "Tensor": types.Tensor,
+                 "List": typing.List,
                  "Tuple": typing.Tuple, "Dict": typing.Dict, "Optional": typing.Optional}
     assert set(namespace) == set(PRINTED_GLOBALS)
     return namespace

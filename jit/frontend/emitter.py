@@ -438,6 +438,9 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             return self.assign_attribute(stmt.target, self.emit_expr(stmt.value), self.loc(stmt.value), declared)
         if not isinstance(stmt.target, ast.Name):
             self.fail("only variables and attributes can be annotated", stmt.target)
+        empty = self.typed_empty_container(declared, stmt.value, stmt)
+        if empty is not None:  # x: List[int] = []
+            return self.assign(stmt.target, SimpleValue(empty), self.loc(stmt.value))
         value = self.emit_expr(stmt.value).as_value(self, self.loc(stmt.value))
         converted = self.widen(value, declared, self.loc(stmt.value))
         if converted is None:
@@ -529,6 +532,10 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             if len(value.type.elements) != count:
                 self.fail(f"cannot unpack a tuple of {len(value.type.elements)} elements into {count} targets",
                           target)
+            if value.node.kind == "prim::TupleConstruct":  # unpacking a tuple just built: its elements
+                for element_target, element in zip(target.elts, value.node.inputs):
+                    self.assign(element_target, SimpleValue(element), loc)
+                return
             node = self.emit_node("prim::TupleUnpack", [value], value.type.elements, loc)
         elif isinstance(value.type, T.ListType):
             node = self.emit_node("prim::ListUnpack", [value], [value.type.element] * count, loc)

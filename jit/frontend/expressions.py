@@ -15,7 +15,7 @@ from jit.ir import Value
 
 from .annotations import namedtuple_type
 from .environment import Deferred
-from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, EnumerateBuiltin, ForkBuiltin, IsinstanceBuiltin, IsScriptingBuiltin,
+from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, DeviceBuiltin, EnumerateBuiltin, ForkBuiltin, IsinstanceBuiltin, IsScriptingBuiltin,
                       ModuleValue, NamedTupleClass, OpFunction, PythonFunctionValue, ScriptClassValue, RangeBuiltin, RangeValue, ScriptFunctionValue,
                       SimpleValue, StrictFusionValue, SugaredValue, ZipBuiltin)
 
@@ -86,6 +86,8 @@ class ExpressionEmitter:
             return IsScriptingBuiltin()
         if getattr(obj, "__jit_fork__", False):
             return ForkBuiltin()
+        if obj is _device.Device:
+            return DeviceBuiltin()
         overloads = ops.python_object_overloads(obj)
         if overloads:
             return OpFunction(*overloads[0], overloads)
@@ -150,20 +152,28 @@ class ExpressionEmitter:
             self.fail("jit.annotate takes a type and a value", node)
         declared = self.annotation(node.args[0])
         source = node.args[1]
-        if isinstance(source, ast.List) and not source.elts:
-            if not isinstance(declared, T.ListType):
-                self.fail(f"an empty list cannot be annotated as {declared.annotation_str()}", node)
-            return SimpleValue(self.emit_node("prim::ListConstruct", [], [declared], self.loc(source)).output)
-        if isinstance(source, ast.Dict) and not source.keys:
-            if not isinstance(declared, T.DictType):
-                self.fail(f"an empty dict cannot be annotated as {declared.annotation_str()}", node)
-            return SimpleValue(self.emit_node("prim::DictConstruct", [], [declared], self.loc(source)).output)
+        empty = self.typed_empty_container(declared, source, node)
+        if empty is not None:
+            return SimpleValue(empty)
         value = self.emit_expr(source).as_value(self, self.loc(source))
         widened = self.widen(value, declared, self.loc(node))
         if widened is None:
             self.fail(f"jit.annotate: a value of type {value.type.annotation_str()} is not a "
                       f"{declared.annotation_str()}", source)
         return SimpleValue(widened)
+
+    def typed_empty_container(self, declared, source, where):
+        """``[]`` or ``{}`` made with the declared type (``x: List[int] = []``,
+        ``jit.annotate(Dict[str, int], {})``), or None when ``source`` is neither."""
+        if isinstance(source, ast.List) and not source.elts:
+            if not isinstance(declared, T.ListType):
+                self.fail(f"an empty list cannot be annotated as {declared.annotation_str()}", where)
+            return self.emit_node("prim::ListConstruct", [], [declared], self.loc(source)).output
+        if isinstance(source, ast.Dict) and not source.keys:
+            if not isinstance(declared, T.DictType):
+                self.fail(f"an empty dict cannot be annotated as {declared.annotation_str()}", where)
+            return self.emit_node("prim::DictConstruct", [], [declared], self.loc(source)).output
+        return None
 
     def expand_starred(self, node):
         value = self.emit_expr(node.value).as_value(self, self.loc(node.value))

@@ -90,6 +90,8 @@ class IterationEmitter:
             items = self.submodule_items(value, loc)
             return Unrolled([ConstantValue(name) if kind.container == "dict" else item for name, item in items])
         if isinstance(kind, T.TupleType):
+            if value.node.kind == "prim::TupleConstruct":  # a tuple just built: its elements
+                return Unrolled([SimpleValue(element) for element in value.node.inputs])
             unpacked = self.emit_node("prim::TupleUnpack", [value], kind.elements, loc)
             return Unrolled([SimpleValue(output) for output in unpacked.outputs])
         if isinstance(kind, T.DictType):

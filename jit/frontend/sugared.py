@@ -348,6 +348,24 @@ class PythonFunctionValue(SugaredValue):
         return emitter.emit_python_call(self.function, self.mode, args, keywords, loc, fork=True)
 
 
+class DeviceBuiltin(SugaredValue):
+    """``device.Device("cuda:0")`` with a literal name: a Device constant."""
+
+    def describe(self):
+        return "device.Device"
+
+    def call(self, emitter, args, keywords, loc):
+        from device import Device  # noqa: PLC0415
+
+        values = [sugared for sugared, _ in args] + [sugared for sugared, _ in keywords.values()]
+        if len(values) != 1 or not isinstance(values[0], ConstantValue) or not isinstance(values[0].value, str):
+            raise CompilationError("device.Device(...) in script code takes one str literal, such as 'cpu'", loc)
+        try:
+            return ConstantValue(Device(values[0].value))
+        except ValueError as error:
+            raise CompilationError(str(error), loc) from None
+
+
 class ForkBuiltin(SugaredValue):
     """``jit.fork(callee, *args, **kwargs)``: prim::fork, a Future of the call."""
 

@@ -16,6 +16,7 @@ import re
 
 import numpy as np
 
+import device as _device
 from jit import types as T
 from jit.ops import NO_DEFAULT
 from jit.ops.prim import MAX_TRIP_COUNT
@@ -29,7 +30,7 @@ _IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
 
 # The global names printed code uses: modules of the ops' spellings and the types of
 # annotations. ``jit.frontend.code_namespace()`` binds them for recompiling.
-PRINTED_GLOBALS = ("np", "math", "F", "jit", "Tensor", "List", "Tuple", "Dict", "Optional")
+PRINTED_GLOBALS = ("np", "math", "F", "jit", "device", "Tensor", "List", "Tuple", "Dict", "Optional")
 
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(PRINTED_GLOBALS)
 
@@ -68,6 +69,8 @@ def literal(value) -> _Expr:
         return _Expr(repr(value))
     if isinstance(value, np.dtype):
         return _Expr(f"np.{value.name if value.name != 'bool' else 'bool_'}")
+    if isinstance(value, _device.Device):
+        return _Expr(f"device.Device({str(value)!r})")
     if value is Ellipsis:
         return _Expr("...")
     if isinstance(value, tuple):
