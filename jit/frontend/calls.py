@@ -7,6 +7,7 @@ from jit import ops
 from jit import types as T
 from jit.ir import arg_info
 
+from .expressions import constant_attribute_hint
 from .sugared import (ConstantValue, ModuleDictView, PythonMethodValue, ScriptMethodValue, SimpleValue,
                       SugaredValue)
 
@@ -31,7 +32,10 @@ class CallEmitter:
             # types (profiling and tracing refine them), so variables keep one type.
             result_type = T.erase_refinement(op.result_type([arg_info(v) for v in values]))
         except TypeError as error:
-            self.fail(f"{name}: {error}", loc)
+            message = str(error)
+            if not message.startswith(name.removesuffix("()") + ":"):
+                message = f"{name}: {message}"
+            self.fail(message + _empty_container_hint(values), loc)
         if op.returns is None:  # print, raise: the call's value is None
             self.emit_node(op.name, values, [], loc)
             return ConstantValue(None)
@@ -171,14 +175,15 @@ class CallEmitter:
         if kind.container == "dict":
             if not isinstance(index, ConstantValue) or not isinstance(index.value, str):
                 self.fail("a ModuleDict is indexed by a str literal in script code; iterate over .items() "
-                          "to visit every module", index_node)
+                          "to visit every module" + constant_attribute_hint(index), index_node)
             if index.value not in names:
                 self.fail(f"the ModuleDict has no module {index.value!r}; its keys are {names}", index_node)
             name = index.value
         else:
             if not isinstance(index, ConstantValue) or type(index.value) is not int:
                 self.fail(f"a {kind.python_class.__name__} is indexed by an int literal in script code (its "
-                          "modules may have different types); iterate over it to visit every module", index_node)
+                          "modules may have different types); iterate over it to visit every module"
+                          + constant_attribute_hint(index), index_node)
             if not -len(names) <= index.value < len(names):
                 self.fail(f"index {index.value} is out of range for a {kind.python_class.__name__} of "
                           f"{len(names)} modules", index_node)
@@ -327,6 +332,8 @@ class CallEmitter:
 def _spelled(op, spelling):
     """How messages name the callee: ``np.sum()``, ``x.sum()``, ``the '+' operator``."""
     if spelling is None:
+        if any(part in op.name for part in ("Index", "Slice", "SetItem", "Construct", "str_index", "str_slice")):
+            return f"'{op.doc.split(';')[0].split(':')[0]}'"  # the form it has in code: 'd[k] = v'
         return f"{op.name}()"
     if spelling.kind == "method":
         receiver = {"array": "x", "list": "list", "dict": "dict", "str": "str"}.get(spelling.receiver, "x")
@@ -336,6 +343,19 @@ def _spelled(op, spelling):
     if spelling.kind == "subscript":
         return "x[...]"
     return f"{spelling.name}()"
+
+
+def _empty_container_hint(values) -> str:
+    """Why an empty ``[]`` or ``{}`` refused an element, and how to type it."""
+    for value in values:
+        node = value.node
+        if node.kind == "prim::ListConstruct" and not node.inputs and value.type == T.ListType(T.TENSOR):
+            return ("; an empty [] is a List[Tensor]: declare the element type, as in 'x: List[int] = []' or "
+                    "'jit.annotate(List[int], [])'")
+        if node.kind == "prim::DictConstruct" and not node.inputs and value.type == T.DictType(T.STR, T.TENSOR):
+            return ("; an empty {} is a Dict[str, Tensor]: declare its types, as in 'x: Dict[str, int] = {}' or "
+                    "'jit.annotate(Dict[str, int], {})'")
+    return ""
 
 
 def _widening_needed(value, expected) -> bool:

@@ -370,7 +370,7 @@ class ExpressionEmitter:
         value = self.emit_expr(node)
         if isinstance(value, ConstantValue) and isinstance(value.value, int) and not isinstance(value.value, bool):
             return value.value
-        self.fail("tuples can only be indexed and sliced by int literals", node)
+        self.fail("tuples can only be indexed and sliced by int literals" + constant_attribute_hint(value), node)
 
     def emit_index(self, node):
         if isinstance(node, ast.Tuple):
@@ -391,3 +391,14 @@ def _is_constant(obj) -> bool:
     if isinstance(obj, tuple):
         return all(_is_constant(o) for o in obj)
     return isinstance(obj, _CONSTANT_TYPES)
+
+
+def constant_attribute_hint(sugared) -> str:
+    """For a module attribute used where a constant is needed: how to make it one."""
+    value = getattr(sugared, "value", None)
+    node = getattr(value, "node", None)
+    if node is None or node.kind != "prim::GetAttr" or node.inputs[0].type.kind != "module":
+        return ""
+    name = node["name"]
+    return (f"; self.{name} is an attribute of the module, read at run time: make it a constant with "
+            f"'{name}: jit.Final[{value.type.annotation_str()}]' in the class body or by listing it in __constants__")

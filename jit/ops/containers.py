@@ -37,7 +37,7 @@ def _element_rule(what, result=None, element_at=1):
         _require(infos, (T.ListType,), what)
         element = infos[0].type.element
         if element_at is not None and len(infos) > element_at and not _fits(infos[element_at].type, element):
-            raise TypeError(f"{what}: a {infos[element_at].type.annotation_str()} does not fit a "
+            raise TypeError(f"{what}: an element of type {infos[element_at].type.annotation_str()} does not fit a "
                             f"{infos[0].type.annotation_str()}")
         return element if result is None else result
     return rule
@@ -72,7 +72,7 @@ def _same_list(infos):
 def _extend_rule(infos):
     _require(infos, (T.ListType, T.ListType), "list.extend")
     if not _fits(infos[1].type.element, infos[0].type.element):
-        raise TypeError(f"list.extend: a {infos[1].type.annotation_str()} does not fit a "
+        raise TypeError(f"list.extend: a value of type {infos[1].type.annotation_str()} does not fit a "
                         f"{infos[0].type.annotation_str()}")
     return T.NONE
 

@@ -196,8 +196,12 @@ def test_starred_unpacking():
 
 
 def test_container_type_errors():
-    with pytest.raises(jit.CompilationError, match="list.append: a str does not fit a List\\[int\\]"):
+    with pytest.raises(jit.CompilationError, match="list.append: an element of type str does not fit a List\\[int\\]"):
         script_source("def f(xs: List[int]):\n    xs.append('a')\n    return xs\n")
+    with pytest.raises(jit.CompilationError, match="an empty \\[\\] is a List\\[Tensor\\]: declare the element type"):
+        script_source("def f(n: int):\n    xs = []\n    xs.append(n)\n    return xs\n")
+    with pytest.raises(jit.CompilationError, match="'d\\[k\\] = v': .*an empty {} is a Dict\\[str, Tensor\\]"):
+        script_source("def f(n: int):\n    d = {}\n    d['a'] = n\n    return d\n")
     with pytest.raises(jit.CompilationError, match="has str keys, not int"):
         script_source("def f(d: Dict[str, int]):\n    return d[1]\n")
     with pytest.raises(jit.CompilationError, match="the starred target would be a list of mixed types"):

@@ -64,6 +64,24 @@ def test_container_indexes_must_be_constants():
     with pytest.raises(jit.CompilationError, match="is indexed by an int literal") as caught:
         jit.script(module.Dynamic())
     assert "self.layers[i](x)" in str(caught.value) and "<--- HERE" in str(caught.value)
+    module = models('''
+    class Picked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.ReLU(), nn.Tanh()])
+            self.which = 1
+
+        def forward(self, x):
+            return self.layers[self.which](x)
+
+    class Fixed(Picked):
+        which: jit.Final[int]
+    ''')
+    with pytest.raises(jit.CompilationError, match="make it a constant with 'which: jit.Final\\[int\\]' in the "
+                                                   "class body or by listing it in __constants__"):
+        jit.script(module.Picked())
+    fixed = module.Fixed()
+    assert_same(jit.script(fixed)(X), fixed(X))
 
 
 def test_constants_are_baked_and_attributes_are_read():
