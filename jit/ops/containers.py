@@ -300,6 +300,17 @@ register(OpDef("prim::format", [Arg("format", T.STR), Arg("values", T.ANY)], T.S
 
 
 
+def _percent_format_rule(infos):
+    if infos[0].type != T.STR:
+        raise TypeError(f"'%' formatting needs a str on its left, got {infos[0].type.annotation_str()}")
+    return T.STR
+
+
+register(OpDef("prim::percent_format", [Arg("format", T.STR), Arg("values", T.ANY)], T.STR, _percent_format_rule,
+               template="{0} % {1}", spellings=[Spelling("operator", "%")],
+               doc="'...%d...' % value or % (a, b): printf-style formatting, as Python does it"))
+
+
 def _list_of_rule(infos):
     source = infos[0].type
     if isinstance(source, (T.ListType, T.VarTupleType)):

@@ -15,7 +15,7 @@ COVERS = {"prim::ListAppend", "prim::ListInsert", "prim::ListRemove", "prim::Lis
           "prim::ListContains", "prim::DictContains", "prim::TupleContains", "prim::StrContains", "prim::ListMin",
           "prim::ListMax", "prim::ListSum", "prim::DictConstruct", "prim::DictIndex", "prim::DictSetItem",
           "prim::DictGet", "prim::DictPop", "prim::DictKeys", "prim::DictValues", "prim::DictItems",
-          "prim::DictCopy", "prim::DictClear", "prim::DictUpdate", "prim::DictSetDefault", "prim::format",
+          "prim::DictCopy", "prim::DictClear", "prim::DictUpdate", "prim::DictSetDefault", "prim::format", "prim::percent_format",
           "prim::list"} | {f"prim::str_{m}" for m in (
               "upper", "lower", "capitalize", "title", "swapcase", "isdigit", "isalpha", "isalnum", "isspace",
               "isupper", "islower", "strip", "lstrip", "rstrip", "startswith", "endswith", "find", "count",
@@ -124,6 +124,18 @@ def test_strings():
                 f"{n}:{s!r}:{n * 1.5:.2f}:{{}}", "{} and {}".format(n, s), str(n) < s, len(s))
     ''', (" hello, world ", 2), ("ab", 0))
 
+
+
+def test_percent_formatting(capsys):
+    function = assert_scripted_matches_eager("""
+    def f(n: int, x: float, s: str, t: Tuple[int, str]):
+        print("step %d: loss %.3f" % (n, x))
+        return "%s=%d" % (s, n), "%5.1f%%" % x, "%r" % s, "%d-%s" % t, "ratio " + "%.2e" % x
+    """, (3, 0.125, "lr", (7, "x")))
+    assert "prim::percent_format" in kinds(function)
+    assert capsys.readouterr().out == "step 3: loss 0.125\n" * 2
+    with pytest.raises(jit.CompilationError, match="the '%' operator expected"):
+        script_source("def f(t: Tuple[int, int]):\n    return t % 2\n")
 
 def test_tuples():
     function = assert_scripted_matches_eager('''
