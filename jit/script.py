@@ -33,6 +33,9 @@ def script(obj):
         return obj
     if inspect.isfunction(obj):
         return ScriptFunction(compile_function(obj), obj)
+    if inspect.isclass(obj) and issubclass(obj, Module):
+        raise TypeError(f"jit.script takes an instance of an nn.Module, not the class {obj.__qualname__}: "
+                        f"jit.script({obj.__name__}(...))")
     if inspect.isclass(obj):
         compile_class(obj)
         return obj  # the class itself, usable from Python and script code alike

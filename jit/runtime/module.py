@@ -55,7 +55,7 @@ class ScriptModule(Module):
             self._modules[name] = submodules.get(name)
         for name in kind.attributes:
             if name not in kind.slots:
-                object.__setattr__(self, name, getattr(original, name))
+                object.__setattr__(self, name, _copied_containers(getattr(original, name)))
         for name, value in kind.constants.items():
             object.__setattr__(self, name, value)
 
@@ -157,3 +157,13 @@ class ScriptModule(Module):
             object.__setattr__(self, name, value)
             return
         super().__setattr__(name, value)
+
+
+def _copied_containers(value):
+    """Lists and dicts become the scripted module's own (as TorchScript converts them);
+    arrays and other objects inside stay shared."""
+    if isinstance(value, list):
+        return [_copied_containers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copied_containers(v) for k, v in value.items()}
+    return value

@@ -157,7 +157,9 @@ def test_attribute_types_from_values_annotations_and_jit_attribute():
                 x = np.minimum(x, limit)
             return x * self.weights["b"] + self.pair[0]
     ''')
-    eager, scripted = module.Stateful(), jit.script(module.Stateful())
+    eager = module.Stateful()
+    scripted = jit.script(eager)
+    assert scripted.seen is not eager.seen and scripted.weights is not eager.weights  # containers are its own
     for tag in ("first", "second"):
         assert_same(scripted(X, tag), eager(X, tag))
     assert scripted.steps == 2 and scripted.seen == ["first", "second"] and scripted.sizes == {"first": 3, "second": 3}
@@ -353,6 +355,8 @@ def test_parameters_are_shared_and_the_module_surface_works():
     assert scripted.original_name == "Sequential" and isinstance(scripted, jit.ScriptModule)
     assert isinstance(scripted, nn.Module)
     assert jit.script(scripted) is scripted
+    with pytest.raises(TypeError, match="takes an instance of an nn.Module, not the class Linear"):
+        jit.script(nn.Linear)
     scripted.double()
     assert scripted[0].weight.dtype == np.float64 and eager[0].weight.dtype == np.float32
     assert_same(scripted(X.astype(np.float64)), eager.double()(X.astype(np.float64)))
