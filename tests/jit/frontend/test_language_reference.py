@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 
 import jit
-from jit import nn
 
 from ...helpers import assert_same, load_module, script_source
 
