@@ -50,6 +50,21 @@ def script_source(source: str, name: str | None = None, **names):
     return jit.script(eager), eager
 
 
+def assert_matches_eager(source: str, *calls, name: str | None = None, **names):
+    """Script the function ``source`` defines and call it and its eager original
+    with each tuple of arguments in ``calls``: equal results. Returns the ScriptFunction."""
+    scripted, eager = script_source(source, name, **names)
+    for args in calls:
+        with np.errstate(all="ignore"):
+            assert_same(scripted(*args), eager(*args))
+    return scripted
+
+
+def node_kinds(function) -> list:
+    """The kinds of a script function's nodes, nested blocks included, in order."""
+    return [node.kind for node in function.graph.all_nodes()]
+
+
 def assert_same(actual, expected, path="result"):
     """Equal value, dtype, shape and Python type; NaNs compare equal."""
     if device.is_array(expected):

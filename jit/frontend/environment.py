@@ -34,26 +34,24 @@ class Environment:
         self.parent = parent
         self.bindings: dict = {}
 
-    def find(self, name):
-        """The innermost binding of ``name`` (a refinement gives its refined value), or None."""
+    def _binding(self, name):
         env = self
         while env is not None:
             if name in env.bindings:
-                binding = env.bindings[name]
-                return binding.value if isinstance(binding, Refinement) else binding
+                return env.bindings[name]
             env = env.parent
         return None
+
+    def find(self, name):
+        """The innermost binding of ``name`` (a refinement gives its refined value), or None."""
+        binding = self._binding(name)
+        return binding.value if isinstance(binding, Refinement) else binding
 
     def declared(self, name):
         """The value whose type assignments to ``name`` must keep: the binding itself,
         or for a refinement the value it narrows."""
-        env = self
-        while env is not None:
-            if name in env.bindings:
-                binding = env.bindings[name]
-                return binding.source if isinstance(binding, Refinement) else binding
-            env = env.parent
-        return None
+        binding = self._binding(name)
+        return binding.source if isinstance(binding, Refinement) else binding
 
     def set(self, name: str, binding):
         self.bindings[name] = binding

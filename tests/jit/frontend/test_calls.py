@@ -7,15 +7,11 @@ import pytest
 
 import jit
 
-from ...helpers import assert_same, define, script_source
+from ...helpers import assert_same, define, node_kinds, script_source
 
 COVERS = {"prim::CallFunction", "prim::PythonOp", "prim::Enter", "prim::Exit"}
 
 X = np.arange(6.0).reshape(2, 3)
-
-
-def kinds(function):
-    return [node.kind for node in function.graph.all_nodes()]
 
 
 def test_the_seeds_script_function_calls():
@@ -31,7 +27,7 @@ def test_the_seeds_script_function_calls():
         return foo(x)
     ''', "bar")
     assert_same(module(X), X + 1)
-    assert "prim::CallFunction" in kinds(module) and "foo(x)" in module.code
+    assert "prim::CallFunction" in node_kinds(module) and "foo(x)" in module.code
 
 
 def test_calls_bind_defaults_keywords_and_convert():
@@ -136,7 +132,7 @@ def test_strict_fusion_blocks_are_recorded():
         return b - z
     ''', "f")
     assert_same(function(X, X), eager(X, X))
-    order = kinds(function)
+    order = node_kinds(function)
     assert order.index("prim::Enter") < order.index("np::tanh") < order.index("prim::Exit")
     assert "    with jit.strict_fusion():" in function.code
     with jit.strict_fusion():  # eager: does nothing

@@ -7,7 +7,7 @@ import pytest
 
 import jit
 
-from ...helpers import assert_same, define, script_source
+from ...helpers import assert_matches_eager, assert_same, define, node_kinds, script_source
 
 COVERS = {"prim::Constant", "prim::If", "prim::Loop"}
 
@@ -15,15 +15,8 @@ X = np.array([[0.5, -1.0, 2.0], [3.0, -0.25, 0.0]], np.float32)
 Y = np.array([[1.5, 2.0, -3.0], [0.5, 1.0, 4.0]], np.float32)
 
 
-def assert_scripted_matches_eager(source, *args, **kwargs):
-    scripted, eager = script_source(source)
-    with np.errstate(all="ignore"):
-        assert_same(scripted(*args, **kwargs), eager(*args, **kwargs))
-    return scripted
-
-
-def kinds(function):
-    return [node.kind for node in function.graph.all_nodes()]
+def assert_scripted_matches_eager(source, *args):
+    return assert_matches_eager(source, args)
 
 
 def test_the_issue_example():
@@ -34,7 +27,7 @@ def test_the_issue_example():
     for x in (X, -X):
         for n in (0, 1, 3):
             assert_same(function(x, Y, n), demo_function(x, Y, n))
-    assert {"prim::Loop", "prim::If", "np::tanh"} <= set(kinds(function))
+    assert {"prim::Loop", "prim::If", "np::tanh"} <= set(node_kinds(function))
     graph = str(function.graph)
     assert graph.startswith("graph(%x : Tensor,\n      %y : Tensor,\n      %n : int):")
     assert "prim::Loop(%n, " in graph and "block0(%i : int, " in graph

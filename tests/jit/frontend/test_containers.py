@@ -7,7 +7,7 @@ import pytest
 
 import jit
 
-from ...helpers import assert_same, script_source
+from ...helpers import assert_matches_eager, node_kinds, script_source
 
 COVERS = {"prim::ListAppend", "prim::ListInsert", "prim::ListRemove", "prim::ListPop", "prim::ListClear",
           "prim::ListReverse", "prim::ListSort", "prim::ListExtend", "prim::ListCopy", "prim::ListIndexOf",
@@ -22,19 +22,8 @@ COVERS = {"prim::ListAppend", "prim::ListInsert", "prim::ListRemove", "prim::Lis
               "replace", "split", "join", "index", "slice")}
 
 
-def assert_scripted_matches_eager(source, *calls):
-    scripted, eager = script_source(source)
-    for args in calls:
-        assert_same(scripted(*args), eager(*args))
-    return scripted
-
-
-def kinds(function):
-    return {node.kind for node in function.graph.all_nodes()}
-
-
 def test_list_methods_mutate_like_python():
-    function = assert_scripted_matches_eager('''
+    function = assert_matches_eager('''
     def f(xs: List[int], n: int):
         ys = xs.copy()
         ys.append(n)
@@ -55,11 +44,11 @@ def test_list_methods_mutate_like_python():
         zs.clear()
         return xs, ys, zs, last, first, where, count, doubled, min(ys), max(ys), sum(ys), len(doubled)
     ''', ([3, 1, 2], 5), ([4], 4))
-    assert {"prim::ListAppend", "prim::ListSort", "prim::ListSetItem", "prim::ListRepeat"} <= kinds(function)
+    assert {"prim::ListAppend", "prim::ListSort", "prim::ListSetItem", "prim::ListRepeat"} <= set(node_kinds(function))
 
 
 def test_lists_are_shared_by_reference():
-    assert_scripted_matches_eager('''
+    assert_matches_eager('''
     def f(n: int):
         a = [1, 2]
         b = a
@@ -69,7 +58,7 @@ def test_lists_are_shared_by_reference():
 
 
 def test_lists_of_arrays_and_empty_lists():
-    assert_scripted_matches_eager('''
+    assert_matches_eager('''
     def f(x):
         parts = []
         for i in range(3):
@@ -81,7 +70,7 @@ def test_lists_of_arrays_and_empty_lists():
 
 
 def test_dicts():
-    function = assert_scripted_matches_eager('''
+    function = assert_matches_eager('''
     def f(d: Dict[str, int], key: str):
         e = d.copy()
         e["new"] = len(key)
@@ -100,7 +89,7 @@ def test_dicts():
         cleared.clear()
         return e, missing is None, found, popped, default, keys, values, items, f[2], empty, cleared, len(e)
     ''', ({"a": 1, "b": 2}, "a"), ({}, "k"))
-    assert "prim::DictGet" in kinds(function)
+    assert "prim::DictGet" in set(node_kinds(function))
 
 
 def test_missing_key_raises_keyerror_like_python():
@@ -112,7 +101,7 @@ def test_missing_key_raises_keyerror_like_python():
 
 
 def test_strings():
-    assert_scripted_matches_eager('''
+    assert_matches_eager('''
     def f(s: str, n: int):
         words = s.split()
         joined = "-".join(words)
@@ -127,28 +116,28 @@ def test_strings():
 
 
 def test_percent_formatting(capsys):
-    function = assert_scripted_matches_eager("""
+    function = assert_matches_eager("""
     def f(n: int, x: float, s: str, t: Tuple[int, str]):
         print("step %d: loss %.3f" % (n, x))
         return "%s=%d" % (s, n), "%5.1f%%" % x, "%r" % s, "%d-%s" % t, "ratio " + "%.2e" % x
     """, (3, 0.125, "lr", (7, "x")))
-    assert "prim::percent_format" in kinds(function)
+    assert "prim::percent_format" in set(node_kinds(function))
     assert capsys.readouterr().out == "step 3: loss 0.125\n" * 2
     with pytest.raises(jit.CompilationError, match="the '%' operator expected"):
         script_source("def f(t: Tuple[int, int]):\n    return t % 2\n")
 
 def test_tuples():
-    function = assert_scripted_matches_eager('''
+    function = assert_matches_eager('''
     def f(x, t: Tuple[int, float]):
         u = t + (3, "s")
         shape = x.shape + (1,)
         return u, shape, 2 in t, 5 in x.shape, x.reshape(shape).ndim
     ''', (np.ones((2, 3)), (2, 1.5)))
-    assert {"prim::TupleConcat", "prim::TupleContains"} <= kinds(function)
+    assert {"prim::TupleConcat", "prim::TupleContains"} <= set(node_kinds(function))
 
 
 def test_for_over_lists_tuples_strings_dicts_arrays_and_shapes():
-    assert_scripted_matches_eager('''
+    assert_matches_eager('''
     def f(x, xs: List[float], t: Tuple[int, float, str], d: Dict[str, int]):
         total = 0.0
         for v in xs:
@@ -178,7 +167,7 @@ def test_for_over_lists_tuples_strings_dicts_arrays_and_shapes():
 
 
 def test_comprehensions():
-    function = assert_scripted_matches_eager('''
+    function = assert_matches_eager('''
     def f(xs: List[int], x):
         squares = [i * i for i in range(5) if i % 2 == 0]
         nested = [a + b for a in range(3) for b in range(a) if a != b]
@@ -188,11 +177,11 @@ def test_comprehensions():
         words = [w.upper() for w in "a b c".split()]
         return squares, nested, np.stack(scaled) if len(scaled) > 0 else x, table, i, words
     ''', ([1, -2, 3], np.arange(2.0)))
-    assert "prim::ListAppend" in kinds(function) and "prim::DictSetItem" in kinds(function)
+    assert "prim::ListAppend" in set(node_kinds(function)) and "prim::DictSetItem" in set(node_kinds(function))
 
 
 def test_starred_unpacking():
-    assert_scripted_matches_eager('''
+    assert_matches_eager('''
     def f(x, xs: List[int], t: Tuple[int, float, float, int]):
         first, *rest = xs
         *init, last = xs

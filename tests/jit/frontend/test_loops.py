@@ -4,14 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ...helpers import assert_same, script_source
-
-
-def assert_scripted_matches_eager(source, *calls):
-    scripted, eager = script_source(source)
-    for args in calls:
-        assert_same(scripted(*args), eager(*args))
-    return scripted
+from ...helpers import assert_matches_eager, script_source
 
 
 def test_the_seeds_break_and_continue_example(capsys):
@@ -31,7 +24,7 @@ def test_the_seeds_break_and_continue_example(capsys):
 
 
 def test_break_deep_in_branches_and_continue():
-    function = assert_scripted_matches_eager('''
+    function = assert_matches_eager('''
     def f(x, n: int):
         total = 0.0
         for i in range(n):
@@ -50,7 +43,7 @@ def test_break_deep_in_branches_and_continue():
 
 
 def test_trailing_if_break_needs_no_flag():
-    function = assert_scripted_matches_eager('''
+    function = assert_matches_eager('''
     def f(n: int):
         k = 0
         for i in range(n):
@@ -64,7 +57,7 @@ def test_trailing_if_break_needs_no_flag():
 
 
 def test_while_loops_with_break_and_continue():
-    assert_scripted_matches_eager('''
+    assert_matches_eager('''
     def f(n: int):
         j = 0
         total = 0
@@ -85,7 +78,7 @@ def test_while_loops_with_break_and_continue():
 
 
 def test_nested_loops_break_only_the_inner_one():
-    assert_scripted_matches_eager('''
+    assert_matches_eager('''
     def f(n: int):
         pairs = 0
         for i in range(n):
@@ -116,7 +109,7 @@ def test_loop_with_break_reads_like_python():
 
 @pytest.mark.parametrize("n", [0, 5])
 def test_broken_flag_does_not_clash_with_a_user_variable(n):
-    assert_scripted_matches_eager('''
+    assert_matches_eager('''
     def f(n: int):
         broken = 7
         for i in range(n):
