@@ -94,7 +94,10 @@ class ScriptModule(Module):
         return self._method("forward")
 
     def __call__(self, *args, **kwargs):
-        return self._method("forward")(*args, **kwargs)
+        forward = self._type.methods.get("forward")
+        if forward is None:
+            return self._method("forward")  # raises the error that says why
+        return forward._run(self, *args, **kwargs)
 
     @property
     def graph(self):
