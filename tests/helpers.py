@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import math
+import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -199,3 +201,16 @@ def _add_classes(namespace, kind):
                 _add_classes(namespace, attribute)
         elif isinstance(inner, T.ClassType):
             namespace[inner.python_class.__name__] = inner.python_class
+
+
+FAKE_CUPY = Path(__file__).parent / "device" / "fake_cupy"
+
+
+def run_with_fake_cupy(code: str) -> str:
+    """Run ``code`` in a fresh interpreter that imports the fake CuPy of
+    tests/device (two CUDA devices, arrays tagged with a device); its stdout."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(FAKE_CUPY), os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env,
+                            cwd=Path(__file__).parent.parent)
+    assert result.returncode == 0, result.stderr
+    return result.stdout

@@ -1,17 +1,14 @@
 """device: names, where arrays live, transfers; with and without CuPy."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import device
 from device import Device
+
+from ..helpers import run_with_fake_cupy
 
 
 @pytest.mark.parametrize("spec, canonical, kind, index", [
@@ -60,16 +57,6 @@ def test_without_cupy_cuda_is_a_clear_error():
         device.to(np.ones(3), "cuda")
     with pytest.raises(RuntimeError, match=r"install arrayscript\[cuda\]"):
         device.array_module("cuda:0")
-
-
-FAKE_CUPY = Path(__file__).parent / "fake_cupy"
-
-
-def run_with_fake_cupy(code):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(FAKE_CUPY), os.environ.get("PYTHONPATH", "")]))
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def test_cuda_paths_with_a_cupy_module():

@@ -12,7 +12,7 @@ import jit
 import jit.nn.functional as F
 from jit import nn
 
-from ...helpers import assert_same, load_module
+from ...helpers import assert_same, load_module, run_with_fake_cupy
 
 X = np.random.default_rng(5).standard_normal((3, 4)).astype(np.float32)
 
@@ -421,3 +421,18 @@ def test_forking_submodules_and_methods():
     scripted = jit.script(eager)
     assert_same(scripted(X), eager(X))
     assert "jit.fork(self.left.forward, x)" in scripted.code or "jit.fork(left.forward, x)" in scripted.code
+
+
+def test_scripted_modules_move_between_devices():
+    output = run_with_fake_cupy('''
+        import numpy as np, cupy, jit
+        from jit import nn
+        from jit.runtime.codegen import objects_array_module
+        model = jit.script(nn.Sequential(nn.Linear(3, 2), nn.LayerNorm(2)))
+        assert model.cuda(1) is model
+        print(sorted({type(a).__module__ for a in model.parameters()}), model[0].weight.device.id,
+              objects_array_module(model) is cupy)
+        model.cpu()
+        print(sorted({type(a).__module__ for a in model.parameters()}), objects_array_module(model) is np)
+    ''')
+    assert output.splitlines() == ["['cupy'] 1 True", "['numpy'] True"]
