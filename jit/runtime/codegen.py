@@ -347,9 +347,41 @@ class _Generator:
 
     def block(self, block: Block, indent: int):
         start = len(self.lines)
-        for node in block.nodes:
+        dying = self.dying_arrays(block)
+        for index, node in enumerate(block.nodes):
             self.node(node, indent)
+            if index in dying:
+                self.emit(indent, f"del {', '.join(dying[index])}")
         return len(self.lines) > start
+
+    def dying_arrays(self, block: Block) -> dict:
+        """Statement index -> names of the arrays this block made whose last read is
+        that statement: deleting them there frees their memory as eager code's
+        temporaries would be freed, instead of when the function returns."""
+        position = {}  # id(node) -> index of the statement that evaluates it
+        nodes = list(block.nodes)
+        for index in reversed(range(len(nodes))):
+            node = nodes[index]
+            if node.outputs and id(node.outputs[0]) in self.inlined:  # evaluated where its users are
+                users = [position.get(id(use.user), len(nodes)) for use in node.output.uses]
+                position[id(node)] = max(users, default=index)
+            else:
+                position[id(node)] = index
+        last = {}
+        for node in nodes:
+            for used in _values_read(node):
+                last[id(used)] = max(last.get(id(used), -1), position[id(node)])
+        returned = {id(v) for v in block.returns}
+        dying: dict = {}
+        for index, node in enumerate(nodes):
+            if node.kind in ("prim::Loop", "prim::Constant") or position[id(node)] != index:
+                continue  # loop outputs share names with the body; inlined and constant values have none
+            for output in node.outputs:
+                if not output.type.contains_tensor() or id(output) in returned:
+                    continue
+                dies_at = last.get(id(output), index)
+                dying.setdefault(dies_at, []).append(self.var(output))
+        return dying
 
     def node(self, node: Node, indent: int):
         kind = node.kind
@@ -492,6 +524,15 @@ class _Generator:
             params.append(spec.name if not spec.has_default else f"{spec.name}={self.constant(spec.default)}")
         header = f"def {self.name}({', '.join(params)}):"
         return "\n".join([header] + self.lines) + "\n"
+
+
+def _values_read(node: Node):
+    """The values ``node`` reads, with those read inside its blocks."""
+    yield from node.inputs
+    for block in node.blocks:
+        for inner in block.nodes:
+            yield from _values_read(inner)
+        yield from block.returns
 
 
 def _carries_arrays(kind) -> bool:
