@@ -64,16 +64,12 @@ def method(kind, name, loc):
     except CompilationError as error:
         if loc is None:
             raise
-        raise error.called_from(f"'{_display_name(kind)}.{name}' is being compiled since it was called from "
+        raise error.called_from(f"'{kind.python_class.__name__}.{name}' is being compiled since it was called from "
                                 f"'{loc.source.function_name}'", loc) from None
     finally:
         kind.compiling.discard(name)
     kind.methods[name] = ScriptFunction(compiled, function)
     return kind.methods[name]
-
-
-def _display_name(kind):
-    return kind.python_class.__name__
 
 
 def _check_class(cls):

@@ -70,13 +70,16 @@ class SimpleValue(SugaredValue):
                                    f"{suggestion} (python -m jit.ops lists what they support)", loc)
         return super().attr(emitter, name, loc)
 
+    def is_module(self):
+        return isinstance(self.value.type, T.ClassType) and self.value.type.kind == "module"
+
     def call(self, emitter, args, keywords, loc):
-        if isinstance(self.value.type, T.ClassType) and self.value.type.kind == "module":  # calls forward
+        if self.is_module():  # calling a module calls its forward
             return emitter.emit_method_call(self.value, "forward", args, keywords, loc)
         return super().call(emitter, args, keywords, loc)
 
     def fork(self, emitter, args, keywords, loc):
-        if isinstance(self.value.type, T.ClassType):  # a module: its forward
+        if self.is_module():
             return emitter.emit_method_call(self.value, "forward", args, keywords, loc, fork=True)
         return super().fork(emitter, args, keywords, loc)
 

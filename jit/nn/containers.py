@@ -42,8 +42,7 @@ class _Indexed(Module):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return type(self)(list(self._modules.values())[index]) if isinstance(self, ModuleList) \
-                else Sequential(collections.OrderedDict(list(self._modules.items())[index]))
+            return self._sliced(list(self._modules.items())[index])
         return list(self._modules.values())[self._index(index)]
 
     def __setitem__(self, index, module):
@@ -76,6 +75,9 @@ class Sequential(_Indexed):
             for index, module in enumerate(modules):
                 self.add_module(str(index), _as_module(module, "Sequential"))
 
+    def _sliced(self, items):
+        return Sequential(collections.OrderedDict(items))
+
     def forward(self, input):
         for module in self:
             input = module(input)
@@ -89,6 +91,9 @@ class ModuleList(_Indexed):
         super().__init__()
         if modules is not None:
             self.extend(modules)
+
+    def _sliced(self, items):
+        return ModuleList(module for _, module in items)
 
     def extend(self, modules):
         for module in modules:
