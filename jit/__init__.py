@@ -6,13 +6,15 @@
 from . import nn, ops, types
 from .api import Attribute, Final, annotate, export, ignore, is_scripting, isinstance, strict_fusion, unused
 from .errors import (CompilationError, Error, SerializationError, StrictFusionError, TracerWarning,
-                     TracingCheckError)
+                     TracingCheckError, TracingError)
 from .runtime import ScriptFunction
 from .runtime.futures import Future, fork, wait
 from .runtime.module import ScriptModule
 from .script import script
+from .tracer import is_tracing, script_if_tracing, trace, trace_module
 from .nn.init import manual_seed
 from .types import Tensor
 
 __all__ = ["Attribute", "Final", "manual_seed", "Future", "fork", "wait", "annotate", "export", "ignore", "is_scripting", "isinstance", "strict_fusion", "unused", "CompilationError", "Error", "ScriptFunction", "ScriptModule", "SerializationError", "StrictFusionError", "Tensor",
-           "TracerWarning", "TracingCheckError", "nn", "ops", "script", "types"]
+           "TracerWarning", "TracingCheckError", "TracingError", "is_tracing", "nn", "ops", "script",
+           "script_if_tracing", "trace", "trace_module", "types"]

@@ -23,6 +23,12 @@ class Error(RuntimeError):
     """Raised at run time by a ``raise`` statement inside script code."""
 
 
+class TracingError(CompilationError):
+    """Something ``jit.trace`` cannot record (Python control flow on array values,
+    an operation outside the registry, an input or output it cannot follow); the
+    message shows the user's line with a ``~~~~ <--- HERE`` marker."""
+
+
 class TracingCheckError(RuntimeError):
     """A traced function's graph or outputs differed when the trace was checked."""
 

@@ -510,6 +510,8 @@ def type_of_constant(value) -> Type:
         return TupleType(type_of_constant(v) for v in value)
     if isinstance(value, (np.ndarray, np.generic)):
         return TensorType(value.dtype, value.shape, "cpu")
+    if _device.is_array(value):
+        return TensorType(value.dtype, value.shape, _device.of(value))
     if getattr(value, "is_script_function", False):
         return FunctionType(value.qualname)
     raise TypeError(f"{type(value).__name__} values cannot be graph constants")

@@ -18,7 +18,7 @@ import jit
 from jit import types as T
 from jit.frontend import code_namespace, compile_source
 from jit.ir import verify
-from jit.ir.code_printer import print_code
+from jit.ir.code_printer import CONSTANTS_NAME, TensorConstants, print_code, tensor_constants
 
 _module_counter = itertools.count()
 SOURCE_DIR: Path | None = None  # set by conftest to a session temporary directory
@@ -123,6 +123,7 @@ def round_trip(function) -> str:
             _add_classes(namespace, value.type)
     for value in function.graph.inputs:
         _add_classes(namespace, value.type)
+    namespace[CONSTANTS_NAME] = TensorConstants(tensor_constants(function.graph))
     compiled = compile_source(code, function.name, namespace)
     verify(function.graph)
     verify(compiled.graph)

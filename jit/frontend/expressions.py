@@ -12,10 +12,11 @@ from jit import ops
 from jit import types as T
 from jit.errors import CompilationError
 from jit.ir import Value
+from jit.ir.code_printer import TensorConstants
 
 from .annotations import namedtuple_type
 from .environment import Deferred
-from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, DeviceBuiltin, EnumerateBuiltin, ForkBuiltin, IsinstanceBuiltin, IsScriptingBuiltin,
+from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, DeviceBuiltin, EnumerateBuiltin, ForkBuiltin, IsinstanceBuiltin, IsScriptingBuiltin, TensorConstantsValue,
                       ModuleValue, NamedTupleClass, OpFunction, PythonFunctionValue, ScriptClassValue, RangeBuiltin, RangeValue, ScriptFunctionValue,
                       SimpleValue, StrictFusionValue, SugaredValue, ZipBuiltin)
 
@@ -82,8 +83,12 @@ class ExpressionEmitter:
             return IsinstanceBuiltin()
         if getattr(obj, "__jit_annotate__", False):
             return AnnotateBuiltin()
-        if getattr(obj, "__jit_is_scripting__", False):
-            return IsScriptingBuiltin()
+        if getattr(obj, "__jit_is_scripting__", None) is not None:
+            return IsScriptingBuiltin(obj)
+        if isinstance(obj, TensorConstants):
+            return TensorConstantsValue(obj)
+        if getattr(obj, "__jit_scripted__", None) is not None:  # @jit.script_if_tracing: the scripted function
+            return ScriptFunctionValue(obj.__jit_scripted__())
         if getattr(obj, "__jit_fork__", False):
             return ForkBuiltin()
         if obj is _device.Device:

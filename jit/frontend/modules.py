@@ -31,8 +31,10 @@ _types_by_key: dict = {}
 _names_taken: dict = {}
 
 
-def module_type(module, child_types: dict) -> T.ClassType:
-    """The module type of ``module``; ``child_types`` gives its submodules' types."""
+def module_type(module, child_types: dict, shared: bool = True) -> T.ClassType:
+    """The module type of ``module``; ``child_types`` gives its submodules' types.
+    ``shared``: modules whose types come out equal get one type (not so for traced
+    modules, whose methods belong to one instance)."""
     from jit.nn import Module, ModuleDict, ModuleList, Sequential  # noqa: PLC0415 - nn sits beside the frontend
 
     cls = type(module)
@@ -74,7 +76,7 @@ def module_type(module, child_types: dict) -> T.ClassType:
     key = (cls, tuple(attributes.items()), tuple((n, type(v), v) for n, v in values.items()),
            tuple((n, id(v)) for n, v in python_values.items()), tuple(unusable.items()), container,
            tuple(module._modules) if container else ())
-    existing = _types_by_key.get(key)
+    existing = _types_by_key.get(key) if shared else None
     if existing is not None:
         return existing
     kind = T.ClassType(_unique_name(cls.__name__), cls, "module")
@@ -82,7 +84,8 @@ def module_type(module, child_types: dict) -> T.ClassType:
     kind.python_values, kind.unusable, kind.container = python_values, unusable, container
     kind.submodules = list(module._modules) if container else []
     kind.sources = _method_sources(cls, Module)
-    _types_by_key[key] = kind
+    if shared:
+        _types_by_key[key] = kind
     return kind
 
 

@@ -251,15 +251,35 @@ class AnnotateBuiltin(SugaredValue):
 
 
 class IsScriptingBuiltin(SugaredValue):
-    """``jit.is_scripting()``: True in script code."""
+    """``jit.is_scripting()`` (True in script code) and ``jit.is_tracing()`` (False):
+    the function's ``__jit_is_scripting__`` is the constant it compiles to."""
+
+    def __init__(self, function):
+        self.function = function
 
     def describe(self):
-        return "jit.is_scripting"
+        return f"jit.{self.function.__name__}"
 
     def call(self, emitter, args, keywords, loc):
         if args or keywords:
-            raise CompilationError("jit.is_scripting() takes no arguments", loc)
-        return ConstantValue(True)
+            raise CompilationError(f"jit.{self.function.__name__}() takes no arguments", loc)
+        return ConstantValue(self.function.__jit_is_scripting__)
+
+
+class TensorConstantsValue(SugaredValue):
+    """``CONSTANTS`` in printed code: ``CONSTANTS.c0`` is an array constant."""
+
+    def __init__(self, constants):
+        self.constants = constants
+
+    def describe(self):
+        return "CONSTANTS"
+
+    def attr(self, emitter, name, loc):
+        try:
+            return ConstantValue(getattr(self.constants, name))
+        except AttributeError as error:
+            raise CompilationError(str(error), loc) from None
 
 
 class TupleSugar(SugaredValue):

@@ -32,7 +32,32 @@ _IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
 # annotations. ``jit.frontend.code_namespace()`` binds them for recompiling.
 PRINTED_GLOBALS = ("np", "math", "F", "jit", "device", "Tensor", "List", "Tuple", "Dict", "Optional")
 
-_RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(PRINTED_GLOBALS)
+# Arrays held as constants (a trace's captured arrays) print as CONSTANTS.c0, c1...:
+# whoever compiles the code again binds CONSTANTS to a TensorConstants of them.
+CONSTANTS_NAME = "CONSTANTS"
+_RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(PRINTED_GLOBALS) | {CONSTANTS_NAME}
+
+
+class TensorConstants:
+    """What ``CONSTANTS`` names in printed code: the graph's array constants as
+    attributes ``c0``, ``c1``... in the order ``tensor_constants`` gives."""
+
+    def __init__(self, arrays):
+        self.arrays = list(arrays)
+
+    def __getattr__(self, name):
+        if name.startswith("c") and name[1:].isdigit() and int(name[1:]) < len(self.__dict__.get("arrays", ())):
+            return self.arrays[int(name[1:])]
+        raise AttributeError(f"CONSTANTS has no array '{name}'")
+
+
+def tensor_constants(graph: Graph) -> list:
+    """The arrays ``graph`` holds as constants, each once, in program order."""
+    found = {}
+    for node in graph.all_nodes():
+        if node.kind == "prim::Constant" and _device.is_array(node["value"]):
+            found.setdefault(id(node["value"]), node["value"])
+    return list(found.values())
 
 
 # Python's operator precedence, loosest first; atoms (names, calls, literals) bind tightest.
@@ -88,6 +113,7 @@ class CodePrinter:
         self.taken: set[str] = set(_RESERVED)
         self.inlined: set[int] = set()
         self.lines: list[str] = []
+        self.constant_numbers = {id(array): index for index, array in enumerate(tensor_constants(graph))}
 
     # -- naming ---------------------------------------------------------------------
     def fresh(self, base: str) -> str:
@@ -116,6 +142,8 @@ class CodePrinter:
     def expr(self, value: Value) -> _Expr:
         node = value.node
         if node.kind == "prim::Constant":
+            if id(node["value"]) in self.constant_numbers:
+                return _Expr(f"{CONSTANTS_NAME}.c{self.constant_numbers[id(node['value'])]}")
             return literal(node["value"])
         if id(value) in self.inlined:
             return self.node_expr(node)

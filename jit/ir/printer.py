@@ -15,6 +15,8 @@ import numpy as np
 
 import device as _device
 
+from jit import types as T
+
 from .graph import Block, Graph, Node, Value
 
 
@@ -22,8 +24,16 @@ def value_ref(value: Value) -> str:
     return f"%{value.debug_name}"
 
 
-def _typed(value: Value) -> str:
-    return f"%{value.debug_name} : {value.type}"
+def _typed(value: Value, erased: bool = False) -> str:
+    return f"%{value.debug_name} : {_type_text(value.type) if erased else value.type}"
+
+
+def _type_text(kind) -> str:
+    """A type without tensor refinements, and module types by their class (what
+    stays the same when a function is traced again on other inputs)."""
+    kind = T.erase_refinement(kind)
+    python_class = getattr(kind, "python_class", None)
+    return python_class.__qualname__ if getattr(kind, "kind", None) == "module" and python_class else str(kind)
 
 
 def format_constant(value) -> str:
@@ -60,33 +70,35 @@ def _attrs_text(node: Node) -> str:
     return f"[{', '.join(parts)}]" if parts else ""
 
 
-def node_text(node: Node, indent: int = 0) -> str:
+def node_text(node: Node, indent: int = 0, erased: bool = False) -> str:
     pad = " " * indent
     head = pad
     if node.outputs:
-        head += ", ".join(_typed(v) for v in node.outputs) + " = "
+        head += ", ".join(_typed(v, erased) for v in node.outputs) + " = "
     head += f"{node.kind}{_attrs_text(node)}({', '.join(value_ref(v) for v in node.inputs)})"
-    if node.source_range is not None:
+    if node.source_range is not None and not erased:
         head += f" # {node.source_range}"
     lines = [head]
     for index, block in enumerate(node.blocks):
-        lines.append(_block_text(block, index, indent + 2))
+        lines.append(_block_text(block, index, indent + 2, erased))
     return "\n".join(lines) + "\n"
 
 
-def _block_text(block: Block, index: int, indent: int) -> str:
+def _block_text(block: Block, index: int, indent: int, erased: bool) -> str:
     pad = " " * indent
-    lines = [f"{pad}block{index}({', '.join(_typed(p) for p in block.params)}):"]
+    lines = [f"{pad}block{index}({', '.join(_typed(p, erased) for p in block.params)}):"]
     for node in block.nodes:
-        lines.append(node_text(node, indent + 2).rstrip("\n"))
+        lines.append(node_text(node, indent + 2, erased).rstrip("\n"))
     lines.append(f"{pad}  -> ({', '.join(value_ref(v) for v in block.returns)})")
     return "\n".join(lines)
 
 
-def graph_text(graph: Graph) -> str:
-    params = [_typed(v) for v in graph.inputs]
+def graph_text(graph: Graph, erased: bool = False) -> str:
+    """The graph in TorchScript's format; ``erased`` leaves out tensor refinements
+    and source locations (to compare two traces of one function)."""
+    params = [_typed(v, erased) for v in graph.inputs]
     text = "graph(" + (",\n      ".join(params)) + "):\n"
     for node in graph.block.nodes:
-        text += node_text(node, 2)
+        text += node_text(node, 2, erased)
     text += f"  return ({', '.join(value_ref(v) for v in graph.outputs)})\n"
     return text

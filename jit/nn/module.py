@@ -13,6 +13,7 @@ import collections
 import numpy as np
 
 import device as _device
+from jit import _tracing
 from jit.api import Attribute
 
 _FLOAT_KINDS = "f"  # dtype kinds that float()/half()/double() and to(dtype) convert, as torch does
@@ -145,6 +146,10 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
+        if _tracing.active:
+            recorder = _tracing.current()
+            if recorder is not None:  # a trace records the call (a submodule's method call)
+                return recorder.call_module(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     # -- iteration --------------------------------------------------------------------------

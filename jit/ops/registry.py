@@ -228,7 +228,14 @@ class OpDef:
         return self._eager
 
     def __call__(self, *args):
-        """Run the op eagerly on canonical arguments, on the device of its array arguments."""
+        """Run the op eagerly on canonical arguments, on the device of its array arguments.
+        An argument whose type defines ``__jit_op__`` (a tracer's proxy) takes the call over."""
+        for a in args:
+            hook = getattr(type(a), "__jit_op__", None)
+            if hook is None and type(a) in (list, tuple):
+                hook = next((h for h in (getattr(type(i), "__jit_op__", None) for i in a) if h is not None), None)
+            if hook is not None:
+                return hook(self, args)
         if self.scalar_template is not None and all(type(a) in (int, float, bool) for a in args):
             if self._eager_scalar is None:
                 params = [f"a{i}" for i in range(len(self.args))]
@@ -312,6 +319,14 @@ def python_function(op: OpDef, name: str):
     function = globals_[name]
     function.__doc__ = f"{op.doc}\n\nThe eager form of the operator {op.name}: {op.schema_str()}"
     return function
+
+
+def alias_python_object(alias, original):
+    """``alias`` names the same ops as ``original`` (a wrapper that stands in for it)."""
+    entry = _BY_PYTHON_OBJECT.get(id(original))
+    if entry is None or entry[0] is not original:
+        raise ValueError(f"{original!r} names no operator")
+    _BY_PYTHON_OBJECT[id(alias)] = (alias, entry[1])
 
 
 def add_template_global(name: str, value):

@@ -1,6 +1,7 @@
 """``ScriptFunction``: a compiled function, callable like the original."""
 from __future__ import annotations
 
+from jit import _tracing
 from jit.ir.code_printer import print_code
 
 from . import codegen
@@ -29,6 +30,10 @@ class ScriptFunction:
         self.__wrapped__ = original
 
     def __call__(self, *args, **kwargs):
+        if _tracing.active:
+            recorder = _tracing.current()
+            if recorder is not None:  # a trace records the call, control flow and all
+                return recorder.call_script_function(self, args, kwargs)
         return self._run(*args, **kwargs)
 
     @property

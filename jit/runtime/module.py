@@ -8,6 +8,7 @@ Python; each has ``.graph`` and ``.code``.
 """
 from __future__ import annotations
 
+from jit import _tracing
 from jit.nn.module import Module
 
 from .codegen import ArgumentError, converter
@@ -94,10 +95,25 @@ class ScriptModule(Module):
         return self._method("forward")
 
     def __call__(self, *args, **kwargs):
+        if _tracing.active:
+            recorder = _tracing.current()
+            if recorder is not None:  # a trace records the call, control flow and all
+                return recorder.call_module(self, args, kwargs)
         forward = self._type.methods.get("forward")
         if forward is None:
             return self._method("forward")  # raises the error that says why
         return forward._run(self, *args, **kwargs)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        traced_in = self.__dict__.get("_traced_training")
+        if traced_in is not None and traced_in != mode:
+            from jit.tracer.locations import warn  # noqa: PLC0415 - the tracer sits above the runtime
+
+            warn(f"{self._original_name} was traced in {'training' if traced_in else 'eval'} mode: its trace "
+                          f"recorded that mode's behaviour (dropout...) and does not change with "
+                 f".{'train()' if mode else 'eval()'}; trace it again in the mode you will run it in")
+        return self
 
     @property
     def graph(self):

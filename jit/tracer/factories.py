@@ -1,0 +1,60 @@
+"""Recording NumPy's factories and random draws while tracing.
+
+``np.zeros(n)`` or ``np.random.rand(3)`` take no array, so NumPy never hands
+them to a proxy: without help a trace would bake their result as a constant
+(a fixed random draw, a size that no longer follows the input). While any trace
+runs, these names in ``numpy`` and ``numpy.random`` are replaced by wrappers
+that record the registry's op in a tracing thread and call NumPy itself
+everywhere else. The wrappers are aliases of the originals in the registry, so
+script code that names them compiles as before.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+
+import numpy as np
+
+from jit import _tracing, ops
+from jit.ops.registry import alias_python_object
+
+_NAMES = {np: ("zeros", "ones", "empty", "full", "arange"),
+          np.random: ("rand", "randn", "random", "random_sample", "standard_normal")}
+_lock = threading.Lock()
+_users = 0
+
+
+def _recording(original):
+    overloads = ops.python_object_overloads(original)
+
+    @functools.wraps(original)
+    def factory(*args, **kwargs):
+        recorder = _tracing.current()
+        if recorder is None or not recorder.records_calls() or kwargs.get("like") is not None:
+            return original(*args, **kwargs)
+        return recorder.record(*overloads[0], args, kwargs, overloads=overloads)
+
+    alias_python_object(factory, original)
+    return factory
+
+
+_WRAPPERS = {(module, name): (getattr(module, name), _recording(getattr(module, name)))
+             for module, names in _NAMES.items() for name in names}
+
+
+def install():
+    global _users
+    with _lock:
+        if _users == 0:
+            for (module, name), (_, wrapper) in _WRAPPERS.items():
+                setattr(module, name, wrapper)
+        _users += 1
+
+
+def uninstall():
+    global _users
+    with _lock:
+        _users -= 1
+        if _users == 0:
+            for (module, name), (original, _) in _WRAPPERS.items():
+                setattr(module, name, original)

@@ -1,0 +1,255 @@
+"""The recorder: emits the nodes of a trace and runs each one as it is emitted.
+
+A trace is the frontend's call machinery driven by a run instead of by source:
+the Recorder is a CallEmitter — the same binding of call-site arguments to an
+operator's canonical arguments, the same conversions and type rules as script
+code — whose ``emit_node`` also executes the node on the concrete values. The
+traced function sees real results (proxies holding them), and the graph records
+how each was made.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+
+import device as _device
+from jit import ops
+from jit import types as T
+from jit.errors import TracingError
+from jit.frontend.calls import CallEmitter
+from jit.frontend.sugared import ConstantValue, SimpleValue
+
+from . import locations
+
+
+def is_tensor_value(value) -> bool:
+    return _device.is_array(value) or isinstance(value, np.generic)
+
+
+def refined_type(value) -> T.TensorType:
+    if isinstance(value, np.generic):
+        value = np.asarray(value)
+    return T.refined_type_of_value(value)
+
+
+def _run(node, arguments):
+    """Run one node on concrete values: calls go to the compiled callee."""
+    if node.kind == "prim::CallFunction":
+        return arguments[0]._run(*arguments[1:])
+    if node.kind == "prim::CallMethod":
+        owner = arguments[0]
+        return owner._type.methods[node["name"]]._run(owner, *arguments[1:])
+    return node.op(*arguments)
+
+
+class Frame:
+    """One graph being recorded: the traced function, or one method of a traced
+    module (``module`` is that module and ``self_value`` its graph input)."""
+
+    def __init__(self, graph, module=None, self_value=None):
+        self.graph, self.module, self.self_value = graph, module, self_value
+        self.concrete: dict[int, object] = {}  # id(Value) -> what it held in this run
+        self.reads: dict[tuple, object] = {}   # attribute path from self -> the Value read
+
+
+class Recorder(CallEmitter):
+    """Records one trace (with its nested method frames) into graphs."""
+
+    def __init__(self, tree=None):
+        self.frames: list[Frame] = []
+        self.tree = tree                       # the module tree being traced, or None for a function
+        self.parameter_names: dict[int, str] = {}  # id(array) -> name, for arrays that must not be baked
+        self.finished = False
+        self.busy = 0  # > 0 while the recorder itself runs NumPy (type rules, ops): not the user's calls
+
+    def records_calls(self) -> bool:
+        """Whether a factory called now was called by the traced code."""
+        return self.busy == 0
+
+    @contextmanager
+    def internal(self):
+        """The recorder's own NumPy calls (type rules, running ops) are not recorded."""
+        self.busy += 1
+        try:
+            yield
+        finally:
+            self.busy -= 1
+
+    @property
+    def frame(self) -> Frame:
+        return self.frames[-1]
+
+    # -- the CallEmitter interface -------------------------------------------------------
+    def fail(self, message, loc):
+        raise TracingError(message, loc)
+
+    def emit_node(self, kind, inputs, output_types, loc, **attrs):
+        return self.run_node(kind, inputs, output_types, loc, attrs)
+
+    def emit_constant(self, value, loc):
+        node = self.frame.graph.create("prim::Constant", [], [T.type_of_constant(value)], loc, value=value)
+        self.frame.graph.block.append(node)
+        self.frame.concrete[id(node.output)] = value
+        return node.output
+
+    def run_node(self, kind, inputs, output_types, loc, attrs, results=None):
+        """Append a node to the current graph and record what its outputs hold:
+        ``results`` when given (calls the recorder made itself), else the op run
+        eagerly on the inputs' concrete values."""
+        frame = self.frame
+        node = frame.graph.create(kind, inputs, output_types, loc, **attrs)
+        frame.graph.block.append(node)
+        if results is None:
+            with self.internal():
+                result = _run(node, [frame.concrete[id(v)] for v in inputs])
+            results = [result] if node.outputs else []
+        for output, result in zip(node.outputs, results):
+            frame.concrete[id(output)] = result
+            if isinstance(output.type, T.TensorType) and is_tensor_value(result):
+                output.type = refined_type(result)
+        return node
+
+    # -- Python values to graph values ---------------------------------------------------------
+    def value_of(self, obj, loc):
+        """The graph value standing for ``obj`` in the current graph: a traced value's
+        own, a constant, or a tuple, list, slice or dict built from those."""
+        traced = getattr(obj, "_traced_value_in", None)
+        if traced is not None:
+            return traced(self, loc)
+        if isinstance(obj, np.generic):
+            # Integers and bools index and size things: Python numbers; other scalars keep their dtype.
+            if isinstance(obj, (np.integer, np.bool_)):
+                return self.emit_constant(obj.item(), loc)
+            return self.bake(np.asarray(obj), loc)
+        if _device.is_array(obj):
+            return self.bake(obj, loc)
+        if isinstance(obj, type) and issubclass(obj, np.generic):
+            return self.emit_constant(np.dtype(obj), loc)
+        if isinstance(obj, tuple):
+            values = [self.value_of(item, loc) for item in obj]
+            return self.run_node("prim::TupleConstruct", values, [T.TupleType(v.type for v in values)], loc, {}).output
+        if isinstance(obj, list):
+            values = [self.value_of(item, loc) for item in obj]
+            element = T.TENSOR if not values else values[0].type
+            for value in values[1:]:
+                element = T.unify(element, value.type)
+                if element is None:
+                    self.fail("a list passed to an operation must hold values of one type, got "
+                              + ", ".join(v.type.annotation_str() for v in values), loc)
+            return self.run_node("prim::ListConstruct", values, [T.ListType(T.erase_refinement(element))],
+                                 loc, {}).output
+        if isinstance(obj, slice):
+            values = [self.value_of(part, loc) for part in (obj.start, obj.stop, obj.step)]
+            return self.run_node("prim::SliceConstruct", values, [T.SLICE], loc, {}).output
+        if isinstance(obj, dict):
+            values = [self.value_of(item, loc) for pair in obj.items() for item in pair]
+            node_type = T.erase_refinement(ops.lookup("prim::DictConstruct").result_type([ops.ArgInfo(v.type) for v in values]))
+            return self.run_node("prim::DictConstruct", values, [node_type], loc, {}).output
+        try:
+            return self.emit_constant(obj, loc)
+        except TypeError:
+            self.fail(f"the tracer cannot record a value of type {type(obj).__module__}.{type(obj).__qualname__} "
+                      "here; traced code passes arrays, numbers, strings, dtypes, None and tuples, lists and "
+                      "dicts of those to array operations", loc)
+
+    def bake(self, array, loc):
+        """An array the trace did not make, as a constant of the graph."""
+        name = self.parameter_names.get(id(array))
+        if name is not None:
+            locations.warn(f"the parameter '{name}' is baked into the trace as a constant, so the traced function "
+                           "will not see later changes to it (nor move with the module): trace the module itself "
+                           "with jit.trace(module, inputs) or jit.trace_module(module, {'forward': inputs}) to "
+                           "keep parameters as attributes")
+        dev = _device.of(array)
+        if dev.type != "cpu":
+            locations.warn(f"an array on {dev} is baked into the trace as a constant: the traced function will use "
+                           f"it on {dev} whatever device its inputs are on (make it from an input with like=x or "
+                           "np.zeros_like(x), or trace on the device you will run on)")
+        return self.emit_constant(array, loc)
+
+    # -- graph values to Python values ----------------------------------------------------------
+    def wrap(self, value, loc=None):
+        """What the traced Python code gets for a graph value: a proxy that records
+        what is done with it, or (for values the trace treats as constants) the value."""
+        from .proxies import TracedArray, TracedNumber, TracedShape  # noqa: PLC0415 - proxies use the recorder
+
+        frame = self.frame
+        concrete = frame.concrete[id(value)]
+        kind = value.type
+        if value.node.kind == "prim::Constant":
+            return concrete
+        if is_tensor_value(concrete):
+            return TracedArray(concrete, value, self, frame)
+        if kind in (T.INT, T.FLOAT) and type(concrete) in (int, float):
+            return TracedNumber(concrete, value, self, frame)
+        if isinstance(kind, (T.VarTupleType, T.TupleType)) and isinstance(concrete, tuple) \
+                and all(type(item) is int for item in concrete) and not T.is_namedtuple_class(type(concrete)):
+            return TracedShape(self.unpacked(value, concrete, loc), value, frame)
+        if isinstance(concrete, (tuple, list, dict)):
+            items = self.unpacked(value, concrete, loc)
+            if isinstance(concrete, dict):
+                return dict(zip(concrete, items))
+            if T.is_namedtuple_class(type(concrete)):
+                return type(concrete)(*items)
+            return type(concrete)(items)
+        return concrete
+
+    def unpacked(self, value, concrete, loc):
+        """The elements of a tuple, list or dict value, each wrapped."""
+        kind = value.type
+        if isinstance(concrete, dict):
+            items = []
+            for key, item in concrete.items():
+                key_value = self.emit_constant(key, loc)
+                node = self.run_node("prim::DictIndex", [value, key_value], [kind.value], loc, {}, [item])
+                items.append(self.wrap(node.output, loc))
+            return items
+        if isinstance(kind, T.VarTupleType):
+            outputs = []
+            for index, item in enumerate(concrete):
+                position = self.emit_constant(index, loc)
+                outputs.append(self.run_node("prim::TupleIndex", [value, position], [kind.element], loc, {},
+                                             [item]).output)
+        else:
+            element_types = list(kind.elements) if isinstance(kind, T.TupleType) else [kind.element] * len(concrete)
+            unpack = "prim::TupleUnpack" if isinstance(concrete, tuple) else "prim::ListUnpack"
+            outputs = self.run_node(unpack, [value], element_types, loc, {}, list(concrete)).outputs
+        return [self.wrap(output, loc) for output in outputs]
+
+    # -- recording calls ----------------------------------------------------------------------
+    def record(self, op, spelling, args, kwargs, receiver=None, overloads=None):
+        """Record a call of ``op`` (spelled as the user spelled it) and return its result."""
+        loc = locations.source_range()
+        values = [(SimpleValue(self.value_of(arg, loc)), loc) for arg in args]
+        keywords = {name: (SimpleValue(self.value_of(arg, loc)), loc) for name, arg in kwargs.items()}
+        self_value = self.value_of(receiver, loc) if receiver is not None else None
+        with self.internal():
+            if overloads is not None and len(overloads) > 1:
+                result = self.emit_overloaded_call(overloads, values, keywords, loc, self_value)
+            else:
+                result = self.emit_op_call(op, spelling, values, keywords, loc, self_value)
+        if isinstance(result, ConstantValue):
+            return result.value
+        return self.wrap(result.value, loc)
+
+    def call_module(self, module, args, kwargs):
+        from .modules import call_module  # noqa: PLC0415 - modules builds on the recorder
+
+        return call_module(self, module, args, kwargs)
+
+    def call_script_function(self, function, args, kwargs):
+        """A script function called while tracing: a call node, its control flow kept."""
+        loc = locations.source_range()
+        values = [(SimpleValue(self.value_of(arg, loc)), loc) for arg in args]
+        keywords = {name: (SimpleValue(self.value_of(arg, loc)), loc) for name, arg in kwargs.items()}
+        with self.internal():
+            result = self.emit_script_call(function, values, keywords, loc)
+        return self.wrap(result.value, loc)
+
+    def record_operator(self, symbol, operands):
+        loc = locations.source_range()
+        values = [(SimpleValue(self.value_of(operand, loc)), loc) for operand in operands]
+        with self.internal():
+            result = self.emit_operator(symbol, values, loc)
+        return self.wrap(result.value, loc)
