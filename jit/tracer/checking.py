@@ -43,8 +43,33 @@ def _indented(text):
     return "\n".join("\t\t" + line for line in text.splitlines())
 
 
-def nondeterministic_nodes(graph) -> list:
-    return [node for node in graph.all_nodes() if node.op is not None and node.op.nondeterministic]
+def nondeterministic_nodes(graph, seen=None) -> list:
+    """Random draws in ``graph`` and in the methods and functions it calls."""
+    seen = set() if seen is None else seen
+    if id(graph) in seen:
+        return []
+    seen.add(id(graph))
+    found = []
+    for node in graph.all_nodes():
+        if node.op is not None and node.op.nondeterministic and not _switched_off(node):
+            found.append(node)
+        callee = None
+        if node.kind == "prim::CallMethod":
+            callee = node.inputs[0].type.methods.get(node["name"])
+        elif node.kind == "prim::CallFunction":
+            callee = node.inputs[0].node["value"]
+        if callee is not None:
+            found.extend(nondeterministic_nodes(callee.graph, seen))
+    return found
+
+
+def _switched_off(node) -> bool:
+    """Dropout in eval mode (training=False, a constant) draws nothing."""
+    names = [arg.name for arg in node.op.args]
+    if "training" not in names:
+        return False
+    flag = node.inputs[names.index("training")]
+    return flag.node.kind == "prim::Constant" and flag.node["value"] is False
 
 
 def warn_nondeterministic(graph):
@@ -106,7 +131,7 @@ def _difference(want, got, tolerance) -> str:
     worst = np.unravel_index(int(np.argmax(np.where(bad, difference, -1))), want.shape) if want.ndim else ()
     return (f"Not within tolerance rtol={tolerance:g} atol={tolerance:g}: {count} of {want.size} elements differ "
             f"({100.0 * count / max(want.size, 1):.2f}%); the largest difference is {float(difference[worst]):.6g} "
-            f"at index {tuple(int(i) for i in worst)} ({got[worst]!r} traced vs {want[worst]!r} in Python)")
+            f"at index {tuple(int(i) for i in worst)} ({got[worst].item()!r} traced vs {want[worst].item()!r} in Python)")
 
 
 def _host(array):

@@ -1,12 +1,16 @@
 """Recording NumPy's factories and random draws while tracing.
 
 ``np.zeros(n)`` or ``np.random.rand(3)`` take no array, so NumPy never hands
-them to a proxy: without help a trace would bake their result as a constant
-(a fixed random draw, a size that no longer follows the input). While any trace
+them to a proxy: without help a trace would bake their result as a constant (a
+fixed random draw, a size that no longer follows the input). While any trace
 runs, these names in ``numpy`` and ``numpy.random`` are replaced by wrappers
-that record the registry's op in a tracing thread and call NumPy itself
-everywhere else. The wrappers are aliases of the originals in the registry, so
-script code that names them compiles as before.
+that, in a tracing thread, record the registry's op: always for the global
+generator's draws, and for the shaped factories when a size comes from the
+trace (``np.zeros(x.shape)``). A factory called with plain sizes returns a plain
+array (a constant where the trace uses it): compiled code inside NumPy (the
+Generator's methods call ``np.empty``) must get real arrays. The wrappers are
+aliases of the originals in the registry, so script code that names them
+compiles as before; everywhere else they call NumPy itself.
 """
 from __future__ import annotations
 
@@ -20,17 +24,19 @@ from jit.ops.registry import alias_python_object
 
 _NAMES = {np: ("zeros", "ones", "empty", "full", "arange"),
           np.random: ("rand", "randn", "random", "random_sample", "standard_normal")}
+_DRAWS = set(_NAMES[np.random])
 _lock = threading.Lock()
 _users = 0
 
 
-def _recording(original):
+def _recording(original, always):
     overloads = ops.python_object_overloads(original)
 
     @functools.wraps(original)
     def factory(*args, **kwargs):
         recorder = _tracing.current()
-        if recorder is None or not recorder.records_calls() or kwargs.get("like") is not None:
+        if recorder is None or not recorder.records_calls() or kwargs.get("like") is not None \
+                or not (always or _holds_traced((args, kwargs))):
             return original(*args, **kwargs)
         return recorder.record(*overloads[0], args, kwargs, overloads=overloads)
 
@@ -38,7 +44,19 @@ def _recording(original):
     return factory
 
 
-_WRAPPERS = {(module, name): (getattr(module, name), _recording(getattr(module, name)))
+def _holds_traced(obj) -> bool:
+    from .proxies import Traced, TracedShape  # noqa: PLC0415 - proxies import the recorder, which imports this
+
+    if isinstance(obj, (Traced, TracedShape)):
+        return True
+    if isinstance(obj, (tuple, list)):
+        return any(_holds_traced(item) for item in obj)
+    if isinstance(obj, dict):
+        return any(_holds_traced(item) for item in obj.values())
+    return False
+
+
+_WRAPPERS = {(module, name): (getattr(module, name), _recording(getattr(module, name), name in _DRAWS))
              for module, names in _NAMES.items() for name in names}
 
 

@@ -73,8 +73,7 @@ def warn(message: str):
         return
     registry = frame.f_globals.setdefault("__warningregistry__", {})
     warnings.warn_explicit(message, TracerWarning, frame.f_code.co_filename, frame.f_lineno,
-                           module=frame.f_globals.get("__name__", "<traced>"), registry=registry,
-                           module_globals=frame.f_globals)
+                           module=frame.f_globals.get("__name__", "<traced>"), registry=registry)
 
 
 def describe(frame=None) -> str:

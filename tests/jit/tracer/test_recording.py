@@ -157,7 +157,7 @@ def test_closure_arrays_become_constants_that_print_and_round_trip():
 
 def test_dead_reads_are_removed():
     def f(x):
-        x.shape  # read but unused: no node survives
+        unused = x.shape  # noqa: F841 - read but unused: no node survives
         return x + 1
 
     traced = traced_matches(f, (rand(2, 2),))
