@@ -12,7 +12,7 @@ import jit
 from jit import TracerWarning, TracingCheckError, nn
 
 from ...helpers import assert_same, node_kinds
-from ..models.tutorial_models import MyCell, MyDecisionGate
+from ..models.tutorial_models import MyCell, MyDecisionGate, MyRNNLoop, WrapRNN
 
 
 def loop_in_traced_fn(x):
@@ -153,36 +153,12 @@ def test_tutorial_scripted_gate_inside_a_traced_cell_keeps_its_if():
         assert_same(traced(xs, h), cell(xs, h))
 
 
-class MyRNNLoop(nn.Module):
-    """The tutorial's loop: a scripted loop over a traced cell."""
-
-    def __init__(self):
-        super().__init__()
-        x, h = np.random.rand(3, 4).astype(np.float32), np.random.rand(3, 4).astype(np.float32)
-        self.cell = jit.trace(MyCell(jit.script(MyDecisionGate())), (x, h))
-
-    def forward(self, xs):
-        h, y = np.zeros((3, 4), dtype=np.float32), np.zeros((3, 4), dtype=np.float32)
-        for i in range(xs.shape[0]):
-            y, h = self.cell(xs[i], h)
-        return y, h
-
-
-class WrapRNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.loop = jit.script(MyRNNLoop())
-
-    def forward(self, xs):
-        y, h = self.loop(xs)
-        return np.maximum(y, 0)
-
-
 def test_tutorial_script_loop_over_a_traced_cell_then_traced_wrapper():
     loop = MyRNNLoop()
     scripted = jit.script(loop)
     xs = np.random.rand(6, 3, 4).astype(np.float32)
     assert_same(scripted(xs), loop(xs))
+    assert isinstance(loop.cell, jit.ScriptModule) and "prim::CallMethod" in node_kinds(loop.cell.forward.function)
     assert "prim::Loop" in [n.kind for n in scripted.forward.graph.all_nodes()]
     wrapper = WrapRNN()
     traced = jit.trace(wrapper, xs)
