@@ -168,6 +168,12 @@ class TracedArray(Traced):
     def __repr__(self):
         return f"TracedArray({self._concrete!r})"
 
+    def item(self, *index):
+        return self._bake("x.item()", self._concrete.item(*index))
+
+    def tolist(self):
+        return self._bake("x.tolist()", self._concrete.tolist())
+
     def __getitem__(self, index):
         result = self._live_recorder().record(*ops.for_subscript(), (self, index), {})
         if isinstance(result, TracedArray) and np.may_share_memory(result._concrete, self._concrete):

@@ -166,7 +166,7 @@ def test_a_function_calling_a_global_module_bakes_its_parameters_with_a_warning(
 def test_conversions_to_python_values_warn_at_the_users_line():
     def f(x):
         n = int(x.shape[0])
-        return x * n + float(x.sum())
+        return x * n + float(x.sum()) + x.max().item()
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -174,7 +174,7 @@ def test_conversions_to_python_values_warn_at_the_users_line():
     found = [w for w in caught if issubclass(w.category, TracerWarning)]
     assert {w.lineno for w in found} == {f.__code__.co_firstlineno + 1, f.__code__.co_firstlineno + 2}
     assert all(w.filename == __file__ for w in found)
-    assert any("int()" in str(w.message) for w in found) and any("float()" in str(w.message) for w in found)
+    assert all(any(what in str(w.message) for w in found) for what in ("int()", "float()", "x.item()"))
 
 
 def test_len_and_iteration_bake_the_length():
