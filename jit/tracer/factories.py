@@ -22,6 +22,8 @@ import numpy as np
 from jit import _tracing, ops
 from jit.ops.registry import alias_python_object
 
+from .proxies import holds_traced
+
 _NAMES = {np: ("zeros", "ones", "empty", "full", "arange"),
           np.random: ("rand", "randn", "random", "random_sample", "standard_normal")}
 _DRAWS = set(_NAMES[np.random])
@@ -36,24 +38,12 @@ def _recording(original, always):
     def factory(*args, **kwargs):
         recorder = _tracing.current()
         if recorder is None or not recorder.records_calls() or kwargs.get("like") is not None \
-                or not (always or _holds_traced((args, kwargs))):
+                or not (always or holds_traced((args, kwargs))):
             return original(*args, **kwargs)
         return recorder.record(*overloads[0], args, kwargs, overloads=overloads)
 
     alias_python_object(factory, original)
     return factory
-
-
-def _holds_traced(obj) -> bool:
-    from .proxies import Traced, TracedShape  # noqa: PLC0415 - proxies import the recorder, which imports this
-
-    if isinstance(obj, (Traced, TracedShape)):
-        return True
-    if isinstance(obj, (tuple, list)):
-        return any(_holds_traced(item) for item in obj)
-    if isinstance(obj, dict):
-        return any(_holds_traced(item) for item in obj.values())
-    return False
 
 
 _WRAPPERS = {(module, name): (getattr(module, name), _recording(getattr(module, name), name in _DRAWS))

@@ -74,9 +74,3 @@ def warn(message: str):
     registry = frame.f_globals.setdefault("__warningregistry__", {})
     warnings.warn_explicit(message, TracerWarning, frame.f_code.co_filename, frame.f_lineno,
                            module=frame.f_globals.get("__name__", "<traced>"), registry=registry)
-
-
-def describe(frame=None) -> str:
-    """``file:line`` of the user's code, for messages."""
-    frame = frame if frame is not None else user_frame(for_warning=True)
-    return "<unknown>" if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"

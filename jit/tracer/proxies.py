@@ -23,7 +23,6 @@ _BINARY = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//",
            "matmul": "@", "and": "&", "or": "|", "xor": "^", "lshift": "<<", "rshift": ">>"}
 _COMPARISONS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 _UNARY = {"neg": "unary -", "pos": "unary +", "invert": "unary ~"}
-_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 class Traced:
@@ -131,7 +130,7 @@ class TracedArray(Traced):
                        "(python -m jit.ops lists the operators)")
         op = overloads[0][0]
         kwargs = {k: v for k, v in kwargs.items() if not _numpy_default(k, v) or any(a.name == k for a in op.args)}
-        if any(arg.name == "like" for arg in op.args) and "like" not in kwargs and not _holds_traced(args):
+        if any(arg.name == "like" for arg in op.args) and "like" not in kwargs and not holds_traced(args):
             kwargs["like"] = self  # NumPy passes like= on by calling us, without it
         return recorder.record(op, overloads[0][1], args, kwargs, overloads=overloads)
 
@@ -291,8 +290,7 @@ _operators(TracedNumber, _record_operator)
 for _name, _symbol in _COMPARISONS.items():
     setattr(TracedArray, f"__{_name}__", lambda self, other, symbol=_symbol: _record_operator(self, symbol, (self, other)))
     setattr(TracedNumber, f"__{_name}__", _compare(_symbol))
-TracedNumber.__abs__ = lambda self: self._live_recorder().record(*ops.for_python_object(abs), (self,), {})
-TracedArray.__abs__ = lambda self: self._live_recorder().record(*ops.for_python_object(abs), (self,), {})
+Traced.__abs__ = lambda self: self._live_recorder().record(*ops.for_python_object(abs), (self,), {})
 
 
 class TracedShape(tuple):
@@ -323,9 +321,12 @@ def _leaves(args):
             yield arg
 
 
-def _holds_traced(obj) -> bool:
-    if isinstance(obj, Traced):
+def holds_traced(obj) -> bool:
+    """Whether ``obj`` is, or (in tuples, lists and dicts) holds, a traced value."""
+    if isinstance(obj, (Traced, TracedShape)):
         return True
     if isinstance(obj, (tuple, list)):
-        return any(_holds_traced(item) for item in obj)
+        return any(holds_traced(item) for item in obj)
+    if isinstance(obj, dict):
+        return any(holds_traced(item) for item in obj.values())
     return False
