@@ -11,10 +11,11 @@ from .runtime import ScriptFunction
 from .runtime.futures import Future, fork, wait
 from .runtime.module import ScriptModule
 from .script import script
+from .serialization import load, save
 from .tracer import is_tracing, script_if_tracing, trace, trace_module
 from .nn.init import manual_seed
 from .types import Tensor
 
-__all__ = ["Attribute", "Final", "manual_seed", "Future", "fork", "wait", "annotate", "export", "ignore", "is_scripting", "isinstance", "strict_fusion", "unused", "CompilationError", "Error", "ScriptFunction", "ScriptModule", "SerializationError", "StrictFusionError", "Tensor",
+__all__ = ["Attribute", "Final", "manual_seed", "Future", "fork", "wait", "annotate", "export", "ignore", "is_scripting", "isinstance", "load", "save", "strict_fusion", "unused", "CompilationError", "Error", "ScriptFunction", "ScriptModule", "SerializationError", "StrictFusionError", "Tensor",
            "TracerWarning", "TracingCheckError", "TracingError", "is_tracing", "nn", "ops", "script",
            "script_if_tracing", "trace", "trace_module", "types"]

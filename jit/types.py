@@ -90,6 +90,7 @@ class NoneType(_SimpleType):
 
 class DeviceType(_SimpleType):
     _name = "Device"
+    _annotation = "device.Device"  # what printed code can resolve
 
 
 class DtypeType(_SimpleType):
@@ -467,10 +468,22 @@ def unify(a: Type, b: Type) -> Type | None:
     return None
 
 
+def types_within(kind: Type):
+    """``kind`` and every type nested in it (elements, options, keys, values), outermost first."""
+    yield kind
+    nested = [*(getattr(kind, "elements", ()) or ()), *getattr(kind, "options", ()),
+              getattr(kind, "element", None), getattr(kind, "key", None), getattr(kind, "value", None)]
+    for inner in nested:
+        if isinstance(inner, Type):
+            yield from types_within(inner)
+
+
 def erase_refinement(t: Type) -> Type:
     """The type with tensor refinements removed (what an unprofiled graph carries)."""
     if isinstance(t, TensorType):
         return TENSOR
+    if isinstance(t, NamedTupleType):
+        return NamedTupleType(t.cls, [erase_refinement(e) for e in t.elements])
     if isinstance(t, TupleType):
         return TupleType(erase_refinement(e) for e in t.elements)
     if isinstance(t, ListType):

@@ -10,6 +10,7 @@ import pytest
 import jit
 
 from jit.runtime import ScriptFunction
+from jit.runtime.module import ScriptModule
 
 from . import helpers
 
@@ -27,8 +28,9 @@ def pytest_configure(config):
 def code_round_trip(request, monkeypatch):
     """Every ScriptFunction a test makes must print code that recompiles to the same
     code, and the recompiled function must give the first recorded call's results."""
-    created, first_calls = [], {}
+    created, first_calls, saved_calls = [], {}, []
     original_init, original_call = ScriptFunction.__init__, ScriptFunction.__call__
+    original_module_call = ScriptModule.__call__
 
     def init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
@@ -38,18 +40,37 @@ def code_round_trip(request, monkeypatch):
         if jit.is_tracing():  # a call a trace records: its arguments are the tracer's proxies
             return original_call(self, *args, **kwargs)
         saved = _copied((args, kwargs))
+        archive = _saved_first_call(self, saved_calls)
+        random_state = np.random.get_state()
         result = original_call(self, *args, **kwargs)
         copied_result = _copied((result,))
         if id(self) not in first_calls and saved is not None and copied_result is not None:
             first_calls[id(self)] = (*saved, copied_result[0])
+            if archive is not None:
+                saved_calls.append((self, archive, *saved, copied_result[0], random_state))
+        return result
+
+    def module_call(self, *args, **kwargs):
+        if jit.is_tracing():
+            return original_module_call(self, *args, **kwargs)
+        saved = _copied((args, kwargs))
+        archive = _saved_first_call(self, saved_calls)
+        random_state = np.random.get_state()
+        result = original_module_call(self, *args, **kwargs)
+        copied_result = _copied((result,))
+        if archive is not None and saved is not None and copied_result is not None:
+            saved_calls.append((self, archive, *saved, copied_result[0], random_state))
         return result
 
     monkeypatch.setattr(ScriptFunction, "__init__", init)
     monkeypatch.setattr(ScriptFunction, "__call__", call)
+    monkeypatch.setattr(ScriptModule, "__call__", module_call)
     yield
     monkeypatch.undo()
     if request.node.get_closest_marker("no_round_trip"):
         return
+    for obj, archive, args, kwargs, expected, random_state in saved_calls:
+        helpers.check_archive_round_trip(obj, archive, args, kwargs, expected, random_state)
     for function in created:
         if helpers.belongs_to_abandoned_class(function):
             continue
@@ -61,6 +82,14 @@ def code_round_trip(request, monkeypatch):
         recompiled = ScriptFunction(compiled)
         with np.errstate(all="ignore"):
             helpers.assert_same(recompiled(*args, **kwargs), expected, f"recompiled {function.qualname}")
+
+
+def _saved_first_call(obj, saved_calls):
+    """The archive of ``obj`` saved before its first call (None after that, or when
+    it calls a plain Python function, which makes it unsaveable by design)."""
+    if any(entry[0] is obj for entry in saved_calls) or helpers.is_method(obj):
+        return None
+    return helpers.saved_archive(obj)
 
 
 def _copied(values):

@@ -3,6 +3,7 @@ with eager results, and the ``.code`` round trip."""
 from __future__ import annotations
 
 import importlib.util
+import io
 import itertools
 import math
 import os
@@ -134,6 +135,72 @@ def round_trip(function) -> str:
     return compiled
 
 
+def is_method(function) -> bool:
+    """A compiled method of a class or module type (saved with its object, not alone)."""
+    inputs = getattr(function, "graph", None) is not None and not getattr(function, "is_script_module", False) \
+        and function.graph.inputs
+    kind = inputs[0].type if inputs else None
+    return isinstance(kind, T.ClassType) and any(m is function for m in kind.methods.values())
+
+
+def saved_archive(obj) -> bytes | None:
+    """``obj`` saved with jit.save; None when it calls a plain Python function."""
+    buffer = io.BytesIO()
+    try:
+        jit.save(obj, buffer)
+    except jit.SerializationError as error:
+        if "calls the Python function" in str(error):
+            return None
+        raise
+    return buffer.getvalue()
+
+
+def check_archive_round_trip(obj, archive, args, kwargs, expected, random_state):
+    """Load ``archive`` (``obj`` saved before its first call): the same modules and
+    code, and, called as ``obj`` first was (its state then is the archive's), the
+    same result."""
+    loaded = jit.load(io.BytesIO(archive))
+    if getattr(obj, "is_script_module", False):
+        originals, copies = dict(obj.named_modules()), dict(loaded.named_modules())
+        assert list(originals) == list(copies), "the loaded module hierarchy differs"
+        for path, module in originals.items():
+            copy = copies[path]
+            assert copy.original_name == module.original_name
+            for name, method in module._type.methods.items():
+                assert copy._type.methods[name].code == method.code, f"{path}.{name}: the loaded code differs"
+    else:
+        assert loaded.code == obj.code, f"{obj.qualname}: the loaded code differs"
+    nodes = _graphs_of(obj)
+    if any(node.kind == "prim::PythonOp" for node in nodes):
+        return  # @ignore'd and @unused calls raise once saved
+    if any(node.op is not None and node.op.nondeterministic and not node.op.side_effects for node in nodes):
+        return  # np.empty: whatever the memory held (random draws replay from the same generator state)
+    np.random.set_state(random_state)
+    with np.errstate(all="ignore"):
+        assert_same(_comparable(loaded(*args, **kwargs)), _comparable(expected), "the loaded result")
+
+
+def _graphs_of(obj):
+    if getattr(obj, "is_script_module", False):
+        return [node for module in obj.modules() for method in module._type.methods.values()
+                for node in method.graph.all_nodes()]
+    return list(obj.graph.all_nodes())
+
+
+def _comparable(value):
+    """Objects of script classes as (class name, attributes): a loaded model rebuilds
+    its classes from the file, so their Python classes differ from the originals."""
+    if T.class_type_of(type(value)) is not None:
+        return (type(value).__name__, {k: _comparable(v) for k, v in vars(value).items()})
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    if isinstance(value, tuple) and not T.is_namedtuple_class(type(value)):
+        return tuple(_comparable(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    return value
+
+
 def belongs_to_abandoned_class(function) -> bool:
     """A method compiled before a later method of its class failed: the class has no
     script type, so its code cannot be recompiled (nor can the class be used)."""
@@ -182,18 +249,9 @@ def refined_result_type(graph, args):
     return known[id(graph.outputs[0])]
 
 
-def _types_within(kind):
-    """``kind`` and the types nested in it."""
-    yield kind
-    for inner in list(getattr(kind, "elements", ()) or ()) + [getattr(kind, "element", None),
-                                                              getattr(kind, "key", None), getattr(kind, "value", None)]:
-        if isinstance(inner, T.Type):
-            yield from _types_within(inner)
-
-
 def _add_classes(namespace, kind):
     """The NamedTuple and script classes printed code names."""
-    for inner in _types_within(kind):
+    for inner in T.types_within(kind):
         if isinstance(inner, T.NamedTupleType):
             namespace[inner.name] = inner.cls
         elif isinstance(inner, T.ClassType) and inner.kind == "module":

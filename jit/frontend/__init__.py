@@ -13,6 +13,8 @@ import textwrap
 from jit.errors import CompilationError
 from jit.ir import Source
 
+from .annotations import AnnotationResolver
+
 from .emitter import CompiledFunction, FunctionEmitter, ParameterSpec
 
 __all__ = ["CompiledFunction", "ParameterSpec", "code_namespace", "compile_function", "compile_source"]
@@ -78,16 +80,22 @@ def compile_function(fn, self_type=None, defines_attributes=False, extra_names=N
     return emitter.emit_function()
 
 
-def compile_source(text: str, name: str, namespace: dict, filename: str = "<script code>") -> CompiledFunction:
+def compile_source(text: str, name: str, namespace: dict, filename: str = "<script code>", *, qualname=None,
+                   self_type=None, saved=False, map_device=None) -> CompiledFunction:
+    """Compile the function ``name`` that ``text`` defines. ``self_type``: the class of
+    a method; ``saved`` and ``map_device``: code read from a file (see AnnotationResolver)."""
+    qualname = qualname or name
     try:
         tree = ast.parse(text, type_comments=True)
-    except SyntaxError as error:
-        raise CompilationError(f"cannot parse the code of {name}: {error}") from None
+    except (SyntaxError, ValueError) as error:  # ValueError: a NUL byte in the text
+        raise CompilationError(f"cannot parse the code of {qualname}: {error}") from None
     found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
-    if len(found) != 1:
-        raise CompilationError(f"the code does not define exactly one function named {name}")
-    source = Source(filename, text, 1, name)
-    return FunctionEmitter(found[0], source, 0, 0, [namespace], name).emit_function()
+    if len(found) != 1 or len(tree.body) != 1:
+        raise CompilationError(f"the code of {qualname} must define exactly one function, named {name}")
+    source = Source(filename, text, 1, qualname)
+    resolver = AnnotationResolver(namespace, saved=saved, map_device=map_device)
+    return FunctionEmitter(found[0], source, 0, 0, [namespace], qualname, self_type,
+                           resolver=resolver).emit_function()
 
 
 def _indent_of(text: str) -> int:

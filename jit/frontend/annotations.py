@@ -37,10 +37,16 @@ TYPING_NAMES = {"Tensor": T.Tensor, "List": typing.List, "Tuple": typing.Tuple, 
 
 
 class AnnotationResolver:
-    """Looks names up in ``namespaces`` (dicts, searched in order) and Python's builtins."""
+    """Looks names up in ``namespaces`` (dicts, searched in order) and Python's builtins.
 
-    def __init__(self, *namespaces):
+    For code read from a saved file, ``saved=True`` forbids calls into Python (only
+    operators and what the file itself defines may be called), and ``map_device``
+    moves the devices the code names (``map_location``)."""
+
+    def __init__(self, *namespaces, saved=False, map_device=None):
         self.namespaces = [n for n in namespaces if n is not None]
+        self.saved = saved
+        self.map_device = map_device or (lambda dev: dev)
 
     def lookup(self, name):
         for namespace in self.namespaces:
@@ -215,5 +221,8 @@ def namedtuple_type(cls) -> T.NamedTupleType:
         hints = typing.get_type_hints(cls)
     except Exception:  # noqa: BLE001 - unresolvable annotations: the raw ones
         hints = getattr(cls, "__annotations__", {})
+    declared = cls.__dict__.get("__jit_field_types__")  # a NamedTuple rebuilt from a saved file
+    if declared is not None:
+        return T.NamedTupleType(cls, declared)
     return T.NamedTupleType(cls, [type_of_python_annotation(hints[f]) if f in hints else T.TENSOR
                                   for f in cls._fields])

@@ -158,9 +158,7 @@ class CallEmitter:
 
     def get_attribute(self, owner, name, loc):
         value = self.emit_node("prim::GetAttr", [owner], [owner.type.attributes[name]], loc, name=name).output
-        if name.isidentifier() and not name.startswith("_"):
-            value.set_debug_name(name)  # linear = self.linear, as TorchScript prints it
-        return value
+        return name_attribute_value(value, name)
 
     def submodule_items(self, owner, loc):
         """(name, value) of each submodule of a Sequential, ModuleList or ModuleDict, in order."""
@@ -369,6 +367,13 @@ class _Signature:
 
     def __init__(self, args):
         self.args = args
+
+
+def name_attribute_value(value, name):
+    """``linear = self.linear``: an attribute read is named after the attribute, as TorchScript prints it."""
+    if name.isidentifier() and not name.startswith("_"):
+        value.set_debug_name(name)
+    return value
 
 
 def python_signature(function, name, loc):

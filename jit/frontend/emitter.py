@@ -74,14 +74,14 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
     """Compiles one function definition; expressions and calls are in their own modules."""
 
     def __init__(self, func_def: ast.FunctionDef, source, line_offset: int, col_offset: int,
-                 namespaces, qualname: str, self_type=None, defines_attributes=False):
+                 namespaces, qualname: str, self_type=None, defines_attributes=False, resolver=None):
         self.func_def = func_def
         self.self_type = self_type  # a method's class: its first parameter is self
         self.defines_attributes = defines_attributes  # __init__: self.x = v declares x
         self.self_name = None
         self.source = source
         self.line_offset, self.col_offset = line_offset, col_offset
-        self.resolver = AnnotationResolver(*namespaces)
+        self.resolver = resolver or AnnotationResolver(*namespaces)
         self.qualname = qualname
         self.graph = Graph()
         self.env = Environment(self.graph.block)
@@ -125,11 +125,13 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
         fdef = self.func_def
         params = self.emit_parameters(fdef)
         outcome = self.emit_statements(_without_docstring(fdef.body))
+        declared = self.declared_return_type(fdef)
         if isinstance(outcome, Returned):
             result, result_loc = outcome.value, outcome.loc
+        elif outcome is RAISED and declared is not None:  # never returns: a stub (@jit.unused, saved @ignore)
+            result, result_loc = self.uninitialized(self.graph.block, declared, self.loc(fdef)), self.loc(fdef)
         else:  # falls off the end (returns None), or always raises
             result, result_loc = self.emit_constant(None, self.loc(fdef)), self.loc(fdef)
-        declared = self.declared_return_type(fdef)
         if declared is not None:
             converted = self.coerce(result, declared, result_loc)
             if converted is None:

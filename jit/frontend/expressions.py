@@ -88,6 +88,7 @@ class ExpressionEmitter:
         if isinstance(obj, TensorConstants):
             return TensorConstantsValue(obj)
         if getattr(obj, "__jit_scripted__", None) is not None:  # @jit.script_if_tracing: the scripted function
+            self.refuse_python_in_saved_code(name, loc)
             return ScriptFunctionValue(obj.__jit_scripted__())
         if getattr(obj, "__jit_fork__", False):
             return ForkBuiltin()
@@ -102,6 +103,8 @@ class ExpressionEmitter:
             return NamedTupleClass(namedtuple_type(obj))
         if T.class_type_of(obj) is not None:
             return ScriptClassValue(T.class_type_of(obj))
+        if isinstance(obj, T.ClassType) and obj.kind == "class":  # bound by name in saved code
+            return ScriptClassValue(obj)
         if _is_constant(obj):
             return ConstantValue(obj)
         if _device.is_array(obj):
@@ -112,6 +115,7 @@ class ExpressionEmitter:
         if getattr(obj, "__jit_strict_fusion__", False):
             return StrictFusionValue()
         if isinstance(obj, (_pytypes.FunctionType, _pytypes.BuiltinFunctionType, _pytypes.MethodType)):
+            self.refuse_python_in_saved_code(name, loc)
             return PythonFunctionValue(obj, getattr(obj, "__jit_ignore__", "python"))
         if callable(obj):
             raise CompilationError(f"'{name}' is a Python callable of type '{type(obj).__name__}', which script "
@@ -120,6 +124,12 @@ class ExpressionEmitter:
         raise CompilationError(f"'{name}' is a Python value of type '{type(obj).__name__}', which script code "
                                "cannot use; constants must be int, float, bool, str, None, a dtype, a Device "
                                "or a tuple of those", loc)
+
+    def refuse_python_in_saved_code(self, name, loc):
+        """Code read from a file runs nothing but operators and what the file defines."""
+        if self.resolver.saved:
+            raise CompilationError(f"'{name}' is a Python function: saved code may only call operators and the "
+                                   "functions and classes saved with it", loc)
 
     def expr_Attribute(self, node):
         return self.emit_expr(node.value).attr(self, node.attr, self.loc(node))
@@ -407,3 +417,4 @@ def constant_attribute_hint(sugared) -> str:
     name = node["name"]
     return (f"; self.{name} is an attribute of the module, read at run time: make it a constant with "
             f"'{name}: jit.Final[{value.type.annotation_str()}]' in the class body or by listing it in __constants__")
+

@@ -384,7 +384,7 @@ class DeviceBuiltin(SugaredValue):
         if len(values) != 1 or not isinstance(values[0], ConstantValue) or not isinstance(values[0].value, str):
             raise CompilationError("device.Device(...) in script code takes one str literal, such as 'cpu'", loc)
         try:
-            return ConstantValue(Device(values[0].value))
+            return ConstantValue(emitter.resolver.map_device(Device(values[0].value)))
         except ValueError as error:
             raise CompilationError(str(error), loc) from None
 

@@ -425,7 +425,8 @@ class CodePrinter:
             self.names[id(value)] = spec.name
         self.inlined = inlinable_values(self.graph.block)
         self.print_block(self.graph.block, 1)
-        self.emit(1, f"return {self.expr(self.graph.outputs[0]).text}")
+        if self.graph.outputs[0].node.kind != "prim::Uninitialized":  # else every path raised
+            self.emit(1, f"return {self.expr(self.graph.outputs[0]).text}")
         params = []
         for spec in self.parameters:
             text = f"{spec.name}: {spec.type.annotation_str()}"

@@ -94,7 +94,10 @@ def converter(expected: T.Type, function_name: str, param: str):
         named = expected.cls if isinstance(expected, T.NamedTupleType) else None
 
         def to_tuple(value):
-            if not isinstance(value, named or tuple) or len(value) != len(parts):
+            if not isinstance(value, tuple) or len(value) != len(parts):
+                return fail(value)
+            if named is not None and not isinstance(value, named) and getattr(type(value), "_fields", None) \
+                    != named._fields:  # a NamedTuple of the same fields (a loaded model rebuilds its class) fits
                 return fail(value)
             items = [convert(v) for convert, v in zip(parts, value)]
             return named(*items) if named is not None else tuple(items)

@@ -36,6 +36,12 @@ class ScriptFunction:
                 return recorder.call_script_function(self, args, kwargs)
         return self._run(*args, **kwargs)
 
+    def save(self, f, _extra_files=None):
+        """``jit.save(self, f, _extra_files)``."""
+        from jit.serialization import save  # noqa: PLC0415 - serialization sits beside the runtime
+
+        save(self, f, _extra_files)
+
     @property
     def graph(self):
         return self._graph

@@ -47,16 +47,28 @@ class ScriptModule(Module):
 
     def __init__(self, kind, original, submodules: dict):
         super().__init__()
+        registries = {"_parameters": original._parameters, "_buffers": original._buffers,
+                      "_modules": {name: submodules.get(name) for name in original._modules}}
+        attributes = {name: _copied_containers(getattr(original, name)) for name in kind.attributes
+                      if name not in kind.slots}
+        self._fill(kind, type(original).__name__, registries, original._non_persistent_buffers, attributes)
+
+    @classmethod
+    def rebuilt(cls, kind, original_name, registries, non_persistent_buffers, attributes):
+        """A ScriptModule from its parts (a loaded one: no nn.Module to copy)."""
+        module = cls.__new__(cls)
+        Module.__init__(module)
+        module._fill(kind, original_name, registries, non_persistent_buffers, attributes)
+        return module
+
+    def _fill(self, kind, original_name, registries, non_persistent_buffers, attributes):
         object.__setattr__(self, "_type", kind)
-        object.__setattr__(self, "_original_name", type(original).__name__)
-        for registry in ("_parameters", "_buffers"):
-            getattr(self, registry).update(getattr(original, registry))
-        self._non_persistent_buffers.update(original._non_persistent_buffers)
-        for name in original._modules:
-            self._modules[name] = submodules.get(name)
-        for name in kind.attributes:
-            if name not in kind.slots:
-                object.__setattr__(self, name, _copied_containers(getattr(original, name)))
+        object.__setattr__(self, "_original_name", original_name)
+        for registry, entries in registries.items():
+            getattr(self, registry).update(entries)
+        self._non_persistent_buffers.update(non_persistent_buffers)
+        for name, value in attributes.items():
+            object.__setattr__(self, name, value)
         for name, value in kind.constants.items():
             object.__setattr__(self, name, value)
 
@@ -114,6 +126,12 @@ class ScriptModule(Module):
                           f"recorded that mode's behaviour (dropout...) and does not change with "
                  f".{'train()' if mode else 'eval()'}; trace it again in the mode you will run it in")
         return self
+
+    def save(self, f, _extra_files=None):
+        """``jit.save(self, f, _extra_files)``."""
+        from jit.serialization import save  # noqa: PLC0415 - serialization sits beside the runtime
+
+        save(self, f, _extra_files)
 
     @property
     def graph(self):

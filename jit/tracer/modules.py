@@ -15,6 +15,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from jit.errors import TracingError
+from jit.frontend.calls import name_attribute_value
 from jit.frontend.modules import module_type
 from jit.frontend.sugared import SimpleValue
 from jit.ir.printer import graph_text
@@ -140,8 +141,8 @@ def read_path(recorder, path, final, loc):
         result = final if last else module._modules[name]
         if key not in frame.reads:
             kind = refined_type(final) if last and not isinstance(final, Module) else recorder.tree.types[id(result)]
-            frame.reads[key] = recorder.run_node("prim::GetAttr", [value], [kind], loc, {"name": name},
-                                                 results=[result]).output
+            frame.reads[key] = name_attribute_value(recorder.run_node("prim::GetAttr", [value], [kind], loc,
+                                                                      {"name": name}, results=[result]).output, name)
         value, module = frame.reads[key], result
     return value
 
