@@ -40,24 +40,26 @@ isinstance.__jit_isinstance__ = True
 
 
 def _matches(value, expected) -> bool:
+    """Whether ``value`` is of script type ``expected``; containers are checked
+    element by element (so an empty list inside a dict fits any element type)."""
     if builtins.isinstance(expected, T.OptionalType):
         return value is None or _matches(value, expected.element)
-    if type(value) in (list, dict) and not value and builtins.isinstance(expected, (T.ListType, T.DictType)):
-        return type(value) is (list if builtins.isinstance(expected, T.ListType) else dict)
+    if builtins.isinstance(expected, T.UnionType):
+        return any(_matches(value, option) for option in expected.options)
+    if type(value) is list and builtins.isinstance(expected, T.ListType):
+        return all(_matches(item, expected.element) for item in value)
+    if type(value) is dict and builtins.isinstance(expected, T.DictType):
+        return all(_matches(k, expected.key) and _matches(v, expected.value) for k, v in value.items())
+    if type(value) is tuple and builtins.isinstance(expected, T.TupleType) \
+            and not builtins.isinstance(expected, T.NamedTupleType):
+        return len(value) == len(expected.elements) and all(_matches(v, e) for v, e in zip(value, expected.elements))
+    if type(value) in (list, dict, tuple):
+        return False
     try:
-        actual = T.refined_type_of_value(value) if type(value) is not dict else _dict_type(value)
+        actual = T.refined_type_of_value(value)
     except TypeError:
         return False
     return actual.is_subtype_of(expected)
-
-
-def _dict_type(value):
-    keys = {T.refined_type_of_value(k) for k in value}
-    values = [T.refined_type_of_value(v) for v in value.values()]
-    element = values[0]
-    for item in values[1:]:
-        element = T.unify(element, item) or T.ANY
-    return T.DictType(keys.pop() if len(keys) == 1 else T.ANY, element)
 
 
 def ignore(function=None, *, drop=False):

@@ -436,11 +436,12 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
         if stmt.value is None:
             self.fail("an annotated variable needs a value (x: int = 0)", stmt)
         declared = self.annotation(stmt.annotation)
-        if isinstance(stmt.target, ast.Attribute):  # self.x: Optional[int] = None in __init__
-            return self.assign_attribute(stmt.target, self.emit_expr(stmt.value), self.loc(stmt.value), declared)
-        if not isinstance(stmt.target, ast.Name):
+        if not isinstance(stmt.target, (ast.Attribute, ast.Name)):
             self.fail("only variables and attributes can be annotated", stmt.target)
         empty = self.typed_empty_container(declared, stmt.value, stmt)
+        if isinstance(stmt.target, ast.Attribute):  # self.x: Optional[int] = None in __init__
+            value = SimpleValue(empty) if empty is not None else self.emit_expr(stmt.value)
+            return self.assign_attribute(stmt.target, value, self.loc(stmt.value), declared)
         if empty is not None:  # x: List[int] = []
             return self.assign(stmt.target, SimpleValue(empty), self.loc(stmt.value))
         value = self.emit_expr(stmt.value).as_value(self, self.loc(stmt.value))

@@ -50,6 +50,9 @@ class ArchiveWriter:
         info.compress_type = zipfile.ZIP_STORED
         self.zip.writestr(info, data)
 
+    def close(self):
+        self.zip.close()  # a second close does nothing
+
     def write_to(self, f):
         """Write the archive to a path (atomically: a temporary file renamed over the
         target, so a failure never leaves half a file) or to a binary file object."""

@@ -27,6 +27,14 @@ def save(obj, f, _extra_files=None):
     binary file object, with ``_extra_files`` ({name: str or bytes}) stored beside it.
     Nothing is written unless the whole archive could be made."""
     writer = ArchiveWriter()
+    try:
+        _write(obj, writer, _extra_files)
+    finally:
+        writer.close()  # also when saving failed: nothing half-made stays open
+    writer.write_to(f)
+
+
+def _write(obj, writer, _extra_files):
     saver = _Saver(writer)
     if getattr(obj, "is_script_module", False):
         manifest_object, root = "module", saver.module(obj, obj.original_name)
@@ -51,7 +59,6 @@ def save(obj, f, _extra_files=None):
                 "types": saver.type_records, "modules": saver.module_records, "tensors": saver.tensors.records,
                 "extra_files": extra_names}
     writer.add(MANIFEST_ENTRY, json.dumps(manifest, indent=1, allow_nan=False).encode("utf-8"))
-    writer.write_to(f)
 
 
 def _producer() -> str:
