@@ -53,7 +53,7 @@ def _target_device(map_location):
 def _field(container, key, kinds, where):
     value = container.get(key) if isinstance(container, dict) else None
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
-        raise SerializationError(f"{where}: '{key}' is missing or is not a {_kind_names(kinds)}")
+        raise SerializationError(f"{where}: '{key}' is missing or is not {_kind_names(kinds)}")
     return value
 
 
