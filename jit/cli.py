@@ -3,6 +3,7 @@
 ``arrayscript demo`` scripts a small NumPy function, shows its graph and code,
 runs it scripted and eagerly, and compares results and time (on the CPU by
 default; ``--device cuda`` runs it on CuPy arrays when a GPU is present).
+``arrayscript inspect FILE`` shows what a file saved by ``jit.save`` holds.
 """
 from __future__ import annotations
 
@@ -69,7 +70,19 @@ def main(argv=None) -> int:
     demo.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     demo.add_argument("--shape", default="512,256", help="array shape, comma-separated (default 512,256)")
     demo.add_argument("--steps", type=int, default=3, help="loop trip count n (default 3)")
+    inspect = commands.add_parser("inspect", help="show what a file saved with jit.save holds")
+    inspect.add_argument("file", help="the saved file")
+    inspect.add_argument("--no-code", action="store_true", help="leave out the code of the methods")
     args = parser.parse_args(argv)
+    if args.command == "inspect":
+        from jit.serialization.inspection import describe  # noqa: PLC0415
+
+        try:
+            sys.stdout.write(describe(args.file, show_code=not args.no_code))
+        except jit.SerializationError as error:
+            print(f"arrayscript inspect: {error}", file=sys.stderr)
+            return 1
+        return 0
     if args.command == "demo":
         try:
             shape = tuple(int(s) for s in args.shape.split(","))

@@ -67,3 +67,27 @@ def test_with_the_jit_on_the_same_program_fails_to_compile(tmp_path):
     result = run([sys.executable, str(path)], ARRAYSCRIPT_JIT="1")
     assert result.returncode != 0 and "set literals are not supported" in result.stderr
     assert "<--- HERE" in result.stderr
+
+
+def test_inspect_shows_modules_tensors_attributes_code_and_extra_files(tmp_path):
+    import jit  # noqa: PLC0415
+    from jit import nn  # noqa: PLC0415
+
+    model = jit.script(nn.Sequential(nn.Linear(4, 3), nn.LayerNorm(3)))
+    path = tmp_path / "model.pt"
+    model.save(path, _extra_files={"notes.txt": "trained on CPU"})
+    result = run(arrayscript() + ["inspect", str(path)])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("ArrayScript archive, format version 1")
+    assert "module: Sequential" in out and "  0: Linear (type Linear" in out
+    assert "parameter weight: float32(3, 4) on cpu" in out and "constant eps = 1e-05" in out
+    assert "attribute training: bool = true" in out
+    assert "| def forward(self: Linear, input: Tensor) -> Tensor:" in out
+    assert "notes.txt (14 bytes)" in out
+    brief = run(arrayscript() + ["inspect", "--no-code", str(path)])
+    assert brief.returncode == 0 and "| def" not in brief.stdout and "method Linear.forward" in brief.stdout
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a model")
+    result = run(arrayscript() + ["inspect", str(bad)])
+    assert result.returncode == 1 and "is not an ArrayScript archive: it is not a zip file" in result.stderr
