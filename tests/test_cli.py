@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -83,10 +84,10 @@ def test_inspect_shows_modules_tensors_attributes_code_and_extra_files(tmp_path)
     assert "module: Sequential" in out and "  0: Linear (type Linear" in out
     assert "parameter weight: float32(3, 4) on cpu" in out and "constant eps = 1e-05" in out
     assert "attribute training: bool = true" in out
-    assert "| def forward(self: Linear, input: Tensor) -> Tensor:" in out
+    assert re.search(r"\| def forward\(self: Linear(_\d+)?, input: Tensor\) -> Tensor:", out)
     assert "notes.txt (14 bytes)" in out
     brief = run(arrayscript() + ["inspect", "--no-code", str(path)])
-    assert brief.returncode == 0 and "| def" not in brief.stdout and "method Linear.forward" in brief.stdout
+    assert brief.returncode == 0 and "| def" not in brief.stdout and "    method Linear" in brief.stdout
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a model")
     result = run(arrayscript() + ["inspect", str(bad)])

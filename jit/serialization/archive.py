@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -22,7 +23,7 @@ MANIFEST_ENTRY = "manifest.json"
 TEXT_LIMIT = 64 << 20  # the manifest and each code entry
 ENTRY_LIMIT = 100_000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError, ValueError,
                NotImplementedError, RuntimeError, OverflowError, UnicodeDecodeError, KeyError, IndexError)
 
 

@@ -92,6 +92,9 @@ class _Loader:
         if target.type == "cuda":
             if not _device.cuda_is_available():
                 why = "CuPy is not installed" if _device.cupy_module() is None else "CuPy sees no CUDA device"
+                if self.target is not None:
+                    raise SerializationError(f"map_location={str(self.target)!r} needs CUDA, which is not "
+                                             f"available here ({why}); pass map_location='cpu'")
                 raise SerializationError(f"{where} was saved on {saved}, and CUDA is not available here ({why}); "
                                          "pass map_location='cpu' to jit.load to load the model on the CPU")
             count = _device.cupy_module().cuda.runtime.getDeviceCount()
@@ -211,7 +214,7 @@ class _Loader:
         if kind.container not in (None, "list", "dict"):
             raise SerializationError(f"{where}: container {kind.container!r} is not 'list' or 'dict'")
         kind.submodules = _field(record, "submodules", list, where)
-        if not all(name in kind.attributes for name in kind.submodules):
+        if not all(isinstance(name, str) and name in kind.attributes for name in kind.submodules):
             raise SerializationError(f"{where}: its submodules are not all attributes")
 
     # -- code ------------------------------------------------------------------------------------
@@ -225,7 +228,7 @@ class _Loader:
         arrays = [self.tensors.get(n, where) for n in _field(record, "constants", list, where)]
         namespace[CONSTANTS_NAME] = TensorConstants(arrays)
         for printed, key in _field(record, "calls", dict, where).items():
-            if key not in self.functions:
+            if not isinstance(key, str) or key not in self.functions:
                 raise SerializationError(f"{where}: it calls {key!r}, which the archive does not define before it")
             namespace[printed] = self.functions[key]
         text = self.archive.text(entry)
@@ -290,9 +293,11 @@ class _Loader:
                                      f"{sorted(plain)}")
         attributes = {name: decode(values[name], kind.attributes[name], self.tensors, f"{where}, attribute {name}",
                                    self.map_device) for name in plain}
-        non_persistent = set(_field(record, "non_persistent_buffers", list, where))
-        module = ScriptModule.rebuilt(kind, _field(record, "original_name", str, where), registries, non_persistent,
-                                      attributes)
+        non_persistent = _field(record, "non_persistent_buffers", list, where)
+        if not all(isinstance(name, str) for name in non_persistent):
+            raise SerializationError(f"{where}: its non-persistent buffers are not a list of names")
+        module = ScriptModule.rebuilt(kind, _field(record, "original_name", str, where), registries,
+                                      set(non_persistent), attributes)
         if isinstance(record.get("traced_training"), bool):
             object.__setattr__(module, "_traced_training", record["traced_training"])
         open_numbers.discard(number)

@@ -98,7 +98,7 @@ class TensorReader:
         if not isinstance(record, dict):
             raise SerializationError(f"{where}: its record is not an object")
         dtype, shape = record.get("dtype"), record.get("shape")
-        if dtype not in ALLOWED_DTYPES:
+        if not isinstance(dtype, str) or dtype not in ALLOWED_DTYPES:
             raise SerializationError(f"{where}: dtype {dtype!r} is not one an archive may hold (no object, string or "
                                      "record arrays)")
         if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape) or len(shape) > 64:
@@ -221,7 +221,7 @@ def decode(data, kind: T.Type, tensors: TensorReader, where: str, map_device):
     if kind == T.STR:
         return data if isinstance(data, str) else fail()
     if kind == T.DTYPE:
-        return np.dtype(data) if data in ALLOWED_DTYPES else fail("a dtype")
+        return np.dtype(data) if isinstance(data, str) and data in ALLOWED_DTYPES else fail("a dtype")
     if kind == T.DEVICE:
         try:
             return map_device(_device.Device(data))

@@ -57,7 +57,7 @@ def test_a_cuda_saved_model_without_cuda_asks_for_map_location(without_cuda):
         loaded = jit.load(io.BytesIO(data), map_location=location)
         assert_same(loaded(X), model(X))
         assert all(device.of(a) == "cpu" for a in loaded.parameters())
-    with pytest.raises(jit.SerializationError, match="CUDA is not available"):
+    with pytest.raises(jit.SerializationError, match="map_location='cuda' needs CUDA, which is not available"):
         jit.load(io.BytesIO(saved(model)), map_location="cuda")
 
 

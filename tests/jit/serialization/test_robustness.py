@@ -216,3 +216,36 @@ def test_saving_refuses_arrays_an_archive_cannot_hold():
 
     with pytest.raises(jit.SerializationError, match="dtype datetime64"):
         jit.save(jit.script(Holder()), io.BytesIO())
+
+
+def test_a_manifest_with_any_field_replaced_or_removed_gives_a_serialization_error():
+    from .test_round_trip import MODELS, models  # noqa: PLC0415 - a model with every kind of member
+
+    source = models(MODELS)
+    data = archive_bytes(jit.script(source.Everything(source.Block("plain"))))
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("manifest.json"))
+
+    def paths(value, prefix=()):
+        yield prefix
+        children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, child in children:
+            yield from paths(child, prefix + (key,))
+
+    replacements = [None, True, 0, -1, 10 ** 30, 1.5, "", "x", "Tensor", "cuda:0", "../x", [], {}, [1], {"tensor": 0},
+                    [["a", "int"]], "List[List[int]]"]
+    chooser = random.Random(5)
+    every_path = list(paths(manifest))[1:]
+    for path in chooser.sample(every_path, min(250, len(every_path))):
+        def edit(edited, path=path):
+            target = edited
+            for key in path[:-1]:
+                target = target[key]
+            if isinstance(target, dict) and chooser.random() < 0.3:
+                del target[path[-1]]
+            else:
+                target[path[-1]] = chooser.choice(replacements)
+        damaged = edited_manifest(data, edit)
+        try:
+            jit.load(io.BytesIO(damaged), _extra_files={})
+        except jit.SerializationError:
+            pass  # loading anyway is fine too: some fields (the producer, a qualname) are informative
