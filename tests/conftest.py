@@ -27,44 +27,37 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def code_round_trip(request, monkeypatch):
     """Every ScriptFunction a test makes must print code that recompiles to the same
-    code, and the recompiled function must give the first recorded call's results."""
+    code, and the recompiled function must give the first recorded call's results.
+    Every function and module a test calls is also saved before its first call; the
+    loaded copy must have the same code and give that call's results."""
     created, first_calls, saved_calls = [], {}, []
-    original_init, original_call = ScriptFunction.__init__, ScriptFunction.__call__
-    original_module_call = ScriptModule.__call__
+    original_init = ScriptFunction.__init__
 
     def init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
         created.append(self)
 
-    def call(self, *args, **kwargs):
-        if jit.is_tracing():  # a call a trace records: its arguments are the tracer's proxies
-            return original_call(self, *args, **kwargs)
-        saved = _copied((args, kwargs))
-        archive = _saved_first_call(self, saved_calls)
-        random_state = np.random.get_state()
-        result = original_call(self, *args, **kwargs)
-        copied_result = _copied((result,))
-        if id(self) not in first_calls and saved is not None and copied_result is not None:
-            first_calls[id(self)] = (*saved, copied_result[0])
-            if archive is not None:
-                saved_calls.append((self, archive, *saved, copied_result[0], random_state))
-        return result
-
-    def module_call(self, *args, **kwargs):
-        if jit.is_tracing():
-            return original_module_call(self, *args, **kwargs)
-        saved = _copied((args, kwargs))
-        archive = _saved_first_call(self, saved_calls)
-        random_state = np.random.get_state()
-        result = original_module_call(self, *args, **kwargs)
-        copied_result = _copied((result,))
-        if archive is not None and saved is not None and copied_result is not None:
-            saved_calls.append((self, archive, *saved, copied_result[0], random_state))
-        return result
+    def recording(original):
+        """``original`` (a __call__), recording each object's first call: its arguments
+        and result, and the object saved just before it (for the archive round trip)."""
+        def call(self, *args, **kwargs):
+            if jit.is_tracing():  # a call a trace records: its arguments are the tracer's proxies
+                return original(self, *args, **kwargs)
+            saved = _copied((args, kwargs))
+            archive = _saved_first_call(self, saved_calls)
+            random_state = np.random.get_state()
+            result = original(self, *args, **kwargs)
+            copied_result = _copied((result,))
+            if saved is not None and copied_result is not None:
+                first_calls.setdefault(id(self), (*saved, copied_result[0]))
+                if archive is not None:
+                    saved_calls.append((self, archive, *saved, copied_result[0], random_state))
+            return result
+        return call
 
     monkeypatch.setattr(ScriptFunction, "__init__", init)
-    monkeypatch.setattr(ScriptFunction, "__call__", call)
-    monkeypatch.setattr(ScriptModule, "__call__", module_call)
+    monkeypatch.setattr(ScriptFunction, "__call__", recording(ScriptFunction.__call__))
+    monkeypatch.setattr(ScriptModule, "__call__", recording(ScriptModule.__call__))
     yield
     monkeypatch.undo()
     if request.node.get_closest_marker("no_round_trip"):

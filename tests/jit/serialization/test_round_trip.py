@@ -12,6 +12,7 @@ import sys
 import textwrap
 import zipfile
 from pathlib import Path
+from typing import List
 
 import numpy as np
 import pytest
