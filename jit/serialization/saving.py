@@ -55,7 +55,7 @@ def _write(obj, writer, _extra_files):
     if manifest_object == "function":
         root = saver.found[root][0]["key"]
     manifest = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "producer": _producer(), "object": manifest_object,
-                "root": root, "code": saver.units, "namedtuples": saver.namedtuple_records,
+                "root": root, "code": saver.write_units(), "namedtuples": saver.namedtuple_records,
                 "types": saver.type_records, "modules": saver.module_records, "tensors": saver.tensors.records,
                 "extra_files": extra_names}
     writer.add(MANIFEST_ENTRY, json.dumps(manifest, indent=1, allow_nan=False).encode("utf-8"))
@@ -80,9 +80,9 @@ class _Saver:
         self.function_keys = set()
         self.module_records, self.module_numbers = [], {}
 
-    @property
-    def units(self):
-        """The code records, each after every unit it calls (the order loading compiles them in)."""
+    def write_units(self):
+        """Write each unit's code entry; the code records, each after every unit it
+        calls (the order loading compiles them in)."""
         ordered, state = [], {}
         for start in self.found:
             stack = [(start, iter(self.found[start][3]))]
