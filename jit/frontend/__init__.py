@@ -14,7 +14,6 @@ from jit.errors import CompilationError
 from jit.ir import Source
 
 from .annotations import AnnotationResolver
-
 from .emitter import CompiledFunction, FunctionEmitter, ParameterSpec
 
 __all__ = ["CompiledFunction", "ParameterSpec", "code_namespace", "compile_function", "compile_source"]

@@ -217,12 +217,12 @@ def type_of_python_annotation(obj) -> T.Type:
 def namedtuple_type(cls) -> T.NamedTupleType:
     """A NamedTuple class's type: typing.NamedTuple fields as annotated,
     collections.namedtuple fields as Tensors."""
+    declared = cls.__dict__.get("__jit_field_types__")  # a NamedTuple rebuilt from a saved file
+    if declared is not None:
+        return T.NamedTupleType(cls, declared)
     try:
         hints = typing.get_type_hints(cls)
     except Exception:  # noqa: BLE001 - unresolvable annotations: the raw ones
         hints = getattr(cls, "__annotations__", {})
-    declared = cls.__dict__.get("__jit_field_types__")  # a NamedTuple rebuilt from a saved file
-    if declared is not None:
-        return T.NamedTupleType(cls, declared)
     return T.NamedTupleType(cls, [type_of_python_annotation(hints[f]) if f in hints else T.TENSOR
                                   for f in cls._fields])

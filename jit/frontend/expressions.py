@@ -417,4 +417,3 @@ def constant_attribute_hint(sugared) -> str:
     name = node["name"]
     return (f"; self.{name} is an attribute of the module, read at run time: make it a constant with "
             f"'{name}: jit.Final[{value.type.annotation_str()}]' in the class body or by listing it in __constants__")
-
