@@ -9,10 +9,13 @@ import pytest
 
 import jit
 
-from jit.runtime import ScriptFunction
+from jit.runtime import ScriptFunction, optimization
 from jit.runtime.module import ScriptModule
 
 from . import helpers
+
+
+optimization.verify_each_pass = True  # every specialization any test builds is verified after each pass
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -29,8 +32,10 @@ def code_round_trip(request, monkeypatch):
     """Every ScriptFunction a test makes must print code that recompiles to the same
     code, and the recompiled function must give the first recorded call's results.
     Every function and module a test calls is also saved before its first call; the
-    loaded copy must have the same code and give that call's results."""
-    created, first_calls, saved_calls = [], {}, []
+    loaded copy must have the same code and give that call's results. And each is run
+    through the optimized specialization for its first call's arguments right after
+    that call, which must give its results too."""
+    created, first_calls, saved_calls, called = [], {}, [], {}
     original_init = ScriptFunction.__init__
 
     def init(self, *args, **kwargs):
@@ -50,6 +55,9 @@ def code_round_trip(request, monkeypatch):
             copied_result = _copied((result,))
             if saved is not None and copied_result is not None:
                 first_calls.setdefault(id(self), (*saved, copied_result[0]))
+                if id(self) not in called:  # right away: the test may change the module's state later
+                    called[id(self)] = True
+                    helpers.check_optimized(self, *saved, copied_result[0])
                 if archive is not None:
                     saved_calls.append((self, archive, *saved, copied_result[0], random_state))
             return result

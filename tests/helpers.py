@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import copy
 import itertools
 import math
 import os
@@ -20,6 +21,7 @@ from jit import types as T
 from jit.frontend import code_namespace, compile_source
 from jit.ir import verify
 from jit.ir.code_printer import CONSTANTS_NAME, TensorConstants, print_code, tensor_constants
+from jit.runtime.module import ScriptModule
 
 _module_counter = itertools.count()
 SOURCE_DIR: Path | None = None  # set by conftest to a session temporary directory
@@ -273,3 +275,27 @@ def run_with_fake_cupy(code: str) -> str:
                             cwd=Path(__file__).parent.parent)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def check_optimized(obj, args, kwargs, expected):
+    """``obj`` (a ScriptFunction or ScriptModule) run through the specialization its
+    executor builds for these arguments gives ``expected`` (skipped for random code)."""
+    function = obj._type.methods["forward"] if isinstance(obj, ScriptModule) else obj
+    if isinstance(obj, ScriptModule):
+        args = (obj, *args)
+    args, kwargs = copy.deepcopy((args, kwargs)) if not isinstance(obj, ScriptModule) else (args, kwargs)
+    _, specialization = function._executor.would_run(args, kwargs)
+    if specialization is None or _changes_state(specialization.graph):
+        return  # the budget is spent (the unoptimized graph runs), or running again would not repeat the call
+    arguments = function._executor.bind(args, kwargs)
+    with np.errstate(all="ignore"):
+        result = specialization.run(*arguments)
+    assert_same(result, expected, f"the optimized {function.qualname} (specialization {specialization.kind})")
+
+
+def _changes_state(graph) -> bool:
+    """Random draws, stores, prints, Python calls and forks: a second run differs or has effects."""
+    return any(node.kind in ("prim::SetAttr", "prim::PythonOp", "prim::fork", "prim::CreateObject")
+               or (node.op is not None and (node.op.nondeterministic or node.op.side_effects)
+                   and node.kind != "prim::RaiseException")
+               for node in graph.all_nodes())

@@ -1,6 +1,7 @@
 """What the IR knows of a value at compile time, in the form type rules take."""
 from __future__ import annotations
 
+from jit import types as T
 from jit.ops import NOT_CONSTANT, ArgInfo
 
 from .graph import Value
@@ -35,3 +36,11 @@ def arg_info(value: Value) -> ArgInfo:
 def _may_mutate(user) -> bool:
     op = user.op
     return op is None or op.structural or op.side_effects
+
+
+def insert_constant(value, before, output_type=None) -> Value:
+    """A new ``prim::Constant`` holding ``value``, inserted before node ``before``."""
+    kind = output_type if output_type is not None else T.type_of_constant(value)
+    node = before.graph.create("prim::Constant", [], [kind], before.source_range, value=value)
+    node.insert_before(before)
+    return node.output

@@ -207,14 +207,15 @@ register(OpDef("prim::range_length", [Arg("start", T.INT), Arg("stop", T.INT), A
 
 def _unwrap_optional(infos):
     source = infos[0].type
-    if not isinstance(source, T.OptionalType):
-        raise TypeError(f"only an Optional can be refined, not {source.annotation_str()}")
-    return source.element
+    if source == T.NONE:
+        raise TypeError("None cannot be refined to a value")
+    # A value already known not to be None (an inlined call's argument) stays what it is.
+    return source.element if isinstance(source, T.OptionalType) else source
 
 
 # Refinement: x, known not to be None here (after `if x is not None:`), as its element type.
 register(OpDef("prim::unchecked_cast", [Arg("a", T.ANY)], T.ANY, _unwrap_optional, template="{0}",
-               doc="an Optional[T] known not to be None, as T (Optional refinement)"))
+               doc="an Optional[T] known not to be None, as T (Optional refinement)", aliases=True))
 
 for _name, _text in (("is", "is"), ("is_not", "is not")):
     register(OpDef(f"prim::{_name}", [Arg("a", T.ANY), Arg("b", T.ANY)], T.BOOL, R.fixed(T.BOOL),

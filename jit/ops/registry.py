@@ -127,12 +127,14 @@ class ArgInfo:
 class OpDef:
     """One operator. ``variadic``: the last argument repeats (``prim::TupleConstruct``).
     ``render_fn(arg_exprs, xp)`` replaces the template for code that a format string
-    cannot express. ``structural`` ops (``prim::If``, ``prim::Loop``, ``prim::Constant``,
+    cannot express. ``aliases``: the result may share memory with an input (views,
+element reads), which rewrites that merge or forward values must respect. ``structural`` ops (``prim::If``, ``prim::Loop``, ``prim::Constant``,
     the unpacks) are typed by the frontend and executed by the code generator itself."""
 
     def __init__(self, name, args, returns, rule, *, template=None, impl=None, formula=None,
                  spellings=(), side_effects=False, nondeterministic=False, variadic=False,
-                 render_fn=None, structural=False, compute=None, scalar_template=None, hint="", doc=""):
+                 render_fn=None, structural=False, compute=None, scalar_template=None, hint="", doc="",
+                 aliases=False):
         if not structural and (template is None) == (impl is None):
             raise ValueError(f"{name}: give exactly one of template= and impl=")
         self.name = name
@@ -149,6 +151,7 @@ class OpDef:
         self.variadic = variadic
         self.render_fn = render_fn
         self.structural = structural
+        self.aliases = aliases  # the result may be an input or a view of one (x.T, x.reshape, l[i])
         self.compute = compute
         self.scalar_template = scalar_template
         self.hint = hint  # added to argument-type errors: what to use instead

@@ -215,20 +215,20 @@ register(OpDef("np::reshape", [Arg("a", T.TENSOR), Arg("shape", SHAPE)], T.TENSO
                template="{0}.reshape({1})",
                spellings=[numpy_function("reshape", aliases={"newshape": "shape"}),
                           Spelling("method", "reshape", varargs="shape")],
-               doc="np.reshape(a, shape), x.reshape(*shape)"))
+               doc="np.reshape(a, shape), x.reshape(*shape)", aliases=True))
 register(OpDef("np::transpose", [Arg("a", T.TENSOR), Arg("axes", T.UnionType([T.NONE, T.SequenceType(T.INT)]), None)],
                T.TENSOR, _transpose_rule, template="{0}.transpose({1})",
                spellings=[numpy_function("transpose"), Spelling("method", "transpose", varargs="axes"),
                           Spelling("property", "T")],
-               doc="np.transpose(a, axes), x.transpose(*axes), x.T"))
+               doc="np.transpose(a, axes), x.transpose(*axes), x.T", aliases=True))
 register(OpDef("np::swapaxes", [Arg("a", T.TENSOR), Arg("axis1", T.INT), Arg("axis2", T.INT)], T.TENSOR,
                _swapaxes_rule, template="{0}.swapaxes({1}, {2})",
-               spellings=[numpy_function("swapaxes"), Spelling("method", "swapaxes")]))
+               spellings=[numpy_function("swapaxes"), Spelling("method", "swapaxes")], aliases=True))
 register(OpDef("np::expand_dims", [Arg("a", T.TENSOR), Arg("axis", SHAPE)], T.TENSOR, _expand_dims_rule,
-               template="{xp}.expand_dims({0}, {1})", spellings=[numpy_function("expand_dims")]))
+               template="{xp}.expand_dims({0}, {1})", spellings=[numpy_function("expand_dims")], aliases=True))
 register(OpDef("np::squeeze", [Arg("a", T.TENSOR), Arg("axis", AXIS, None)], T.TENSOR, _squeeze_rule,
                template="{0}.squeeze({1})",
-               spellings=[numpy_function("squeeze"), Spelling("method", "squeeze")]))
+               spellings=[numpy_function("squeeze"), Spelling("method", "squeeze")], aliases=True))
 register(OpDef("np::concatenate", [Arg("arrays", TENSORS), Arg("axis", T.UnionType([T.NONE, T.INT]), 0)],
                T.TENSOR, _concatenate_rule, template="{xp}.concatenate({0}, axis={1})",
                spellings=[numpy_function("concatenate")]))
@@ -236,11 +236,11 @@ register(OpDef("np::stack", [Arg("arrays", TENSORS), Arg("axis", T.INT, 0)], T.T
                template="{xp}.stack({0}, axis={1})", spellings=[numpy_function("stack")]))
 register(OpDef("np::split", [Arg("ary", T.TENSOR), Arg("indices_or_sections", SHAPE), Arg("axis", T.INT, 0)],
                T.ListType(T.TENSOR), _split_rule, template="{xp}.split({0}, {1}, axis={2})",
-               spellings=[numpy_function("split")], doc="np.split: a list of views"))
+               spellings=[numpy_function("split")], doc="np.split: a list of views", aliases=True))
 register(OpDef("np::broadcast_to", [Arg("array", T.TENSOR), Arg("shape", SHAPE)], T.TENSOR, _broadcast_to_rule,
-               template="{xp}.broadcast_to({0}, {1})", spellings=[numpy_function("broadcast_to")]))
+               template="{xp}.broadcast_to({0}, {1})", spellings=[numpy_function("broadcast_to")], aliases=True))
 register(OpDef("np::ravel", [Arg("a", T.TENSOR)], T.TENSOR, _ravel_rule, template="{0}.ravel()",
-               spellings=[numpy_function("ravel"), Spelling("method", "ravel")]))
+               spellings=[numpy_function("ravel"), Spelling("method", "ravel")], aliases=True))
 # np.copy builds an array (a NumPy scalar becomes a 0-d array); the method keeps a
 # scalar a scalar. NumPy's other functions call the method, so only copy needs two entries.
 register(OpDef("np::copy", [Arg("a", T.TENSOR)], T.TENSOR, _same_rule, template="{xp}.copy({0})",
@@ -338,4 +338,4 @@ def _getitem_rule(infos):
 
 register(OpDef("np::getitem", [Arg("a", T.TENSOR), Arg("index", T.ANY)], T.TENSOR, _getitem_rule,
                template="{0}[{1}]", spellings=[Spelling("subscript", "[]")],
-               doc="x[index]: ints, slices, None, ..., arrays; basic indexing gives views"))
+               doc="x[index]: ints, slices, None, ..., arrays; basic indexing gives views", aliases=True))

@@ -227,14 +227,18 @@ class DeviceClasses:
 
 
 class _Generator:
-    def __init__(self, graph: Graph, name: str, parameters):
+    def __init__(self, graph: Graph, name: str, parameters, profiling: bool = False):
         self.graph, self.name, self.parameters = graph, name, parameters
+        # Profiling code names every value (nothing inlined) and reports each array
+        # value to ``_profile(index, value)``; ``profiled`` lists them by index.
+        self.profiling = profiling
+        self.profiled: list[Value] = []
         self.globals = {"_np": np, "_xp_of_call": call_array_module, "_xp_of_objects": objects_array_module, "_ndarray": np.ndarray,
                         "_inf": math.inf, "_nan": math.nan, **ops.TEMPLATE_GLOBALS}
         self.names: dict[int, str] = {}
         self.lines: list[str] = []
         self.devices = DeviceClasses(graph)
-        self.inlined = inlinable_values(graph.block)
+        self.inlined = set() if profiling else inlinable_values(graph.block)
         self.loop_counter = itertools.count()
 
     # -- names and expressions -----------------------------------------------------
@@ -353,9 +357,18 @@ class _Generator:
         dying = self.dying_arrays(block)
         for index, node in enumerate(block.nodes):
             self.node(node, indent)
+            if self.profiling:
+                self.report(node.outputs, indent)
             if index in dying:
                 self.emit(indent, f"del {', '.join(dying[index])}")
         return len(self.lines) > start
+
+    def report(self, values, indent: int):
+        """Profiling: pass each array value to ``_profile``."""
+        for value in values:
+            if isinstance(value.type, T.TensorType) and value.node.kind not in ("prim::Constant", "prim::Uninitialized"):
+                self.emit(indent, f"_profile({len(self.profiled)}, {self.var(value)})")
+                self.profiled.append(value)
 
     def dying_arrays(self, block: Block) -> dict:
         """Statement index -> names of the arrays this block made whose last read is
@@ -518,15 +531,21 @@ class _Generator:
         for spec, value in zip(self.parameters, self.graph.inputs):
             self.names[id(value)] = spec.name
         self.prologue()
+        if self.profiling:
+            self.report(self.graph.inputs, 1)
         self.block(self.graph.block, 1)
         result = self.graph.outputs[0]
         self.emit(1, f"return {self.expr(result)}", result.node if result.node.owning_block is self.graph.block
                   else None)
-        params = []
-        for spec in self.parameters:
-            params.append(spec.name if not spec.has_default else f"{spec.name}={self.constant(spec.default)}")
+        params = (["_profile"] if self.profiling else []) + signature(self.parameters, self.constant)
         header = f"def {self.name}({', '.join(params)}):"
         return "\n".join([header] + self.lines) + "\n"
+
+
+def signature(parameters, constant) -> list[str]:
+    """The parameter list of a generated function: ``x``, ``y=2.0``; ``constant``
+    spells a default (binding it as a global when it is not a literal)."""
+    return [spec.name if not spec.has_default else f"{spec.name}={constant(spec.default)}" for spec in parameters]
 
 
 def _values_read(node: Node):
@@ -553,8 +572,23 @@ def generate(graph: Graph, name: str, parameters):
     function it defines. The source is registered with linecache for tracebacks."""
     generator = _Generator(graph, name, parameters)
     source = generator.generate()
+    return source, define(source, name, generator.globals)
+
+
+def generate_profiling(graph: Graph, name: str, parameters):
+    """(source, function, values): like ``generate``, but the function takes a
+    first argument ``_profile`` and calls ``_profile(i, array)`` with each array
+    value it computes; ``values[i]`` is that array's Value in ``graph``."""
+    generator = _Generator(graph, name, parameters, profiling=True)
+    source = generator.generate()
+    return source, define(source, name, generator.globals), generator.profiled
+
+
+def define(source: str, name: str, namespace: dict):
+    """Run generated ``source`` in a copy of ``namespace``; return what it defines as ``name``.
+    The source is registered with linecache, so tracebacks show its lines."""
     filename = f"<arrayscript {name} #{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = dict(generator.globals)
+    namespace = dict(namespace)
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
-    return source, namespace[name]
+    return namespace[name]

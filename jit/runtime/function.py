@@ -5,13 +5,16 @@ from jit import _tracing
 from jit.ir.code_printer import print_code
 
 from . import codegen
+from .executor import Executor
 
 
 class ScriptFunction:
     """A function compiled to a graph. Calling it runs the generated code.
 
     ``.graph`` is its SSA graph, ``.code`` the graph printed as script code,
-    ``.schema`` its parameters, and ``.generated_source`` the Python the executor runs.
+    ``.schema`` its parameters, and ``.generated_source`` the Python of the unoptimized
+graph (profiled runs, internal calls and the fallback run it; specializations
+are built by the executor).
     """
 
     is_script_function = True  # lets lower layers recognize one without importing this module
@@ -28,13 +31,22 @@ class ScriptFunction:
         self.__doc__ = getattr(original, "__doc__", None)
         self.__module__ = getattr(original, "__module__", None)
         self.__wrapped__ = original
+        self._executor = Executor(self)  # sets self._entry: what a call runs (profiling, then specialized code)
 
     def __call__(self, *args, **kwargs):
         if _tracing.active:
             recorder = _tracing.current()
             if recorder is not None:  # a trace records the call, control flow and all
                 return recorder.call_script_function(self, args, kwargs)
-        return self._run(*args, **kwargs)
+        return self._entry(*args, **kwargs)
+
+    def graph_for(self, *args, **kwargs):
+        """The optimized graph a call with these arguments runs once warmed up (with
+        its specialized types, ``Float(4096, 1024, device=cpu)``): the matching
+        specialization's, or the one such a call would build; the function's own
+        graph when the specialization budget is spent."""
+        _, specialization = self._executor.would_run(args, kwargs)
+        return self._graph if specialization is None else specialization.graph
 
     def save(self, f, _extra_files=None):
         """``jit.save(self, f, _extra_files)``."""

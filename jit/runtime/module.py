@@ -22,7 +22,10 @@ class ScriptMethod:
         self.name = function.name
 
     def __call__(self, *args, **kwargs):
-        return self.function._run(self.owner, *args, **kwargs)
+        return self.function._entry(self.owner, *args, **kwargs)
+
+    def graph_for(self, *args, **kwargs):
+        return self.function.graph_for(self.owner, *args, **kwargs)
 
     @property
     def graph(self):
@@ -114,7 +117,7 @@ class ScriptModule(Module):
         forward = self._type.methods.get("forward")
         if forward is None:
             return self._method("forward")  # raises the error that says why
-        return forward._run(self, *args, **kwargs)
+        return forward._entry(self, *args, **kwargs)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -136,6 +139,10 @@ class ScriptModule(Module):
     @property
     def graph(self):
         return self._method("forward").graph
+
+    def graph_for(self, *args, **kwargs):
+        """forward's optimized graph for these arguments (``ScriptFunction.graph_for``)."""
+        return self._method("forward").graph_for(*args, **kwargs)
 
     @property
     def code(self) -> str:

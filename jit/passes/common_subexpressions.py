@@ -1,0 +1,66 @@
+"""Common-subexpression elimination: a pure node that repeats an earlier one
+(same op, same inputs, same attributes) where the earlier one dominates it is
+replaced by it. Constants of equal value merge too.
+
+Pure: a registered op with no side effects, deterministic, not structural, and
+not reading a list or dict (a mutation between the two reads would change the
+second). Two array results that both escape (both returned, say) stay apart, so
+a caller never gets one array under two names where eager code gave two.
+"""
+from __future__ import annotations
+
+from jit import types as T
+from jit.ir import Block, Graph, Node
+
+from .aliasing import escapes
+
+_SIMPLE = (bool, int, float, str, type(None))
+
+
+def eliminate_common_subexpressions(graph: Graph) -> int:
+    """Merge repeated computations everywhere in ``graph``; returns how many nodes went."""
+    return _visit(graph.block, {})
+
+
+def _visit(block: Block, outer: dict) -> int:
+    seen = dict(outer)  # what dominates this block: everything before it in enclosing blocks
+    removed = 0
+    for node in block.nodes:
+        for inner in node.blocks:
+            removed += _visit(inner, seen)
+        key = _key(node)
+        if key is None:
+            continue
+        earlier = seen.get(key)
+        if earlier is None:
+            seen[key] = node
+            continue
+        if any(isinstance(v.type, T.TensorType) and escapes(v) for v in earlier.outputs) \
+                and any(isinstance(v.type, T.TensorType) and escapes(v) for v in node.outputs):
+            continue
+        for old, new in zip(node.outputs, earlier.outputs):
+            old.replace_all_uses_with(new)
+        node.destroy()
+        removed += 1
+    return removed
+
+
+def _key(node: Node):
+    if node.kind == "prim::Constant":
+        value = node["value"]
+        if type(value) in _SIMPLE:
+            return ("const", type(value), repr(value), node.output.type)
+        return ("const-object", id(value), node.output.type)
+    op = node.op
+    if op is None or node.blocks or op.structural or op.side_effects or op.nondeterministic:
+        return None
+    if any(isinstance(v.type, (T.ListType, T.DictType)) for v in node.inputs):
+        return None
+    if any(isinstance(v.type, (T.ListType, T.DictType)) for v in node.outputs):
+        return None  # a new mutable container each time
+    try:
+        attributes = tuple(sorted(node.attrs.items()))
+        hash(attributes)
+    except TypeError:
+        return None
+    return (node.kind, tuple(id(v) for v in node.inputs), attributes, tuple(v.type for v in node.outputs))

@@ -1,0 +1,350 @@
+"""The profiling executor: what a call of a script function runs.
+
+The first call(s) run instrumented code that records every array value's type
+(``profiling``); the next call builds a specialization: the graph copied, its
+array inputs (and the module attributes it reads) given the recorded types —
+exact shapes for a STATIC specialization, ranks for a DYNAMIC one, as
+``set_fusion_strategy`` says — then optimized (``optimization``) and turned into
+code. A generated dispatcher with the function's own signature checks each
+specialization's guards (plain comparisons: Python type, dtype, rank or shape,
+device) and calls the first that holds; a call that fails all of them is a miss:
+it is profiled and specialized in turn while the strategy's budget lasts, and
+runs the unfused graph after that. Building happens under a lock, once, however
+many threads call; the code that runs is swapped in with one assignment.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import device as _device
+from jit import types as T
+from jit.ir import Graph, Value
+from jit.ir.cloning import copy_graph
+from jit.passes import erase_types, inline_calls
+
+from . import codegen, settings
+from .optimization import OptimizationReport, optimize
+from .profiling import Observation, Profile
+
+_last = threading.local()
+_MUTATING = frozenset({"prim::SetAttr", "prim::PythonOp", "prim::fork"})
+
+
+def last_executed_optimized_graph() -> Graph:
+    """The graph the last script call in this thread ran: a specialization's
+    optimized graph, or the function's own graph for profiled and fallback runs."""
+    graph = getattr(_last, "graph", None)
+    if graph is None:
+        raise RuntimeError("last_executed_optimized_graph: no script function has run in this thread yet")
+    return graph
+
+
+class Guard:
+    """One array a specialization relies on: where it is read (parameter ``index``,
+    then attributes ``path``: (registry or None, name) pairs) and what it must be."""
+
+    def __init__(self, index: int, name: str, path: tuple, observation: Observation, kind: str):
+        self.index, self.name, self.path = index, name, path
+        self.python_type, self.dtype, self.device = observation.python_type, observation.dtype, observation.device
+        self.shape = observation.shape if kind == "STATIC" else (None,) * len(observation.shape)
+        self.type = T.TensorType(self.dtype, self.shape, self.device)
+
+    @property
+    def where(self) -> str:
+        return self.name + "".join(f".{name}" for _, name in self.path)
+
+    def read(self, arguments):
+        value = arguments[self.index]
+        for registry, name in self.path:
+            value = getattr(value, registry)[name] if registry else getattr(value, name)
+        return value
+
+    def access_code(self, parameter: str) -> str:
+        text = parameter
+        for registry, name in self.path:
+            text += f".{registry}[{name!r}]" if registry else f".{name}"
+        return text
+
+    def holds_for(self, value) -> bool:
+        return (type(value) is self.python_type and value.dtype == self.dtype
+                and len(value.shape) == len(self.shape)
+                and all(s is None or s == v for s, v in zip(self.shape, value.shape))
+                and (self.device.type == "cpu" or value.device.id == self.device.index))
+
+    def conditions(self, subject: str, bind) -> list:
+        """The guard as Python comparisons of ``subject``, cheapest first."""
+        checks = [f"type({subject}) is {bind(self.python_type)}", f"{subject}.dtype == {bind(self.dtype)}"]
+        if None not in self.shape:
+            checks.append(f"{subject}.shape == {self.shape!r}")
+        else:
+            checks.append(f"{subject}.ndim == {len(self.shape)}")
+            checks += [f"{subject}.shape[{axis}] == {size}" for axis, size in enumerate(self.shape) if size is not None]
+        if self.device.type != "cpu":
+            checks.append(f"{subject}.device.id == {self.device.index}")
+        return checks
+
+    def __str__(self):
+        return f"{self.where}: {self.type}"
+
+
+class Specialization:
+    """One optimized version of a function, with its guards and how it came about."""
+
+    def __init__(self, number: int, kind: str, guards: list, graph: Graph, report: OptimizationReport,
+                 trigger: str, parameters, name: str):
+        self.number, self.kind, self.guards, self.graph = number, kind, guards, graph
+        self.report, self.trigger = report, trigger
+        start = time.perf_counter()
+        self.source, self.run = codegen.generate(graph, name, parameters)
+        self.build_seconds = report.seconds + time.perf_counter() - start
+
+    def holds_for(self, arguments) -> bool:
+        return all(guard.holds_for(guard.read(arguments)) for guard in self.guards)
+
+    def guard_text(self) -> str:
+        return " and ".join(str(guard) for guard in self.guards) or "always (no array to check)"
+
+
+class Executor:
+    """The specializations of one ScriptFunction and the entry that dispatches to them."""
+
+    def __init__(self, function):
+        self.function = function
+        self.lock = threading.RLock()
+        self.specializations = {True: [], False: []}  # by whether fusion was on when built
+        self.profile = Profile()
+        self.profiled_calls = self.fallback_calls = self.misses = 0
+        self._profiling = None  # (function, profiled values), generated on the first profiled run
+        self._binder = None
+        self._dispatchers: dict = {}
+        function._entry = self.miss
+        settings.listen(self)
+
+    # -- the call path -------------------------------------------------------------------
+    def miss(self, *args, **kwargs):
+        """A call no specialization's guards admit: profile it, specialize, or fall back."""
+        arguments = self.bind(args, kwargs)
+        with self.lock:
+            self.misses += 1
+            specializations = self.current()
+            for specialization in specializations:  # built by another thread since the dispatch
+                if specialization.holds_for(arguments):
+                    _last.graph = specialization.graph
+                    return specialization.run(*arguments)
+            kind = settings.specialization_kind(len(specializations))
+            if kind is not None and self.profile.runs >= settings.num_profiled_runs():
+                specialization = self.build(kind, arguments, install=True)
+                if specialization.holds_for(arguments):
+                    _last.graph = specialization.graph
+                    return specialization.run(*arguments)
+                # The profile was of other inputs: this call starts the next profile, if budget is left.
+                kind = settings.specialization_kind(len(self.current()))
+            profile_now = kind is not None and settings.num_profiled_runs() > 0
+            if profile_now:
+                self.profiled_calls += 1
+            else:
+                self.fallback_calls += 1
+        _last.graph = self.function.graph
+        return self.run_profiled(arguments) if profile_now else self.function._run(*arguments)
+
+    def run_profiled(self, arguments):
+        run, values = self.profiling_code()
+        record, seen = self.profile.recorder()
+        result = run(record, *arguments)
+        with self.lock:
+            self.profile.add_run(seen)
+        return result
+
+    def bind(self, args, kwargs) -> tuple:
+        """The call's arguments by position, defaults filled in."""
+        if self._binder is None:
+            parameters = self.function.parameters
+            bindings = {}
+            header = ", ".join(codegen.signature(parameters, lambda v: _bound(bindings, "default", v)))
+            source = f"def bind({header}):\n    return ({''.join(p.name + ', ' for p in parameters)})\n"
+            self._binder = codegen.define(source, "bind", bindings)
+        return self._binder(*args, **kwargs)
+
+    def profiling_code(self):
+        if self._profiling is None:
+            function = self.function
+            _, run, values = codegen.generate_profiling(function.graph, function.name, function.parameters)
+            self._profiling = (run, values)
+        return self._profiling
+
+    def current(self) -> list:
+        return self.specializations[settings.fusion_enabled()]
+
+    # -- building ------------------------------------------------------------------------------
+    def build(self, kind: str, arguments, install: bool) -> Specialization:
+        """A specialization of ``kind`` from the profile (or, without one, from the
+        argument types); ``install`` adds it to the dispatcher and starts a new profile."""
+        function = self.function
+        graph, value_map = copy_graph(function.graph)
+        inline_calls(graph)
+        erase_types(graph)
+        guards = self.parameter_guards(graph, value_map, kind, arguments)
+        guards += _attribute_guards(graph, function.parameters, kind, arguments)
+        fuse = settings.fusion_enabled()
+        report = optimize(graph, kind, fuse)
+        specializations = self.current()
+        trigger = (f"{'profiled runs' if self.profile.runs else 'the call'} with "
+                   + (", ".join(str(g) for g in guards) or "no arrays"))
+        specialization = Specialization(len(specializations), kind, guards, graph, report, trigger,
+                                        function.parameters, function.name)
+        if install:
+            specializations.append(specialization)
+            self.profile = Profile()
+            self._dispatchers.pop(fuse, None)
+            self.install()
+        return specialization
+
+    def parameter_guards(self, graph: Graph, value_map: dict, kind: str, arguments) -> list:
+        observations = self.input_observations(arguments)
+        guards = []
+        for index, (spec, value) in enumerate(zip(self.function.parameters, self.function.graph.inputs)):
+            observation = observations.get(index)
+            if not isinstance(value.type, T.TensorType) or observation is None or not observation.consistent:
+                continue
+            guard = Guard(index, spec.name, (), observation, kind)
+            value_map[id(value)].type = guard.type
+            guards.append(guard)
+        return guards
+
+    def input_observations(self, arguments) -> dict:
+        """Parameter index -> what was seen of it: from the profile when there is one,
+        else from these arguments."""
+        if self.profile.runs:
+            _, values = self.profiling_code()
+            position = {id(v): k for k, v in enumerate(values)}
+            found = {}
+            for index, value in enumerate(self.function.graph.inputs):
+                k = position.get(id(value))
+                if k is not None and k in self.profile.observations:
+                    found[index] = self.profile.observations[k]
+            return found
+        return {index: Observation.of(a) for index, a in enumerate(arguments) if _device.is_array(a)}
+
+    # -- the dispatcher -----------------------------------------------------------------------
+    def install(self):
+        """Make the function's entry the dispatcher over the current specializations."""
+        fuse = settings.fusion_enabled()
+        specializations = self.specializations[fuse]
+        if not specializations:
+            self.function._entry = self.miss
+            return
+        dispatcher = self._dispatchers.get(fuse)
+        if dispatcher is None:
+            dispatcher = self._dispatchers[fuse] = self.generate_dispatcher(specializations)
+        self.function._entry = dispatcher
+
+    def generate_dispatcher(self, specializations):
+        parameters = self.function.parameters
+        bindings = {"_last": _last, "_miss": self.miss}
+
+        def bind(value):
+            return _bound(bindings, "g", value)
+
+        arguments = ", ".join(p.name for p in parameters)
+        lines = [f"def {self.function.name}({', '.join(codegen.signature(parameters, bind))}):"]
+        for specialization in specializations:
+            checks = []
+            for number, guard in enumerate(specialization.guards):
+                subject = parameters[guard.index].name
+                if guard.path:
+                    checks.append(f"type(_a{number} := {guard.access_code(subject)}) is {bind(guard.python_type)}")
+                    subject = f"_a{number}"
+                    checks += guard.conditions(subject, bind)[1:]
+                else:
+                    checks += guard.conditions(subject, bind)
+            lines.append(f"    if {' and '.join(checks) or 'True'}:")
+            lines.append(f"        _last.graph = {bind(specialization.graph)}")
+            lines.append(f"        return {bind(specialization.run)}({arguments})")
+            if not checks:
+                break
+        else:
+            lines.append(f"    return _miss({arguments})")
+        source = "\n".join(lines) + "\n"
+        dispatcher = codegen.define(source, self.function.name, bindings)
+        dispatcher.source = source
+        return dispatcher
+
+    def settings_changed(self):
+        with self.lock:
+            self.install()
+
+    # -- inspection --------------------------------------------------------------------------
+    def would_run(self, args, kwargs):
+        """(what, specialization or None) for a call with these arguments: "specialization",
+        "profiling", "new specialization" (built here, not installed) or "fallback"."""
+        arguments = self.bind(args, kwargs)
+        with self.lock:
+            for specialization in self.current():
+                if specialization.holds_for(arguments):
+                    return "specialization", specialization
+            kind = settings.specialization_kind(len(self.current()))
+            if kind is None:
+                return "fallback", None
+            saved, self.profile = self.profile, Profile()  # a specialization for exactly these arguments
+            try:
+                specialization = self.build(kind, arguments, install=False)
+            finally:
+                self.profile = saved
+            what = "profiling" if saved.runs < settings.num_profiled_runs() else "new specialization"
+            return what, specialization
+
+
+def _attribute_guards(graph: Graph, parameters, kind: str, arguments) -> list:
+    """Guards for the arrays the graph reads from its object arguments (a module's
+    parameters and buffers), which are fixed for the whole call when nothing in the
+    graph can assign attributes."""
+    if any(node.kind in _MUTATING for node in graph.all_nodes()):
+        return []
+    guards, by_path = [], {}
+    for node in list(graph.all_nodes()):
+        if node.kind != "prim::GetAttr" or not isinstance(node.output.type, T.TensorType):
+            continue
+        located = _attribute_path(node.output, graph)
+        if located is None:
+            continue
+        index, path = located
+        guard = by_path.get((index, path))
+        if guard is None:
+            try:
+                value = _read(arguments[index], path)
+            except (AttributeError, KeyError):
+                continue
+            if not _device.is_array(value):
+                continue
+            guard = Guard(index, parameters[index].name, path, Observation.of(value), kind)
+            by_path[(index, path)] = guard
+            guards.append(guard)
+        node.output.type = guard.type
+    return guards
+
+
+def _attribute_path(value: Value, graph: Graph):
+    """(parameter index, ((registry, name), ...)) when ``value`` is read by GetAttrs from a parameter."""
+    path = []
+    while value.node.kind == "prim::GetAttr":
+        owner = value.node.inputs[0]
+        path.append((owner.type.slots.get(value.node["name"]), value.node["name"]))
+        value = owner
+    if value.node is not graph.block.param_node:
+        return None
+    return graph.inputs.index(value), tuple(reversed(path))
+
+
+def _read(obj, path):
+    for registry, name in path:
+        obj = getattr(obj, registry)[name] if registry else getattr(obj, name)
+    return obj
+
+
+def _bound(bindings: dict, prefix: str, value) -> str:
+    if isinstance(value, (bool, int, float, str, type(None))) and not isinstance(value, float):
+        return repr(value)
+    name = f"_{prefix}{len(bindings)}"
+    bindings[name] = value
+    return name

@@ -1,0 +1,77 @@
+"""The optimization pipeline a specialization goes through: inlining, type
+propagation from the guarded types, then constant propagation, peephole rules,
+loop unrolling, common subexpressions and dead code until nothing changes, then
+the fusion passes (the fuser registers itself here) when fusion is on."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from jit.ir import Graph, verify
+from jit.passes import (eliminate_common_subexpressions, eliminate_dead_code, eliminate_dead_loop_values,
+                        eliminate_unused_attribute_reads, inline_calls, peephole, propagate_constants,
+                        propagate_types, unroll_loops)
+
+verify_each_pass = False  # tests turn this on: the verifier then runs after every pass
+_MAX_ROUNDS = 6
+_fusion_passes: list = []
+
+
+@dataclass
+class FusionContext:
+    """What a fusion pass is told of the specialization, and where it reports:
+    ``kind`` is "STATIC" (exact shapes) or "DYNAMIC" (ranks only); ``notes`` are
+    lines for ``jit.explain``; ``details`` holds what the pass wants to keep."""
+    kind: str
+    notes: list = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class OptimizationReport:
+    """How many rewrites each pass made, in how long, and what fusion said."""
+    counts: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    fusion: FusionContext | None = None
+
+
+def register_fusion_pass(fusion_pass) -> None:
+    """Add ``fusion_pass(graph, context: FusionContext)`` to the pipeline, after the
+    graph passes, for every specialization built while fusion is on."""
+    if fusion_pass not in _fusion_passes:
+        _fusion_passes.append(fusion_pass)
+
+
+def optimize(graph: Graph, kind: str, fuse: bool) -> OptimizationReport:
+    """Run the pipeline on ``graph`` (already copied and given its guarded types)."""
+    report = OptimizationReport()
+    start = time.perf_counter()
+    _run(report, inline_calls, graph)
+    _run(report, eliminate_unused_attribute_reads, graph)
+    _run(report, propagate_types, graph)
+    for _ in range(_MAX_ROUNDS):
+        changed = 0
+        for graph_pass in (propagate_constants, peephole, unroll_loops, eliminate_common_subexpressions,
+                           eliminate_dead_code, eliminate_dead_loop_values, eliminate_unused_attribute_reads):
+            changed += _run(report, graph_pass, graph)
+        if not changed:
+            break
+        _run(report, propagate_types, graph)
+    if fuse and _fusion_passes:
+        report.fusion = FusionContext(kind)
+        for fusion_pass in _fusion_passes:
+            fusion_pass(graph, report.fusion)
+            if verify_each_pass:
+                verify(graph)
+        _run(report, eliminate_dead_code, graph)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _run(report: OptimizationReport, graph_pass, graph: Graph) -> int:
+    count = graph_pass(graph) or 0
+    if verify_each_pass:
+        verify(graph)
+    name = graph_pass.__name__
+    report.counts[name] = report.counts.get(name, 0) + count
+    return count
