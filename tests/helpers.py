@@ -299,3 +299,30 @@ def _changes_state(graph) -> bool:
                or (node.op is not None and (node.op.nondeterministic or node.op.side_effects)
                    and node.kind != "prim::RaiseException")
                for node in graph.all_nodes())
+
+
+def transformed(function, graph_pass, *input_types):
+    """(copy, count): a copy of ``function``'s graph with its inputs given
+    ``input_types`` (where not None), ``graph_pass`` run on it and the verifier after."""
+    from jit.ir.cloning import copy_graph  # noqa: PLC0415
+
+    graph, _ = copy_graph(function.graph)
+    for value, kind in zip(graph.inputs, input_types):
+        if kind is not None:
+            value.type = kind
+    count = graph_pass(graph)
+    verify(graph)
+    return graph, count
+
+
+def run_graph(graph, function, *args):
+    """Run ``graph`` (a rewritten copy of ``function``'s) through the code generator."""
+    from jit.runtime import codegen  # noqa: PLC0415
+
+    _, run = codegen.generate(graph, function.name, function.parameters)
+    with np.errstate(all="ignore"):
+        return run(*args)
+
+
+def kinds_of(graph) -> list:
+    return [node.kind for node in graph.all_nodes()]

@@ -26,12 +26,16 @@ are built by the executor).
         self.parameters = compiled.parameters
         self.return_type = compiled.return_type
         self.original = original
-        self.generated_source, self._run = codegen.generate(self._graph, self.name, self.parameters)
+        self.refresh()  # the code, and the executor: it sets self._entry, what a call runs
         self.__name__, self.__qualname__ = self.name, self.qualname
         self.__doc__ = getattr(original, "__doc__", None)
         self.__module__ = getattr(original, "__module__", None)
         self.__wrapped__ = original
-        self._executor = Executor(self)  # sets self._entry: what a call runs (profiling, then specialized code)
+
+    def refresh(self):
+        """Regenerate the code after the graph was rewritten in place (and forget specializations)."""
+        self.generated_source, self._run = codegen.generate(self._graph, self.name, self.parameters)
+        self._executor = Executor(self)
 
     def __call__(self, *args, **kwargs):
         if _tracing.active:

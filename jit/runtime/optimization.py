@@ -42,13 +42,10 @@ def register_fusion_pass(fusion_pass) -> None:
         _fusion_passes.append(fusion_pass)
 
 
-def optimize(graph: Graph, kind: str, fuse: bool) -> OptimizationReport:
-    """Run the pipeline on ``graph`` (already copied and given its guarded types)."""
-    report = OptimizationReport()
-    start = time.perf_counter()
-    _run(report, inline_calls, graph)
-    _run(report, eliminate_unused_attribute_reads, graph)
-    _run(report, propagate_types, graph)
+def simplify(graph: Graph, report: OptimizationReport | None = None) -> OptimizationReport:
+    """Constant propagation, peephole rules, unrolling, common subexpressions and
+    dead code, repeated until nothing changes (types are re-propagated in between)."""
+    report = report if report is not None else OptimizationReport()
     for _ in range(_MAX_ROUNDS):
         changed = 0
         for graph_pass in (propagate_constants, peephole, unroll_loops, eliminate_common_subexpressions,
@@ -57,6 +54,17 @@ def optimize(graph: Graph, kind: str, fuse: bool) -> OptimizationReport:
         if not changed:
             break
         _run(report, propagate_types, graph)
+    return report
+
+
+def optimize(graph: Graph, kind: str, fuse: bool) -> OptimizationReport:
+    """Run the pipeline on ``graph`` (already copied and given its guarded types)."""
+    report = OptimizationReport()
+    start = time.perf_counter()
+    _run(report, inline_calls, graph)
+    _run(report, eliminate_unused_attribute_reads, graph)
+    _run(report, propagate_types, graph)
+    simplify(graph, report)
     if fuse and _fusion_passes:
         report.fusion = FusionContext(kind)
         for fusion_pass in _fusion_passes:
