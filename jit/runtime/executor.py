@@ -28,6 +28,7 @@ from .optimization import OptimizationReport, optimize
 from .profiling import Observation, Profile
 
 _last = threading.local()
+_MAX_PENDING_PROFILES = 64
 _MUTATING = frozenset({"prim::SetAttr", "prim::PythonOp", "prim::fork"})
 
 
@@ -113,7 +114,7 @@ class Executor:
         self.function = function
         self.lock = threading.RLock()
         self.specializations = {True: [], False: []}  # by whether fusion was on when built
-        self.profile = Profile()
+        self.profiles: dict = {}  # input signature -> Profile of the calls with it that missed
         self.profiled_calls = self.fallback_calls = self.misses = 0
         self._profiling = None  # (function, profiled values), generated on the first profiled run
         self._binder = None
@@ -133,28 +134,43 @@ class Executor:
                     _last.graph = specialization.graph
                     return specialization.run(*arguments)
             kind = settings.specialization_kind(len(specializations))
-            if kind is not None and self.profile.runs >= settings.num_profiled_runs():
-                specialization = self.build(kind, arguments, install=True)
-                if specialization.holds_for(arguments):
+            profile = None
+            if kind is not None:
+                # Calls of one input signature share a profile, so threads calling with
+                # different shapes at once do not mix their observations.
+                key = self.signature(arguments, kind)
+                profile = self.profiles.pop(key, None) or Profile()
+                if profile.runs >= settings.num_profiled_runs():
+                    specialization = self.build(kind, arguments, profile, install=True)
                     _last.graph = specialization.graph
                     return specialization.run(*arguments)
-                # The profile was of other inputs: this call starts the next profile, if budget is left.
-                kind = settings.specialization_kind(len(self.current()))
-            profile_now = kind is not None and settings.num_profiled_runs() > 0
-            if profile_now:
+                self.profiles[key] = profile
+                while len(self.profiles) > _MAX_PENDING_PROFILES:
+                    del self.profiles[next(iter(self.profiles))]
                 self.profiled_calls += 1
             else:
                 self.fallback_calls += 1
         _last.graph = self.function.graph
-        return self.run_profiled(arguments) if profile_now else self.function._run(*arguments)
+        return self.function._run(*arguments) if profile is None else self.run_profiled(profile, arguments)
 
-    def run_profiled(self, arguments):
+    def run_profiled(self, profile: Profile, arguments):
         run, values = self.profiling_code()
-        record, seen = self.profile.recorder()
+        record, seen = profile.recorder()
         result = run(record, *arguments)
         with self.lock:
-            self.profile.add_run(seen)
+            profile.add_run(seen)
         return result
+
+    def signature(self, arguments, kind: str) -> tuple:
+        """What a specialization of ``kind`` would guard of these arguments."""
+        key = []
+        for value, argument in zip(self.function.graph.inputs, arguments):
+            if isinstance(value.type, T.TensorType) and _device.is_array(argument):
+                shape = tuple(argument.shape) if kind == "STATIC" else len(argument.shape)
+                key.append((type(argument), argument.dtype, shape, str(_device.of(argument))))
+            else:
+                key.append(None)
+        return tuple(key)
 
     def bind(self, args, kwargs) -> tuple:
         """The call's arguments by position, defaults filled in."""
@@ -177,31 +193,30 @@ class Executor:
         return self.specializations[settings.fusion_enabled()]
 
     # -- building ------------------------------------------------------------------------------
-    def build(self, kind: str, arguments, install: bool) -> Specialization:
-        """A specialization of ``kind`` from the profile (or, without one, from the
-        argument types); ``install`` adds it to the dispatcher and starts a new profile."""
+    def build(self, kind: str, arguments, profile: Profile, install: bool) -> Specialization:
+        """A specialization of ``kind`` from ``profile`` (or, when it has no runs, from
+        the argument types); ``install`` adds it to the dispatcher."""
         function = self.function
         graph, value_map = copy_graph(function.graph)
         inline_calls(graph)
         erase_types(graph)
-        guards = self.parameter_guards(graph, value_map, kind, arguments)
+        guards = self.parameter_guards(graph, value_map, kind, arguments, profile)
         guards += _attribute_guards(graph, function.parameters, kind, arguments)
         fuse = settings.fusion_enabled()
         report = optimize(graph, kind, fuse)
         specializations = self.current()
-        trigger = (f"{'profiled runs' if self.profile.runs else 'the call'} with "
+        trigger = (f"{'profiled runs' if profile.runs else 'the call'} with "
                    + (", ".join(str(g) for g in guards) or "no arrays"))
         specialization = Specialization(len(specializations), kind, guards, graph, report, trigger,
                                         function.parameters, function.name)
         if install:
             specializations.append(specialization)
-            self.profile = Profile()
             self._dispatchers.pop(fuse, None)
             self.install()
         return specialization
 
-    def parameter_guards(self, graph: Graph, value_map: dict, kind: str, arguments) -> list:
-        observations = self.input_observations(arguments)
+    def parameter_guards(self, graph: Graph, value_map: dict, kind: str, arguments, profile: Profile) -> list:
+        observations = self.input_observations(arguments, profile)
         guards = []
         for index, (spec, value) in enumerate(zip(self.function.parameters, self.function.graph.inputs)):
             observation = observations.get(index)
@@ -212,17 +227,17 @@ class Executor:
             guards.append(guard)
         return guards
 
-    def input_observations(self, arguments) -> dict:
-        """Parameter index -> what was seen of it: from the profile when there is one,
+    def input_observations(self, arguments, profile: Profile) -> dict:
+        """Parameter index -> what was seen of it: from the profile when it has runs,
         else from these arguments."""
-        if self.profile.runs:
+        if profile.runs:
             _, values = self.profiling_code()
             position = {id(v): k for k, v in enumerate(values)}
             found = {}
             for index, value in enumerate(self.function.graph.inputs):
                 k = position.get(id(value))
-                if k is not None and k in self.profile.observations:
-                    found[index] = self.profile.observations[k]
+                if k is not None and k in profile.observations:
+                    found[index] = profile.observations[k]
             return found
         return {index: Observation.of(a) for index, a in enumerate(arguments) if _device.is_array(a)}
 
@@ -286,13 +301,10 @@ class Executor:
             kind = settings.specialization_kind(len(self.current()))
             if kind is None:
                 return "fallback", None
-            saved, self.profile = self.profile, Profile()  # a specialization for exactly these arguments
-            try:
-                specialization = self.build(kind, arguments, install=False)
-            finally:
-                self.profile = saved
-            what = "profiling" if saved.runs < settings.num_profiled_runs() else "new specialization"
-            return what, specialization
+            pending = self.profiles.get(self.signature(arguments, kind))
+            specialization = self.build(kind, arguments, Profile(), install=False)  # for exactly these arguments
+            runs = 0 if pending is None else pending.runs
+            return ("profiling" if runs < settings.num_profiled_runs() else "new specialization"), specialization
 
 
 def _attribute_guards(graph: Graph, parameters, kind: str, arguments) -> list:

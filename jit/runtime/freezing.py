@@ -20,7 +20,7 @@ from jit.passes.inference import pretranspose_linear_weights, remove_dropout
 
 from . import optimization
 from .function import ScriptFunction
-from .module import ScriptModule
+from .module import ScriptModule, _copied_containers
 
 
 def freeze(mod, preserved_attrs=None) -> ScriptModule:
@@ -75,6 +75,19 @@ def _frozen_graph(function, mod, preserved) -> Graph:
 
 def _simplify(graph: Graph):
     optimization.simplify(graph)
+    _constants_before_first_use(graph)
+
+
+def _constants_before_first_use(graph: Graph):
+    """Each array constant just before its first user: the printed code numbers
+    them (CONSTANTS.c0, c1...) in that order, so a saved and loaded copy prints alike."""
+    order = {id(node): index for index, node in enumerate(graph.all_nodes())}
+    for node in list(graph.all_nodes()):
+        if node.kind != "prim::Constant" or not node.output.uses or not hasattr(node["value"], "shape"):
+            continue
+        first = min((use.user for use in node.output.uses), key=lambda user: order[id(user)])
+        if first.owning_block is node.owning_block:
+            node.move_before(first)
 
 
 def _frozen_module(mod, graphs: dict, preserved) -> ScriptModule:
@@ -97,7 +110,7 @@ def _frozen_module(mod, graphs: dict, preserved) -> ScriptModule:
         frozen.methods[name] = ScriptFunction(compiled, original.original)
     registries = {registry: {name: value for name, value in getattr(mod, registry).items() if name in kept}
                   for registry in ("_parameters", "_buffers", "_modules")}
-    attributes = {name: getattr(mod, name) for name in frozen.attributes if name not in frozen.slots}
+    attributes = {name: _copied_containers(getattr(mod, name)) for name in frozen.attributes if name not in frozen.slots}
     non_persistent = {name for name in mod._non_persistent_buffers if name in kept}
     module = ScriptModule.rebuilt(frozen, mod.original_name, registries, non_persistent, attributes)
     object.__setattr__(module, "training", False)
