@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import jit  # noqa: E402
+from bench.publish import publish  # noqa: E402
 from tests.jit.models.transformer_block import TinyTransformer  # noqa: E402
 from tests.jit.models.tutorial_models import MyCell, MyDecisionGate, MyRNNLoop  # noqa: E402
 
@@ -88,11 +89,7 @@ def main():
     lines += ["", "| case | sequential ms | forked ms | sequential / forked |", "|---|---:|---:|---:|",
               f"| 4 x (tanh(a) * sin(a) + exp(-a)).sum(), a: 2M float64 | {sequential * 1e3:.2f} | {forked * 1e3:.2f} | "
               f"{sequential / forked:.2f} |"]
-    table = "\n".join(lines) + "\n"
-    print(table)
-    out = ROOT / "bench" / "results" / "modules_cpu.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(table)
+    publish(lines, "modules_cpu.md")
 
 
 if __name__ == "__main__":

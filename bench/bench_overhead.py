@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import jit  # noqa: E402
+from bench.publish import publish  # noqa: E402
 
 
 def eight_ops(x, b):
@@ -81,11 +82,7 @@ def main():
         lines.append(f"| {name} | {seconds * 1e6:.2f} | {seconds / eager:.3f} |")
     lines += ["", f"Steady-state scripted overhead: {(best['jit.script (specialized, unfused)'] / eager - 1) * 100:+.1f}% "
               "(target before fusion: at most +15%)."]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    out = ROOT / "bench" / "results" / "overhead_cpu.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    publish(lines, "overhead_cpu.md")
 
 
 if __name__ == "__main__":
