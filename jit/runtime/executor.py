@@ -124,34 +124,40 @@ class Executor:
 
     # -- the call path -------------------------------------------------------------------
     def miss(self, *args, **kwargs):
-        """A call no specialization's guards admit: profile it, specialize, or fall back."""
+        """A call no specialization's guards admit: profile it, specialize, or fall back.
+        Deciding and building hold the lock; running the call does not."""
         arguments = self.bind(args, kwargs)
         with self.lock:
             self.misses += 1
-            specializations = self.current()
-            for specialization in specializations:  # built by another thread since the dispatch
-                if specialization.holds_for(arguments):
-                    _last.graph = specialization.graph
-                    return specialization.run(*arguments)
-            kind = settings.specialization_kind(len(specializations))
-            profile = None
-            if kind is not None:
-                # Calls of one input signature share a profile, so threads calling with
-                # different shapes at once do not mix their observations.
-                key = self.signature(arguments, kind)
-                profile = self.profiles.pop(key, None) or Profile()
-                if profile.runs >= settings.num_profiled_runs():
-                    specialization = self.build(kind, arguments, profile, install=True)
-                    _last.graph = specialization.graph
-                    return specialization.run(*arguments)
-                self.profiles[key] = profile
-                while len(self.profiles) > _MAX_PENDING_PROFILES:
-                    del self.profiles[next(iter(self.profiles))]
-                self.profiled_calls += 1
-            else:
-                self.fallback_calls += 1
+            specialization, profile = self.decide(arguments)
+        if specialization is not None:
+            _last.graph = specialization.graph
+            return specialization.run(*arguments)
         _last.graph = self.function.graph
         return self.function._run(*arguments) if profile is None else self.run_profiled(profile, arguments)
+
+    def decide(self, arguments):
+        """(specialization to run, None) or (None, profile to record this run in) or
+        (None, None): run the unoptimized graph."""
+        specializations = self.current()
+        for specialization in specializations:  # built by another thread since the dispatch
+            if specialization.holds_for(arguments):
+                return specialization, None
+        kind = settings.specialization_kind(len(specializations))
+        if kind is None:
+            self.fallback_calls += 1
+            return None, None
+        # Calls of one input signature share a profile, so threads calling with
+        # different shapes at once do not mix their observations.
+        key = self.signature(arguments, kind)
+        profile = self.profiles.pop(key, None) or Profile()
+        if profile.runs >= settings.num_profiled_runs():
+            return self.build(kind, arguments, profile, install=True), None
+        self.profiles[key] = profile
+        while len(self.profiles) > _MAX_PENDING_PROFILES:
+            del self.profiles[next(iter(self.profiles))]
+        self.profiled_calls += 1
+        return None, profile
 
     def run_profiled(self, profile: Profile, arguments):
         run, values = self.profiling_code()
