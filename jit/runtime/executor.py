@@ -56,10 +56,7 @@ class Guard:
         return self.name + "".join(f".{name}" for _, name in self.path)
 
     def read(self, arguments):
-        value = arguments[self.index]
-        for registry, name in self.path:
-            value = getattr(value, registry)[name] if registry else getattr(value, name)
-        return value
+        return _read(arguments[self.index], self.path)
 
     def access_code(self, parameter: str) -> str:
         text = parameter
@@ -115,7 +112,7 @@ class Executor:
         self.lock = threading.RLock()
         self.specializations = {True: [], False: []}  # by whether fusion was on when built
         self.profiles: dict = {}  # input signature -> Profile of the calls with it that missed
-        self.profiled_calls = self.fallback_calls = self.misses = 0
+        self.profiled_calls = self.fallback_calls = 0
         self._profiling = None  # (function, profiled values), generated on the first profiled run
         self._binder = None
         self._dispatchers: dict = {}
@@ -128,7 +125,6 @@ class Executor:
         Deciding and building hold the lock; running the call does not."""
         arguments = self.bind(args, kwargs)
         with self.lock:
-            self.misses += 1
             specialization, profile = self.decide(arguments)
         if specialization is not None:
             _last.graph = specialization.graph
