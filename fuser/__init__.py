@@ -1,1 +1,101 @@
-"""Fusion: which nodes of a specialized graph fuse into prim::FusionGroup, the specialization strategy, guards and strict_fusion (built by the fuser issue)."""
+"""Fusion: which nodes of a specialized graph fuse into ``prim::FusionGroup``,
+the kernel each group becomes, and the ``strict_fusion`` check.
+
+``fuse_elementwise(graph, context)`` is the pass the executor runs on every
+specialization built while fusion is on (``context.kind`` is STATIC or
+DYNAMIC); it records in ``context.details["groups"]`` what each group became
+and in ``context.details["reasons"]`` why each other node did not fuse, and
+writes ``context.notes`` for ``jit.explain``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from jit import types as T
+from kernels import cpu
+from kernels.ir import UnsupportedKernel
+
+from .grouping import FUSION_GROUP, MAX_KERNEL_ARGUMENTS, Grouping, build_subgraph, replace_with_group
+from .lowering import lower
+from .strict import check_strict_fusion
+
+__all__ = ["FUSION_GROUP", "MAX_KERNEL_ARGUMENTS", "FusedGroup", "fuse_elementwise", "check_strict_fusion", "run_unfused"]
+
+
+@dataclass
+class FusedGroup:
+    """What one group became: its node, the kinds it fused, its kernel."""
+    node: object
+    kinds: list
+    kernel: object  # kernels.cpu.CpuKernel
+
+    @property
+    def name(self) -> str:
+        return self.kernel.kernel.name
+
+    def describe(self) -> str:
+        variant = self.kernel.compiled[0]
+        how = (f"loaded from the disk cache in {variant.seconds * 1e3:.1f} ms" if variant.cache_hit
+               else f"compiled in {variant.seconds:.2f} s")
+        kind = "STATIC" if self.kernel.static else "DYNAMIC"
+        inputs = ", ".join(f"%{v.debug_name}" for v in self.node.inputs)
+        outputs = ", ".join(f"%{v.debug_name}" for v in self.node.outputs)
+        return (f"{outputs} = FusionGroup({inputs}): {len(self.kinds)} nodes [{', '.join(self.kinds)}] "
+                f"-> {kind} kernel {self.name}, {how}")
+
+
+def fuse_elementwise(graph, context) -> int:
+    """Replace the fusible regions of ``graph`` by FusionGroup nodes; returns how many."""
+    grouping = Grouping(graph, context.kind)
+    fused = []
+    for members, anchor in grouping.groups:
+        block = members[0].owning_block
+        subgraph, inputs, outputs = build_subgraph(members, block)
+        kinds = [m.kind for m in members]
+        try:
+            kernel = lower(subgraph, "kernel")
+            kernel = replace(kernel, name=_kernel_name(kinds, kernel))
+            shapes = [v.type.shape for v in inputs if isinstance(v.type, T.TensorType) and v.type.ndim]
+            compiled = cpu.build(kernel, shapes if context.kind == "STATIC" else None,
+                                 fallback=lambda *args, graph=subgraph: run_unfused(graph, args))
+        except UnsupportedKernel as error:
+            for member in members:
+                grouping.reasons[id(member)] = (member, f"its group cannot become a kernel: {error}")
+            continue
+        node = replace_with_group(members, anchor, subgraph, inputs, outputs, kernel=compiled, index=len(fused))
+        fused.append(FusedGroup(node, kinds, compiled))
+    context.details["groups"] = fused
+    context.details["reasons"] = grouping.reasons
+    context.notes.extend(group.describe() for group in fused)
+    for node, reason in grouping.splits:
+        if id(node) not in grouping.reasons:
+            location = f" ({node.source_range})" if node.source_range is not None else ""
+            context.notes.append(f"groups kept apart at {node.kind}{location}: {reason}")
+    for node, reason in grouping.reasons.values():
+        outputs = ", ".join(f"%{v.debug_name}" for v in node.outputs)
+        location = f" ({node.source_range})" if node.source_range is not None else ""
+        context.notes.append(f"not fused: {outputs + ' = ' if outputs else ''}{node.kind}{location}: {reason}")
+    return len(fused)
+
+
+def run_unfused(subgraph, args):
+    """What a group computes, op by op with NumPy (or CuPy): for the layouts its
+    kernel cannot take. Returns what the kernel's launcher would."""
+    values = {id(v): a for v, a in zip(subgraph.inputs, args)}
+    for node in subgraph.block.nodes:
+        if node.kind == "prim::Constant":
+            values[id(node.output)] = node["value"]
+        else:
+            values[id(node.output)] = node.op(*[values[id(v)] for v in node.inputs])
+    results = tuple(values[id(v)] for v in subgraph.outputs)
+    return results[0] if len(results) == 1 else results
+
+
+def _kernel_name(kinds, kernel) -> str:
+    names = []
+    for kind in kinds:
+        short = kind.split("::", 1)[1].replace(".", "_")
+        if short not in names:
+            names.append(short)
+    text = "_".join(names[:4]) + ("_etc" if len(names) > 4 else "")
+    return f"fused_{text}_{kernel.digest()}"

@@ -26,10 +26,12 @@ def copy_nodes_into(source: Block, target: Block, value_map: dict, before: Node 
     Copies keep the variable names (``x.3`` becomes a fresh ``x``) unless ``exact_names``."""
     anchor = before if before is not None else target.return_node
     for node in source.nodes:
-        _copy_node(node, target.graph, value_map, exact_names).insert_before(anchor)
+        copy_node(node, target.graph, value_map, exact_names).insert_before(anchor)
 
 
-def _copy_node(node: Node, graph: Graph, value_map: dict, exact: bool) -> Node:
+def copy_node(node: Node, graph: Graph, value_map: dict, exact: bool = False) -> Node:
+    """A copy of ``node`` (with its blocks) in ``graph``, not inserted; its inputs are
+    mapped through ``value_map``, which gains its outputs."""
     copy = graph.create(node.kind, [value_map.get(id(v), v) for v in node.inputs], [v.type for v in node.outputs],
                         node.source_range, **node.attrs)
     for old, new in zip(node.outputs, copy.outputs):

@@ -75,7 +75,10 @@ def node_text(node: Node, indent: int = 0, erased: bool = False) -> str:
     head = pad
     if node.outputs:
         head += ", ".join(_typed(v, erased) for v in node.outputs) + " = "
-    head += f"{node.kind}{_attrs_text(node)}({', '.join(value_ref(v) for v in node.inputs)})"
+    if node.kind == "prim::FusionGroup":  # its subgraph is printed after the graph, as TorchScript does
+        head += f"{node.kind}_{node.attrs.get('index', 0)}({', '.join(value_ref(v) for v in node.inputs)})"
+    else:
+        head += f"{node.kind}{_attrs_text(node)}({', '.join(value_ref(v) for v in node.inputs)})"
     if node.source_range is not None and not erased:
         head += f" # {node.source_range}"
     lines = [head]
@@ -101,4 +104,7 @@ def graph_text(graph: Graph, erased: bool = False) -> str:
     for node in graph.block.nodes:
         text += node_text(node, 2, erased)
     text += f"  return ({', '.join(value_ref(v) for v in graph.outputs)})\n"
+    for node in graph.all_nodes():
+        if node.kind == "prim::FusionGroup":
+            text += f"with prim::FusionGroup_{node.attrs.get('index', 0)} = {graph_text(node['Subgraph'], erased)}"
     return text

@@ -104,6 +104,8 @@ def _verify_types(node: Node):
                 or node.attrs.get("call") not in ("prim::CallFunction", "prim::CallMethod", "prim::PythonOp"):
             _fail(node, "prim::fork starts a CallFunction, CallMethod or PythonOp call and gives one Future")
         return
+    if kind == "prim::FusionGroup":
+        return _verify_fusion_group(node)
     if kind == "prim::annotate":
         if len(node.inputs) != 1 or len(node.outputs) != 1 \
                 or not node.inputs[0].type.is_subtype_of(node.output.type):
@@ -141,6 +143,20 @@ def _verify_types(node: Node):
     # A specialized graph may know more than the rule (refined types), never something else.
     if not node.output.type.is_subtype_of(expected):
         _fail(node, f"output type {node.output.type} is not what {kind} gives for these inputs ({expected})")
+
+
+def _verify_fusion_group(node: Node):
+    subgraph = node.attrs.get("Subgraph")
+    if subgraph is None or node.blocks:
+        _fail(node, "prim::FusionGroup holds its nodes in a 'Subgraph' attribute and has no blocks")
+    if len(subgraph.inputs) != len(node.inputs) or len(subgraph.outputs) != len(node.outputs):
+        _fail(node, "prim::FusionGroup's inputs and outputs must match its subgraph's")
+    for outer, inner in zip(list(node.inputs) + list(node.outputs), list(subgraph.inputs) + list(subgraph.outputs)):
+        if outer.type != inner.type:
+            _fail(node, f"%{outer.debug_name} is a {outer.type} but its subgraph has a {inner.type}")
+    if any(inner.blocks for inner in subgraph.block.nodes):
+        _fail(node, "a fusion group's subgraph is straight-line code")
+    verify(subgraph)
 
 
 def _erased_info(value):

@@ -248,3 +248,7 @@ register(OpDef("prim::str", [Arg("a", T.ANY)], T.STR, R.fixed(T.STR), template="
 for _marker, _doc in (("Enter", "the start of a 'with' block (its 'context' attribute: strict_fusion)"),
                       ("Exit", "the end of the innermost 'with' block")):
     _structural(f"prim::{_marker}", [], _doc)
+
+_structural("prim::FusionGroup", [Arg("inputs", T.ANY)],
+            "elementwise nodes fused into one kernel: its 'Subgraph' attribute computes its outputs, "
+            "its 'kernel' runs them", variadic=True)

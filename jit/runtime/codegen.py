@@ -424,6 +424,11 @@ class _Generator:
             return
         if kind in ("prim::Enter", "prim::Exit"):  # markers for the optimizing executor
             return
+        if kind == "prim::FusionGroup":  # one generated kernel; its launcher returns its outputs
+            launch = self.bind_global("kernel", node["kernel"].launch)
+            arguments = ", ".join(self.expr(v) for v in node.inputs)
+            self.emit(indent, f"{', '.join(self.var(v) for v in node.outputs)} = {launch}({arguments})", node)
+            return
         if kind == "prim::annotate":  # a static widening: the same object
             self.emit(indent, f"{self.var(node.output)} = {self.expr(node.inputs[0])}", node)
             return

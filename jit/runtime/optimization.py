@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import fuser
 from jit.ir import Graph, verify
 from jit.passes import (eliminate_common_subexpressions, eliminate_dead_code, eliminate_dead_loop_values,
                         eliminate_unused_attribute_reads, inline_calls, peephole, propagate_constants,
@@ -68,11 +69,13 @@ def optimize(graph: Graph, kind: str, fuse: bool) -> OptimizationReport:
     if fuse and _fusion_passes:
         report.fusion = FusionContext(kind)
         for fusion_pass in _fusion_passes:
-            fusion_pass(graph, report.fusion)
+            report.counts[fusion_pass.__name__] = fusion_pass(graph, report.fusion) or 0
             if verify_each_pass:
                 verify(graph)
         _run(report, eliminate_dead_code, graph)
     report.seconds = time.perf_counter() - start
+    reasons = report.fusion.details.get("reasons", {}) if report.fusion is not None else {}
+    fuser.check_strict_fusion(graph, reasons, fusion_on=fuse and bool(_fusion_passes))
     return report
 
 
@@ -83,3 +86,6 @@ def _run(report: OptimizationReport, graph_pass, graph: Graph) -> int:
     name = graph_pass.__name__
     report.counts[name] = report.counts.get(name, 0) + count
     return count
+
+
+register_fusion_pass(fuser.fuse_elementwise)

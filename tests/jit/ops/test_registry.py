@@ -15,7 +15,8 @@ TEST_MODULES = ["tests.jit.ops.test_elementwise", "tests.jit.ops.test_reductions
                 "tests.jit.ops.test_factories", "tests.jit.ops.test_nn_functional",
                 "tests.jit.ops.test_math_and_builtins", "tests.jit.frontend.test_constructs",
                 "tests.jit.frontend.test_optional_and_exits", "tests.jit.frontend.test_containers",
-                "tests.jit.frontend.test_calls", "tests.jit.frontend.test_classes", "tests.jit.runtime.test_futures"]
+                "tests.jit.frontend.test_calls", "tests.jit.frontend.test_classes", "tests.jit.runtime.test_futures",
+                "tests.fuser.test_grouping"]
 
 
 def test_every_registered_op_is_covered_by_a_test():

@@ -178,7 +178,7 @@ def test_compile_once_under_many_threads_with_many_shapes():
         for round_ in range(30):
             index = (offset + round_) % len(inputs)
             try:
-                np.testing.assert_allclose(function(*inputs[index]), expected[index], rtol=1e-6)
+                np.testing.assert_allclose(function(*inputs[index]), expected[index], rtol=2e-6, atol=1e-6)
             except Exception as error:  # noqa: BLE001 - collected, reported by the main thread
                 errors.append(error)
 
@@ -208,7 +208,8 @@ def test_graph_for_and_explain():
     assert report.runs == "specialization" and report.specialization.number == 0
     text = str(report)
     assert "#0 STATIC: built in" in text and "ms from profiled runs with x: Float(4, 1024, device=cpu)" in text
-    assert "these arguments: run specialization #0" in text and "fusion: no fuser is installed" in text
+    assert "these arguments: run specialization #0" in text
+    assert "FusionGroup(%x, %b): 10 nodes [np::add, np::multiply" in text and "-> STATIC kernel fused_add_" in text
     assert function.graph_for(small, b) is function._executor.current()[0].graph
     function(small, b)
     assert jit.last_executed_optimized_graph() is function.graph_for(small, b)

@@ -1,0 +1,152 @@
+"""The kernel IR: what one fusion group computes, element by element.
+
+A ``Kernel`` has operands (arrays, read with broadcasting, and Python scalars
+passed by value), a straight-line body of typed scalar instructions, and the
+instruction results it stores into fresh output arrays. Every output has the
+kernel's iteration shape: the broadcast of its array operands' shapes.
+
+Instructions use the vocabulary of the operators' scalar formulas: the binary
+symbols (``+``, ``<``, ``&``, ``and``...), the unary ``neg``, ``invert`` and
+``not``, the primitive functions (``exp``, ``maximum``, ``where``...) and
+``cast``; each carries its result dtype, and its arguments are operand or
+instruction names, or ``Const``. The semantics are NumPy's, which each renderer
+(``kernels.cpu`` for Numba, the CUDA C renderer) reproduces.
+
+How operands are laid out in memory is not part of the kernel: a ``Layout``
+says which of each array's dimensions broadcast and, for a STATIC kernel, the
+exact iteration shape. A renderer prints a (kernel, layout) pair.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+BINARY_OPS = frozenset({"+", "-", "*", "/", "<", "<=", ">", ">=", "&", "|", "^", "<<", ">>", "and", "or"})
+COMPARISONS = frozenset({"<", "<=", ">", ">=", "and", "or"})
+UNARY_OPS = frozenset({"neg", "invert", "not"})
+FUNCTIONS = {  # name -> arity
+    "exp": 1, "exp2": 1, "expm1": 1, "log": 1, "log2": 1, "log10": 1, "log1p": 1, "sqrt": 1,
+    "sin": 1, "cos": 1, "tan": 1, "arcsin": 1, "arccos": 1, "arctan": 1, "sinh": 1, "cosh": 1, "tanh": 1,
+    "floor": 1, "ceil": 1, "trunc": 1, "rint": 1, "absolute": 1, "sign": 1, "erf": 1,
+    "isnan": 1, "isinf": 1, "isfinite": 1,
+    "arctan2": 2, "power": 2, "fmod": 2, "remainder": 2, "floor_divide": 2, "maximum": 2, "minimum": 2,
+    "eq": 2, "ne": 2, "where": 3, "cast": 1,
+}
+BOOL_FUNCTIONS = frozenset({"isnan", "isinf", "isfinite", "eq", "ne"})
+# What the renderers support; anything else leaves the group unfused with this reason.
+SUPPORTED_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                              "float32", "float64"})
+
+
+@dataclass(frozen=True)
+class Const:
+    value: bool | int | float
+    dtype: str
+
+
+@dataclass(frozen=True)
+class Operand:
+    """A kernel input: an array of ``rank`` dimensions (0: a 0-d array or NumPy
+    scalar, passed by value) or, when ``is_array`` is False, a Python number."""
+    name: str
+    dtype: str
+    rank: int
+    is_array: bool = True
+
+
+@dataclass(frozen=True)
+class Instr:
+    target: str
+    op: str
+    args: tuple
+    dtype: str
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    value: str  # the instruction (or operand) it stores
+    dtype: str
+
+
+@dataclass(frozen=True)
+class Kernel:
+    name: str
+    operands: tuple
+    body: tuple
+    outputs: tuple
+    rank: int  # of the iteration space
+
+    def __post_init__(self):
+        defined = {o.name: o.dtype for o in self.operands}
+        for instr in self.body:
+            if instr.op not in BINARY_OPS and instr.op not in UNARY_OPS and instr.op not in FUNCTIONS:
+                raise ValueError(f"kernel {self.name}: unknown instruction {instr.op!r}")
+            for arg in instr.args:
+                if not isinstance(arg, Const) and arg not in defined:
+                    raise ValueError(f"kernel {self.name}: {instr.target} reads {arg!r} before it is defined")
+            defined[instr.target] = instr.dtype
+        for output in self.outputs:
+            if output.value not in defined:
+                raise ValueError(f"kernel {self.name}: output {output.name} stores undefined {output.value!r}")
+        for dtype in set(defined.values()) | {o.dtype for o in self.outputs}:
+            if dtype not in SUPPORTED_DTYPES:
+                raise UnsupportedKernel(f"{dtype} is not supported by the generated kernels")
+
+    @property
+    def arrays(self) -> tuple:
+        """The operands read per element (arrays of rank >= 1)."""
+        return tuple(o for o in self.operands if o.is_array and o.rank > 0)
+
+    def dtype_of(self, name: str) -> str:
+        for operand in self.operands:
+            if operand.name == name:
+                return operand.dtype
+        for instr in self.body:
+            if instr.target == name:
+                return instr.dtype
+        raise KeyError(name)
+
+    def structure(self) -> str:
+        """A text that is equal for two kernels exactly when they compute the same."""
+        lines = [f"rank {self.rank}"]
+        lines += [f"in {o.name} {o.dtype} {o.rank} {'array' if o.is_array else 'scalar'}" for o in self.operands]
+        lines += [f"{i.target} {i.dtype} = {i.op}({', '.join(map(repr, i.args))})" for i in self.body]
+        lines += [f"out {o.name} {o.dtype} = {o.value}" for o in self.outputs]
+        return "\n".join(lines)
+
+    def digest(self) -> str:
+        return hashlib.sha1(self.structure().encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a call lays out the kernel's arrays: ``broadcast[k][d]`` is True where
+    dimension d of the k-th array operand has size 1 and the iteration space does
+    not (it is read at index 0). ``shape`` is the iteration shape of a STATIC
+    kernel, None for a DYNAMIC one (it takes sizes from its arguments)."""
+    broadcast: tuple
+    shape: tuple | None = None
+
+    def key(self) -> str:
+        flags = "/".join("".join("b" if f else "." for f in flags) for flags in self.broadcast)
+        return f"{flags}|{'x'.join(map(str, self.shape)) if self.shape is not None else 'dyn'}"
+
+
+class UnsupportedKernel(Exception):
+    """The group cannot become a kernel; the message says why (for explain)."""
+
+
+def layout_of(kernel: Kernel, shapes, static: bool) -> tuple:
+    """(iteration shape, Layout) for array operands of these shapes (NumPy's
+    broadcasting rules; raises ValueError as NumPy does when they do not broadcast)."""
+    shape = np.broadcast_shapes(*shapes) if shapes else ()
+    if len(shape) < kernel.rank:
+        shape = (1,) * (kernel.rank - len(shape)) + tuple(shape)
+    broadcast = []
+    for operand_shape in shapes:
+        offset = len(shape) - len(operand_shape)
+        broadcast.append(tuple(size == 1 and shape[offset + d] != 1 for d, size in enumerate(operand_shape)))
+    return tuple(shape), Layout(tuple(broadcast), tuple(shape) if static else None)
