@@ -24,7 +24,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import jit  # noqa: E402
 from bench import workloads  # noqa: E402
 from bench.publish import publish  # noqa: E402
 

@@ -28,6 +28,7 @@ import jit  # noqa: E402
 STRATEGIES = {
     "STATIC 2, DYNAMIC 10 (default)": [("STATIC", 2), ("DYNAMIC", 10)],
     "STATIC 20": [("STATIC", 20)],
+    "STATIC 3": [("STATIC", 3)],
     "DYNAMIC 20": [("DYNAMIC", 20)],
     "fusion off": None,
 }

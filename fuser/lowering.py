@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from jit import types as T
-from jit.ir import Graph, Value, arg_info
+from jit.ir import Graph, arg_info
 from jit.ops.scalar_expr import INPUT, Binary, Call, Cast, Const, Input, Unary, build
 from kernels.ir import BOOL_FUNCTIONS, COMPARISONS, Instr, Kernel, Operand, Output, UnsupportedKernel
 from kernels.ir import Const as KConst
@@ -160,10 +160,3 @@ class _Lowering:
         self.body.append(Instr(target, op, tuple(args), dtype))
         self.dtypes[target] = dtype
         return target
-
-
-def operand_dtypes(value: Value) -> str | None:
-    kind = value.type
-    if isinstance(kind, T.TensorType):
-        return None if kind.dtype is None else kind.dtype.name
-    return _PYTHON_SCALARS.get(kind)

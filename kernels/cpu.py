@@ -417,6 +417,24 @@ def run_parallel(function, outer: int, arguments: tuple):
             future.result()
 
 
+_warm = threading.Event()
+
+
+def warm_up() -> None:
+    """Start Numba (import, LLVM) on a background thread, once per process: it
+    takes about half a second, which a profiled call can hide."""
+    if _warm.is_set():
+        return
+    _warm.set()
+
+    def start():
+        import numba  # noqa: PLC0415
+
+        numba.njit(lambda: 0)()
+
+    threading.Thread(target=start, name="arrayscript-numba-start", daemon=True).start()
+
+
 def build(kernel: Kernel, static_shapes=None, fallback=None) -> CpuKernel:
     """A CpuKernel: STATIC when ``static_shapes`` gives the exact shape of each
     array operand, else DYNAMIC, compiled ahead for operands that broadcast only

@@ -23,6 +23,8 @@ from jit.ir import Graph, Value
 from jit.ir.cloning import copy_graph
 from jit.passes import erase_types, inline_calls
 
+from kernels import cpu as cpu_kernels
+
 from . import codegen, settings
 from .optimization import OptimizationReport, optimize
 from .profiling import Observation, Profile
@@ -156,6 +158,8 @@ class Executor:
         return None, profile
 
     def run_profiled(self, profile: Profile, arguments):
+        if settings.fusion_enabled():
+            cpu_kernels.warm_up()  # Numba starts while this call runs, not when its kernel is built
         run, values = self.profiling_code()
         record, seen = profile.recorder()
         result = run(record, *arguments)
