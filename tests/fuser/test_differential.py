@@ -54,6 +54,10 @@ def _arity(name):
     return sum(1 for a in op.args if not a.static)
 
 
+def _group_count(graph) -> int:
+    return sum(node.kind == "prim::FusionGroup" for node in graph.all_nodes())
+
+
 def _fused_call(scripted, eager, *args):
     """The second call (after profiling) against eager; asserts a kernel ran."""
     with np.errstate(all="ignore"):
@@ -115,7 +119,7 @@ def test_dtype_mixes_and_weak_scalars(left, right):
               "    return np.where(b > a, b / 2, a), a < b\n")
     scripted, eager = script_source(source, F=F)
     y = right if not isinstance(right, str) else _values(right, 2)
-    _fused_call(scripted, eager, _values(left, 1), y)
+    assert _group_count(_fused_call(scripted, eager, _values(left, 1), y)) == 1
 
 
 LAYOUTS = {
@@ -208,7 +212,7 @@ def test_integer_semantics_equal_numpy(dtype, expression, xs, ys):
     scripted, eager = script_source(f"def f(x, y):\n    r = {expression}\n    return r + (y - y)\n", F=F)
     with np.errstate(all="ignore"):
         x, y = np.array(xs).astype(dtype), np.array(ys).astype(dtype)
-    _fused_call(scripted, eager, x, y)
+    assert _group_count(_fused_call(scripted, eager, x, y)) == 1
 
 
 FLOAT_EDGES = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, 1e-40, 88.5, 88.75, -87.5, -103.0,
@@ -223,7 +227,7 @@ def test_special_float_values(function, dtype):
     scripted, eager = script_source(f"def f(x, y):\n    return {function}(x) == {function}(y), {function}(x * y)\n", F=F)
     x = FLOAT_EDGES.astype(dtype)
     y = np.abs(x) if function == "np.log" else x[::-1].copy()
-    _fused_call(scripted, eager, x, y)
+    assert _group_count(_fused_call(scripted, eager, x, y)) == 2, "f(x) == f(y), and f(x * y)"
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

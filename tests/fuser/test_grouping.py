@@ -180,7 +180,9 @@ def f(x, y):
 
 def test_strict_fusion_passes_when_everything_fuses():
     scripted, eager = script_source(STRICT_OK)
-    _run_twice(scripted, eager, _array(3, 4), _array(3, 4, seed=1))
+    groups, rest = _groups(_run_twice(scripted, eager, _array(3, 4), _array(3, 4, seed=1)))
+    assert groups == [["np::multiply", "np::add", "np::tanh", "np::multiply"]]
+    assert rest == ["prim::Enter", "prim::Exit", "np::transpose", "np::matmul"]
 
 
 def test_strict_fusion_names_each_unfused_node_its_reason_and_the_with_statement():
