@@ -100,15 +100,6 @@ class Kernel:
         """The operands read per element (arrays of rank >= 1)."""
         return tuple(o for o in self.operands if o.is_array and o.rank > 0)
 
-    def dtype_of(self, name: str) -> str:
-        for operand in self.operands:
-            if operand.name == name:
-                return operand.dtype
-        for instr in self.body:
-            if instr.target == name:
-                return instr.dtype
-        raise KeyError(name)
-
     def structure(self) -> str:
         """A text that is equal for two kernels exactly when they compute the same."""
         lines = [f"rank {self.rank}"]
@@ -129,10 +120,6 @@ class Layout:
     kernel, None for a DYNAMIC one (it takes sizes from its arguments)."""
     broadcast: tuple
     shape: tuple | None = None
-
-    def key(self) -> str:
-        flags = "/".join("".join("b" if f else "." for f in flags) for flags in self.broadcast)
-        return f"{flags}|{'x'.join(map(str, self.shape)) if self.shape is not None else 'dyn'}"
 
 
 class UnsupportedKernel(Exception):
