@@ -20,12 +20,12 @@ from jit import types as T
 from jit.ir import Block, Graph, Node, arg_info
 from jit.ir.cloning import copy_node
 
+from kernels.ir import SUPPORTED_DTYPES
+
 from .lowering import scalar_dtype
 
 FUSION_GROUP = "prim::FusionGroup"
 MAX_KERNEL_ARGUMENTS = 64  # inputs and outputs together
-_SUPPORTED = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-                        "float32", "float64"})
 _CALLS = frozenset({"prim::CallFunction", "prim::CallMethod", "prim::PythonOp", "prim::fork", "prim::SetAttr",
                     "prim::RaiseException"})
 _SILENT = frozenset({"prim::Constant", "prim::Enter", "prim::Exit", FUSION_GROUP})
@@ -37,6 +37,15 @@ class Group:
 
     def __init__(self, node: Node):
         self.members, self.anchor = [node], node
+
+
+class _Scope:
+    """One block being grouped: its nodes, their positions, and where effects are."""
+
+    def __init__(self, block: Block):
+        self.block, self.nodes = block, list(block.nodes)
+        self.position = {id(n): i for i, n in enumerate(self.nodes)}
+        self.barriers = [i for i, n in enumerate(self.nodes) if _has_effect(n)]
 
 
 class Grouping:
@@ -97,7 +106,7 @@ class Grouping:
         except TypeError as error:
             return f"its types are rejected: {error}"
         for dtype in [output.dtype, *(c for c in compute if c is not None)]:
-            if np.dtype(dtype).name not in _SUPPORTED:
+            if np.dtype(dtype).name not in SUPPORTED_DTYPES:
                 return f"{np.dtype(dtype).name} is not supported by the CPU kernels"
         if op.short_name == "power" and any(c is not None and np.dtype(c).kind in "iub" for c in compute):
             return "integer power raises on negative exponents; it is left to NumPy"
@@ -105,18 +114,12 @@ class Grouping:
 
     # -- per block --------------------------------------------------------------------
     def _visit(self, block: Block):
-        nodes = list(block.nodes)
-        self.block, self.nodes = block, nodes
-        self.position = {id(n): i for i, n in enumerate(nodes)}
-        self.barriers = [i for i, n in enumerate(nodes) if _has_effect(n)]
+        scope = _Scope(block)
         group_of: dict = {}
         left_alone: dict = {}
-        for node in nodes:
+        for node in scope.nodes:
             for inner in node.blocks:
                 self._visit(inner)
-                self.block, self.nodes = block, nodes
-                self.position = {id(n): i for i, n in enumerate(nodes)}
-                self.barriers = [i for i, n in enumerate(nodes) if _has_effect(n)]
             if node.kind in _SILENT:
                 continue
             reason = self.why_not_fusible(node)
@@ -130,10 +133,10 @@ class Grouping:
                 producer = group_of.get(id(value.node))
                 if producer is not None and producer is not group and producer not in producers:
                     producers.append(producer)
-            for producer in sorted(producers, key=lambda g: -self.position[id(g.anchor)]):
-                anchor, refusal = self._placement(producer, group)
+            for producer in sorted(producers, key=lambda g: -scope.position[id(g.anchor)]):
+                anchor, refusal = self._placement(scope, producer, group)
                 if anchor is not None:
-                    group = self._merge(producer, group, group_of, anchor)
+                    group = _merge(scope, producer, group, group_of, anchor)
                 else:
                     left_alone.setdefault(id(node), refusal)
                     for member in producer.members:
@@ -150,48 +153,41 @@ class Grouping:
                 node = group.members[0]
                 self.reasons[id(node)] = (node, left_alone.get(id(node), "no elementwise neighbour to fuse with"))
 
-    def _merge(self, first: Group, second: Group, group_of: dict, anchor: Node) -> Group:
-        first.members = sorted(first.members + second.members, key=lambda n: self.position[id(n)])
-        first.anchor = anchor
-        for member in second.members:
-            group_of[id(member)] = first
-        return first
-
-    def _placement(self, producer: Group, group: Group):
+    def _placement(self, scope: _Scope, producer: Group, group: Group):
         """(anchor, None) where the merged group can run, trying where the later one
         runs (moving the producer's nodes down) and then where the earlier one runs
         (moving the consumer's nodes up); else (None, the reason)."""
         anchors = sorted({id(producer.anchor): producer.anchor, id(group.anchor): group.anchor}.values(),
-                         key=lambda n: -self.position[id(n)])
+                         key=lambda n: -scope.position[id(n)])
         refusal = None
         for anchor in anchors:
-            refusal = self._refusal(producer.members + group.members, self.position[id(anchor)])
+            refusal = self._refusal(scope, producer.members + group.members, scope.position[id(anchor)])
             if refusal is None:
                 return anchor, None
         return None, refusal
 
-    def _refusal(self, merged: list, at: int) -> str | None:
+    def _refusal(self, scope: _Scope, merged: list, at: int) -> str | None:
         """Why ``merged`` cannot run as one group at position ``at`` of the block, or None."""
         members = set(map(id, merged))
-        positions = [self.position[id(m)] for m in merged]
+        positions = [scope.position[id(m)] for m in merged]
         low, high = min(positions + [at]), max(positions + [at])
-        for index in self.barriers:
-            if low < index < high and id(self.nodes[index]) not in members:
-                return f"would move across {_describe(self.nodes[index])}"
+        for index in scope.barriers:
+            if low < index < high and id(scope.nodes[index]) not in members:
+                return f"would move across {_describe(scope.nodes[index])}"
         inputs, outputs = set(), []
         for member in merged:
             for value in member.inputs:
                 if id(value.node) in members or _is_literal(value):
                     continue
                 inputs.add(id(value))
-                source = _ancestor_in(value.node, self.block)
-                if source is not None and self.position.get(id(source), -1) >= at:
+                source = _ancestor_in(value.node, scope.block)
+                if source is not None and scope.position.get(id(source), -1) >= at:
                     return f"%{value.debug_name} is computed after the group would run"
             for value in member.outputs:
-                outside = [u.user for u in value.uses if id(_ancestor_in(u.user, self.block)) not in members]
+                outside = [u.user for u in value.uses if id(_ancestor_in(u.user, scope.block)) not in members]
                 for user in outside:
-                    anchor = _ancestor_in(user, self.block)
-                    if anchor is None or self.position.get(id(anchor), len(self.nodes)) <= at:
+                    anchor = _ancestor_in(user, scope.block)
+                    if anchor is None or scope.position.get(id(anchor), len(scope.nodes)) <= at:
                         return f"%{value.debug_name} is used by {_describe(anchor or user)} before the group would run"
                 if outside:
                     outputs.append(value)
@@ -220,6 +216,14 @@ class Grouping:
                     return f"its outputs would differ in shape (%{output.debug_name} is {output.type.shape}, " \
                            f"the group {tuple(full)})"
         return None
+
+
+def _merge(scope: _Scope, first: Group, second: Group, group_of: dict, anchor: Node) -> Group:
+    first.members = sorted(first.members + second.members, key=lambda n: scope.position[id(n)])
+    first.anchor = anchor
+    for member in second.members:
+        group_of[id(member)] = first
+    return first
 
 
 def _ancestor_in(node: Node, block: Block):
@@ -274,7 +278,7 @@ def build_subgraph(members: list, block: Block):
         subgraph.block.append(copy_node(member, subgraph, value_map))
     for member in members:
         for value in member.outputs:
-            if value in block.returns or any(id(_ancestor_in(u.user, block)) not in member_ids for u in value.uses):
+            if any(id(_ancestor_in(u.user, block)) not in member_ids for u in value.uses):  # returns included
                 outputs.append(value)
                 subgraph.register_output(value_map[id(value)])
     return subgraph, inputs, outputs
