@@ -165,14 +165,14 @@ def render(kernel: Kernel, layout: Layout) -> str:
     Numba function ``kernel(start, stop, *outputs, *operands)`` that computes the
     outer-dimension indices [start, stop)."""
     printer = _Printer(kernel)
-    rank = max(kernel.rank, 1)
+    rank = kernel.rank
     arrays = kernel.arrays
     loads, body = [], [printer.instruction(instr) for instr in kernel.body]
     for operand, flags in zip(arrays, layout.broadcast):
         offset = rank - operand.rank
         index = ", ".join("0" if flag else f"i{offset + d}" for d, flag in enumerate(flags))
         loads.append(f"{operand.name} = {operand.name}_array[{index}]")
-    loop_index = ", ".join(f"i{d}" for d in range(rank)) if kernel.rank else "i0"
+    loop_index = ", ".join(f"i{d}" for d in range(rank))
     stores = [f"{o.name}[{loop_index}] = {o.value}" for o in kernel.outputs]
     array_names = {o.name for o in arrays}
     params = ["start", "stop", *(o.name for o in kernel.outputs),
@@ -191,13 +191,13 @@ def render(kernel: Kernel, layout: Layout) -> str:
     return "\n".join([_HEADER + cpu_math.source_of(printer.helpers), "", *lines]) + "\n"
 
 
-def numba_signature(kernel: Kernel, layout_classes=None):
+def numba_signature(kernel: Kernel):
     """The Numba signature of a call with C-contiguous arrays (Python scalars as
     64-bit numbers), compiled ahead of the first call."""
     import numba  # noqa: PLC0415 - loaded with the first kernel, not with ArrayScript
     from numba import types  # noqa: PLC0415
 
-    rank = max(kernel.rank, 1)
+    rank = kernel.rank
     arguments = [types.int64, types.int64]
     arguments += [types.Array(numba.from_dtype(np.dtype(o.dtype)), rank, "C") for o in kernel.outputs]
     for operand in kernel.operands:
@@ -229,8 +229,7 @@ class _Variant:
 
 class CpuKernel:
     """A kernel ready to run on NumPy arrays: ``launch(*operands)`` returns the
-    output (a tuple when there are several) as NumPy would: arrays, or NumPy
-    scalars for a 0-d result. ``layout`` is the STATIC layout, or None for a
+    output array (a tuple when there are several). ``layout`` is the STATIC layout, or None for a
     DYNAMIC kernel. ``fallback(*operands)`` computes the same unfused; it runs
     for a layout that cannot compile, or an output that turns out smaller than
     the iteration shape. Raises UnsupportedKernel when even the first layout
@@ -284,8 +283,7 @@ class CpuKernel:
         lines = [f"def launch({', '.join(names)}):"]
         if self.static:
             shape = self.layout.shape
-            namespace["_variant"] = self.variants[self.layout.broadcast].function
-            lines.append("    _run = _variant")
+            namespace["_run"] = self.variants[self.layout.broadcast].function
             sizes = [str(s) for s in shape]
         else:
             shape_lines, sizes = _dynamic_shape(kernel)
@@ -299,26 +297,24 @@ class CpuKernel:
             lines.append("    _run = _run.function")
             for check in _partial_output_checks(kernel, sizes):
                 lines.append(f"    if {check}: return _self.fallback({', '.join(names)})")
-        out_shape = f"({', '.join(sizes)},)" if kernel.rank else "(1,)"
+        out_shape = f"({', '.join(sizes)},)"
         outputs = [o.name for o in kernel.outputs]
         for index, name in enumerate(outputs):
             lines.append(f"    {name} = _empty({out_shape}, _dt{index})")
         call_args = ", ".join(outputs + passed)
-        total = " * ".join(sizes) if kernel.rank else "1"
-        outer = sizes[0] if kernel.rank else "1"
+        total, outer = " * ".join(sizes), sizes[0]
         if not self.static:
             lines.append(f"    _total = {total}")
             lines.append(f"    if _total >= {PARALLEL_MIN_ELEMENTS} and {outer} > 1: "
                          f"_parallel(_run, {outer}, ({call_args},))")
             lines.append(f"    elif _total: _run(0, {outer}, {call_args})")
         else:
-            count = int(np.prod(self.layout.shape)) if kernel.rank else 1
+            count = int(np.prod(self.layout.shape))
             if count >= PARALLEL_MIN_ELEMENTS and int(outer) > 1:
                 lines.append(f"    _parallel(_run, {outer}, ({call_args},))")
             elif count:
                 lines.append(f"    _run(0, {outer}, {call_args})")
-        results = [f"{name}[0]" if not kernel.rank else name for name in outputs]
-        lines.append(f"    return {results[0] if len(results) == 1 else '(' + ', '.join(results) + ',)'}")
+        lines.append(f"    return {outputs[0] if len(outputs) == 1 else '(' + ', '.join(outputs) + ',)'}")
         source = "\n".join(lines) + "\n"
         self.launcher_source = source
         exec(compile(source, f"<arrayscript launcher {kernel.name}>", "exec"), namespace)  # noqa: S102
@@ -360,7 +356,7 @@ def _partial_output_checks(kernel: Kernel, sizes) -> list:
     checks = []
     for output in kernel.outputs:
         used = reads[output.value] & every
-        if used != every and kernel.rank:
+        if used != every:
             shapes = ", ".join(f"{name}.shape" for name in sorted(used))
             target = f"({', '.join(sizes)},)"
             checks.append(f"_bshape({shapes}) != {target}" if used else f"{target} != ({', '.join(['1'] * len(sizes))},)")
@@ -396,20 +392,28 @@ def num_threads() -> int:
     return max(1, int(value)) if value and value.isdigit() else max(1, os.cpu_count() or 1)
 
 
-def run_parallel(function, outer: int, arguments: tuple):
-    """Run ``function(start, stop, *arguments)`` over [0, outer) in slices, one per
-    thread; the calling thread takes the first slice."""
+def _thread_pool():
+    """(pool, threads), made on first use: the environment is read once per process."""
     global _pool
-    threads = min(num_threads(), outer)
-    if threads <= 1:
-        function(0, outer, *arguments)
-        return
     if _pool is None:
         with _pool_lock:
             if _pool is None:
-                _pool = ThreadPoolExecutor(max_workers=max(1, num_threads() - 1), thread_name_prefix="arrayscript")
+                threads = num_threads()
+                _pool = (ThreadPoolExecutor(max_workers=max(1, threads - 1), thread_name_prefix="arrayscript"),
+                         threads)
+    return _pool
+
+
+def run_parallel(function, outer: int, arguments: tuple):
+    """Run ``function(start, stop, *arguments)`` over [0, outer) in slices, one per
+    thread; the calling thread takes the first slice."""
+    pool, threads = _thread_pool()
+    threads = min(threads, outer)
+    if threads <= 1:
+        function(0, outer, *arguments)
+        return
     bounds = [outer * t // threads for t in range(threads + 1)]
-    pending = [_pool.submit(function, bounds[t], bounds[t + 1], *arguments) for t in range(1, threads)]
+    pending = [pool.submit(function, bounds[t], bounds[t + 1], *arguments) for t in range(1, threads)]
     try:
         function(bounds[0], bounds[1], *arguments)
     finally:

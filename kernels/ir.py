@@ -77,9 +77,11 @@ class Kernel:
     operands: tuple
     body: tuple
     outputs: tuple
-    rank: int  # of the iteration space
+    rank: int  # of the iteration space, at least 1
 
     def __post_init__(self):
+        if self.rank < 1:  # a 0-d result is one element; NumPy's scalar-or-array answer is kept unfused
+            raise UnsupportedKernel("kernels iterate over at least one dimension")
         defined = {o.name: o.dtype for o in self.operands}
         for instr in self.body:
             if instr.op not in BINARY_OPS and instr.op not in UNARY_OPS and instr.op not in FUNCTIONS:
