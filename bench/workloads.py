@@ -3,6 +3,7 @@ baseline and what jit.script compiles) and once for each other library."""
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 
@@ -29,6 +30,12 @@ def mlp(x, w1, b1, w2, b2):
     h = x @ w1 + b1
     h = 0.5 * h * (1.0 + np.tanh(0.7978845608028654 * (h + 0.044715 * h * h * h)))
     return h @ w2 + b2
+
+
+def with_array_module(function, module):
+    """``function`` with the name ``np`` in its body meaning ``module`` (torch's functions)."""
+    namespace = dict(function.__globals__, np=module)
+    return types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__)
 
 
 NUMEXPR = {
