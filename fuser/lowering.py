@@ -25,9 +25,6 @@ class _Weak:
     def __init__(self, value):
         self.value = value
 
-    def default_dtype(self) -> str:
-        return "bool" if isinstance(self.value, bool) else ("int64" if isinstance(self.value, int) else "float64")
-
 
 def scalar_dtype(kind) -> str | None:
     """The kernel dtype of a Python scalar type, None for other types."""
@@ -103,7 +100,7 @@ class _Lowering:
             result = "bool" if expr.op in COMPARISONS else self.dtype_of(lhs)
             return self.emit(expr.op, (lhs, rhs), result)
         if isinstance(expr, Unary):
-            operand = self.resolve(self.expression(expr.operand, loaded), None)
+            operand = self.unify([self.expression(expr.operand, loaded)])[0]
             return self.emit(expr.op, (operand,), "bool" if expr.op == "not" else self.dtype_of(operand))
         if isinstance(expr, Call):
             args = [self.expression(a, loaded) for a in expr.args]
@@ -128,11 +125,6 @@ class _Lowering:
             for other in typed[1:]:
                 common = np.promote_types(common, other).name
         return [self.convert(v, common) for v in values]
-
-    def resolve(self, value, dtype):
-        if isinstance(value, _Weak):
-            return self.constant(value.value, dtype or value.default_dtype())
-        return value
 
     def convert(self, value, dtype: str):
         if isinstance(value, _Weak):
