@@ -10,9 +10,10 @@ writes ``context.notes`` for ``jit.explain``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 
 from jit import types as T
-from kernels import cpu
+from kernels import cpu, cuda
 from kernels.ir import UnsupportedKernel
 
 from .grouping import FUSION_GROUP, MAX_KERNEL_ARGUMENTS, Grouping, build_subgraph, replace_with_group
@@ -27,21 +28,17 @@ class FusedGroup:
     """What one group became: its node, the kinds it fused, its kernel."""
     node: object
     kinds: list
-    kernel: object  # kernels.cpu.CpuKernel
+    kernel: object  # kernels.cpu.CpuKernel or kernels.cuda.CudaKernel
 
     @property
     def name(self) -> str:
         return self.kernel.kernel.name
 
     def describe(self) -> str:
-        variant = self.kernel.compiled[0]
-        how = (f"loaded from the disk cache in {variant.seconds * 1e3:.1f} ms" if variant.cache_hit
-               else f"compiled in {variant.seconds:.2f} s")
-        kind = "STATIC" if self.kernel.static else "DYNAMIC"
         inputs = ", ".join(f"%{v.debug_name}" for v in self.node.inputs)
         outputs = ", ".join(f"%{v.debug_name}" for v in self.node.outputs)
         return (f"{outputs} = FusionGroup({inputs}): {len(self.kinds)} nodes [{', '.join(self.kinds)}] "
-                f"-> {kind} kernel {self.name}, {how}")
+                f"-> {self.kernel.report()}")
 
 
 def fuse_elementwise(graph, context) -> int:
@@ -55,9 +52,14 @@ def fuse_elementwise(graph, context) -> int:
         try:
             kernel = lower(subgraph, "kernel")
             kernel = replace(kernel, name=_kernel_name(kinds, kernel))
-            shapes = [v.type.shape for v in inputs if isinstance(v.type, T.TensorType) and v.type.ndim]
-            compiled = cpu.build(kernel, shapes if context.kind == "STATIC" else None,
-                                 fallback=lambda *args, graph=subgraph: run_unfused(graph, args))
+            tensors = [v.type for v in inputs if isinstance(v.type, T.TensorType)]
+            shapes = [t.shape for t in tensors if t.ndim] if context.kind == "STATIC" else None
+            fallback = partial(_run_unfused_with, subgraph)
+            where = next((t.device for t in tensors if t.device is not None), None)
+            if where is not None and where.type == "cuda":
+                compiled = cuda.build(kernel, where, shapes, fallback)
+            else:
+                compiled = cpu.build(kernel, shapes, fallback)
         except UnsupportedKernel as error:
             for member in members:
                 grouping.reasons[id(member)] = (member, f"its group cannot become a kernel: {error}")
@@ -89,6 +91,10 @@ def run_unfused(subgraph, args):
             values[id(node.output)] = node.op(*[values[id(v)] for v in node.inputs])
     results = tuple(values[id(v)] for v in subgraph.outputs)
     return results[0] if len(results) == 1 else results
+
+
+def _run_unfused_with(subgraph, *args):
+    return run_unfused(subgraph, args)
 
 
 def _kernel_name(kinds, kernel) -> str:

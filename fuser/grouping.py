@@ -20,7 +20,7 @@ from jit import types as T
 from jit.ir import Block, Graph, Node, arg_info
 from jit.ir.cloning import copy_node
 
-from kernels.ir import SUPPORTED_DTYPES
+from kernels import cpu, cuda
 
 from .lowering import scalar_dtype
 
@@ -99,15 +99,15 @@ class Grouping:
         if len(devices) > 1:
             return f"different devices ({', '.join(sorted(str(d) for d in devices))})"
         device = next(iter(devices), output.device)
-        if device is not None and device.type != "cpu":
-            return f"arrays on {device}: the CUDA renderer is not built yet"
+        on_gpu = device is not None and device.type == "cuda"
         try:
             compute = op.compute_dtypes([arg_info(v) for v in node.inputs])
         except TypeError as error:
             return f"its types are rejected: {error}"
+        supported = cuda.DTYPES if on_gpu else cpu.DTYPES
         for dtype in [output.dtype, *(c for c in compute if c is not None)]:
-            if np.dtype(dtype).name not in SUPPORTED_DTYPES:
-                return f"{np.dtype(dtype).name} is not supported by the CPU kernels"
+            if np.dtype(dtype).name not in supported:
+                return f"{np.dtype(dtype).name} is not supported by the {'CUDA' if on_gpu else 'CPU'} kernels"
         if op.short_name == "power" and any(c is not None and np.dtype(c).kind in "iub" for c in compute):
             return "integer power raises on negative exponents; it is left to NumPy"
         return None

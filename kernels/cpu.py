@@ -29,8 +29,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import cache, cpu_math
-from .ir import Const, Kernel, Layout, UnsupportedKernel, layout_of
+from .ir import SUPPORTED_DTYPES, Const, Kernel, Layout, UnsupportedKernel, layout_of
 
+DTYPES = SUPPORTED_DTYPES - {"float16"}  # Numba has no float16 arithmetic
 # Below this many elements a kernel runs on the calling thread: handing work to
 # the pool costs more than it saves.
 PARALLEL_MIN_ELEMENTS = 1 << 16
@@ -236,6 +237,9 @@ class CpuKernel:
     cannot be built."""
 
     def __init__(self, kernel: Kernel, layout: Layout | None, fallback=None, first_layout: Layout | None = None):
+        unsupported = sorted(({o.dtype for o in kernel.operands} | {i.dtype for i in kernel.body}) - DTYPES)
+        if unsupported:
+            raise UnsupportedKernel(f"{unsupported[0]} is not supported by the CPU kernels")
         self.kernel, self.layout, self.fallback = kernel, layout, fallback
         self.variants: dict = {}
         self.failures: dict = {}
@@ -257,6 +261,12 @@ class CpuKernel:
     @property
     def compiled(self) -> list:
         return list(self.variants.values())
+
+    def report(self) -> str:
+        variant = self.compiled[0]
+        how = (f"loaded from the disk cache in {variant.seconds * 1e3:.1f} ms" if variant.cache_hit
+               else f"compiled in {variant.seconds:.2f} s")
+        return f"{'STATIC' if self.static else 'DYNAMIC'} kernel {self.kernel.name}, {how}"
 
     def variant(self, broadcast: tuple):
         """The compiled variant for a broadcast pattern, or None when it cannot compile."""

@@ -35,9 +35,9 @@ FUNCTIONS = {  # name -> arity
     "eq": 2, "ne": 2, "where": 3, "cast": 1,
 }
 BOOL_FUNCTIONS = frozenset({"isnan", "isinf", "isfinite", "eq", "ne"})
-# What the renderers support; anything else leaves the group unfused with this reason.
+# What some renderer supports (each renderer says which: kernels.cpu.DTYPES, kernels.cuda.DTYPES).
 SUPPORTED_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-                              "float32", "float64"})
+                              "float16", "float32", "float64"})
 
 
 @dataclass(frozen=True)

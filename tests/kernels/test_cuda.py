@@ -1,0 +1,229 @@
+"""The CUDA renderer, checked without a GPU: script functions are specialized as
+if their arrays lived on cuda:0, their fusion groups become CUDA C kernels,
+and the host shim runs that C source (g++, one thread at a time over a small
+grid) on NumPy arrays. Every result is compared with the same function run
+eagerly by NumPy: every fusible op at every dtype float16 included, dtype
+mixes, layouts (broadcast, strided, negative strides, 0-size, 0-d), integer
+edges, special float values, and each variant the launcher chooses."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jit.nn.functional as F
+from kernels import cuda, host_shim
+
+from ..fuser import test_differential as cases
+from ..helpers import assert_same, script_source
+from . import emulated_gpu
+
+DTYPES = [*cases.DTYPES, "float16"]
+
+
+@pytest.fixture(scope="module")
+def shim(tmp_path_factory):
+    if host_shim.compiler() is None:
+        pytest.skip("no g++ on the PATH: the host shim cannot compile the CUDA C kernels")
+    return host_shim.HostBackend(directory=str(tmp_path_factory.mktemp("shim")))
+
+
+def _fused(source, args, kind, backend, monkeypatch, groups=None):
+    """Run ``source``'s function on the emulated GPU against eager NumPy; returns its kernels."""
+    scripted, eager = script_source(source, F=F)
+    actual, graph = emulated_gpu.run(scripted, args, kind, backend, monkeypatch)
+    with np.errstate(all="ignore"):
+        expected = eager(*args)
+    kernels = emulated_gpu.kernels_of(graph)
+    assert kernels, f"nothing fused:\n{graph}"
+    if groups is not None:
+        assert len(kernels) == groups, graph
+    assert_same(actual, expected)
+    return kernels
+
+
+def fusible_op_cases(name: str, dtype: str) -> list:
+    """(source, args) of each spelling of the op at ``dtype`` that NumPy computes:
+    two applications and a where, one three-node group."""
+    arity = cases._arity(name)
+    params = ["x", "y", "z"][:arity]
+    found = []
+    for index, first in enumerate(cases._call(name, params)):
+        second = cases._call(name, params[::-1])[index]
+        source = (f"def f(c, {', '.join(params)}):\n    r = np.where(c, {first}, {second})\n"
+                  f"    return np.where(np.logical_not(c), {second}, r)\n")
+        args = [cases._values("bool", 0), *(cases._values(dtype, 1 + i) for i in range(arity))]
+        try:
+            with np.errstate(all="ignore"):
+                result = script_source(source, F=F)[1](*args)
+        except (TypeError, ValueError):  # no loop for these dtypes, or negative integer powers: tests/fuser
+            continue
+        if name == "np::power" and np.dtype(result.dtype).kind in "iub":
+            continue  # integer power stays unfused (its reason is tested in tests/fuser)
+        found.append((source, args))
+    return found
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", cases.FUSIBLE)
+def test_every_fusible_op_matches_eager(name, dtype, shim, monkeypatch):
+    for source, args in fusible_op_cases(name, dtype):
+        _fused(source, args, "STATIC", shim, monkeypatch, groups=1)
+
+
+def mix_case(left, right):
+    annotation = "" if isinstance(right, str) else f": {type(right).__name__}"
+    source = (f"def f(x, y{annotation}):\n    a = x * y + y\n    b = np.maximum(a, x) - np.minimum(y, a)\n"
+              "    return np.where(b > a, b / 2, a), a < b\n")
+    return source, [cases._values(left, 1), right if not isinstance(right, str) else cases._values(right, 2)]
+
+
+@pytest.mark.parametrize("left,right", cases.MIXES, ids=str)
+def test_dtype_mixes_and_weak_scalars(left, right, shim, monkeypatch):
+    _fused(*mix_case(left, right), "DYNAMIC", shim, monkeypatch, groups=1)
+
+
+_GELU_BIAS = ("def f(x, b):\n    y = x + b\n"
+              "    return 0.5 * y * (1.0 + np.tanh(0.7978845608 * (y + 0.044715 * y * y * y))), np.exp(y) - b\n")
+
+
+def _misaligned(shape):
+    """A C-contiguous float32 array whose data starts 4 bytes past a 16-byte boundary."""
+    base = cases._values("float32", 3, (int(np.prod(shape)) + 4,))
+    start = next(k for k in range(1, 5) if (base.ctypes.data + 4 * k) % 16 == 4)
+    return base[start:start + int(np.prod(shape))].reshape(shape)
+
+
+LAYOUTS = dict(cases.LAYOUTS)
+LAYOUTS.update({
+    "misaligned": lambda: (_misaligned((5, 7)), cases._values("float32", 2, (5, 7))),
+    "odd length": lambda: (cases._values("float32", 1, (3, 7)), cases._values("float32", 2, (3, 7))),
+    "float16": lambda: (cases._values("float16", 1, (4, 6)), cases._values("float16", 2, (6,))),
+})
+# (STATIC variant, DYNAMIC variant) each layout's call must take
+EXPECTED_VARIANT = {"same shape": ("vector", "vector"), "odd length": ("vector", "vector"),
+                    "misaligned": ("flat", "flat"), "non-contiguous": ("strided", "strided"),
+                    "negative strides": ("strided", "strided"), "transposed": ("strided", "strided"),
+                    "row bias": ("baked", "strided"), "column and row": ("baked", "strided"),
+                    "rank 3 against rank 1": ("baked", "strided")}
+
+
+@pytest.mark.parametrize("kind", ["STATIC", "DYNAMIC"])
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_broadcast_and_layouts(layout, kind, shim, monkeypatch):
+    args = LAYOUTS[layout]()
+    kernels = _fused(_GELU_BIAS, args, kind, shim, monkeypatch, groups=1)
+    if layout in EXPECTED_VARIANT:
+        mode = EXPECTED_VARIANT[layout][kind == "DYNAMIC"]
+        assert list(kernels[0].variants) == [(mode, 32)], kernels[0].launcher_source
+
+
+def integer_case(dtype, expression, xs, ys):
+    with np.errstate(all="ignore"):
+        x, y = np.array(xs).astype(dtype), np.array(ys).astype(dtype)
+    return f"def f(x, y):\n    r = {expression}\n    return r + (y - y)\n", [x, y]
+
+
+@pytest.mark.parametrize("dtype,expression,xs,ys", cases.INTEGER_EDGES,
+                         ids=[e[1] + " " + e[0] for e in cases.INTEGER_EDGES])
+def test_integer_semantics_equal_numpy(dtype, expression, xs, ys, shim, monkeypatch):
+    _fused(*integer_case(dtype, expression, xs, ys), "STATIC", shim, monkeypatch, groups=1)
+
+
+SPECIAL_FUNCTIONS = ["np.exp", "np.tanh", "np.log", "F.sigmoid", "F.silu", "np.sign", "np.sqrt", "np.floor",
+                     "np.rint", "np.isnan", "np.isinf", "np.isfinite", "F.relu", "F.gelu", "np.expm1", "np.log1p",
+                     "np.sin", "np.arctan"]
+
+
+def special_case(function, dtype):
+    with np.errstate(over="ignore"):  # float16 holds neither 1e30 nor 88.5's exp
+        x = cases.FLOAT_EDGES.astype(dtype)
+    y = np.abs(x) if function == "np.log" else x[::-1].copy()
+    return f"def f(x, y):\n    return {function}(x) == {function}(y), {function}(x * y)\n", [x, y]
+
+
+@pytest.mark.parametrize("function", SPECIAL_FUNCTIONS)
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_special_float_values(function, dtype, shim, monkeypatch):
+    _fused(*special_case(function, dtype), "DYNAMIC", shim, monkeypatch, groups=2)
+
+
+def every_case():
+    """(source, args, kind) of every case above: the kernels the nvcc check compiles."""
+    for name in cases.FUSIBLE:
+        for dtype in DTYPES:
+            for source, args in fusible_op_cases(name, dtype):
+                yield source, args, "STATIC"
+    for left, right in cases.MIXES:
+        yield (*mix_case(left, right), "DYNAMIC")
+    for layout in sorted(LAYOUTS):
+        for kind in ("STATIC", "DYNAMIC"):
+            yield _GELU_BIAS, list(LAYOUTS[layout]()), kind
+    for edge in cases.INTEGER_EDGES:
+        yield (*integer_case(*edge), "STATIC")
+    for function in SPECIAL_FUNCTIONS:
+        for dtype in ("float16", "float32", "float64"):
+            yield (*special_case(function, dtype), "DYNAMIC")
+
+
+def test_float16_rounds_after_every_operation_as_numpy_does(shim, monkeypatch):
+    """A chain whose float32 result differs from NumPy's float16 one unless each op rounds."""
+    x = np.linspace(-4, 4, 1001).astype(np.float16)
+    y = np.float16(1.0009765625) * np.ones_like(x)  # 1 + 2**-10, so x * y rounds in float16
+    kernels = _fused("def f(x, y):\n    return (x * y - x) * 1024.0 + np.exp(x) / y\n", [x, y], "STATIC",
+                     shim, monkeypatch, groups=1)
+    assert "round_half" in kernels[0].source(next(iter(kernels[0].variants)))
+
+
+def test_64_bit_indices_give_the_same_results(shim, monkeypatch):
+    """The 64-bit variants, chosen here by lowering the limit (a real case needs 2**31 elements)."""
+    monkeypatch.setattr(cuda, "INDEX_LIMIT", 8)
+    for kind, args in [("STATIC", LAYOUTS["same shape"]()), ("STATIC", LAYOUTS["row bias"]()),
+                       ("DYNAMIC", LAYOUTS["misaligned"]()), ("DYNAMIC", LAYOUTS["negative strides"]())]:
+        kernels = _fused(_GELU_BIAS, list(args), kind, shim, monkeypatch, groups=1)
+        assert all(bits == 64 for _, bits in kernels[0].variants), list(kernels[0].variants)
+        assert "const unsigned long long step" in kernels[0].source(next(iter(kernels[0].variants)))
+
+
+@pytest.mark.parametrize("blocks,threads", [(1, 1), (2, 3), (7, 5)])
+def test_any_grid_covers_every_element(blocks, threads, tmp_path, monkeypatch):
+    """The grid-stride loops: one thread, fewer threads than elements, more than elements."""
+    if host_shim.compiler() is None:
+        pytest.skip("no g++ on the PATH")
+    backend = host_shim.HostBackend(blocks=blocks, threads=threads, directory=str(tmp_path))
+    for layout in ("same shape", "odd length", "row bias", "negative strides"):
+        for kind in ("STATIC", "DYNAMIC"):
+            _fused(_GELU_BIAS, list(LAYOUTS[layout]()), kind, backend, monkeypatch, groups=1)
+
+
+def test_zero_size_and_dynamic_shapes_reuse_one_kernel(shim, monkeypatch):
+    scripted, eager = script_source("def f(x, b):\n    return np.tanh(x * b) + x\n", F=F)
+    first = [cases._values("float32", 1, (4, 6)), cases._values("float32", 2, (4, 6))]
+    graph = emulated_gpu.specialize(scripted, first, "DYNAMIC", shim, monkeypatch)
+    (kernel,) = emulated_gpu.kernels_of(graph)
+    for x, b in [first, (cases._values("float32", 3, (7, 2)), cases._values("float32", 5, (1, 2))),
+                 (cases._values("float32", 7, (1, 3)), cases._values("float32", 8, (5, 3))),
+                 (cases._values("float32", 9, (0, 3)), cases._values("float32", 8, (1, 3)))]:
+        with np.errstate(all="ignore"):
+            assert_same(kernel.launch(x, b), eager(x, b))
+    assert set(kernel.variants) <= {("vector", 32), ("strided", 32)}
+    with pytest.raises(ValueError, match="could not be broadcast"):
+        kernel.launch(cases._values("float32", 1, (4, 6)), cases._values("float32", 2, (4, 5)))
+
+
+def test_a_group_without_a_kernel_form_falls_back_with_its_reason(shim, monkeypatch):
+    """What NVRTC would refuse is refused by the renderer first: integer power."""
+    scripted, _ = script_source("def f(x, y):\n    return np.power(x, y) + x\n", F=F)
+    args = [cases._values("int32", 1), np.abs(cases._values("int32", 2))]
+    graph = emulated_gpu.specialize(scripted, args, "STATIC", shim, monkeypatch)
+    assert "integer power" in str(graph) or not emulated_gpu.kernels_of(graph)
+
+
+def test_explain_reports_the_cuda_kernel_and_its_compile(shim, monkeypatch):
+    scripted, _ = script_source(_GELU_BIAS, F=F)
+    args = list(LAYOUTS["row bias"]())
+    graph = emulated_gpu.specialize(scripted, args, "STATIC", shim, monkeypatch)
+    (kernel,) = emulated_gpu.kernels_of(graph)
+    assert kernel.report().endswith("compiled on first launch")
+    kernel.launch(*args)
+    assert "STATIC CUDA kernel fused_add_multiply" in kernel.report()
+    assert "baked/32-bit built by g++ for the host shim in" in kernel.report()
