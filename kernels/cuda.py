@@ -530,7 +530,7 @@ class CudaKernel:
             if not self.static:
                 flat += [f"{o.name}.shape == _shape" for o in arrays]
             lines.append(f"    if {' and '.join(flat) or 'True'}:")
-            lines.append(f"        _bits = 32 if _n < _LIMIT else 64")
+            lines.append("        _bits = 32 if _n < _LIMIT else 64")
             aligned = " and ".join(f"_address({name}) % {self._vector_bytes(name, width)} == 0" for name in every)
             lines.append(f"        if {aligned}:")
             lines.append(f"            ({run.format(key='(' + repr(VECTOR) + ', _bits)')})"

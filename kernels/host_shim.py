@@ -86,7 +86,7 @@ class HostBackend:
 
     def compile(self, source: str, name: str, params):
         self.sources.append((name, source))
-        library = self._library(source)
+        library = self.library(source)
         function = getattr(library, name)
         function.restype = None
         function.argtypes = [ctypes.c_void_p if t.endswith("*") else _C_TYPES[t] for _, t in params]
@@ -107,7 +107,8 @@ class HostBackend:
 
         return run, "built by g++ for the host shim"
 
-    def _library(self, source: str):
+    def library(self, source: str):
+        """The kernel source compiled with the prelude and loaded (compiled once per source)."""
         digest = hashlib.sha256(source.encode()).hexdigest()[:24]
         path = os.path.join(self.directory, f"kernel_{digest}.so")
         with self._lock:
