@@ -477,8 +477,11 @@ class CudaKernel:
         with self._lock:
             if key not in self.variants:
                 start = time.perf_counter()
-                run, how = self.backend.compile(self.source(key), _variant_name(self.kernel, key),
-                                                parameters(self.kernel, self.layout, key))
+                name = _variant_name(self.kernel, key)
+                try:
+                    run, how = self.backend.compile(self.source(key), name, parameters(self.kernel, self.layout, key))
+                except Exception as error:  # a compiler's error: name the variant, keep its message
+                    raise RuntimeError(f"the CUDA kernel {name} did not compile: {error}") from error
                 self.builds.append(Build(key, time.perf_counter() - start, how))
                 self.variants[key] = run
         return self.variants[key]

@@ -28,7 +28,8 @@ def specialize(scripted, args, kind: str, backend, monkeypatch):
         if isinstance(value.type, T.TensorType) and device.is_array(argument):
             shape = tuple(np.shape(argument)) if kind == "STATIC" else (None,) * np.ndim(argument)
             value_map[id(value)].type = T.TensorType(argument.dtype, shape, GPU)
-    optimize(graph, kind, fuse=True)
+    report = optimize(graph, kind, fuse=True)
+    graph.fusion_notes = report.fusion.notes  # what jit.explain would print for this specialization
     return graph
 
 

@@ -215,7 +215,9 @@ def test_a_group_without_a_kernel_form_falls_back_with_its_reason(shim, monkeypa
     scripted, _ = script_source("def f(x, y):\n    return np.power(x, y) + x\n", F=F)
     args = [cases._values("int32", 1), np.abs(cases._values("int32", 2))]
     graph = emulated_gpu.specialize(scripted, args, "STATIC", shim, monkeypatch)
-    assert "integer power" in str(graph) or not emulated_gpu.kernels_of(graph)
+    assert not emulated_gpu.kernels_of(graph)
+    assert any("np::power" in note and "integer power raises" in note for note in graph.fusion_notes), \
+        graph.fusion_notes
 
 
 def test_explain_reports_the_cuda_kernel_and_its_compile(shim, monkeypatch):
@@ -227,3 +229,19 @@ def test_explain_reports_the_cuda_kernel_and_its_compile(shim, monkeypatch):
     kernel.launch(*args)
     assert "STATIC CUDA kernel fused_add_multiply" in kernel.report()
     assert "baked/32-bit built by g++ for the host shim in" in kernel.report()
+
+
+def test_a_kernel_that_does_not_compile_leaves_its_group_unfused_with_the_reason(shim, monkeypatch):
+    class Refusing(host_shim.HostBackend):
+        eager = True
+
+        def compile(self, source, name, params):
+            raise RuntimeError("nvrtc: error: pretend the compiler refused")
+
+    scripted, eager = script_source(_GELU_BIAS, F=F)
+    args = list(LAYOUTS["row bias"]())
+    actual, graph = emulated_gpu.run(scripted, args, "STATIC", Refusing(directory=shim.directory), monkeypatch)
+    assert not emulated_gpu.kernels_of(graph)
+    assert_same(actual, eager(*args))
+    assert any("did not compile" in note and "pretend the compiler refused" in note for note in graph.fusion_notes), \
+        graph.fusion_notes
