@@ -140,8 +140,10 @@ class _Printer:
         number = float(value.value)
         if np.isnan(number) or np.isinf(number):
             self.helpers.setdefault("bits", _BITS)
-            bits = {True: "0x7ff8000000000000LL"}.get(bool(np.isnan(number)), "0x7ff0000000000000LL")
-            text = f"bits_to_double({bits})" if number > 0 or np.isnan(number) else f"(-bits_to_double({bits}))"
+            if np.isnan(number):
+                text = "bits_to_double(0x7ff8000000000000LL)"
+            else:
+                text = f"({'' if number > 0 else '-'}bits_to_double(0x7ff0000000000000LL))"
         else:
             text = repr(number)
         if dt == "float16":
@@ -590,7 +592,6 @@ class CupyBackend:
     its own disk cache, keyed by source and options) and launches on CuPy's
     current stream; outputs come from CuPy's memory pool."""
     eager = True
-    name = "cuda"
 
     def __init__(self, device_index: int):
         cupy = _device.cupy_module()
