@@ -4,8 +4,13 @@
 (4096, 1024) and (8192, 8192), small (8, 128), a 10-op chain at (8192, 8192)
 and the MLP, float32. The device-to-device copy bandwidth is measured in the
 same run, and each memory-bound result is given as achieved GB/s and as a
-fraction of it. Timings of a workload are interleaved, best of the rounds;
-each call is timed with the stream synchronized, so launch overhead counts.
+fraction of it. Timings of a workload are interleaved, best of the rounds. A
+round is a batch of back-to-back calls with the device synchronized before and
+after it, and its time per call is the batch's time over the number of calls:
+a throughput, in which the host's launch overhead counts where it is longer
+than the GPU's work (the small case), and no call waits for the one before.
+Each torch.compile entry is compiled afresh for its workload's shapes
+(``torch._dynamo.reset()``, ``dynamic=False``), as ArrayScript specializes.
 
     python bench/bench_gpu.py      # writes bench/results/fusion_gpu.md and fusion_gpu.png
 """
@@ -29,7 +34,8 @@ SHAPES = {"gelu_bias": ((4096, 1024), (1024,)), "gelu_bias_large": ((8192, 8192)
           "small": ((8, 128), (128,)), "chain10_large": ((8192, 8192), (8192, 8192))}
 EAGER = {"gelu_bias": workloads.gelu_bias, "gelu_bias_large": workloads.gelu_bias, "small": workloads.gelu_bias,
          "chain10_large": workloads.chain10, "mlp": workloads.mlp}
-CALLS = {"small": 2000}  # calls per timing round (default 20)
+CALLS = {"small": 2000}  # calls per timing round where not CALLS_DEFAULT
+CALLS_DEFAULT = 20
 ROUNDS = 7
 
 GELU_KERNEL = ("float32 x, float32 b", "float32 out",
@@ -83,19 +89,22 @@ def _torch_entries(function, args):
         return {}
     tensors = [torch.from_dlpack(a) for a in args]
     eager = workloads.with_array_module(function, torch)
-    compiled = torch.compile(eager)
+    torch._dynamo.reset()  # the workloads share code objects: without it a later shape gets a dynamic recompile
+    compiled = torch.compile(eager, dynamic=False)
     compiled(*tensors)
     compiled(*tensors)
     return {"torch eager": lambda: eager(*tensors), "torch.compile": lambda: compiled(*tensors)}
 
 
 def _time(call, calls: int, cupy) -> float:
-    stream = cupy.cuda.get_current_stream()
-    stream.synchronize()
+    """Seconds per call over ``calls`` back-to-back calls, the device synchronized (every
+    stream, torch's too) before the first and after the last."""
+    device_now = cupy.cuda.Device()
+    device_now.synchronize()
     start = time.perf_counter()
     for _ in range(calls):
         call()
-    stream.synchronize()
+    device_now.synchronize()
     return (time.perf_counter() - start) / calls
 
 
@@ -111,13 +120,17 @@ def main():
     cupy = device.cupy_module()
     if not device.cuda_is_available():
         print("bench_gpu: needs CuPy and a CUDA device; nothing measured")
-        return 1
+        return 0
     properties = cupy.cuda.runtime.getDeviceProperties(0)
     name_of_device = properties["name"].decode() if isinstance(properties["name"], bytes) else properties["name"]
     copy = _copy_bandwidth(cupy)
     lines = [f"# Fusion on the GPU: {name_of_device}", "",
              f"python bench/bench_gpu.py on {platform.node()}, CuPy {cupy.__version__}; float32; "
-             f"each time is the best of {ROUNDS} interleaved rounds, synchronized per round.", "",
+             f"each time is the best of {ROUNDS} interleaved rounds, a round being {CALLS_DEFAULT} back-to-back "
+             f"calls ({CALLS['small']} for small) with the device synchronized before and after: time per call "
+             "in a stream of calls, not the latency of one synchronized call.", "",
+             f"ArrayScript's kernels: {_how_compiled()}; cupy.fuse and the ElementwiseKernel are compiled by "
+             "CuPy with -ftz=true and contraction on.", "",
              f"Device-to-device copy bandwidth measured in this run: **{copy / 1e9:.0f} GB/s**.", "",
              "| workload | entry | time | vs CuPy eager | GB/s | of copy bandwidth |", "|---|---|---|---|---|---|"]
     plot = {}
@@ -131,7 +144,7 @@ def main():
         best = {label: float("inf") for label in entries}
         for _ in range(ROUNDS):
             for label, call in entries.items():
-                best[label] = min(best[label], _time(call, CALLS.get(workload, 20), cupy))
+                best[label] = min(best[label], _time(call, CALLS.get(workload, CALLS_DEFAULT), cupy))
         moved = _bytes_moved(workload, args)
         for label, seconds in best.items():
             speed = best["CuPy eager"] / seconds
@@ -143,6 +156,18 @@ def main():
     publish(lines, "fusion_gpu.md")
     _plot(plot, name_of_device)
     return 0
+
+
+def _how_compiled() -> str:
+    from kernels import cuda, nvrtc  # noqa: PLC0415
+    from kernels.ir import UnsupportedKernel  # noqa: PLC0415
+
+    try:
+        backend = cuda.backend_for(device.Device("cuda:0"))
+    except UnsupportedKernel as error:
+        return f"none, every group unfused ({error})"
+    return (f"NVRTC {'%d.%d' % nvrtc.version()} for {backend.architecture}, {' '.join(cuda.NVRTC_OPTIONS)} "
+            "(NumPy's float semantics: no flush to zero, no multiply-add contraction)")
 
 
 def _host(result):

@@ -25,15 +25,20 @@ _modules: dict = {}
 _lock = threading.Lock()
 
 
-def cache_dir() -> Path:
-    """The directory of this Python and Numba's kernels (created on first use)."""
+def cache_root() -> Path:
+    """Where every kind of compiled kernel is kept, each kind in its own directory."""
     root = os.environ.get("ARRAYSCRIPT_CACHE_DIR")
     if not root:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         root = os.path.join(base, "arrayscript")
+    return Path(root)
+
+
+def cache_dir() -> Path:
+    """The directory of this Python and Numba's kernels (created on first use)."""
     import numba  # noqa: PLC0415 - the version names the directory; numba loads with the first kernel
 
-    path = Path(root) / f"cpu-py{sys.version_info[0]}{sys.version_info[1]}-numba{numba.__version__}"
+    path = cache_root() / f"cpu-py{sys.version_info[0]}{sys.version_info[1]}-numba{numba.__version__}"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -53,7 +58,7 @@ def load_module(source: str):
         directory = cache_dir()
         path = directory / f"{name}.py"
         if not path.exists() or path.read_text() != source:
-            _write_atomically(path, source)
+            write_atomically(path, source)
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # Numba's disk cache finds the module of its functions by name
@@ -62,10 +67,10 @@ def load_module(source: str):
         return module
 
 
-def _write_atomically(path: Path, text: str):
+def write_atomically(path: Path, text: "str | bytes"):
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
     try:
-        with os.fdopen(handle, "w") as file:
+        with os.fdopen(handle, "wb" if isinstance(text, bytes) else "w") as file:
             file.write(text)
         os.replace(temporary, path)
     except BaseException:

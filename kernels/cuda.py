@@ -33,13 +33,17 @@ import numpy as np
 
 import device as _device
 
-from .cpu import _broadcast_error, _dynamic_shape, _first_line, _partial_output_checks
-from .ir import SUPPORTED_DTYPES, Const, Kernel, Layout, UnsupportedKernel, layout_of
+from . import nvrtc
+from .cpu import _broadcast_error, _dynamic_shape, _first_line, _partial_output_checks, python_int_checks
+from .ir import SUPPORTED_DTYPES, UNIFORM_POWERS, Const, Kernel, Layout, UnsupportedKernel, layout_of
 
 DTYPES = SUPPORTED_DTYPES
 FLAT, VECTOR, BAKED, STRIDED = "flat", "vector", "baked", "strided"
 INDEX_LIMIT = 1 << 31  # 32-bit index arithmetic below this many elements (and extent)
-NVRTC_OPTIONS = ("--std=c++14",)
+# NumPy's float semantics: subnormals kept (no FTZ), no multiply-add contraction (so each
+# float mul, add and sub is printed with .rn, which ptxas does not fuse either), IEEE division
+# and square root. A kernel that wanted fast math would pass its own options, said where it does.
+NVRTC_OPTIONS = ("--std=c++14", "--ftz=false", "--prec-div=true", "--prec-sqrt=true", "--fmad=false")
 
 STORAGE = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
            "uint8": "unsigned char", "uint16": "unsigned short", "uint32": "unsigned int",
@@ -50,7 +54,8 @@ _WIDE_UNSIGNED = {"int8": "unsigned int", "int16": "unsigned int", "int32": "uns
                   "uint32": "unsigned int", "uint64": "unsigned long long"}
 _INDEX = {32: "unsigned int", 64: "unsigned long long"}
 _OFFSET = {32: "int", 64: "long long"}
-SCALAR_PARAMETERS = {"int64": "long long", "float64": "double", "bool": "bool"}  # Python numbers, by value
+SCALAR_PARAMETERS = {"int64": "long long", "uint64": "unsigned long long", "float64": "double",
+                     "bool": "bool"}  # Python numbers, by value
 _MATH = {"exp": "exp", "exp2": "exp2", "expm1": "expm1", "log": "log", "log2": "log2", "log10": "log10",
          "log1p": "log1p", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin",
          "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "erf": "erf",
@@ -217,6 +222,8 @@ class _Printer:
         if op == "cast":
             return self.cast(a, source, dt)
         if op in ("eq", "ne"):
+            if a == b and not _is_float(source):  # x == x of an integer (a C compiler warns of it)
+                return "true" if op == "eq" else "false"
             return f"({a} {'==' if op == 'eq' else '!='} {b})"
         if op == "where":
             return f"({a} ? {b} : {args[2]})"
@@ -242,6 +249,8 @@ class _Printer:
             return f"({a} > 0 ? ({t})1 : ({a} < 0 ? ({t})-1 : {a}))"
         if op == "power" and not _is_float(dt):
             raise UnsupportedKernel("integer power raises on negative exponents; it is left to NumPy")
+        if op == "power_uniform" and _is_float(dt):
+            return self.rounded(dt, self.uniform_power(dt, a, b, instr.args[1]))
         if op in ("floor_divide", "remainder", "fmod") and not _is_float(dt):
             return self.helper(f"{op}_{dt}", _int_helper(op, dt), a, b)
         if op in ("floor_divide", "remainder"):
@@ -253,6 +262,19 @@ class _Printer:
             call = f"{_MATH[op]}{'' if dt == 'float64' else 'f'}({', '.join(args)})"
             return call if op in _EXACT_ROUNDING else self.rounded(dt, call)
         raise UnsupportedKernel(f"{op} on {dt} has no CUDA kernel form")
+
+    def uniform_power(self, dt: str, a: str, b: str, exponent) -> str:
+        """NumPy's power for an exponent that is one value for all elements (kernels.ir.UNIFORM_POWERS):
+        the closed form of a constant exponent, else a branch on the exponent (the same in every thread)."""
+        f = "" if dt == "float64" else "f"
+        one = f"1.0{f}"
+        closed = {-1.0: f"({one} / {a})", 0.0: one, 0.5: f"sqrt{f}({a})", 1.0: a, 2.0: f"({a} * {a})"}
+        general = f"pow{f}({a}, {b})"
+        if isinstance(exponent, Const):
+            return closed.get(float(exponent.value), general)
+        for value in reversed(UNIFORM_POWERS):
+            general = f"({b} == {value!r} ? {closed[value]} : {general})"
+        return general
 
     def cast(self, a: str, source: str, dt: str) -> str:
         if dt == source:
@@ -504,10 +526,12 @@ class CudaKernel:
                      "_INDEX": {32: np.uint32, 64: np.uint64}, "_LIMIT": INDEX_LIMIT}
         for index, output in enumerate(kernel.outputs):
             namespace[f"_dt{index}"] = np.dtype(output.dtype)
-        for dtype, convert in (("int64", np.int64), ("float64", np.float64), ("bool", np.bool_)):
+        for dtype, convert in (("int64", np.int64), ("uint64", np.uint64), ("float64", np.float64),
+                               ("bool", np.bool_)):
             namespace[f"_{dtype}"] = convert
         passed = [o.name if o.is_array else f"_{o.dtype}({o.name})" for o in kernel.operands]
         lines = [f"def launch({', '.join(names)}):"]
+        lines += python_int_checks(kernel, f"return _self.fallback({', '.join(names)})")
         if self.backend.device_index is not None:  # run on the arrays' device whatever the current one is
             namespace["_current"], namespace["_on_device"] = self.backend.current_device, self.backend.on_device
             lines.append(f"    if _current() != {self.backend.device_index}: "
@@ -588,9 +612,11 @@ def _strided_arguments(arrays, shape, count: int):
 # -- the CuPy backend --------------------------------------------------------------------------
 
 class CupyBackend:
-    """Compiles through ``cupy.RawModule`` (NVRTC; CuPy keeps compiled modules in
-    its own disk cache, keyed by source and options) and launches on CuPy's
-    current stream; outputs come from CuPy's memory pool."""
+    """Compiles with NVRTC (kernels.nvrtc, NVRTC_OPTIONS: NumPy's float semantics) to a
+    cubin for the device's architecture, cached on disk, loads it with
+    ``cupy.RawModule(path=...)`` and launches on CuPy's current stream; outputs come
+    from CuPy's memory pool. Without a usable NVRTC every group stays unfused, and
+    ``jit.explain`` says why."""
     eager = True
 
     def __init__(self, device_index: int):
@@ -600,6 +626,19 @@ class CupyBackend:
         self.cupy, self.device_index = cupy, device_index
         self.name = f"cuda:{device_index}"
         properties = cupy.cuda.runtime.getDeviceProperties(device_index)
+        capability = int(properties["major"]) * 10 + int(properties["minor"])
+        try:
+            self.nvrtc_version = nvrtc.version()
+            self.architecture = nvrtc.architecture_for(capability)
+        except nvrtc.NvrtcNotFound as error:
+            raise UnsupportedKernel(str(error)) from error
+        except nvrtc.CompileError as error:
+            raise UnsupportedKernel(f"{self.name}: {error}") from error
+        driver = int(cupy.cuda.runtime.driverGetVersion())
+        if driver // 1000 < self.nvrtc_version[0]:
+            raise UnsupportedKernel(f"NVRTC {self.nvrtc_version[0]}.{self.nvrtc_version[1]} builds code that this "
+                                    f"CUDA {driver // 1000}.{driver % 1000 // 10} driver cannot load: install "
+                                    f"arrayscript[cuda{driver // 1000}] or update the driver")
         self.threads = min(256, int(properties["maxThreadsPerBlock"]))
         per_sm = max(1, int(properties["maxThreadsPerMultiProcessor"]) // self.threads)
         self.max_blocks = int(properties["multiProcessorCount"]) * per_sm
@@ -615,16 +654,20 @@ class CupyBackend:
             return launch(*arguments)
 
     def compile(self, source: str, name: str, params):
+        path, fresh = nvrtc.cached_binary(source, NVRTC_OPTIONS, self.architecture)
         with self.cupy.cuda.Device(self.device_index):
-            module = self.cupy.RawModule(code=source, options=NVRTC_OPTIONS)
-            function = module.get_function(name)
+            # get_function loads the module on this device now: a load error leaves the group unfused
+            function = self.cupy.RawModule(path=str(path)).get_function(name)
         threads, max_blocks = self.threads, self.max_blocks
 
-        def run(work, args):
+        def run(work, args):  # no stream given: CuPy launches on the current one
             blocks = (work + threads - 1) // threads
             function((blocks if blocks < max_blocks else max_blocks,), (threads,), args)
 
-        return run, "built by NVRTC (or CuPy's disk cache)"
+        version = "%d.%d" % self.nvrtc_version
+        if fresh:
+            return run, f"built by NVRTC {version} for {self.architecture}"
+        return run, f"loaded for {self.architecture} from the NVRTC {version} disk cache"
 
 
 _backends: dict = {}

@@ -1,7 +1,10 @@
 """Fusion on a real GPU: every case of the CUDA kernel tests (tests/kernels/test_cuda.py)
 run on CuPy arrays through the executor, against the same function run eagerly by
-NumPy on the host copies; modules moved with .cuda() / .to(); mixed devices; CuPy's
-current stream; no host copies; 64-bit indices. Skipped cleanly without CuPy or a
+NumPy on the host copies; every layout built on the device (views of GPU bases)
+launching the variant the kernel tests expect; NumPy's float semantics (subnormals
+kept, no multiply-add contraction); modules moved with .cuda() / .to(); mixed
+devices; a fused call captured in a CUDA graph (so it runs on the current stream
+and copies nothing to the host); 64-bit indices. Skipped cleanly without CuPy or a
 CUDA device."""
 from __future__ import annotations
 
@@ -16,33 +19,24 @@ from jit import nn
 if not device.cuda_is_available():
     pytest.skip("needs CuPy and a CUDA device (install arrayscript[cuda] on a GPU machine)", allow_module_level=True)
 
-from ..helpers import FLOAT_TOLERANCE, script_source  # noqa: E402
+from ..helpers import script_source  # noqa: E402
 from ..kernels.test_cuda import _GELU_BIAS, every_case  # noqa: E402
+from .capture import HOST_COPIES, check_a_fused_call_is_captured, check_a_host_copy_fails_a_capture  # noqa: E402
+from .layouts import assert_close_to_eager, gpu_layouts, run_layout_case  # noqa: E402
 
 cupy = device.cupy_module()
-CASES = [case for case in every_case() if not any(isinstance(a, np.generic) for a in case[1])]
+# The layout cases (_GELU_BIAS over LAYOUTS) are built on the device by test_every_layout_built_on_the_gpu;
+# the others have C-contiguous arrays, which device.to copies as they are.
+CASES = [case for case in every_case()
+         if case[0] != _GELU_BIAS and not any(isinstance(a, np.generic) for a in case[1])]
+GPU_LAYOUTS = gpu_layouts()
 
 
 def _gpu(value):
-    return device.to(value, "cuda:0") if isinstance(value, np.ndarray) else value
-
-
-def _assert_close(actual, expected):
-    """Equal to eager NumPy: dtype, shape, device, and values within the float tolerance
-    (CUDA's math library differs from glibc's by an ulp or two)."""
-    if isinstance(expected, tuple):
-        assert isinstance(actual, tuple) and len(actual) == len(expected)
-        for a, e in zip(actual, expected):
-            _assert_close(a, e)
-        return
-    assert device.of(actual) == device.Device("cuda:0"), "the result left the GPU"
-    host = device.to(actual, "cpu")
-    assert host.dtype == expected.dtype and host.shape == expected.shape
-    if expected.dtype.kind == "f":
-        rtol, atol = FLOAT_TOLERANCE[expected.dtype]
-        np.testing.assert_allclose(host, expected, rtol=4 * rtol, atol=4 * atol, equal_nan=True)
-    else:
-        np.testing.assert_array_equal(host, expected)
+    if not isinstance(value, np.ndarray):
+        return value
+    assert value.flags.c_contiguous, "a view would arrive as a contiguous copy: build it on the device"
+    return device.to(value, "cuda:0")
 
 
 @pytest.mark.parametrize("case", range(len(CASES)))
@@ -57,7 +51,7 @@ def test_every_kernel_case_matches_eager_numpy(case):
             actual = scripted(*gpu_args)
             expected = eager(*args)
         assert "prim::FusionGroup" in str(jit.last_executed_optimized_graph())
-        _assert_close(actual, expected)
+        assert_close_to_eager(actual, expected)
     finally:
         jit.set_fusion_strategy(previous)
 
@@ -68,7 +62,7 @@ def test_explain_names_the_cuda_kernel_and_its_compile_time():
     scripted(x, b)
     scripted(x, b)
     text = str(jit.explain(scripted, x, b))
-    assert "CUDA kernel fused_" in text and "built by NVRTC" in text, text
+    assert "CUDA kernel fused_" in text and " NVRTC " in text and " for sm_" in text, text
 
 
 def test_a_module_moved_to_the_gpu_runs_fused_there():
@@ -78,7 +72,7 @@ def test_a_module_moved_to_the_gpu_runs_fused_there():
     expected = model(x)
     for moved in (jit.script(model.cuda()), jit.script(model.to("cuda:0"))):
         moved(_gpu(x))
-        _assert_close(moved(_gpu(x)), expected)
+        assert_close_to_eager(moved(_gpu(x)), expected)
         assert "prim::FusionGroup" in str(jit.last_executed_optimized_graph())
 
 
@@ -88,25 +82,40 @@ def test_arrays_on_different_devices_raise_naming_them():
         scripted(_gpu(np.ones(4, np.float32)), np.ones(4, np.float32))
 
 
-def test_kernels_run_on_the_current_stream_and_copy_nothing_to_the_host(monkeypatch):
-    scripted, eager = script_source(_GELU_BIAS, F=F)
-    x = np.random.default_rng(2).standard_normal((256, 128)).astype(np.float32)
-    b = np.random.default_rng(3).standard_normal(128).astype(np.float32)
-    gx, gb = _gpu(x), _gpu(b)
-    scripted(gx, gb)
-    scripted(gx, gb)
+@pytest.mark.parametrize("path", list(HOST_COPIES))
+def test_a_host_copy_fails_a_stream_capture(path):
+    check_a_host_copy_fails_a_capture(cupy, path)
 
-    def no_copy(*args, **kwargs):
-        raise AssertionError("a device-to-host copy during a fused call")
 
-    monkeypatch.setattr(cupy.ndarray, "get", no_copy)
-    monkeypatch.setattr(cupy, "asnumpy", no_copy)
-    stream = cupy.cuda.Stream(non_blocking=True)
-    with stream:
-        actual = scripted(gx, gb)
-    stream.synchronize()
-    monkeypatch.undo()
-    _assert_close(actual, eager(x, b))
+def test_a_fused_call_runs_on_the_current_stream_and_copies_nothing_to_the_host():
+    check_a_fused_call_is_captured(cupy, _gpu)
+
+
+@pytest.mark.parametrize("kind", ["STATIC", "DYNAMIC"])
+@pytest.mark.parametrize("layout", sorted(GPU_LAYOUTS))
+def test_every_layout_built_on_the_gpu_runs_its_variant(layout, kind):
+    run_layout_case(layout, kind, GPU_LAYOUTS, lambda a: a.data.ptr)
+
+
+def test_float_semantics_are_numpys_subnormals_kept_and_no_contraction():
+    """Bit for bit: float32 subnormals survive arithmetic and comparisons (no FTZ), and
+    x * y + z rounds twice (no fma): (1 + 2**-12)**2 rounds to 1 + 2**-11, so the sum is 0,
+    where an fma gives 2**-24 and the comparison flips."""
+    source = "def f(x, y, z):\n    t = x * y + z\n    return t, t > 0, np.sign(z * 0.5), z * 0.5 + 0.0\n"
+    scripted, eager = script_source(source)
+    near_one = np.float32(1 + 2 ** -12)
+    x = np.full(64, near_one, np.float32)
+    z = np.full(64, -(np.float32(1 + 2 ** -11)), np.float32)
+    z[1::2] = np.float32(3e-39)  # subnormal, and half of it too
+    args = [_gpu(a) for a in (x, x.copy(), z)]
+    scripted(*args)
+    actual = scripted(*args)
+    assert "prim::FusionGroup" in str(jit.last_executed_optimized_graph())
+    expected = eager(x, x.copy(), z)
+    assert expected[0][0] == 0 and not expected[1][0] and expected[2][1] == 1, "the inputs show what they should"
+    for got, wanted in zip(actual, expected):
+        host = device.to(got, "cpu")
+        assert host.dtype == wanted.dtype and host.tobytes() == wanted.tobytes(), (host[:4], wanted[:4])
 
 
 def test_64_bit_indices_past_two_billion_elements():
@@ -124,4 +133,4 @@ def test_strict_fusion_passes_for_a_fused_gpu_block():
                                 "    return y\n")
     x = _gpu(np.linspace(-2, 2, 64, dtype=np.float32))
     scripted(x)
-    _assert_close(scripted(x), np.tanh(device.to(x, "cpu")) * 2.0 + device.to(x, "cpu"))
+    assert_close_to_eager(scripted(x), np.tanh(device.to(x, "cpu")) * 2.0 + device.to(x, "cpu"))

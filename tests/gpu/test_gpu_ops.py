@@ -1,4 +1,5 @@
-"""The op tests on CuPy arrays: scripted against eager on the GPU. Skipped
+"""The op tests on CuPy arrays: scripted against eager on the GPU, each sample
+layout (strided and transposed views included) built on the device. Skipped
 cleanly where CuPy or a CUDA device is missing."""
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from ..jit.ops import test_nn_functional as functional  # noqa: E402
 from ..jit.ops import test_reductions as reductions  # noqa: E402
 from ..jit.ops import test_shapes as shapes  # noqa: E402
 from ..jit.ops.samples import DTYPES, array, binary_layouts, assert_op_matches_eager, unary_layouts  # noqa: E402
+from .layouts import on_gpu  # noqa: E402
 
 cupy = device.cupy_module()
 
 
 def gpu(*arrays):
-    return [device.to(np.asarray(a), "cuda:0") for a in arrays]
+    """The arrays on cuda:0, views as views of GPU bases (device.to would make them contiguous)."""
+    return [on_gpu(np.asarray(a)) for a in arrays]
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)

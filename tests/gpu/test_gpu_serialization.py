@@ -46,3 +46,22 @@ def test_the_export_example_runs_its_gpu_half(tmp_path):
     assert "gpu.pt on the GPU: matches eager" in done.stdout
     assert "pitfall: gpu.pt loaded, then .cpu(), fails on CPU inputs" in done.stdout
     assert "map_location='cpu') moves the baked array too" in done.stdout
+
+
+def test_views_of_one_gpu_buffer_load_as_views_of_one_buffer():
+    cupy = device.cupy_module()
+    weight = cupy.arange(32, dtype=cupy.float32).reshape(4, 8)
+    holder = nn.Linear(8, 4).to("cuda:0")
+    holder.weight = nn.Parameter(weight)
+    holder.register_buffer("transposed", weight.T)
+    holder.register_buffer("columns", weight[:, ::-2])
+    buffer = io.BytesIO()
+    jit.save(jit.script(holder), buffer)
+    buffer.seek(0)
+    loaded = jit.load(buffer)
+    for got, want in ((loaded.weight, weight), (loaded.transposed, weight.T), (loaded.columns, weight[:, ::-2])):
+        assert device.of(got) == "cuda:0" and got.strides == want.strides
+        np.testing.assert_array_equal(got.get(), want.get())
+    assert cupy.shares_memory(loaded.weight, loaded.transposed)
+    loaded.weight[1, 7] = -1.0  # seen through the transpose and the reversed columns
+    assert float(loaded.transposed[7, 1]) == -1.0 and float(loaded.columns[1, 0]) == -1.0

@@ -1,9 +1,15 @@
 """A stand-in for CuPy with two fake CUDA devices, so that the CUDA code paths of
 ``device`` run in CI: arrays are NumPy data tagged with a device index. NumPy's
 functions and operators work on them (results on the current device), and
-``RawModule`` compiles CUDA C with the host shim of ``kernels.host_shim`` and
-runs it over the launch's grid, one thread at a time; ``launches`` records
-each launch as (kernel name, grid, block, device)."""
+``RawModule`` loads NVRTC binaries (checking their architecture) or compiles
+CUDA C, running the source with the host shim of ``kernels.host_shim`` over the
+launch's grid, one thread at a time; ``launches`` records each launch as
+(kernel name, grid, block, device, stream), ``loaded`` each module load.
+Streams capture as CUDA graphs do: work on a capturing stream is kept for the
+graph's replay, work on another stream runs at once, and reading an array on
+the host (``get``, ``int``, ``float``, ``bool``, ``item``, ``tolist``,
+``asnumpy``) while a stream captures is an error that invalidates the capture;
+``__array__`` is refused as CuPy refuses it."""
 import numpy
 
 _current = 0
@@ -22,9 +28,18 @@ class _Device:
         global _current
         _current = self._previous
 
+    def synchronize(self):
+        _host_copy("Device.synchronize()")  # waits for every stream: refused while one captures
+
 
 class ndarray:
-    def __init__(self, data, device_id):
+    def __init__(self, data, device_id=None, memptr=None, strides=None):
+        if memptr is not None:  # cupy.ndarray(shape, dtype, memptr=, strides=): a view of memptr's memory
+            owner = memptr.owner
+            self._data = numpy.ndarray(data, device_id, buffer=owner, offset=memptr.ptr - owner.ctypes.data,
+                                       strides=strides)
+            self.device = _Device(memptr.device_id)
+            return
         self._data = numpy.array(data, copy=True)
         self.device = _Device(device_id)
 
@@ -38,18 +53,56 @@ class ndarray:
     nbytes = property(lambda self: self._data.nbytes)
     strides = property(lambda self: self._data.strides)
     flags = property(lambda self: self._data.flags)
-    data = property(lambda self: _Pointer(self._data.ctypes.data))
+    data = property(lambda self: _Pointer(self._data.ctypes.data, self._data, self.device.id))
 
-    def get(self):
+    def get(self, stream=None):
+        _host_copy("get()")
         return self._data.copy()
+
+    def set(self, value, stream=None):
+        _host_copy("set()")  # a copy from pageable host memory: synchronous, so refused while capturing
+        self._data[...] = value
+
+    def fill(self, value):
+        data = self._data
+        _enqueue(_stream, lambda: data.fill(value))
+
+    def item(self):
+        _host_copy("item()")
+        return self._data.item()
+
+    def tolist(self):
+        _host_copy("tolist()")
+        return self._data.tolist()
+
+    def __int__(self):
+        _host_copy("int()")
+        return int(self._data)
+
+    def __float__(self):
+        _host_copy("float()")
+        return float(self._data)
+
+    def __bool__(self):
+        _host_copy("bool()")
+        return bool(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("Implicit conversion to a NumPy array is not allowed. Please use `.get()` to construct a "
+                        "NumPy array explicitly.")
 
     def __len__(self):
         return len(self._data)
 
 
 class _Pointer:
-    def __init__(self, ptr):
-        self.ptr = ptr
+    """A MemoryPointer: an address in the (contiguous) memory of ``owner``; ``+ n`` moves it."""
+
+    def __init__(self, ptr, owner=None, device_id=0):
+        self.ptr, self.owner, self.device_id = ptr, owner, device_id
+
+    def __add__(self, offset):
+        return _Pointer(self.ptr + offset, self.owner, self.device_id)
 
 
 def _unwrap(value):
@@ -102,44 +155,178 @@ def empty(shape, dtype=float):
     return _wrap(numpy.empty(shape, dtype))
 
 
-launches = []
+launches = []  # (kernel name, grid, block, device, stream) of every launch
+loaded = []  # (binary path, device) of every module load
 
 
 class RawModule:
-    def __init__(self, code, options=()):
-        from kernels import host_shim
+    """``RawModule(code=...)`` compiles the source with the host shim; ``RawModule(path=...)``
+    loads a binary as CuPy 14 does, on first use on each device: an NVRTC cubin must be for
+    the device's architecture (a PTX module for one no newer), and the CUDA C that
+    kernels.nvrtc keeps beside it is what the host shim runs."""
 
-        self.library = host_shim.HostBackend().library(code)
+    def __init__(self, *, code=None, path=None, options=()):
+        if (code is None) == (path is None):
+            raise TypeError("Exactly one of `code` and `path` keyword arguments must be given.")
+        self.code, self.path, self.options, self._libraries = code, path, options, {}
+
+    def _library(self, name):
+        from kernels import host_shim, nvrtc
+
+        if _current not in self._libraries:
+            code = self.code
+            if self.path is not None:
+                _check_binary(open(self.path, "rb").read(), self.path, name)
+                code = nvrtc.source_of(self.path)
+                loaded.append((self.path, _current))
+            self._libraries[_current] = host_shim.HostBackend().library(code)
+        return self._libraries[_current]
 
     def get_function(self, name):
+        self._library(name)  # CuPy loads the module (or compiles it) here, on the current device
+        return _RawKernel(self, name)
+
+
+def _check_binary(data, path, name):
+    """What cuModuleLoad and cuModuleGetFunction would refuse."""
+    properties = _Runtime.getDeviceProperties(_current)
+    capability = properties["major"] * 10 + properties["minor"]
+    if data[:4] == b"\x7fELF":
+        flags = int.from_bytes(data[0x30:0x34], "little")
+        arch = (flags >> 8) & 0xFF if data[8] >= 8 else flags & 0xFF  # EF_CUDA_SM: moved in ELF ABI version 8
+        if arch != capability:
+            raise RuntimeError(f"CUDA_ERROR_NO_BINARY_FOR_GPU: {path} is for sm_{arch}, device {_current} is "
+                               f"sm_{capability}")
+    else:
+        text = data.decode()
+        target = int(text.split(".target sm_", 1)[1][:3].rstrip("\n ,a"))
+        if target > capability:
+            raise RuntimeError(f"CUDA_ERROR_INVALID_PTX: {path} targets sm_{target}, device is sm_{capability}")
+    if name.encode() not in data:
+        raise RuntimeError(f"CUDA_ERROR_NOT_FOUND: no kernel {name} in {path}")
+
+
+class _RawKernel:
+    def __init__(self, module, name):
+        self.module, self.name = module, name
+
+    def compile(self, log_stream=None):
+        self.module._library(self.name)
+
+    def __call__(self, grid, block, args, *, shared_mem=0, stream=None):
         import ctypes
 
-        function = getattr(self.library, name)
+        name = self.name
+        library = self.module._library(name)
+        function = getattr(library, name)
         function.restype = None
-        set_thread = self.library.arrayscript_set_thread
+        set_thread = library.arrayscript_set_thread
         set_thread.argtypes = [ctypes.c_uint] * 4
         types = {numpy.dtype(numpy.uint32): ctypes.c_uint32, numpy.dtype(numpy.uint64): ctypes.c_uint64,
                  numpy.dtype(numpy.int32): ctypes.c_int32, numpy.dtype(numpy.int64): ctypes.c_int64,
                  numpy.dtype(numpy.float64): ctypes.c_double, numpy.dtype(numpy.bool_): ctypes.c_bool}
+        launches.append((name, grid, block, _current, stream if stream is not None else _stream))
+        for value in args:
+            if isinstance(value, ndarray) and value.device.id != _current:
+                raise RuntimeError(f"{name}: an array on device {value.device.id} launched on {_current}")
+        converted = [ctypes.c_void_p(a._data.ctypes.data) if isinstance(a, ndarray) else types[a.dtype](a.item())
+                     for a in args]
 
-        def launch(grid, block, args):
-            launches.append((name, grid, block, _current))
-            for value in args:
-                if isinstance(value, ndarray) and value.device.id != _current:
-                    raise RuntimeError(f"{name}: an array on device {value.device.id} launched on {_current}")
-            converted = [ctypes.c_void_p(a._data.ctypes.data) if isinstance(a, ndarray) else types[a.dtype](a.item())
-                         for a in args]
+        def run():
             for b in range(grid[0]):
                 for t in range(block[0]):
                     set_thread(b, t, grid[0], block[0])
                     function(*converted)
-        return launch
+        _enqueue(stream if stream is not None else _stream, run)
+
+
+def _enqueue(stream, work):
+    """Work on ``stream``: kept for the graph while the stream captures, else done now."""
+    if stream._captured is not None:
+        stream._captured.append(work)
+    else:
+        work()
+
+
+def _host_copy(what):
+    """A read or write of device memory from the host, or a wait for the device: it
+    synchronizes, which a capture forbids."""
+    capturing = [s for s in _capturing if s._captured is not None]
+    if capturing:
+        for stream in capturing:
+            stream._invalidated = True
+        raise RuntimeError(f"cudaErrorStreamCaptureUnsupported: {what} (a synchronous copy) while "
+                           f"{capturing[0]!r} is capturing")
+
+
+_capturing = []  # streams that began a capture and have not ended it
+
+
+class _Stream:
+    """A stream: ``with stream:`` makes it current, as in CuPy."""
+
+    def __init__(self, non_blocking=False, name="stream"):
+        self.name, self._captured, self._invalidated = name, None, False
+
+    def __enter__(self):
+        global _stream
+        self._previous, _stream = _stream, self
+        return self
+
+    def __exit__(self, *exc):
+        global _stream
+        _stream = self._previous
+
+    def synchronize(self):
+        if self._captured is not None:
+            self._invalidated = True
+            raise RuntimeError("cudaErrorStreamCaptureUnsupported: synchronize() on a capturing stream")
+
+    def begin_capture(self, mode=None):
+        if self is _Stream.null:
+            raise RuntimeError("cannot capture on the default (legacy) stream")
+        if self._captured is not None:
+            raise RuntimeError("cudaErrorIllegalState: the stream is capturing already")
+        self._captured, self._invalidated = [], False
+        _capturing.append(self)
+
+    def end_capture(self):
+        work, invalidated = self._captured, self._invalidated
+        if work is None:
+            raise RuntimeError("cudaErrorIllegalState: the stream is not capturing")
+        self._captured, self._invalidated = None, False
+        _capturing.remove(self)
+        if invalidated:
+            raise RuntimeError("cudaErrorStreamCaptureInvalidated: the capture was invalidated")
+        return _Graph(work)
+
+    def __repr__(self):
+        return f"<fake stream {self.name}>"
+
+
+class _Graph:
+    """A captured graph: ``launch`` replays its work on a stream."""
+
+    def __init__(self, work):
+        self._work = work
+
+    def launch(self, stream=None):
+        for work in self._work:
+            _enqueue(stream if stream is not None else _stream, work)
+
+
+_Stream.null = _Stream(name="null")
+_stream = _Stream.null
 
 
 def asarray(a):
     if isinstance(a, ndarray):
         return a
     return ndarray(a, _current)
+
+
+def asnumpy(a, stream=None):
+    return a.get() if isinstance(a, ndarray) else numpy.asarray(a)
 
 
 def array(a, copy=True):
@@ -157,9 +344,21 @@ class _Runtime:
 
     @staticmethod
     def getDeviceProperties(index):
-        return {"name": b"fake", "multiProcessorCount": 2, "maxThreadsPerBlock": 8, "maxThreadsPerMultiProcessor": 16}
+        return {"name": b"fake", "multiProcessorCount": 2, "maxThreadsPerBlock": 8, "maxThreadsPerMultiProcessor": 16,
+                "major": 9, "minor": 0}
+
+    @staticmethod
+    def driverGetVersion():
+        return 13000
+
+    streamCaptureModeGlobal, streamCaptureModeThreadLocal, streamCaptureModeRelaxed = 0, 1, 2
 
 
 class cuda:
     Device = _Device
     runtime = _Runtime
+    Stream = _Stream
+
+    @staticmethod
+    def get_current_stream():
+        return _stream
