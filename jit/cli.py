@@ -82,11 +82,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "inspect":
         from jit.serialization.inspection import describe  # noqa: PLC0415
+        from jit.serialization.names import escaped  # noqa: PLC0415
 
         try:
             sys.stdout.write(describe(args.file, show_code=not args.no_code))
-        except jit.SerializationError as error:
-            print(f"arrayscript inspect: {error}", file=sys.stderr)
+        except jit.SerializationError as error:  # the message quotes the file: escaped, on one line
+            print(f"arrayscript inspect: {escaped(str(error))}", file=sys.stderr)
             return 1
         return 0
     if args.command == "demo":

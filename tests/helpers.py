@@ -109,6 +109,16 @@ def assert_same(actual, expected, path="result"):
             assert actual == expected, f"{path}: {actual!r} != {expected!r}"
 
 
+def error_of(function, *args):
+    """The exception ``function(*args)`` raises (NumPy's warnings silenced), or None."""
+    with np.errstate(all="ignore"):
+        try:
+            function(*args)
+        except Exception as error:  # noqa: BLE001 - the oracle's error, whatever it is
+            return error
+    return None
+
+
 def run_both(scripted, eager, *args, **kwargs):
     """Call both; equal results, or the same exception type from both."""
     try:
@@ -121,6 +131,14 @@ def run_both(scripted, eager, *args, **kwargs):
         raise AssertionError(f"eager raised {type(error).__name__}: {error}; scripted did not raise it") from error
     assert_same(scripted(*args, **kwargs), expected)
     return expected
+
+
+def reloaded(obj, **load_options):
+    """``obj`` saved with jit.save and loaded back with jit.load."""
+    buffer = io.BytesIO()
+    jit.save(obj, buffer)
+    buffer.seek(0)
+    return jit.load(buffer, **load_options)
 
 
 def round_trip(function) -> str:

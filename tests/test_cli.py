@@ -11,6 +11,7 @@ import textwrap
 import pytest
 
 import device
+from jit.serialization.archive import FORMAT_VERSION
 
 
 def run(args, **env):
@@ -80,7 +81,7 @@ def test_inspect_shows_modules_tensors_attributes_code_and_extra_files(tmp_path)
     result = run(arrayscript() + ["inspect", str(path)])
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.startswith("ArrayScript archive, format version 1")
+    assert out.startswith(f"ArrayScript archive, format version {FORMAT_VERSION}")
     assert "module: Sequential" in out and "  0: Linear (type Linear" in out
     assert "parameter weight: float32(3, 4) on cpu" in out and "constant eps = 1e-05" in out
     assert "attribute training: bool = true" in out

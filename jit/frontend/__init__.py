@@ -7,16 +7,33 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import inspect
 import textwrap
 
 from jit.errors import CompilationError
-from jit.ir import Source
+from jit.ir import MAX_BLOCK_DEPTH, Source, block_depth
 
 from .annotations import AnnotationResolver
 from .emitter import CompiledFunction, FunctionEmitter, ParameterSpec
+from .fstring_pieces import cut_long_fstrings
 
-__all__ = ["CompiledFunction", "ParameterSpec", "code_namespace", "compile_function", "compile_source"]
+__all__ = ["MAX_SAVED_CODE", "MAX_SAVED_CODE_TOTAL", "CompiledFunction", "ParameterSpec", "code_namespace", "compile_function", "compile_source"]
+
+# The deepest nesting of statements and expressions compiled. CPython's parser itself
+# refuses 200 nested parentheses (and 100 indentation levels); the emitter recurses
+# about 4 Python frames per level, which keeps it within the default recursion limit.
+MAX_NESTING = 200
+# Compiling takes memory in proportion to the code: up to about 1 KB per character for
+# the densest code (``[0,0,0,...]``: CPython's parser alone peaks near 500 B per
+# character), 200-300 B for printed code. Saved code is bounded so that loading a file
+# cannot take more than about a gigabyte to compile one function; the largest method a
+# 12-layer transformer saves is about 1 KB, traced or scripted.
+MAX_SAVED_CODE = 1 << 20
+MAX_SAVED_CODE_TOTAL = 4 << 20  # all the functions of one file
+_CHILDLESS = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
+_LEAVES = (ast.Constant, ast.Name)
 
 
 def code_namespace() -> dict:
@@ -65,10 +82,8 @@ def compile_function(fn, self_type=None, defines_attributes=False, extra_names=N
     text = "".join(lines)
     dedented = textwrap.dedent(text)
     indent = _indent_of(text) - _indent_of(dedented)
-    try:
-        tree = ast.parse(dedented, type_comments=True)
-    except SyntaxError as error:
-        raise CompilationError(f"cannot parse the source of {qualname}: {error}") from None
+    with _no_cycle_collection():
+        tree = _parse(dedented, f"the source of {qualname}", first_line - 1)
     func_def = tree.body[0] if tree.body else None
     if not isinstance(func_def, ast.FunctionDef):
         raise CompilationError(f"{qualname} is not defined by a 'def' statement (lambdas cannot be scripted)")
@@ -76,7 +91,8 @@ def compile_function(fn, self_type=None, defines_attributes=False, extra_names=N
     emitter = FunctionEmitter(func_def, source, first_line - 1, indent,
                               [extra_names or {}, _closure_namespace(fn), fn.__globals__], qualname, self_type,
                               defines_attributes)
-    return emitter.emit_function()
+    with _no_cycle_collection():
+        return _emit(emitter, f"the source of {qualname}")
 
 
 def compile_source(text: str, name: str, namespace: dict, filename: str = "<script code>", *, qualname=None,
@@ -84,17 +100,75 @@ def compile_source(text: str, name: str, namespace: dict, filename: str = "<scri
     """Compile the function ``name`` that ``text`` defines. ``self_type``: the class of
     a method; ``saved`` and ``map_device``: code read from a file (see AnnotationResolver)."""
     qualname = qualname or name
+    if saved and len(text) > MAX_SAVED_CODE:
+        raise CompilationError(f"the code of {qualname} is {len(text)} characters long; saved code may hold at most "
+                               f"{MAX_SAVED_CODE} per function")
+    with _no_cycle_collection():
+        tree = _parse(text, f"the code of {qualname}", 0)
+        found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+        if len(found) != 1 or len(tree.body) != 1:
+            raise CompilationError(f"the code of {qualname} must define exactly one function, named {name}")
+        source = Source(filename, text, 1, qualname)
+        resolver = AnnotationResolver(namespace, saved=saved, map_device=map_device)
+        return _emit(FunctionEmitter(found[0], source, 0, 0, [namespace], qualname, self_type, resolver=resolver),
+                     f"the code of {qualname}")
+
+
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """Compiling makes objects by the hundred thousand and frees few: each of the cycle
+    collector's full passes would scan them all (and all else alive), a cost that grew
+    faster than the code (a third of the time of a 100,000-part f-string). Reference
+    counting still frees what it can; the collector resumes after."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        tree = ast.parse(text, type_comments=True)
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(text: str, what: str, line_offset: int) -> ast.Module:
+    """The AST of ``text``; a CompilationError when it does not parse or nests deeper than MAX_NESTING."""
+    try:
+        tree = ast.parse(cut_long_fstrings(text), type_comments=True)
     except (SyntaxError, ValueError) as error:  # ValueError: a NUL byte in the text
-        raise CompilationError(f"cannot parse the code of {qualname}: {error}") from None
-    found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
-    if len(found) != 1 or len(tree.body) != 1:
-        raise CompilationError(f"the code of {qualname} must define exactly one function, named {name}")
-    source = Source(filename, text, 1, qualname)
-    resolver = AnnotationResolver(namespace, saved=saved, map_device=map_device)
-    return FunctionEmitter(found[0], source, 0, 0, [namespace], qualname, self_type,
-                           resolver=resolver).emit_function()
+        raise CompilationError(f"cannot parse {what}: {error}") from None
+    except (RecursionError, MemoryError):  # how CPython's parser gives up on thousands of nested levels
+        raise CompilationError(f"cannot parse {what}: it nests expressions more than {MAX_NESTING} levels "
+                               "deep; compute the parts in separate statements") from None
+    pending = [(tree, 0)]
+    while pending:  # iteratively: the point is to refuse what recursion could not handle
+        node, depth = pending.pop()
+        for name in node._fields:
+            field = getattr(node, name, None)
+            for child in field if isinstance(field, list) else (field,):
+                if not isinstance(child, ast.AST) or isinstance(child, _CHILDLESS):
+                    continue
+                nested = depth + isinstance(child, (ast.stmt, ast.expr))
+                if nested > MAX_NESTING:
+                    line = getattr(child, "lineno", 0) + line_offset
+                    raise CompilationError(f"{what} nests statements and expressions more than {MAX_NESTING} "
+                                           f"levels deep (line {line}); compute the parts in separate statements")
+                if not isinstance(child, _LEAVES):
+                    pending.append((child, nested))
+    return tree
+
+
+def _emit(emitter: FunctionEmitter, what: str) -> CompiledFunction:
+    try:
+        compiled = emitter.emit_function()
+    except RecursionError:  # MAX_NESTING keeps the frontend clear of this unless the caller's stack was deep
+        raise CompilationError(f"{what} nests too deeply to compile: its blocks, or the branches its early "
+                               "'return', 'break' and 'continue' statements open (the statements after each "
+                               "go inside a branch), are nested hundreds of levels deep") from None
+    depth = block_depth(compiled.graph.block)
+    if depth > MAX_BLOCK_DEPTH:  # every later pass walks blocks recursively
+        raise CompilationError(f"{what} nests blocks {depth} levels deep, more than the {MAX_BLOCK_DEPTH} allowed "
+                               "(each loop and if opens one, and so does each early 'return', 'break' or "
+                               "'continue' for the statements after it)")
+    return compiled
 
 
 def _indent_of(text: str) -> int:

@@ -28,6 +28,7 @@ _TUPLE_HEADS = (typing.Tuple, tuple)
 _LIST_HEADS = (typing.List, list)
 _DICT_HEADS = (typing.Dict, dict)
 _DICT_KEY_TYPES = (T.STR, T.INT, T.FLOAT)
+_MISSING = object()
 
 
 # Names a type annotation may use without importing them, as in TorchScript's
@@ -55,6 +56,10 @@ class AnnotationResolver:
         if hasattr(builtins, name):
             return getattr(builtins, name)
         raise KeyError(name)
+
+    def is_given(self, name) -> bool:
+        """Whether ``name`` is bound by the namespaces (not a builtin)."""
+        return any(name in namespace for namespace in self.namespaces)
 
     def lookup_annotation(self, name):
         try:
@@ -85,10 +90,18 @@ class _Resolver:
                 pass
             self.fail(node, f"unknown type annotation '{node.id}'")
         if isinstance(node, ast.Attribute):
+            if node.attr.startswith("__") and node.attr.endswith("__"):
+                self.fail(node, f"'{ast.unparse(node)}' is not a type annotation: attributes that start and end "
+                                "with '__' are Python's internals, which script code does not reach")
             base = self.python_object(node.value)
-            if not isinstance(base, _pytypes.ModuleType) or not hasattr(base, node.attr):
+            found = _MISSING
+            if isinstance(base, _pytypes.ModuleType):
+                # Saved code reads the module's own dict: no lazy import or __getattr__ runs for a file.
+                found = vars(base).get(node.attr, _MISSING) if self.resolver.saved \
+                    else getattr(base, node.attr, _MISSING)
+            if found is _MISSING:
                 self.fail(node, f"unknown type annotation '{ast.unparse(node)}'")
-            return getattr(base, node.attr)
+            return found
         self.fail(node, f"'{ast.unparse(node)}' is not a type annotation")
 
     def type_of(self, node) -> T.Type:
@@ -98,7 +111,7 @@ class _Resolver:
             if isinstance(node.value, str):
                 try:
                     inner = ast.parse(node.value.strip(), mode="eval").body
-                except SyntaxError:
+                except (SyntaxError, ValueError):  # ValueError: a NUL or a lone surrogate in the string
                     self.fail(node, f"the string annotation {node.value!r} is not a valid type expression")
                 return _Resolver(self.resolver, lambda _n: self.make_range(node)).type_of(inner)
             self.fail(node, f"{node.value!r} is not a type annotation")

@@ -269,6 +269,7 @@ class CallEmitter:
         canonical = op.args
         if spelling is not None and spelling.scalars_to_array:
             values = self.numpy_scalar_conversion(canonical, values, locs)
+            self.check_numpy_array_likes(name, canonical, values, locs)
         converted = []
         for index, (value, arg_loc) in enumerate(zip(values, locs)):
             arg = canonical[min(index, len(canonical) - 1)]
@@ -291,12 +292,28 @@ class CallEmitter:
         for index, arg in enumerate(canonical):
             if arg.type == T.TENSOR and values[index].type in numbers:
                 values[index] = self.num_to_tensor(values[index], locs[index])
-        array_like = [i for i, a in enumerate(canonical) if a.type in (ops.ARRAY_LIKE, ops.OPERAND)]
+        array_like = _numpy_array_likes(canonical)
         if array_like and not any(isinstance(values[i].type, T.TensorType) for i in array_like):
             first = array_like[0]
             if values[first].type in numbers:
                 values[first] = self.num_to_tensor(values[first], locs[first])
         return values
+
+    def check_numpy_array_likes(self, name, canonical, values, locs):
+        """A str, a list or None passed where a NumPy function takes an array-like:
+        NumPy would make an array of it, which script code does not, so it is refused
+        rather than given the meaning of Python's operator (``np.equal`` of two lists
+        is elementwise, ``==`` is not)."""
+        for index in _numpy_array_likes(canonical):
+            kind = values[index].type
+            if isinstance(kind, T.TensorType) or kind in (T.INT, T.FLOAT, T.BOOL):
+                continue
+            if self.coerce_type_check(kind, canonical[index].type):  # else the type check reports it
+                hint = ("; it may be None here: check 'if x is not None:' first (local variables only)"
+                        if isinstance(kind, T.OptionalType) else "")
+                self.fail(f"{name} takes arrays and numbers in script code, but argument '{canonical[index].name}' "
+                          f"is of type '{kind.annotation_str()}' (NumPy would make an array of it){hint}",
+                          locs[index])
 
     def num_to_tensor(self, value, loc):
         return self.emit_node("prim::NumToTensor", [value], [T.TENSOR], loc).output
@@ -325,6 +342,12 @@ class CallEmitter:
             return self.emit_op_call(op, spelling, [(SimpleValue(value), loc)], {}, loc).value
         return None
 
+
+
+def _numpy_array_likes(canonical) -> list:
+    """Indices of the arguments a NumPy function converts to arrays; np.equal's are
+    Any (``==`` compares anything), and NumPy converts those as well."""
+    return [i for i, a in enumerate(canonical) if a.type in (ops.ARRAY_LIKE, ops.OPERAND, T.ANY)]
 
 
 def _spelled(op, spelling):

@@ -29,7 +29,7 @@ from .environment import Deferred, Environment
 from .expressions import BINARY_SYMBOLS, ExpressionEmitter
 from .iteration import IterationEmitter, _unify_all
 from .sugared import ConstantValue, SimpleValue, SugaredValue, TupleSugar
-from .transforms import lower_loop_exits, names_in
+from .transforms import MAX_COPIED_STATEMENTS, lower_loop_exits, names_in, statement_count
 
 _UNSUPPORTED_STATEMENTS = {
     ast.Try: "'try' statements", ast.Delete: "'del'",
@@ -87,6 +87,8 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
         self.env = Environment(self.graph.block)
         self.loop_depth = 0
         self.taken_names = names_in(func_def)  # fresh names (a break flag) avoid these
+        self.copied_statements = 0  # copied by early returns into both branches (MAX_COPIED_STATEMENTS)
+        self.facts = StatementFacts()
 
     # -- locations and errors ---------------------------------------------------
     def loc(self, node) -> SourceRange:
@@ -123,6 +125,7 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
     # -- the function -------------------------------------------------------------
     def emit_function(self) -> CompiledFunction:
         fdef = self.func_def
+        self.refuse_dunder_attributes(fdef)
         params = self.emit_parameters(fdef)
         outcome = self.emit_statements(_without_docstring(fdef.body))
         declared = self.declared_return_type(fdef)
@@ -175,7 +178,11 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
         params = []
         if self.self_type is not None and comment is not None:
             comment.argtypes.insert(0, None)  # type comments of methods leave out self
+        seen = set()
         for index, (arg, default_node) in enumerate(zip(positional, defaults)):
+            if arg.arg in seen:  # Python's parser lets it through (its compiler refuses it)
+                self.fail(f"the parameter '{arg.arg}' appears twice", arg)
+            seen.add(arg.arg)
             if self.self_type is not None and index == 0:
                 param_type = self.self_type
                 self.self_name = arg.arg
@@ -216,7 +223,6 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
         return, ``RAISED`` if every path through them raises, else None."""
         statements = list(statements)
         for index, stmt in enumerate(statements):
-            rest = statements[index + 1:]
             if isinstance(stmt, ast.Return):
                 return self.emit_return(stmt)
             if isinstance(stmt, ast.Raise):
@@ -237,12 +243,12 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
                     taken = stmt.body if condition.static else stmt.orelse
                     self.apply_refinements(condition.when_true if condition.static else condition.when_false,
                                            self.loc(stmt))
-                    return self.emit_statements(list(taken) + rest)
-                if _contains_return(stmt):
+                    return self.emit_statements(list(taken) + statements[index + 1:])
+                if self.facts.returns(stmt):
                     if self.loop_depth:
                         self.fail("'return' inside a loop is not supported; assign the result to a variable "
                                   "and return it after the loop", _first_return(stmt))
-                    return self.emit_returning_if(stmt, condition, rest)
+                    return self.emit_returning_if(stmt, condition, statements[index + 1:])
                 if self.emit_if(stmt, condition) is RAISED:
                     return RAISED
                 continue
@@ -261,7 +267,7 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             self.fail("'with' statements are supported for 'with jit.strict_fusion():' only", stmt)
         if item.optional_vars is not None:
             self.fail("'with jit.strict_fusion() as ...' binds nothing; drop the 'as'", item.optional_vars)
-        if _contains_return(stmt):
+        if self.facts.returns(stmt):
             self.fail("'return' inside 'with jit.strict_fusion():' is not supported; return after the block",
                       _first_return(stmt))
         loc = self.loc(stmt)
@@ -282,6 +288,13 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
     def emit_returning_if(self, stmt, condition, rest):
         """An if with a return in it: the statements after it go into each branch
         that does not exit, so that the if ends the function."""
+        if rest and not _always_exits(stmt.body) and not _always_exits(stmt.orelse):  # rest goes into both
+            self.copied_statements += statement_count(rest)
+            if self.copied_statements > MAX_COPIED_STATEMENTS:
+                self.fail(f"the 'return' statements in this function sit in branches that may also go on, so the "
+                          f"statements after them would be copied into both branches, more than "
+                          f"{MAX_COPIED_STATEMENTS} statements in all; end each such branch with a return, or "
+                          "assign the result and return it once", stmt)
         def branch(body, refinements):
             def produce():
                 self.apply_refinements(refinements, self.loc(stmt))
@@ -671,7 +684,7 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
     def emit_while(self, stmt):
         if stmt.orelse:
             self.fail("'while ... else' is not supported", stmt.orelse[0])
-        lowered = lower_loop_exits(stmt, self.taken_names)
+        lowered = lower_loop_exits(stmt, self.taken_names, self.fail)
         self.emit_statements(lowered.before)
         condition = self.emit_condition(stmt.test)
         trip_count = self.emit_constant(MAX_TRIP_COUNT, self.loc(stmt))
@@ -686,7 +699,7 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
     def emit_loop(self, stmt, statements, trip_count, condition, bind_target, next_condition, extra_names=()):
         """A prim::Loop running ``statements``; ``next_condition()`` gives the value that
         decides whether another iteration runs (None: always, up to the trip count)."""
-        assigned = list(dict.fromkeys(list(extra_names) + _assigned_names(statements)))
+        assigned = list(dict.fromkeys(list(extra_names) + self.facts.assigned(statements)))
         carried = []
         for name in assigned:
             found = self.env.find(name)
@@ -745,17 +758,19 @@ def _without_docstring(body):
 
 
 def _walk_statements(statements):
-    """Every statement, nested blocks included, but not nested functions or classes."""
-    for stmt in statements:
+    """Every statement, nested blocks included, but not nested functions or classes, in
+    source order. With a stack, not nested generators: each statement costs the same
+    however deep it is."""
+    pending = [iter(statements)]
+    while pending:
+        stmt = next(pending[-1], None)
+        if stmt is None:
+            pending.pop()
+            continue
         yield stmt
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue
-        for field in ("body", "orelse", "finalbody"):
-            yield from _walk_statements(getattr(stmt, field, []) or [])
-
-
-def _contains_return(stmt) -> bool:
-    return any(isinstance(s, ast.Return) for s in _walk_statements([stmt]))
+        pending.append(iter([s for field in ("body", "orelse", "finalbody") for s in getattr(stmt, field, []) or []]))
 
 
 def _first_return(stmt):
@@ -772,19 +787,46 @@ def _always_exits(statements) -> bool:
     return isinstance(last, ast.If) and _always_exits(last.body) and _always_exits(last.orelse)
 
 
-def _assigned_names(statements):
-    names = []
-    for stmt in _walk_statements(statements):
+class StatementFacts:
+    """What statements hold, their nested statements included: the names they assign
+    and whether they return. Each statement's facts are found once, from its children's,
+    so that nested loops and ifs do not rescan their bodies at every level. Entries hold
+    their statement, so that its id is not reused by a statement made later."""
+
+    _NOT_ENTERED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+    def __init__(self):
+        self.known: dict[int, tuple] = {}  # id(stmt) -> (stmt, assigned names, returns)
+
+    def assigned(self, statements) -> list:
+        """The names ``statements`` assign, once each, in source order."""
+        names: dict = {}
+        for stmt in statements:
+            names.update(dict.fromkeys(self._facts(stmt)[1]))
+        return list(names)
+
+    def returns(self, stmt) -> bool:
+        return self._facts(stmt)[2]
+
+    def _facts(self, stmt) -> tuple:
+        found = self.known.get(id(stmt))
+        if found is not None:
+            return found
         targets = []
         if isinstance(stmt, ast.Assign):
             targets = stmt.targets
-        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign, ast.For)):
             targets = [stmt.target]
-        elif isinstance(stmt, ast.For):
-            targets = [stmt.target]
-        for target in targets:
-            names.extend(_rebound_names(target))
-    return names
+        names = dict.fromkeys(name for target in targets for name in _rebound_names(target))
+        returns = isinstance(stmt, ast.Return)
+        if not isinstance(stmt, self._NOT_ENTERED):
+            for field in ("body", "orelse", "finalbody"):
+                for child in getattr(stmt, field, None) or ():
+                    _, child_names, child_returns = self._facts(child)
+                    names.update(dict.fromkeys(child_names))
+                    returns = returns or child_returns
+        found = self.known[id(stmt)] = (stmt, tuple(names), returns)
+        return found
 
 
 def _rebound_names(target):

@@ -3,6 +3,7 @@ logic, comparisons, conditional expressions, tuples, lists and subscripts."""
 from __future__ import annotations
 
 import ast
+import functools
 import types as _pytypes
 
 import numpy as np
@@ -19,6 +20,10 @@ from .environment import Deferred
 from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, DeviceBuiltin, EnumerateBuiltin, ForkBuiltin, IsinstanceBuiltin, IsScriptingBuiltin, TensorConstantsValue,
                       ModuleValue, NamedTupleClass, OpFunction, PythonFunctionValue, ScriptClassValue, RangeBuiltin, RangeValue, ScriptFunctionValue,
                       SimpleValue, StrictFusionValue, SugaredValue, ZipBuiltin)
+
+# What a builtin or a module attribute may be in saved code (see reachable_from_saved_code).
+_SAVED_CODE_BUILTINS = (OpFunction, RangeBuiltin, EnumerateBuiltin, ZipBuiltin, IsinstanceBuiltin, AnnotateBuiltin,
+                        IsScriptingBuiltin, ForkBuiltin, DeviceBuiltin, StrictFusionValue)
 
 BINARY_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
                    ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
@@ -61,16 +66,22 @@ class ExpressionEmitter:
             return SimpleValue(found)
         if found is not None:
             return found
+        if is_dunder(name):
+            self.fail(f"script code cannot use the Python name '{name}': names that start and end with '__' are "
+                      "Python's internals, which script code does not reach", node)
         try:
             python_value = self.resolver.lookup(name)
         except KeyError:
             self.fail(f"undefined value {name}", node)
-        return self.resolve_python(python_value, name, self.loc(node))
+        resolved = self.resolve_python(python_value, name, self.loc(node))
+        if self.resolver.saved and not self.resolver.is_given(name):  # a builtin, not what the loader bound
+            return self.reachable_from_saved_code(resolved, name, self.loc(node))
+        return resolved
 
     def resolve_python(self, obj, name, loc) -> SugaredValue:
         """What a Python object seen by script code means (TorchScript's 'Python values')."""
         if isinstance(obj, _pytypes.ModuleType):
-            return ModuleValue(obj)
+            return ModuleValue(obj, name)
         if obj is range:
             return RangeBuiltin()
         if obj is enumerate:
@@ -125,6 +136,21 @@ class ExpressionEmitter:
                                "cannot use; constants must be int, float, bool, str, None, a dtype, a Device "
                                "or a tuple of those", loc)
 
+    def reachable_from_saved_code(self, sugared, path, loc) -> SugaredValue:
+        """Code read from a file reaches, through builtins and modules, only the
+        operators, the language's builtins, dtypes, numbers (``math.inf``) and the
+        modules that spell operators (``np.random``): no other Python object."""
+        if isinstance(sugared, _SAVED_CODE_BUILTINS):
+            return sugared
+        if isinstance(sugared, ModuleValue) and path in operator_module_paths():
+            return sugared
+        if isinstance(sugared, ConstantValue) and (sugared.value is None or type(sugared.value) in (int, float, bool)
+                                                   or isinstance(sugared.value, np.dtype)):
+            return sugared
+        raise CompilationError(f"saved code cannot use '{path}' ({sugared.describe()}): it reaches only operators "
+                               "(python -m jit.ops lists them), dtypes, numbers such as math.inf, and what the file "
+                               "itself defines", loc)
+
     def refuse_python_in_saved_code(self, name, loc):
         """Code read from a file runs nothing but operators and what the file defines."""
         if self.resolver.saved:
@@ -133,6 +159,18 @@ class ExpressionEmitter:
 
     def expr_Attribute(self, node):
         return self.emit_expr(node.value).attr(self, node.attr, self.loc(node))
+
+    def refuse_dunder_attributes(self, func_def):
+        """``x.__class__``, ``self.__dict__``, ``np.__loader__``...: no attribute named
+        ``__...__`` is read or written anywhere in script code (operators such as
+        ``a + b`` and ``len(x)`` still reach the methods Python names so)."""
+        parts = [func_def.args, *func_def.body] + ([func_def.returns] if func_def.returns is not None else [])
+        found = [node for part in parts for node in ast.walk(part)
+                 if isinstance(node, ast.Attribute) and is_dunder(node.attr)]
+        if found:  # the first one read: x.__class__ of x.__class__.__name__
+            node = min(found, key=lambda n: (n.end_lineno, n.end_col_offset))
+            self.fail(f"script code cannot use the attribute '{node.attr}': attributes that start and end "
+                      "with '__' are Python's internals, which script code does not reach", node)
 
     def expr_Call(self, node):
         function = self.emit_expr(node.func)
@@ -400,6 +438,27 @@ class ExpressionEmitter:
             parts = [self.optional_int(p, loc) for p in (node.lower, node.upper, node.step)]
             return self.emit_node("prim::SliceConstruct", parts, [T.SLICE], loc).output
         return self.emit_expr(node).as_value(self, self.loc(node))
+
+
+def is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def operator_module_paths() -> frozenset:
+    """The dotted module paths the operators' function spellings go through
+    (``np.random`` for ``np.random.rand``): the submodules saved code may name."""
+    return _module_paths_of(sum(len(op.spellings) for op in ops.all_ops()))  # again when a spelling is added
+
+
+@functools.lru_cache(maxsize=4)
+def _module_paths_of(_spelling_count) -> frozenset:
+    paths = set()
+    for op in ops.all_ops():
+        for spelling in op.spellings:
+            if spelling.kind == "function" and spelling.name:
+                parts = spelling.name.split(".")[:-1]
+                paths.update(".".join(parts[:end]) for end in range(2, len(parts) + 1))
+    return frozenset(paths)
 
 
 def _is_constant(obj) -> bool:

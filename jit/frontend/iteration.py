@@ -42,7 +42,7 @@ class IterationEmitter:
         plan = self.iteration_plan(self.emit_expr(stmt.iter), stmt.iter)
         if isinstance(plan, Unrolled):
             return self.emit_unrolled(stmt, plan)
-        lowered = lower_loop_exits(stmt, self.taken_names)
+        lowered = lower_loop_exits(stmt, self.taken_names, self.fail)
         self.emit_statements(lowered.before)
         goes_on = (lambda: self.emit_condition(lowered.goes_on)) if lowered.goes_on is not None else (lambda: None)
         targets = [n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)]
@@ -196,11 +196,7 @@ class IterationEmitter:
         self.emit_statements([body])
 
     def fresh_name(self, base):
-        name, counter = base, 0
-        while name in self.taken_names:
-            name, counter = f"{base}{counter}", counter + 1
-        self.taken_names.add(name)
-        return name
+        return self.taken_names.fresh(base)
 
 
 class _Renamer(ast.NodeTransformer):

@@ -156,16 +156,24 @@ class BuiltinType(OpFunction):
 
 
 class ModuleValue(SugaredValue):
-    def __init__(self, module):
-        self.module = module
+    """A Python module; ``path``: how the code names it (``np.random``)."""
+
+    def __init__(self, module, path=None):
+        self.module, self.path = module, path or module.__name__
 
     def describe(self):
-        return f"the module '{self.module.__name__}'"
+        return f"the module '{self.path}'"
 
     def attr(self, emitter, name, loc):
+        path = f"{self.path}.{name}"
+        if emitter.resolver.saved:  # the module's own dict: no lazy import or __getattr__ runs for a file
+            if name not in vars(self.module):
+                raise CompilationError(f"module '{self.module.__name__}' has no attribute '{name}'", loc)
+            resolved = emitter.resolve_python(vars(self.module)[name], path, loc)
+            return emitter.reachable_from_saved_code(resolved, path, loc)
         if not hasattr(self.module, name):
             raise CompilationError(f"module '{self.module.__name__}' has no attribute '{name}'", loc)
-        return emitter.resolve_python(getattr(self.module, name), f"{self.module.__name__}.{name}", loc)
+        return emitter.resolve_python(getattr(self.module, name), path, loc)
 
 
 class ConstantValue(SugaredValue):
@@ -276,6 +284,8 @@ class TensorConstantsValue(SugaredValue):
         return "CONSTANTS"
 
     def attr(self, emitter, name, loc):
+        if not (name.startswith("c") and name[1:].isascii() and name[1:].isdigit()):  # only c0, c1...
+            raise CompilationError(f"CONSTANTS has no array '{name}'", loc)
         try:
             return ConstantValue(getattr(self.constants, name))
         except AttributeError as error:

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 import ast
 
+from jit.errors import CompilationError
+
 _LOOPS = (ast.For, ast.While, ast.AsyncFor)
+# An exit in a branch that may also fall through (``if a: (if b: continue)``) puts a
+# copy of the statements after it in each branch: a run of such statements doubles the
+# code with each. Copies beyond this many statements are refused, which keeps
+# compiling linear in the code's size.
+MAX_COPIED_STATEMENTS = 10_000
 
 
 class LoweredLoop:
@@ -26,9 +33,42 @@ class LoweredLoop:
         self.before, self.body, self.goes_on = before, body, goes_on
 
 
-def lower_loop_exits(loop, taken_names) -> LoweredLoop:
+def lower_loop_exits(loop, taken_names, fail=None) -> LoweredLoop:
     """``loop``'s body with break/continue lowered; ``taken_names`` are names already
-    used in the function, so the flag gets a fresh one."""
+    used in the function, so the flag gets a fresh one. ``fail(message, node)``
+    raises the error for code that would copy more than MAX_COPIED_STATEMENTS."""
+    try:
+        return _lower_loop(loop, taken_names)
+    except _TooManyCopies as error:
+        message = (f"the 'break' and 'continue' statements in this loop sit in branches that may also go on, so "
+                   f"the statements after them would be copied into both branches, more than "
+                   f"{MAX_COPIED_STATEMENTS} statements in all; end each such branch with the exit, or set a "
+                   "flag and test it once")
+        if fail is None:
+            raise CompilationError(message) from None
+        fail(message, error.stmt)
+        raise
+
+
+class _TooManyCopies(Exception):
+    def __init__(self, stmt):
+        super().__init__()
+        self.stmt = stmt
+
+
+def statement_count(statements) -> int:
+    """How many statements ``statements`` hold, nested ones included."""
+    count, pending = 0, list(statements)
+    while pending:
+        stmt = pending.pop()
+        count += 1
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            pending.extend(getattr(stmt, field, None) or [])
+    return count
+
+
+def _lower_loop(loop, taken_names) -> LoweredLoop:
+    budget = [MAX_COPIED_STATEMENTS]
     body = list(loop.body)
     if not _contains(body, (ast.Break, ast.Continue)):
         return LoweredLoop([], body, None)
@@ -36,16 +76,16 @@ def lower_loop_exits(loop, taken_names) -> LoweredLoop:
     if (isinstance(last, ast.If) and not last.orelse and len(last.body) == 1
             and isinstance(last.body[0], ast.Break) and not _contains(body[:-1], (ast.Break,))):
         goes_on = ast.copy_location(ast.UnaryOp(ast.Not(), last.test), last)
-        return LoweredLoop([], _lower(body[:-1], None), goes_on)
+        return LoweredLoop([], _lower(body[:-1], None, budget), goes_on)
     if not _contains(body, (ast.Break,)):
-        return LoweredLoop([], _lower(body, None), None)
-    flag = _fresh("broken", taken_names)
+        return LoweredLoop([], _lower(body, None, budget), None)
+    flag = taken_names.fresh("broken")
     before = [_assign(flag, False, loop)]
     goes_on = ast.copy_location(ast.UnaryOp(ast.Not(), ast.copy_location(ast.Name(flag, ast.Load()), loop)), loop)
-    return LoweredLoop(before, _lower(body, flag), goes_on)
+    return LoweredLoop(before, _lower(body, flag, budget), goes_on)
 
 
-def _lower(statements, flag):
+def _lower(statements, flag, budget):
     lowered = []
     for index, stmt in enumerate(statements):
         if isinstance(stmt, ast.Continue):
@@ -55,8 +95,13 @@ def _lower(statements, flag):
             return lowered
         if isinstance(stmt, ast.If) and _contains([stmt], (ast.Break, ast.Continue)):
             rest = statements[index + 1:]
-            then_body = _lower(list(stmt.body) + ([] if _always_leaves(stmt.body) else rest), flag)
-            else_body = _lower(list(stmt.orelse) + ([] if _always_leaves(stmt.orelse) else rest), flag)
+            then_leaves, else_leaves = _always_leaves(stmt.body), _always_leaves(stmt.orelse)
+            if rest and not then_leaves and not else_leaves:  # rest goes into both: a copy
+                budget[0] -= statement_count(rest)
+                if budget[0] < 0:
+                    raise _TooManyCopies(stmt)
+            then_body = _lower(list(stmt.body) + ([] if then_leaves else rest), flag, budget)
+            else_body = _lower(list(stmt.orelse) + ([] if else_leaves else rest), flag, budget)
             branch = ast.If(stmt.test, then_body or [ast.copy_location(ast.Pass(), stmt)], else_body)
             lowered.append(ast.copy_location(branch, stmt))
             return lowered
@@ -93,18 +138,34 @@ def _assign(name, value, where):
     return ast.copy_location(ast.Assign([target], ast.copy_location(ast.Constant(value), where)), where)
 
 
-def _fresh(base, taken):
-    name, counter = base, 0
-    while name in taken:
-        name, counter = f"{base}{counter}", counter + 1
-    taken.add(name)
-    return name
+
+class TakenNames(set):
+    """Names in use; ``fresh(base)`` takes one not in use: ``base``, else ``base0``,
+    ``base1``... Each base remembers its last number, so that a thousand flags do
+    not retry a thousand numbers each."""
+
+    def __init__(self, names=()):
+        super().__init__(names)
+        self.next_number: dict[str, int] = {}
+
+    def fresh(self, base: str) -> str:
+        name, number = base, self.next_number.get(base, 0)
+        while name in self:
+            name, number = f"{base}{number}", number + 1
+        self.next_number[base] = number
+        self.add(name)
+        return name
 
 
-def names_in(node) -> set:
+def names_in(node) -> TakenNames:
     """Every identifier a function's source uses."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | \
-        {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+    names = TakenNames()
+    for found in ast.walk(node):
+        if isinstance(found, ast.Name):
+            names.add(found.id)
+        elif isinstance(found, ast.arg):
+            names.add(found.arg)
+    return names
 
 
 def contains_loop_exit(statements) -> bool:

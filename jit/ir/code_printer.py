@@ -26,6 +26,7 @@ from .inlining import inlinable_values, short_circuit
 
 _NAMELESS = ("prim::Constant", "prim::Uninitialized", "prim::Param")
 _IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
+_FLAT_CHAIN = 8  # longer chains of ifs ending a loop body print with 'continue' (print_iteration)
 
 
 # The global names printed code uses: modules of the ops' spellings and the types of
@@ -111,6 +112,7 @@ class CodePrinter:
         self.graph, self.name, self.parameters = graph, name, parameters
         self.names: dict[int, str] = {}
         self.taken: set[str] = set(_RESERVED)
+        self.next_number: dict[str, int] = {}  # base -> the number fresh() tries first
         self.inlined: set[int] = set()
         self.lines: list[str] = []
         self.constant_numbers = {id(array): index for index, array in enumerate(tensor_constants(graph))}
@@ -120,10 +122,11 @@ class CodePrinter:
         base = _IDENTIFIER.sub("_", base) or "_"
         if base[0].isdigit():
             base = "_" + base
-        candidate, counter = base, 0
-        while candidate in self.taken:
+        candidate, counter = base, self.next_number.get(base, 0)
+        while candidate in self.taken:  # each base goes on from its last number: no rescans
             candidate = f"{base}{counter}"
             counter += 1
+        self.next_number[base] = counter
         self.taken.add(candidate)
         return candidate
 
@@ -288,10 +291,13 @@ class CodePrinter:
         pairs = [(t, self.expr(v).text) for t, v in zip(targets, results) if v.node.kind != "prim::Uninitialized"]
         self.assign(indent, [t for t, _ in pairs], [v for _, v in pairs])
 
-    def print_block(self, block: Block, indent: int):
+    def print_block(self, block: Block, indent: int, until: Node | None = None):
+        """Print ``block``'s nodes (those before ``until``, when given)."""
         start = len(self.lines)
         opened = []  # line counts where each open 'with' block began
         for node in block.nodes:
+            if node is until:
+                break
             if node.kind == "prim::Enter":
                 self.emit(indent, "with jit.strict_fusion():")
                 indent += 1
@@ -393,22 +399,74 @@ class CodePrinter:
                 self.emit(indent, f"{counter} = 0")
             bound = f"{counter} < {self.expr(trip_count).operand(_PRECEDENCE['<'] + 1)} and " if finite else ""
             self.emit(indent, f"while {bound}{condition_name}:")
+        def finish(results, at):
+            """The end of an iteration whose body returns ``results``: the carried values' updates."""
+            targets = [name for name, _, _ in carried]
+            values = [self.expr(result).text for result in results[1:]]
+            if not (is_for or forever):
+                if condition_name not in targets:
+                    targets.insert(0, condition_name)
+                    values.insert(0, self.expr(results[0]).text)
+                if counter is not None:
+                    targets.append(counter)
+                    values.append(f"{counter} + 1")
+            self.assign(at, targets, values)
+            if is_for and not _is_true(results[0]):
+                self.emit(at, f"if {self.negated(results[0])}: break")
+
         start = len(self.lines)
-        self.print_block(body, indent + 1)
-        targets = [name for name, _, _ in carried]
-        values = [self.expr(result).text for _, _, result in carried]
-        if not (is_for or forever):
-            if condition_name not in targets:
-                targets.insert(0, condition_name)
-                values.insert(0, self.expr(body.returns[0]).text)
-            if counter is not None:
-                targets.append(counter)
-                values.append(f"{counter} + 1")
-        self.assign(indent + 1, targets, values)
-        if is_for and not _is_true(body.returns[0]):
-            self.emit(indent + 1, f"if {self.negated(body.returns[0])}: break")
+        self.print_iteration(body, indent + 1, list(body.returns), finish)
         if len(self.lines) == start:
             self.emit(indent + 1, "pass")
+
+    def print_iteration(self, block: Block, indent: int, results: list, finish):
+        """Print a loop body, then ``finish(results, indent)``. A body ending in a chain of
+        more than _FLAT_CHAIN ifs, each in the other branch of the one before, prints as it
+        was written before the frontend moved the statements after each ``continue`` into
+        the other branch: ``if c: ... continue``, then the other branch at the same
+        indentation; so long ``continue`` chains print flat (Python refuses 100
+        indentation levels)."""
+        if _tail_chain(block) <= _FLAT_CHAIN:
+            self.print_block(block, indent)
+            return finish(results, indent)
+        while True:
+            last = _last_statement(block)
+            if not _ends_iteration(last):
+                break
+            self.print_block(block, indent, until=last)
+            self.emit(indent, f"if {self.expr(last.inputs[0]).text}:")
+            then, other = last.blocks
+            if any(v.node.kind == "prim::Uninitialized" for v in then.returns):  # it raised
+                self.print_block(then, indent + 1)
+            else:
+                self.print_block(then, indent + 1)
+                finish(_through(results, last, then), indent + 1)
+                self.emit(indent + 1, "continue")
+            block, results = other, _through(results, last, other)
+        self.print_block(block, indent)
+        finish(results, indent)
+
+    def print_returning(self, block: Block, indent: int):
+        """Print ``block`` and return its (first) result. An ``if`` that ends the block
+        and gives its result is an early return in the source (the frontend moves the
+        statements after ``if c: return a`` into its other branch), and prints as one:
+        ``if c: ... return a``, then the other branch at the same indentation. So a
+        hundred early returns print flat, as written, instead of a hundred levels deep."""
+        while True:
+            last, result = _last_statement(block), block.returns[0]
+            if not (last.kind == "prim::If" and len(last.outputs) == 1 and result is last.output
+                    and id(result) not in self.inlined):
+                break
+            self.print_block(block, indent, until=last)
+            self.emit(indent, f"if {self.expr(last.inputs[0]).text}:")
+            start = len(self.lines)
+            self.print_returning(last.blocks[0], indent + 1)
+            if len(self.lines) == start:
+                self.emit(indent + 1, "pass")
+            block = last.blocks[1]
+        self.print_block(block, indent)
+        if result.node.kind != "prim::Uninitialized":  # else every path raised
+            self.emit(indent, f"return {self.expr(result).text}")
 
     def negated(self, condition: Value) -> str:
         """The text of ``not condition``, without a double negation."""
@@ -424,9 +482,7 @@ class CodePrinter:
             self.taken.add(spec.name)
             self.names[id(value)] = spec.name
         self.inlined = inlinable_values(self.graph.block)
-        self.print_block(self.graph.block, 1)
-        if self.graph.outputs[0].node.kind != "prim::Uninitialized":  # else every path raised
-            self.emit(1, f"return {self.expr(self.graph.outputs[0]).text}")
+        self.print_returning(self.graph.block, 1)
         params = []
         for spec in self.parameters:
             text = f"{spec.name}: {spec.type.annotation_str()}"
@@ -435,6 +491,36 @@ class CodePrinter:
             params.append(text)
         header = f"def {self.name}({', '.join(params)}) -> {return_type.annotation_str()}:"
         return "\n".join([header] + self.lines) + "\n"
+
+
+def _ends_iteration(node: Node) -> bool:
+    """An If that ends a loop body (or a branch of such an If) and gives only what it returns."""
+    block = node.owning_block
+    return (node.kind == "prim::If" and node is _last_statement(block) and bool(node.outputs)
+            and all(len(o.uses) == 1 and o.uses[0].user is block.return_node for o in node.outputs)
+            and short_circuit(node) is None)
+
+
+def _tail_chain(block: Block) -> int:
+    """How many such Ifs end ``block``, each in the other branch of the one before."""
+    length = 0
+    while _ends_iteration(_last_statement(block)):
+        length, block = length + 1, _last_statement(block).blocks[1]
+    return length
+
+
+def _last_statement(block: Block) -> Node:
+    """The last node of ``block`` that is not a constant (constants print nowhere)."""
+    node = block.return_node.prev
+    while node.kind == "prim::Constant":
+        node = node.prev
+    return node
+
+
+def _through(results: list, node: Node, branch: Block) -> list:
+    """``results`` with the outputs of the If ``node`` replaced by what ``branch`` gives for them."""
+    given = {id(output): value for output, value in zip(node.outputs, branch.returns)}
+    return [given.get(id(value), value) for value in results]
 
 
 def parallel_assignment(targets, values) -> str:

@@ -10,12 +10,20 @@ sentinels, so inserting and moving nodes is cheap.
 from __future__ import annotations
 
 import re
+import types as _pytypes
 from typing import Iterator
 
 from jit import ops as _ops
 from jit import types as T
 
 PARAM, RETURN = "prim::Param", "prim::Return"
+# The deepest nesting of blocks a graph may have. Passes, the printers and the code
+# generator walk nested blocks recursively, a few Python frames per level; the frontend
+# refuses deeper code and inlining stops short of it, so none of them hits the
+# interpreter's recursion limit.
+MAX_BLOCK_DEPTH = 128
+_NO_BLOCKS: tuple = ()
+_NO_ATTRS = _pytypes.MappingProxyType({})  # shared by the nodes without attributes, read-only
 _NUMBERED = re.compile(r"^(.*)\.(\d+)$")
 
 
@@ -72,8 +80,13 @@ class Value:
         return self
 
     def replace_all_uses_with(self, other: "Value"):
-        for use in list(self.uses):
-            use.user.replace_input(use.index, other)
+        if other is self:
+            return
+        for use in self.uses:  # all at once: one by one would search the use list for each
+            _check_same_graph(use.user, other)
+            use.user.inputs[use.index] = other
+        other.uses.extend(self.uses)
+        self.uses.clear()
 
     def __repr__(self):
         return f"%{self.debug_name} : {self.type}"
@@ -88,8 +101,8 @@ class Node:
         self.op = None if kind in (PARAM, RETURN) else _ops.lookup(kind)
         self.inputs: list[Value] = []
         self.outputs: list[Value] = []
-        self.attrs: dict = {}
-        self.blocks: list[Block] = []
+        self.attrs: dict = _NO_ATTRS  # a dict of its own once it gets one: most nodes have none
+        self.blocks: list[Block] = _NO_BLOCKS  # likewise
         self.source_range = source_range
         self.owning_block: Block | None = None
         self.prev: Node | None = None
@@ -105,15 +118,19 @@ class Node:
     def replace_input(self, index: int, value: Value):
         _check_same_graph(self, value)
         old = self.inputs[index]
-        old.uses.remove(Use(self, index))
+        del old.uses[_use_position(old.uses, self, index)]
         self.inputs[index] = value
         value.uses.append(Use(self, index))
 
     def remove_input(self, index: int):
-        self.inputs[index].uses.remove(Use(self, index))
+        if not 0 <= index < len(self.inputs):
+            raise IndexError(f"{self.kind} has no input {index}: it has {len(self.inputs)}")
+        uses = self.inputs[index].uses
+        del uses[_use_position(uses, self, index)]
         for later in range(index + 1, len(self.inputs)):
             uses = self.inputs[later].uses
-            uses[uses.index(Use(self, later))] = Use(self, later - 1)
+            # renumbered in place: a Use a caller holds (a copy of a use list) stays right
+            uses[_use_position(uses, self, later)].index = later - 1
         del self.inputs[index]
 
     def remove_all_inputs(self):
@@ -126,6 +143,8 @@ class Node:
         return value
 
     def erase_output(self, index: int):
+        if not 0 <= index < len(self.outputs):
+            raise IndexError(f"{self.kind} has no output {index}: it has {len(self.outputs)}")
         value = self.outputs[index]
         if value.uses:
             raise RuntimeError(f"cannot erase output {value!r} of {self.kind}: it still has uses")
@@ -141,6 +160,8 @@ class Node:
 
     def add_block(self) -> "Block":
         block = Block(self.graph, self)
+        if self.blocks is _NO_BLOCKS:
+            self.blocks = []
         self.blocks.append(block)
         return block
 
@@ -194,12 +215,29 @@ class Node:
         return self.attrs[name]
 
     def __setitem__(self, name, value):
+        if self.attrs is _NO_ATTRS:
+            self.attrs = {}
         self.attrs[name] = value
 
     def __repr__(self):
         from .printer import node_text  # noqa: PLC0415 - printer imports this module
 
         return node_text(self).rstrip()
+
+
+def _use_position(uses: list, user: Node, index: int) -> int:
+    """Where ``uses`` holds input ``index`` of ``user``. Searched from both ends at
+    once: removals in program order (a fusion group's members, one group after
+    another) find theirs near the front, in reverse order (dead code) near the end,
+    so removing all the uses of a value with many stays linear."""
+    low, high = 0, len(uses) - 1
+    while low <= high:
+        for position in (high, low):
+            use = uses[position]
+            if use.user is user and use.index == index:
+                return position
+        low, high = low + 1, high - 1
+    raise ValueError(f"input {index} of {user.kind} is not in its value's use list")
 
 
 def _check_same_graph(node, value):
@@ -252,12 +290,13 @@ class Block:
         return node.insert_after(self.param_node)
 
     def destroy(self):
+        self.return_node.remove_all_inputs()
         for node in reversed(list(self.nodes)):
             for value in node.outputs:
-                for use in list(value.uses):
+                while value.uses:  # read afresh: each removal renumbers its user's later inputs
+                    use = value.uses[-1]
                     use.user.remove_input(use.index)
             node.destroy()
-        self.return_node.remove_all_inputs()
         if self.owning_node is not None and self in self.owning_node.blocks:
             self.owning_node.blocks.remove(self)
 
@@ -306,12 +345,21 @@ class Graph:
             node.add_input(value)
         for type in output_types:
             node.add_output(type)
-        node.attrs.update(attrs)
+        if attrs:
+            node.attrs = attrs  # the call's own fresh dict: no second copy per node
         return node
 
     def all_nodes(self) -> Iterator[Node]:
         """Every node, nested blocks included, in program order."""
-        yield from _walk(self.block)
+        pending = [self.block.nodes]  # a stack of iterators, not nested generators: no cost per level
+        while pending:
+            node = next(pending[-1], None)
+            if node is None:
+                pending.pop()
+                continue
+            yield node
+            if node.blocks:
+                pending.append(inner for block in node.blocks for inner in block.nodes)
 
     def __str__(self):
         from .printer import graph_text  # noqa: PLC0415 - printer imports this module
@@ -322,8 +370,19 @@ class Graph:
         return str(self)
 
 
-def _walk(block: Block) -> Iterator[Node]:
-    for node in block.nodes:
-        yield node
-        for inner in node.blocks:
-            yield from _walk(inner)
+def block_depth(block: Block) -> int:
+    """How many levels of blocks nest inside ``block`` (0: none)."""
+    deepest, pending = 0, [(block, 0)]
+    while pending:
+        current, depth = pending.pop()
+        deepest = max(deepest, depth)
+        pending.extend((inner, depth + 1) for node in current.nodes for inner in node.blocks)
+    return deepest
+
+
+def depth_of(node: Node) -> int:
+    """How many blocks enclose ``node`` below its graph's top block."""
+    depth, block = 0, node.owning_block
+    while block is not None and block.owning_node is not None:
+        depth, block = depth + 1, block.owning_node.owning_block
+    return depth

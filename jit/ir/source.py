@@ -28,7 +28,7 @@ class SourceRange:
     def __init__(self, source: Source, line: int, col: int, end_line: int | None = None, end_col: int | None = None):
         self.source = source
         self.line, self.col = line, col
-        self.end_line = line if end_line is None else end_line
+        self.end_line = line if end_line is None or end_line == line else end_line  # one int object when equal
         self.end_col = end_col
 
     def __str__(self):

@@ -27,45 +27,79 @@ def verify(graph: Graph) -> Graph:
     """Check ``graph``; raise VerificationError on the first problem found."""
     if graph.block.owning_node is not None:
         raise VerificationError("the graph's top block must not have an owning node")
-    defined: set[int] = set()
-    _verify_block(graph, graph.block, [defined])
+    walk = _Walk(graph)
+    walk.block(graph.block)
+    walk.check_use_counts()
     return graph
 
 
-def _verify_block(graph: Graph, block: Block, scopes: list[set]):
-    scope: set[int] = set()
-    scopes = scopes + [scope]
-    _verify_definitions(block.param_node)
-    for value in block.params:
-        scope.add(id(value))
-    previous = block.param_node
-    for node in block.nodes:
-        if node.owning_block is not block:
-            _fail(node, "node's owning_block is not the block it is listed in")
-        if node.prev is not previous or previous.next is not node:
-            _fail(node, "broken node list links")
-        if node.graph is not graph:
-            _fail(node, "node belongs to another graph")
-        _verify_uses_of_inputs(node, scopes)
-        for index, inner in enumerate(node.blocks):
-            if inner.owning_node is not node:
-                _fail(node, f"block{index}'s owning_node is not this node")
-            _verify_block(graph, inner, scopes)
-        _verify_definitions(node)
-        _verify_types(node)
-        for value in node.outputs:
-            scope.add(id(value))
-        previous = node
-    if block.return_node.prev is not previous:
-        _fail(block.return_node, "broken node list links at the block's end")
-    _verify_uses_of_inputs(block.return_node, scopes)
+class _Walk:
+    """One pass over the graph, linear in its size: ``visible`` holds the ids of the
+    values in scope (a block's own leave with it), and ``reads`` counts each value's
+    input slots, to compare with its use list once at the end."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.visible: set[int] = set()
+        self.reads: dict[int, list] = {}  # id(value) -> [value, number of input slots reading it]
+
+    def block(self, block: Block):
+        own: list[int] = []
+        _verify_definitions(block.param_node)
+        self.define(block.params, own)
+        previous = block.param_node
+        for node in block.nodes:
+            if node.owning_block is not block:
+                _fail(node, "node's owning_block is not the block it is listed in")
+            if node.prev is not previous or previous.next is not node:
+                _fail(node, "broken node list links")
+            if node.graph is not self.graph:
+                _fail(node, "node belongs to another graph")
+            self.read_inputs(node)
+            for index, inner in enumerate(node.blocks):
+                if inner.owning_node is not node:
+                    _fail(node, f"block{index}'s owning_node is not this node")
+                self.block(inner)
+            _verify_definitions(node)
+            _verify_types(node)
+            self.define(node.outputs, own)
+            previous = node
+        if block.return_node.prev is not previous:
+            _fail(block.return_node, "broken node list links at the block's end")
+        self.read_inputs(block.return_node)
+        self.visible.difference_update(own)
+
+    def define(self, values, own: list):
+        for value in values:
+            self.visible.add(id(value))
+            own.append(id(value))
+
+    def read_inputs(self, node: Node):
+        for value in node.inputs:
+            if id(value) not in self.visible:
+                _fail(node, f"input %{value.debug_name} is used before it is defined, or outside its scope")
+            entry = self.reads.get(id(value))
+            if entry is None:
+                self.reads[id(value)] = [value, 1]
+            else:
+                entry[1] += 1
+
+    def check_use_counts(self):
+        """Every use names a slot that reads the value, none twice (``_verify_definitions``);
+        so a use list as long as the slots reading the value lists each exactly once.
+        Where the lengths differ, find the slot at fault (a second walk, only then)."""
+        suspects = {key: value for key, (value, count) in self.reads.items() if count != len(value.uses)}
+        if not suspects:
+            return
+        for node in self.graph.all_nodes():
+            for sentinel_or_node in (node, *(b.return_node for b in node.blocks)):
+                _check_recorded(sentinel_or_node, suspects)
+        _check_recorded(self.graph.block.return_node, suspects)
 
 
-def _verify_uses_of_inputs(node: Node, scopes):
+def _check_recorded(node: Node, suspects: dict):
     for index, value in enumerate(node.inputs):
-        if not any(id(value) in scope for scope in scopes):
-            _fail(node, f"input %{value.debug_name} is used before it is defined, or outside its scope")
-        if value.uses.count(Use(node, index)) != 1:
+        if id(value) in suspects and value.uses.count(Use(node, index)) != 1:
             _fail(node, f"input {index} (%{value.debug_name}) is not recorded exactly once in its use list")
 
 
@@ -79,6 +113,17 @@ def _verify_definitions(node: Node):
                 _fail(node, f"%{value.debug_name} lists a use by {user.kind} that does not read it")
             if user.owning_block is None:
                 _fail(node, f"%{value.debug_name} is used by a {user.kind} that is not in the graph")
+        if len(value.uses) > 1:
+            _verify_no_use_twice(value)
+
+
+def _verify_no_use_twice(value):
+    seen = set()
+    for use in value.uses:
+        key = (id(use.user), use.index)
+        if key in seen:
+            _fail(use.user, f"input {use.index} (%{value.debug_name}) is not recorded exactly once in its use list")
+        seen.add(key)
 
 
 def _verify_types(node: Node):

@@ -10,6 +10,7 @@ import builtins
 
 from jit import types as T
 
+from . import string_format
 from . import type_rules as R
 from .registry import Arg, OpDef, Spelling, register
 
@@ -289,14 +290,21 @@ _str_op("slice", [_S, Arg("start", _OPTIONAL_INT), Arg("stop", _OPTIONAL_INT), A
         "{0}[{1}:{2}:{3}]", doc="s[a:b:c]")
 
 
-def _render_format(args, xp):
-    return f"{args[0]}.format({', '.join(args[1:])})"
+def _format_rule(infos):
+    """A constant template is checked here, at compile time; another one when it runs."""
+    if infos[0].is_constant:
+        try:
+            string_format.check(infos[0].value, [info.type for info in infos[1:]])
+        except string_format.FormatError as error:
+            raise TypeError(str(error)) from None
+    return T.STR
 
 
-register(OpDef("prim::format", [Arg("format", T.STR), Arg("values", T.ANY)], T.STR, R.fixed(T.STR),
-               impl=lambda xp, text, *values: text.format(*values), render_fn=_render_format, variadic=True,
+register(OpDef("prim::format", [Arg("format", T.STR), Arg("values", T.ANY)], T.STR, _format_rule,
+               impl=lambda xp, text, *values: string_format.format_values(text, *values), variadic=True,
                spellings=[Spelling("method", "format", receiver="str")],
-               doc="'...{}...'.format(*values); f-strings compile to it"))
+               doc="'...{}...'.format(*values) with positional fields only ({} or {0}, !r/!s, standard "
+                   "specs), never Python's attribute or index lookups; f-strings compile to it"))
 
 
 

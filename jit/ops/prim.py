@@ -20,6 +20,7 @@ import numpy as np
 from jit import types as T
 from jit.errors import Error
 
+from . import raising
 from . import type_rules as R
 from .registry import Arg, OpDef, Spelling, register
 
@@ -30,20 +31,21 @@ def _structural(name, args, doc, **options):
     return register(OpDef(name, args, T.ANY, None, structural=True, doc=doc, **options))
 
 
-_structural("prim::Constant", [], "a constant; its value is the node's 'value' attribute")
+_structural("prim::Constant", [], "a constant; its value is the node's 'value' attribute", raises=False)
 _structural("prim::If", [Arg("condition", T.BOOL)], "if/else with a block per branch")
 _structural("prim::Loop", [Arg("max_trip_count", T.INT), Arg("initial_condition", T.BOOL),
                            Arg("carried", T.ANY)], "for and while loops", variadic=True)
-_structural("prim::TupleUnpack", [Arg("tuple", T.ANY)], "a, b = t: one output per element")
+_structural("prim::TupleUnpack", [Arg("tuple", T.ANY)], "a, b = t: one output per element",
+            raises=raising.fixed_tuple)
 _structural("prim::ListUnpack", [Arg("list", T.ANY)], "a, b = l: checks the length at run time")
-_structural("prim::Uninitialized", [], "the value of a variable on a path that raised: never read")
+_structural("prim::Uninitialized", [], "the value of a variable on a path that raised: never read", raises=False)
 _structural("prim::CallFunction", [Arg("function", T.ANY), Arg("args", T.ANY)],
             "a call of the script function its first input holds", variadic=True)
 _structural("prim::PythonOp", [Arg("args", T.ANY)],
             "a call of a Python function (its 'function' attribute), run by Python: not saveable", variadic=True)
 _structural("prim::CreateObject", [Arg("args", T.ANY)],
             "a new object of a script class, initialized by its __init__ with the inputs", variadic=True)
-_structural("prim::GetAttr", [Arg("object", T.ANY)], "object.name (the 'name' attribute)")
+_structural("prim::GetAttr", [Arg("object", T.ANY)], "object.name (the 'name' attribute)", raises=False)
 _structural("prim::SetAttr", [Arg("object", T.ANY), Arg("value", T.ANY)], "object.name = value")
 _structural("prim::CallMethod", [Arg("object", T.ANY), Arg("args", T.ANY)], "object.name(args)", variadic=True)
 _structural("prim::fork", [Arg("args", T.ANY)],
@@ -51,7 +53,7 @@ _structural("prim::fork", [Arg("args", T.ANY)],
             "prim::CallMethod or prim::PythonOp would make it) on the thread pool; a Future of its result",
             variadic=True)
 _structural("prim::annotate", [Arg("value", T.ANY)],
-            "a value seen as a wider declared type (x: Optional[int] = None; jit.annotate(T, v))")
+            "a value seen as a wider declared type (x: Optional[int] = None; jit.annotate(T, v))", raises=False)
 
 
 def _wait_rule(infos):
@@ -75,7 +77,7 @@ def _render_tuple(args, xp):
 
 register(OpDef("prim::TupleConstruct", [Arg("elements", T.ANY)], T.ANY, _tuple_rule,
                impl=lambda xp, *elements: elements, render_fn=_render_tuple, variadic=True,
-               doc="(a, b, ...)"))
+               doc="(a, b, ...)", raises=False))
 
 
 def _list_rule(infos):
@@ -93,7 +95,7 @@ def _list_rule(infos):
 register(OpDef("prim::ListConstruct", [Arg("elements", T.ANY)], T.ANY, _list_rule,
                impl=lambda xp, *elements: list(elements),
                render_fn=lambda args, xp: "[" + ", ".join(args) + "]", variadic=True,
-               doc="[a, b, ...]; an empty list is List[Tensor]"))
+               doc="[a, b, ...]; an empty list is List[Tensor]", raises=False))
 
 
 def _tuple_index_rule(infos):
@@ -109,21 +111,24 @@ def _tuple_index_rule(infos):
 
 
 register(OpDef("prim::TupleIndex", [Arg("tuple", T.ANY), Arg("index", T.INT)], T.ANY, _tuple_index_rule,
-               template="{0}[{1}]", doc="t[i]: a constant i, or any i for a Tuple[T, ...]"))
+               template="{0}[{1}]", doc="t[i]: a constant i, or any i for a Tuple[T, ...]",
+               raises=raising.fixed_tuple))
 register(OpDef("prim::ListIndex", [Arg("list", T.ANY), Arg("index", T.INT)], T.ANY,
                lambda infos: infos[0].type.element, template="{0}[{1}]", doc="l[i]"))
 _OPTIONAL_INT = T.OptionalType(T.INT)
 register(OpDef("prim::ListSlice", [Arg("list", T.ANY), Arg("start", _OPTIONAL_INT), Arg("stop", _OPTIONAL_INT),
                                    Arg("step", _OPTIONAL_INT)], T.ANY,
-               lambda infos: infos[0].type, template="{0}[{1}:{2}:{3}]", doc="l[a:b:c]"))
+               lambda infos: infos[0].type, template="{0}[{1}:{2}:{3}]", doc="l[a:b:c]",
+               raises=raising.nonzero_step(3)))
 register(OpDef("prim::TupleSlice", [Arg("tuple", T.ANY), Arg("start", _OPTIONAL_INT), Arg("stop", _OPTIONAL_INT),
                                     Arg("step", _OPTIONAL_INT)], T.ANY,
-               lambda infos: infos[0].type, template="{0}[{1}:{2}:{3}]", doc="t[a:b:c] of a Tuple[T, ...]"))
+               lambda infos: infos[0].type, template="{0}[{1}:{2}:{3}]", doc="t[a:b:c] of a Tuple[T, ...]",
+               raises=raising.nonzero_step(3)))
 register(OpDef("prim::SliceConstruct", [Arg("start", _OPTIONAL_INT), Arg("stop", _OPTIONAL_INT),
                                         Arg("step", _OPTIONAL_INT)], T.SLICE, R.fixed(T.SLICE),
                template="slice({0}, {1}, {2})",
                spellings=[Spelling("function", "slice", builtins.slice)],
-               doc="a:b:c inside a subscript; slice(start, stop, step) takes all three"))
+               doc="a:b:c inside a subscript; slice(start, stop, step) takes all three", raises=False))
 
 
 def _num_to_tensor_rule(infos):
@@ -134,7 +139,7 @@ def _num_to_tensor_rule(infos):
 register(OpDef("prim::NumToTensor", [Arg("a", T.NUMBER)], T.TENSOR, _num_to_tensor_rule,
                template="_np.asarray({0})",
                spellings=[Spelling("function", "np.asarray", np.asarray)],
-               doc="a Python number as a 0-d NumPy array, as NumPy converts it"))
+               doc="a Python number as a 0-d NumPy array, as NumPy converts it", raises=False))
 
 
 def _cast_rule(result, allowed):
@@ -148,12 +153,17 @@ def _cast_rule(result, allowed):
 
 
 _NUMBERS = (T.INT, T.FLOAT, T.BOOL)
+# What each cast takes without raising: float() of a huge int overflows, int() of inf or NaN raises,
+# and any of them raises for an array with other than one element.
+_CASTS_SAFELY = {builtins.float: (T.FLOAT, T.BOOL), builtins.int: (T.INT, T.BOOL),
+                 builtins.bool: (T.INT, T.FLOAT, T.BOOL, T.STR)}
 for _cast, _result in ((builtins.float, T.FLOAT), (builtins.int, T.INT), (builtins.bool, T.BOOL)):
     register(OpDef(f"prim::{_cast.__name__.capitalize()}", [Arg("a", T.ANY)], _result,
                    _cast_rule(_result, _NUMBERS + ((T.STR,) if _cast is not builtins.bool else ())),
                    template=f"{_cast.__name__}({{0}})",
                    spellings=[Spelling("function", _cast.__name__, _cast)],
-                   doc=f"{_cast.__name__}(x): a one-element array or a number as a Python {_cast.__name__}"))
+                   doc=f"{_cast.__name__}(x): a one-element array or a number as a Python {_cast.__name__}",
+                   raises=raising.never_on(*_CASTS_SAFELY[_cast])))
 
 
 def _bool_operand_rule(infos):
@@ -164,7 +174,7 @@ def _bool_operand_rule(infos):
 
 
 register(OpDef("prim::not", [Arg("a", T.ANY)], T.BOOL, _bool_operand_rule, template="not {0}",
-               spellings=[Spelling("operator", "not")], doc="not x"))
+               spellings=[Spelling("operator", "not")], doc="not x", raises=raising.never_on(*_NUMBERS)))
 
 
 def _len_rule(infos):
@@ -176,7 +186,7 @@ def _len_rule(infos):
 
 
 register(OpDef("prim::len", [Arg("a", T.ANY)], T.INT, _len_rule, template="len({0})",
-               spellings=[Spelling("function", "len", builtins.len)], doc="len(x)"))
+               spellings=[Spelling("function", "len", builtins.len)], doc="len(x)", raises=raising.sized))
 
 
 def _numbers_rule(infos):
@@ -198,11 +208,11 @@ for _builtin in (builtins.min, builtins.max):
                    _numbers_rule, render_fn=lambda args, xp, _n=_builtin.__name__: f"{_n}({', '.join(args)})",
                    impl=lambda xp, *values, _f=_builtin: _f(values), variadic=True,
                    spellings=[Spelling("function", _builtin.__name__, _builtin)],
-                   doc=f"{_builtin.__name__}(a, b, ...) of numbers"))
+                   doc=f"{_builtin.__name__}(a, b, ...) of numbers", raises=False))
 
 register(OpDef("prim::range_length", [Arg("start", T.INT), Arg("stop", T.INT), Arg("step", T.INT)], T.INT,
                R.fixed(T.INT), template="len(range({0}, {1}, {2}))",
-               doc="the trip count of range(start, stop, step)"))
+               doc="the trip count of range(start, stop, step)", raises=raising.nonzero_step(2)))
 
 
 def _unwrap_optional(infos):
@@ -215,12 +225,12 @@ def _unwrap_optional(infos):
 
 # Refinement: x, known not to be None here (after `if x is not None:`), as its element type.
 register(OpDef("prim::unchecked_cast", [Arg("a", T.ANY)], T.ANY, _unwrap_optional, template="{0}",
-               doc="an Optional[T] known not to be None, as T (Optional refinement)", aliases=True))
+               doc="an Optional[T] known not to be None, as T (Optional refinement)", aliases=True, raises=False))
 
 for _name, _text in (("is", "is"), ("is_not", "is not")):
     register(OpDef(f"prim::{_name}", [Arg("a", T.ANY), Arg("b", T.ANY)], T.BOOL, R.fixed(T.BOOL),
                    template=f"{{0}} {_text} {{1}}", spellings=[Spelling("operator", _text)],
-                   doc=f"a {_text} b (identity; x {_text} None)"))
+                   doc=f"a {_text} b (identity; x {_text} None)", raises=False))
 
 
 def _print(xp, *values):
@@ -242,7 +252,8 @@ register(OpDef("prim::RaiseException", [Arg("message", T.STR), Arg("exception", 
 
 
 register(OpDef("prim::str", [Arg("a", T.ANY)], T.STR, R.fixed(T.STR), template="str({0})",
-               spellings=[Spelling("function", "str", builtins.str)], doc="str(x), as Python formats x"))
+               spellings=[Spelling("function", "str", builtins.str)], doc="str(x), as Python formats x",
+               raises=False))
 
 
 for _marker, _doc in (("Enter", "the start of a 'with' block (its 'context' attribute: strict_fusion)"),

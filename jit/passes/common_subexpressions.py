@@ -22,8 +22,19 @@ def eliminate_common_subexpressions(graph: Graph) -> int:
     return _visit(graph.block, {})
 
 
-def _visit(block: Block, outer: dict) -> int:
-    seen = dict(outer)  # what dominates this block: everything before it in enclosing blocks
+def _visit(block: Block, seen: dict) -> int:
+    """``seen``: what dominates this block (everything before it in enclosing blocks),
+    with this block's nodes while it is visited: they leave it at the block's end, so
+    that sibling blocks do not each copy what came before them."""
+    added = []
+    try:
+        return _visit_nodes(block, seen, added)
+    finally:
+        for key in added:
+            del seen[key]
+
+
+def _visit_nodes(block: Block, seen: dict, added: list) -> int:
     removed = 0
     for node in block.nodes:
         for inner in node.blocks:
@@ -34,6 +45,7 @@ def _visit(block: Block, outer: dict) -> int:
         earlier = seen.get(key)
         if earlier is None:
             seen[key] = node
+            added.append(key)
             continue
         if any(isinstance(v.type, T.TensorType) and escapes(v) for v in earlier.outputs) \
                 and any(isinstance(v.type, T.TensorType) and escapes(v) for v in node.outputs):

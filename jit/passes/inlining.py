@@ -3,22 +3,32 @@ in place of ``prim::CallFunction`` / ``prim::CallMethod``, so later passes (and
 the fuser) see one graph. Forks stay calls: they run concurrently."""
 from __future__ import annotations
 
-from jit.ir import Graph, Node
+from jit.ir import MAX_BLOCK_DEPTH, Graph, Node, block_depth, depth_of
 from jit.ir.cloning import copy_nodes_into
 
 MAX_INLINED_CALLS = 10_000  # script code cannot recurse; this only stops a broken graph from hanging
 
 
 def inline_calls(graph: Graph) -> int:
-    """Inline every script call in ``graph`` (calls in inlined code too); returns how many."""
+    """Inline every script call in ``graph`` (calls in inlined code too); returns how many.
+    A call whose callee's blocks would nest deeper than MAX_BLOCK_DEPTH where it is
+    called stays a call."""
     inlined = 0
+    kept: set[int] = set()
+    depths: dict[int, int] = {}  # id(callee) -> how deep its blocks nest
     while True:
-        calls = [node for node in graph.all_nodes() if callee_of(node) is not None]
+        calls = [node for node in graph.all_nodes() if id(node) not in kept and callee_of(node) is not None]
         if not calls:
             return inlined
         for call in calls:
-            _inline(call, callee_of(call))
-        inlined += len(calls)
+            callee = callee_of(call)
+            if id(callee) not in depths:
+                depths[id(callee)] = block_depth(callee.graph.block)
+            if depth_of(call) + depths[id(callee)] > MAX_BLOCK_DEPTH:
+                kept.add(id(call))
+                continue
+            _inline(call, callee)
+            inlined += 1
         if inlined > MAX_INLINED_CALLS:
             raise RuntimeError(f"inlining did not finish after {inlined} calls: the graph calls itself")
 

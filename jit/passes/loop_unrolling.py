@@ -16,19 +16,25 @@ MAX_UNROLLED_NODES = 256
 def unroll_loops(graph: Graph, max_trip_count: int = MAX_TRIP_COUNT,
                  max_unrolled_nodes: int = MAX_UNROLLED_NODES) -> int:
     """Unroll the qualifying loops everywhere in ``graph``; returns how many."""
-    return _visit(graph.block, max_trip_count, max_unrolled_nodes)
+    return _visit(graph.block, max_trip_count, max_unrolled_nodes)[0]
 
 
-def _visit(block: Block, max_trip_count: int, max_nodes: int) -> int:
-    unrolled = 0
+def _visit(block: Block, max_trip_count: int, max_nodes: int) -> tuple[int, int]:
+    """(loops unrolled, nodes left) in ``block`` and the blocks nested in it. Sizes
+    come up from the inner blocks, so nested loops are not recounted at each level."""
+    unrolled, size = 0, 0
     for node in block.nodes:
+        inner_size = 0
         for inner in node.blocks:
-            unrolled += _visit(inner, max_trip_count, max_nodes)
+            count, nodes = _visit(inner, max_trip_count, max_nodes)
+            unrolled, inner_size = unrolled + count, inner_size + nodes
         trips = _trip_count(node)
-        if trips is not None and trips <= max_trip_count and trips * _size(node.blocks[0]) <= max_nodes:
-            _unroll(node, trips)
+        if trips is not None and trips <= max_trip_count and trips * inner_size <= max_nodes:
+            size += trips * (inner_size - _unroll(node, trips))
             unrolled += 1
-    return unrolled
+        else:
+            size += 1 + inner_size
+    return unrolled, size
 
 
 def _trip_count(node: Node):
@@ -41,18 +47,34 @@ def _trip_count(node: Node):
     return max(trips, 0)
 
 
-def _size(block: Block) -> int:
-    return sum(1 + sum(_size(inner) for inner in node.blocks) for node in block.nodes)
-
-
-def _unroll(loop: Node, trips: int):
+def _unroll(loop: Node, trips: int) -> int:
+    """Replace ``loop`` by ``trips`` copies of its body (one trip: the body itself,
+    moved out, so nested loops are not copied once per level); returns how many constants
+    of the body went to the top of the graph instead of into each copy (else nested
+    loops unrolled in turn would copy their inner loops' constants once per level)."""
     body = loop.blocks[0]
+    top = loop.graph.block
+    first = top.param_node.next
+    constants = [node for node in body.nodes if node.kind == "prim::Constant"]
+    for constant in constants:
+        constant.move_before(first)
     carried = list(loop.inputs[2:])
+    if trips == 1:  # the body itself goes before the loop: nothing to copy
+        number = insert_constant(0, loop)
+        number.node.move_before(first)
+        for param, value in zip(body.params, [number] + carried):
+            param.replace_all_uses_with(value)
+        for node in body.nodes:
+            node.move_before(loop)
+        carried, trips = list(body.returns[1:]), 0
     for iteration in range(trips):
-        value_map = {id(body.params[0]): insert_constant(iteration, loop)}
+        number = insert_constant(iteration, loop)
+        number.node.move_before(first)
+        value_map = {id(body.params[0]): number}
         value_map.update({id(param): value for param, value in zip(body.params[1:], carried)})
         copy_nodes_into(body, loop.owning_block, value_map, before=loop)
         carried = [value_map.get(id(result), result) for result in body.returns[1:]]
     for output, value in zip(loop.outputs, carried):
         output.replace_all_uses_with(value)
     loop.destroy()
+    return len(constants)

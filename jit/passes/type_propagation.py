@@ -39,7 +39,7 @@ def join_types(a: T.Type, b: T.Type) -> T.Type:
         shape = None
         if a.shape is not None and b.shape is not None and len(a.shape) == len(b.shape):
             shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
-        return T.TensorType(a.dtype if a.dtype == b.dtype else None, shape,
+        return T.TensorType(a.dtype if T.same_dtype(a.dtype, b.dtype) else None, shape,
                             a.device if a.device == b.device else None)
     if isinstance(a, T.TupleType) and isinstance(b, T.TupleType) and type(a) is type(b) is T.TupleType \
             and len(a.elements) == len(b.elements):
@@ -56,6 +56,7 @@ def _defined(node: Node):
 class _Propagation:
     def __init__(self, declared: dict):
         self.declared = declared
+        self.reached: dict[int, list] = {}  # id(loop) -> its carried types when its last visit ended
 
     def set(self, value, kind: T.Type):
         declared = self.declared.get(id(value), value.type)
@@ -99,6 +100,12 @@ class _Propagation:
         for _, param, _, _ in carried:
             param.type = self.declared[id(param)]  # first round from what is declared, refined below
         current = [initial.type for initial, _, _, _ in carried]
+        reached = self.reached.get(id(node))
+        if reached is not None:
+            # Visited again, in another round of a loop around it: types only widen, so go on
+            # from what the last visit reached. Restarting would redo every round of the loops
+            # inside it each time: rounds would multiply with the depth of the nest.
+            current = [join_types(old, new) for old, new in zip(reached, current)]
         for _ in range(_MAX_LOOP_ROUNDS):
             for kind, (_, param, _, _) in zip(current, carried):
                 self.set(param, kind)
@@ -113,3 +120,4 @@ class _Propagation:
             self.block(body)
         for _, param, _, output in carried:
             output.type = param.type
+        self.reached[id(node)] = [param.type for _, param, _, _ in carried]

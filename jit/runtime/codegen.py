@@ -13,11 +13,15 @@ the CPU by a factory without ``like=`` (use NumPy), as in eager code.
 """
 from __future__ import annotations
 
+import builtins
 import itertools
+import keyword
 import linecache
 import math
 import operator
 import re
+import unicodedata
+import weakref
 
 import numpy as np
 
@@ -32,7 +36,20 @@ from jit.ir.inlining import inlinable_values, short_circuit
 from .futures import Future, fork
 
 _IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
+_BUILTIN_NAMES = frozenset(dir(builtins))  # what generated code calls by name: no parameter may hide one
+# Names the generated code and the executor's dispatcher keep for themselves (their globals, _xp,
+# _profile): no parameter may have one, nor a function one its own code reads.
+_RESERVED = re.compile(r"_(np|xp|xp_of_call|xp_of_objects|ndarray|inf|nan|profile|last|miss|type)"
+                       r"|_(const|convert|nested).*|_(g|default)[0-9]+")
+
+
+def is_reserved_name(name: str) -> bool:
+    return bool(_RESERVED.fullmatch(name)) or name in ops.TEMPLATE_GLOBALS
 _SIMPLE_LITERALS = (bool, int, float, str, type(None))
+# Python compiles at most 20 nested loops and 100 indentation levels in one function;
+# a block nested deeper than these bounds becomes a function of its own (see ``outline``).
+_MAX_LOOPS = 16
+_MAX_INDENT = 32
 _counter = itertools.count()
 
 
@@ -45,6 +62,37 @@ def _type_error(function_name, param, expected, value):
                          f"'{param}' but found type '{type(value).__name__}'")
 
 
+# ndarray subclasses that every operator treats as a plain array: a memmap is an
+# ndarray whose buffer is a file. Compiled code computes with plain arrays, so any other
+# subclass (MaskedArray's mask, matrix's ``*`` as a matrix product, units) would lose
+# what it adds without a word: it is refused.
+_PLAIN_ARRAY_TYPES = (np.ndarray, np.memmap)
+
+
+def _subclass_error(function_name, param, value):
+    cls = type(value)
+    return ArgumentError(f"{function_name}() got a {cls.__module__}.{cls.__qualname__} for argument '{param}': "
+                         "compiled code computes with plain arrays and would silently drop what this ndarray "
+                         f"subclass adds (a mask, matrix semantics...); pass np.asarray({param}) to compute with its "
+                         "data, or call the function eagerly")
+
+
+REGISTRIES = frozenset({"_parameters", "_buffers", "_modules"})
+
+
+def is_safe_identifier(name) -> bool:
+    """Whether ``name`` may be written as ``obj.name`` in generated source: an
+    identifier Python reads as itself, not a keyword, not a dunder."""
+    return (isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
+            and unicodedata.normalize("NFKC", name) == name and not (name.startswith("__") and name.endswith("__")))
+
+
+def _unchecked_name(name) -> AssertionError:
+    # Names reach the generator from the frontend (parsed identifiers) or from a loaded
+    # file (checked by jit.serialization.names): one that is not safe is a bug, never source.
+    return AssertionError(f"the code generator was given the attribute name {name!r}, which no check let through")
+
+
 def converter(expected: T.Type, function_name: str, param: str):
     """A function that returns the argument as a value of type ``expected``
     (numbers converted as Python would) or raises ArgumentError."""
@@ -53,7 +101,13 @@ def converter(expected: T.Type, function_name: str, param: str):
         raise _type_error(function_name, param, expected, value)
 
     if isinstance(expected, T.TensorType):
-        return lambda value: value if _device.is_array(value) else fail(value)
+        def to_array(value):
+            if type(value) in _PLAIN_ARRAY_TYPES:
+                return value
+            if isinstance(value, np.ndarray):
+                raise _subclass_error(function_name, param, value)
+            return value if _device.is_array(value) else fail(value)
+        return to_array
     if expected == T.INT:
         def to_int(value):
             if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
@@ -184,14 +238,50 @@ def _unused_stub(name):
 class DeviceClasses:
     """Which tensor values come from the call's arguments (device of the call) and
     which were made on the CPU by factories without ``like=``. Objects (modules,
-    script objects) passed in carry the call's device to the arrays read from them."""
+    script objects) passed in carry the call's device to the arrays read from them.
+
+    One propagation over the graph's value dependencies: each value and node is
+    visited once, however deeply loops nest."""
 
     def __init__(self, graph: Graph):
         self.from_call: set[int] = set()
-        for value in graph.inputs:
-            if _carries_arrays(value.type):
-                self.from_call.add(id(value))
-        self.visit(graph.block)
+        # id(value) -> what follows it: Values that are from-call when it is, and Nodes
+        # whose outputs all are (one entry per node, not one per input-output pair).
+        follows: dict[int, list] = {}
+
+        def link(source: Value, target):
+            follows.setdefault(id(source), []).append(target)
+
+        for node in graph.all_nodes():
+            if node.kind == "prim::If":
+                for block in node.blocks:
+                    for result, output in zip(block.returns, node.outputs):
+                        link(result, output)
+            elif node.kind == "prim::Loop":
+                body = node.blocks[0]
+                for init, param, result, output in zip(node.inputs[2:], body.params[1:], body.returns[1:],
+                                                       node.outputs):
+                    link(init, param)
+                    link(result, param)
+                    link(param, output)
+            elif node.outputs:
+                for value in node.inputs:
+                    link(value, node)
+        pending = [value for value in graph.inputs if _carries_arrays(value.type)]
+        reached_nodes: set[int] = set()
+        while pending:
+            value = pending.pop()
+            if id(value) in self.from_call:
+                continue
+            self.from_call.add(id(value))
+            for target in follows.get(id(value), ()):
+                if isinstance(target, Node):
+                    if id(target) in reached_nodes:
+                        continue
+                    reached_nodes.add(id(target))
+                    pending.extend(v for v in target.outputs if _carries_arrays(v.type))
+                elif _carries_arrays(target.type):
+                    pending.append(target)
 
     def is_from_call(self, value: Value) -> bool:
         return id(value) in self.from_call
@@ -199,35 +289,9 @@ class DeviceClasses:
     def uses_call_device(self, node: Node) -> bool:
         return any(_carries_arrays(v.type) and id(v) in self.from_call for v in node.inputs)
 
-    def mark(self, value: Value, from_call: bool):
-        if from_call and _carries_arrays(value.type):
-            self.from_call.add(id(value))
-
-    def visit(self, block: Block):
-        for node in block.nodes:
-            if node.kind == "prim::If":
-                for inner in node.blocks:
-                    self.visit(inner)
-                for index, output in enumerate(node.outputs):
-                    self.mark(output, any(self.is_from_call(b.returns[index]) for b in node.blocks))
-            elif node.kind == "prim::Loop":
-                body = node.blocks[0]
-                for init, param in zip(node.inputs[2:], body.params[1:]):
-                    self.mark(param, self.is_from_call(init))
-                for _ in range(2):  # a carried value can become from-call only once
-                    self.visit(body)
-                    for param, result in zip(body.params[1:], body.returns[1:]):
-                        self.mark(param, self.is_from_call(result))
-                for param, output in zip(body.params[1:], node.outputs):
-                    self.mark(output, self.is_from_call(param))
-            else:
-                from_call = self.uses_call_device(node)
-                for output in node.outputs:
-                    self.mark(output, from_call)
-
 
 class _Generator:
-    def __init__(self, graph: Graph, name: str, parameters, profiling: bool = False):
+    def __init__(self, graph: Graph, name: str, parameters, profiling: bool = False, refined: bool = False):
         self.graph, self.name, self.parameters = graph, name, parameters
         # Profiling code names every value (nothing inlined) and reports each array
         # value to ``_profile(index, value)``; ``profiled`` lists them by index.
@@ -236,14 +300,20 @@ class _Generator:
         self.globals = {"_np": np, "_xp_of_call": call_array_module, "_xp_of_objects": objects_array_module, "_ndarray": np.ndarray,
                         "_inf": math.inf, "_nan": math.nan, **ops.TEMPLATE_GLOBALS}
         self.names: dict[int, str] = {}
+        self.parameter_names: set = set()
         self.lines: list[str] = []
         self.devices = DeviceClasses(graph)
-        self.inlined = set() if profiling else inlinable_values(graph.block)
+        # ``refined``: the graph's refined types hold for every call (a specialization's,
+        # behind its guards), so they may prove an inlined node cannot raise.
+        self.inlined = set() if profiling else inlinable_values(graph.block, refined, _unread_inputs)
         self.loop_counter = itertools.count()
+        self.loops_open = 0  # loops enclosing the line being written, in its Python function
+        self.binds_xp = False  # whether the prologue binds the call's array module _xp
+        self.outlined: list[str] = []  # functions of blocks nested too deeply for one Python function
 
     # -- names and expressions -----------------------------------------------------
     def bind_global(self, prefix: str, value) -> str:
-        name = f"_{prefix}{len(self.globals)}"
+        name = self.fresh(f"_{prefix}{len(self.globals)}")  # (a parameter may be named _method5)
         self.globals[name] = value
         return name
 
@@ -251,8 +321,15 @@ class _Generator:
         key = id(value)
         if key not in self.names:
             base = _IDENTIFIER.sub("_", value.debug_name.split(".")[0]) if value.has_debug_name() else "v"
-            self.names[key] = f"{base}_{value.unique}"
+            self.names[key] = self.fresh(f"{base}_{value.unique}")
         return self.names[key]
+
+    def fresh(self, name: str) -> str:
+        """``name``, or longer when a parameter has it: parameters keep the names the source gave them,
+        which may look like the generator's own (``y_3``, ``cond_0``, ``_``)."""
+        while name in self.parameter_names or name == self.name:
+            name += "_"
+        return name
 
     def expr(self, value: Value) -> str:
         node = value.node
@@ -313,7 +390,11 @@ class _Generator:
         are read from their registries directly (the fast path of nn.Module's lookup)."""
         slot = owner.type.slots.get(name)
         if slot is not None:
+            if slot not in REGISTRIES:
+                raise _unchecked_name(slot)
             return f"{self.expr(owner)}.{slot}[{name!r}]"
+        if not is_safe_identifier(name):
+            raise _unchecked_name(name)
         return f"{self.expr(owner)}.{name}"
 
     def fork_target(self, node: Node):
@@ -333,9 +414,10 @@ class _Generator:
         return self.bind_global("python", function), arguments
 
     def constant(self, value) -> str:
-        if isinstance(value, float) and not math.isfinite(value):
+        # type(), not isinstance: np.float64 and np.str_ subclass float and str, and keep their type as globals
+        if type(value) is float and not math.isfinite(value):
             return "_nan" if math.isnan(value) else ("_inf" if value > 0 else "(-_inf)")
-        if isinstance(value, _SIMPLE_LITERALS):
+        if type(value) in _SIMPLE_LITERALS:
             text = repr(value)
             return f"({text})" if text.startswith("-") else text
         if value is Ellipsis:
@@ -383,10 +465,6 @@ class _Generator:
                 position[id(node)] = max(users, default=index)
             else:
                 position[id(node)] = index
-        last = {}
-        for node in nodes:
-            for used in _values_read(node):
-                last[id(used)] = max(last.get(id(used), -1), position[id(node)])
         returned = {id(v) for v in block.returns}
         dying: dict = {}
         for index, node in enumerate(nodes):
@@ -395,7 +473,10 @@ class _Generator:
             for output in node.outputs:
                 if not output.type.contains_tensor() or id(output) in returned:
                     continue
-                dies_at = last.get(id(output), index)
+                # Its last read: the latest statement of this block holding a use (each use
+                # walks up only the blocks between it and here, so nesting costs no rescans).
+                dies_at = max((position.get(id(_statement_in(use.user, block)), index) for use in output.uses),
+                              default=index)
                 dying.setdefault(dies_at, []).append(self.var(output))
         return dying
 
@@ -403,10 +484,17 @@ class _Generator:
         kind = node.kind
         if kind in ("prim::Constant", "prim::Uninitialized") or (node.outputs and id(node.outputs[0]) in self.inlined):
             return
+        if kind in ("prim::If", "prim::Loop") and (indent > _MAX_INDENT or
+                                                   (kind == "prim::Loop" and self.loops_open >= _MAX_LOOPS)):
+            return self.outline(node, indent)
         if kind == "prim::If":
             return self.if_node(node, indent)
         if kind == "prim::Loop":
-            return self.loop_node(node, indent)
+            self.loops_open += 1
+            try:
+                return self.loop_node(node, indent)
+            finally:
+                self.loops_open -= 1
         if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
             targets = ", ".join(self.var(v) for v in node.outputs) + ("," if len(node.outputs) == 1 else "")
             self.emit(indent, f"{targets} = {self.expr(node.inputs[0])}", node)
@@ -418,8 +506,12 @@ class _Generator:
         if kind == "prim::SetAttr":
             owner, name = node.inputs[0], node["name"]
             # A module's own attributes are typed statically: no need for ScriptModule's checked setattr.
-            target = self.attribute(owner, name) if owner.type.kind == "class" or name in owner.type.slots \
-                else f"{self.expr(owner)}.__dict__[{name!r}]"
+            if owner.type.kind == "class" or name in owner.type.slots:
+                target = self.attribute(owner, name)
+            elif is_safe_identifier(name):
+                target = f"{self.expr(owner)}.__dict__[{name!r}]"
+            else:
+                raise _unchecked_name(name)
             self.emit(indent, f"{target} = {self.expr(node.inputs[1])}", node)
             return
         if kind in ("prim::Enter", "prim::Exit"):  # markers for the optimizing executor
@@ -447,6 +539,46 @@ class _Generator:
             if len(self.lines) == start:
                 self.emit(indent + 1, "pass")
 
+    def outline(self, node: Node, indent: int):
+        """``node`` as a call of a function of its own, written beside this one: Python
+        refuses more than 20 nested loops or 100 indentation levels in one function,
+        and the IR may nest deeper than its source (inlined calls, exit transforms).
+        The function takes the values the node reads from outside (a value inlined into
+        the node is computed at the call, where it would be computed anyway) and returns
+        the node's outputs."""
+        index = len(self.outlined)
+        name = f"_nested{index}_{self.name}"  # longer than the function's name: never equal to it
+        self.outlined.append("")  # reserve the index; the text is filled in below
+        parameters, arguments = [], []
+        if self.profiling:
+            parameters.append("_profile")
+        if self.binds_xp:
+            parameters.append("_xp")
+        arguments.extend(parameters)
+        for value in _free_values(node):
+            if value.node.kind in ("prim::Constant", "prim::Uninitialized"):
+                continue
+            if id(value) in self.inlined:  # its single use is this node: evaluate it at the call
+                arguments.append(self.expr(value))
+                self.inlined.discard(id(value))
+            else:
+                arguments.append(self.var(value))
+            parameters.append(self.var(value))
+        outer_lines, outer_loops = self.lines, self.loops_open
+        self.lines, self.loops_open = [], 0
+        try:
+            self.node(node, 1)
+            results = [self.var(v) for v in node.outputs]
+            if results:
+                self.emit(1, f"return {', '.join(results)},")
+            body = self.lines
+        finally:
+            self.lines, self.loops_open = outer_lines, outer_loops
+        self.outlined[index] = "\n".join([f"def {name}({', '.join(parameters)}):"] + body)
+        call = f"{name}({', '.join(arguments)})"
+        results = [self.var(v) for v in node.outputs]
+        self.emit(indent, f"{', '.join(results)}, = {call}" if results else call, node)
+
     def loop_node(self, node: Node, indent: int):
         body = node.blocks[0]
         trip_count, condition, inits = node.inputs[0], node.inputs[1], node.inputs[2:]
@@ -457,7 +589,8 @@ class _Generator:
             carried.append(name)
         self.assign(indent, carried, [self.expr(v) for v in inits], node)
         iteration = body.params[0]
-        counter = self.var(iteration) if iteration.uses else "_"
+        unused = self.fresh("_")  # the counter of a loop that does not read it
+        counter = self.var(iteration) if iteration.uses else unused
         unbounded = _is_constant(trip_count, ops.prim.MAX_TRIP_COUNT)
         exits_early = not _is_constant(body.returns[0], True)
         if _is_constant(condition, True) and not unbounded:  # a for loop; a break ends it early
@@ -477,9 +610,9 @@ class _Generator:
             self.emit(indent, f"for {counter} in range({self.expr(trip_count)}):", node)
             updates_targets, updates_values = list(carried), [self.expr(v) for v in body.returns[1:]]
         else:
-            condition_name = f"cond_{next(self.loop_counter)}"
+            condition_name = self.fresh(f"cond_{next(self.loop_counter)}")
             self.emit(indent, f"{condition_name} = {self.expr(condition)}")
-            if unbounded and counter == "_":
+            if unbounded and counter == unused:
                 self.emit(indent, f"while {condition_name}:", node)
             else:
                 counter = self.var(iteration)
@@ -487,7 +620,7 @@ class _Generator:
                 self.emit(indent, f"while {counter} < {self.expr(trip_count)} and {condition_name}:", node)
             updates_targets = [condition_name] + list(carried)
             updates_values = [self.expr(v) for v in body.returns]
-            if counter != "_":
+            if counter != unused:
                 updates_targets.append(counter)
                 updates_values.append(f"{counter} + 1")
         start = len(self.lines)
@@ -501,17 +634,17 @@ class _Generator:
         """Argument conversion and the call's array module."""
         tensor_params, container_params = [], []
         for spec in self.parameters:
-            name, kind = spec.name, spec.type
+            name, kind, shown = spec.name, spec.type, self.shown.get(spec.name, spec.name)
             if isinstance(kind, T.TensorType):
-                check = self.bind_global("convert", converter(kind, self.name, name))
+                check = self.bind_global("convert", converter(kind, self.name, shown))
                 self.emit(1, f"if type({name}) is not _ndarray: {name} = {check}({name})")
                 tensor_params.append(name)
             elif kind in (T.INT, T.FLOAT, T.STR):
                 python_type = {T.INT: "int", T.FLOAT: "float", T.STR: "str"}[kind]
-                check = self.bind_global("convert", converter(kind, self.name, name))
+                check = self.bind_global("convert", converter(kind, self.name, shown))
                 self.emit(1, f"if type({name}) is not {python_type}: {name} = {check}({name})")
             else:
-                check = self.bind_global("convert", converter(kind, self.name, name))
+                check = self.bind_global("convert", converter(kind, self.name, shown))
                 self.emit(1, f"{name} = {check}({name})")
                 if kind.contains_tensor():
                     container_params.append(name)
@@ -519,9 +652,11 @@ class _Generator:
             objects = [spec.name for spec in self.parameters if isinstance(spec.type, T.ClassType)]
             if objects:  # a method without array arguments: its object's arrays give the device
                 self.emit(1, f"_xp = _xp_of_objects({', '.join(objects)})")
+                self.binds_xp = True
             return
         every = tensor_params + container_params
-        slow = f"_xp_of_call({self.name!r}, {tuple(every)!r}, ({', '.join(every)},))"
+        slow = f"_xp_of_call({self.name!r}, {tuple(self.shown.get(n, n) for n in every)!r}, ({', '.join(every)},))"
+        self.binds_xp = True
         if container_params:
             self.emit(1, f"_xp = {slow}")
         else:
@@ -529,10 +664,17 @@ class _Generator:
             self.emit(1, f"_xp = _np if {fast} else {slow}")
 
     def generate(self):
-        reserved = set(self.globals) | {"_xp"}
+        assert all(is_reserved_name(name) for name in self.globals), "a global is missing from _RESERVED"
         for spec in self.parameters:
-            if spec.name in reserved or spec.name.startswith("_const") or spec.name.startswith("_convert"):
+            if is_reserved_name(spec.name):
                 raise ValueError(f"the parameter name '{spec.name}' is reserved by the code generator; rename it")
+        # A parameter named like a builtin (type, len, input...) would hide it from the code, which calls
+        # builtins by name: it is renamed here (calls pass arguments by position), kept in messages.
+        renamed = [type(spec)(f"{spec.name}_{value.unique}", spec.type, spec.default)
+                   if spec.name in _BUILTIN_NAMES else spec for spec, value in zip(self.parameters, self.graph.inputs)]
+        self.shown = {new.name: spec.name for new, spec in zip(renamed, self.parameters)}
+        self.parameters = renamed
+        self.parameter_names = {spec.name for spec in renamed}
         for spec, value in zip(self.parameters, self.graph.inputs):
             self.names[id(value)] = spec.name
         self.prologue()
@@ -544,7 +686,7 @@ class _Generator:
                   else None)
         params = (["_profile"] if self.profiling else []) + signature(self.parameters, self.constant)
         header = f"def {self.name}({', '.join(params)}):"
-        return "\n".join([header] + self.lines) + "\n"
+        return "\n\n".join(["\n".join([header] + self.lines)] + self.outlined) + "\n"
 
 
 def signature(parameters, constant) -> list[str]:
@@ -553,13 +695,55 @@ def signature(parameters, constant) -> list[str]:
     return [spec.name if not spec.has_default else f"{spec.name}={constant(spec.default)}" for spec in parameters]
 
 
-def _values_read(node: Node):
-    """The values ``node`` reads, with those read inside its blocks."""
-    yield from node.inputs
-    for block in node.blocks:
+def _free_values(node: Node) -> list[Value]:
+    """The values ``node`` reads (itself or in its blocks) that are defined outside it, once each."""
+    blocks, pending = [], list(node.blocks)
+    while pending:
+        block = pending.pop()
+        blocks.append(block)
         for inner in block.nodes:
-            yield from _values_read(inner)
-        yield from block.returns
+            pending.extend(inner.blocks)
+    defined = {id(v) for block in blocks for v in block.params}
+    defined.update(id(v) for block in blocks for inner in block.nodes for v in inner.outputs)
+    free: dict[int, Value] = {}
+    for value in itertools.chain(node.inputs, (v for block in blocks for inner in block.nodes for v in inner.inputs),
+                                 (v for block in blocks for v in block.returns)):
+        if id(value) not in defined:
+            free.setdefault(id(value), value)
+    return list(free.values())
+
+
+_unread_cache: dict = {}
+
+
+def _unread_inputs(node: Node) -> frozenset:
+    """Positions of ``node``'s inputs that its generated expression leaves out (a
+    factory's ``like=`` gives only the array module, ``_xp``): found by rendering
+    the op with a marker for each input."""
+    op = node.op
+    if op is None or op.structural:
+        return frozenset()
+    scalars = all(v.type in T.PYTHON_SCALAR_TYPES for v in node.inputs)
+    key = (op.name, op.template, op.scalar_template, op.render_fn, scalars, len(node.inputs))
+    unread = _unread_cache.get(key)
+    if unread is None:
+        markers = [f"_input{index}_" for index in range(len(node.inputs))]
+        try:
+            text = op.render(markers, "_xp", scalars)
+        except Exception:  # noqa: BLE001 - a renderer that needs real expressions: inline nothing into it
+            unread = frozenset(range(len(markers)))
+        else:  # one pass over the text (a search per marker is quadratic in a 10,000-item dict literal)
+            read = {int(number) for number in re.findall(r"_input(\d+)_", text)}
+            unread = frozenset(index for index in range(len(markers)) if index not in read)
+        _unread_cache[key] = unread
+    return unread
+
+
+def _statement_in(node: Node, block: Block) -> Node:
+    """``node``, or the node of ``block`` whose blocks hold it."""
+    while node.owning_block is not block:
+        node = node.owning_block.owning_node
+    return node
 
 
 def _carries_arrays(kind) -> bool:
@@ -572,10 +756,11 @@ def _is_constant(value: Value, expected) -> bool:
         and value.node["value"] == expected
 
 
-def generate(graph: Graph, name: str, parameters):
+def generate(graph: Graph, name: str, parameters, refined: bool = False):
     """(source, function): the Python source generated for ``graph`` and the
-    function it defines. The source is registered with linecache for tracebacks."""
-    generator = _Generator(graph, name, parameters)
+    function it defines. The source is registered with linecache for tracebacks.
+    ``refined``: the refined types of ``graph`` hold for every call (a specialization)."""
+    generator = _Generator(graph, name, parameters, refined=refined)
     source = generator.generate()
     return source, define(source, name, generator.globals)
 
@@ -591,9 +776,20 @@ def generate_profiling(graph: Graph, name: str, parameters):
 
 def define(source: str, name: str, namespace: dict):
     """Run generated ``source`` in a copy of ``namespace``; return what it defines as ``name``.
-    The source is registered with linecache, so tracebacks show its lines."""
+    The source is registered with linecache, so tracebacks show its lines, for as long
+    as the function lives."""
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):  # a class's __init__ is fine
+        raise _unchecked_name(name)
+    if name in namespace:  # the function would replace a global its own code reads
+        raise ValueError(f"the function name '{name}' is reserved by the code generator; rename it")
     filename = f"<arrayscript {name} #{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = dict(namespace)
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
-    return namespace[name]
+    try:
+        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    except BaseException:
+        linecache.cache.pop(filename, None)
+        raise
+    function = namespace[name]
+    weakref.finalize(function, linecache.cache.pop, filename, None).atexit = False
+    return function

@@ -63,6 +63,8 @@ class Guard:
     def access_code(self, parameter: str) -> str:
         text = parameter
         for registry, name in self.path:
+            if registry is None and not codegen.is_safe_identifier(name) or registry not in (None, *codegen.REGISTRIES):
+                raise AssertionError(f"a guard was given the unchecked attribute path {self.path!r}")
             text += f".{registry}[{name!r}]" if registry else f".{name}"
         return text
 
@@ -74,7 +76,7 @@ class Guard:
 
     def conditions(self, subject: str, bind) -> list:
         """The guard as Python comparisons of ``subject``, cheapest first."""
-        checks = [f"type({subject}) is {bind(self.python_type)}", f"{subject}.dtype == {bind(self.dtype)}"]
+        checks = [f"_type({subject}) is {bind(self.python_type)}", f"{subject}.dtype == {bind(self.dtype)}"]
         if None not in self.shape:
             checks.append(f"{subject}.shape == {self.shape!r}")
         else:
@@ -96,7 +98,7 @@ class Specialization:
         self.number, self.kind, self.guards, self.graph = number, kind, guards, graph
         self.report, self.trigger = report, trigger
         start = time.perf_counter()
-        self.source, self.run = codegen.generate(graph, name, parameters)
+        self.source, self.run = codegen.generate(graph, name, parameters, refined=True)  # behind its guards
         self.build_seconds = report.seconds + time.perf_counter() - start
 
     def holds_for(self, arguments) -> bool:
@@ -262,7 +264,7 @@ class Executor:
 
     def generate_dispatcher(self, specializations):
         parameters = self.function.parameters
-        bindings = {"_last": _last, "_miss": self.miss}
+        bindings = {"_last": _last, "_miss": self.miss, "_type": type}  # a parameter may be named type
 
         def bind(value):
             return _bound(bindings, "g", value)
@@ -274,7 +276,7 @@ class Executor:
             for number, guard in enumerate(specialization.guards):
                 subject = parameters[guard.index].name
                 if guard.path:
-                    checks.append(f"type(_a{number} := {guard.access_code(subject)}) is {bind(guard.python_type)}")
+                    checks.append(f"_type(_a{number} := {guard.access_code(subject)}) is {bind(guard.python_type)}")
                     subject = f"_a{number}"
                     checks += guard.conditions(subject, bind)[1:]
                 else:

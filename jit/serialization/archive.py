@@ -17,7 +17,7 @@ import zlib
 
 from jit.errors import SerializationError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: arrays as views of storages (docs/format.md, Versions)
 VERSION_ENTRY = "version"
 MANIFEST_ENTRY = "manifest.json"
 TEXT_LIMIT = 64 << 20  # the manifest and each code entry
@@ -27,14 +27,15 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.erro
                NotImplementedError, RuntimeError, OverflowError, UnicodeDecodeError, KeyError, IndexError)
 
 
-def check_entry_name(name: str, what: str = "entry") -> str:
+def check_entry_name(name: str, what: str = "entry", where: str | None = None) -> str:
     """``name`` if it is a safe relative path (no '..', no absolute path, no backslash
-    or control characters); otherwise a SerializationError."""
+    or control characters); otherwise a SerializationError (naming the file ``where``)."""
     if not isinstance(name, str) or not name or len(name) > 1024 or _CONTROL.search(name) \
             or name.startswith("/") or any(part in ("", ".", "..") for part in name.split("/")) \
             or re.match(r"^[A-Za-z]:", name):
-        raise SerializationError(f"the {what} name {name!r} is not a safe relative path (no '..', no leading '/', "
-                                 "no backslashes or control characters)")
+        shown = repr(name) if len(repr(name)) <= 80 else repr(name)[:77] + "..."
+        raise SerializationError(f"{where + ': ' if where else ''}the {what} name {shown} is not a safe relative "
+                                 "path (no '..', no leading '/', no backslashes or control characters)")
     return name
 
 
@@ -44,7 +45,7 @@ class ArchiveWriter:
     def __init__(self):
         self.buffer = io.BytesIO()
         self.zip = zipfile.ZipFile(self.buffer, "w", zipfile.ZIP_STORED)
-        self.zip.writestr(VERSION_ENTRY, f"{FORMAT_VERSION}\n")
+        self.add(VERSION_ENTRY, f"{FORMAT_VERSION}\n".encode())
 
     def add(self, name: str, data: bytes):
         info = zipfile.ZipInfo(check_entry_name(name), date_time=(1980, 1, 1, 0, 0, 0))  # reproducible bytes
@@ -106,7 +107,7 @@ class ArchiveReader:
             raise SerializationError(f"{self.where} has {len(infos)} entries, more than the {ENTRY_LIMIT} allowed")
         self.entries = {}
         for info in infos:
-            check_entry_name(info.filename)
+            check_entry_name(info.filename, where=self.where)
             if info.filename in self.entries:
                 raise SerializationError(f"{self.where} has two entries named {info.filename!r}")
             self.entries[info.filename] = info
@@ -118,7 +119,7 @@ class ArchiveReader:
 
     def _version(self) -> int:
         text = self.text(VERSION_ENTRY).strip()
-        if not text.isdigit():
+        if not re.fullmatch(r"[0-9]{1,9}", text):  # str.isdigit() also takes '²', which int() refuses
             raise SerializationError(f"{self.where}: the version record {text[:40]!r} is not a version number")
         version = int(text)
         if version > FORMAT_VERSION:
@@ -131,8 +132,8 @@ class ArchiveReader:
     def has(self, name: str) -> bool:
         return name in self.entries
 
-    def read(self, name: str, limit: int | None = None) -> bytes:
-        """The bytes of entry ``name``, after checking its declared size."""
+    def size_of(self, name: str) -> int:
+        """The size entry ``name`` declares, once it is sure the file can hold it."""
         info = self.entries.get(name)
         if info is None:
             raise SerializationError(f"{self.where} has no entry {name!r}, which its manifest refers to")
@@ -142,6 +143,12 @@ class ArchiveReader:
         if info.file_size != info.compress_size or info.file_size > self.size:
             raise SerializationError(f"{self.where}: entry {name!r} declares {info.file_size} bytes, which the "
                                      f"{self.size}-byte file cannot hold")
+        return info.file_size
+
+    def read(self, name: str, limit: int | None = None) -> bytes:
+        """The bytes of entry ``name``, after checking its declared size."""
+        self.size_of(name)
+        info = self.entries[name]
         if limit is not None and info.file_size > limit:
             raise SerializationError(f"{self.where}: entry {name!r} is {info.file_size} bytes, more than the "
                                      f"{limit} allowed for it")

@@ -6,23 +6,28 @@ from __future__ import annotations
 import json
 
 from jit.errors import SerializationError
+from jit.frontend import MAX_SAVED_CODE
 
 from .archive import MANIFEST_ENTRY, ArchiveReader
+from .limits import LoadBudget, parse_manifest
+from .names import escaped
 
 
 def describe(f, show_code: bool = True) -> str:
     archive = ArchiveReader(f)
-    try:
-        manifest = json.loads(archive.text(MANIFEST_ENTRY))
-    except (ValueError, RecursionError) as error:
-        raise SerializationError(f"{archive.where}: the manifest is not valid JSON ({error})") from None
+    try:  # the same memory bound as jit.load: inspecting a file must not blow up either
+        manifest = parse_manifest(archive.text(MANIFEST_ENTRY), LoadBudget(archive.size, where=archive.where))
+    except MemoryError as error:
+        raise SerializationError(f"{archive.where}: the manifest is too large to inspect ({error})") from None
     if not isinstance(manifest, dict):
         raise SerializationError(f"{archive.where}: the manifest is not an object")
     try:
         return _Description(archive, manifest, show_code).text()
-    except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:
-        raise SerializationError(f"{archive.where}: the manifest is malformed ({type(error).__name__}: {error})") \
-            from None
+    except SerializationError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a file that lies in any way is a bad file, never a traceback
+        raise SerializationError(f"{archive.where}: the manifest is malformed ({type(error).__name__}: "
+                                 f"{str(error)[:200]})") from None
 
 
 class _Description:
@@ -50,7 +55,7 @@ class _Description:
         for name in extras:
             size = self.archive.entries[f"extra/{name}"].file_size if self.archive.has(f"extra/{name}") else "missing"
             self.lines.append(f"  {name} ({size} bytes)")
-        return "\n".join(self.lines) + "\n"
+        return "\n".join(escaped(line) for line in self.lines) + "\n"  # names and code are the file's text
 
     def tensor(self, number) -> str:
         record = self.tensors[number]
@@ -92,7 +97,12 @@ class _Description:
             self.lines.append(f"{indent}{'method' if unit['unit'] == 'method' else 'function'} "
                               f"{unit.get('qualname', unit['name'])}{stub}" + (f" ({constants})" if constants else ""))
             if self.show_code:
-                for line in self.archive.text(unit["entry"]).rstrip("\n").splitlines():
+                code = self.archive.text(unit["entry"])
+                if len(code) > MAX_SAVED_CODE:  # what jit.load refuses to compile is not shown (nor escaped) either
+                    self.lines.append(f"{indent}  ({len(code)} characters of code, more than the {MAX_SAVED_CODE} "
+                                      "a saved function may hold: not shown)")
+                    continue
+                for line in code.rstrip("\n").splitlines():
                     self.lines.append(f"{indent}  | {line}")
 
 

@@ -8,16 +8,19 @@ that raises; a call of any other Python function makes the object unsaveable.
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import json
 
 from jit import types as T
 from jit.errors import SerializationError
+from jit.frontend import MAX_SAVED_CODE, MAX_SAVED_CODE_TOTAL
 from jit.frontend.calls import python_signature
 from jit.ir.code_printer import CONSTANTS_NAME, PRINTED_GLOBALS, literal, tensor_constants
 
 from .archive import FORMAT_VERSION, MANIFEST_ENTRY, ArchiveWriter, check_entry_name
-from .values import TensorWriter, encode, type_text
+from .storages import TensorWriter
+from .values import encode, type_text
 
 FORMAT_NAME = "arrayscript"
 
@@ -54,10 +57,12 @@ def _write(obj, writer, _extra_files):
         extra_names.append(name)
     if manifest_object == "function":
         root = saver.found[root][0]["key"]
+    code = saver.write_units()
+    saver.tensors.finish()  # every array is known: group them into storages
     manifest = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "producer": _producer(), "object": manifest_object,
-                "root": root, "code": saver.write_units(), "namedtuples": saver.namedtuple_records,
-                "types": saver.type_records, "modules": saver.module_records, "tensors": saver.tensors.records,
-                "extra_files": extra_names}
+                "root": root, "code": code, "namedtuples": saver.namedtuple_records,
+                "types": saver.type_records, "modules": saver.module_records, "storages": saver.tensors.storages,
+                "tensors": saver.tensors.records, "extra_files": extra_names}
     writer.add(MANIFEST_ENTRY, json.dumps(manifest, indent=1, allow_nan=False).encode("utf-8"))
 
 
@@ -78,6 +83,7 @@ class _Saver:
         self.type_records, self.namedtuple_records = [], []
         self.found = {}                 # unit identity -> (record, code, calls, callees), as discovered
         self.function_keys = set()
+        self.code_characters = 0
         self.module_records, self.module_numbers = [], {}
 
     def write_units(self):
@@ -108,6 +114,14 @@ class _Saver:
         record, code, calls, _ = self.found[identity]
         directory = "functions" if record["unit"] == "function" else record["type"]
         entry = f"code/{directory}/{record.get('key', record['name'])}.py"
+        if len(code) > MAX_SAVED_CODE:  # the loader refuses it: fail now, not when someone loads the file
+            raise SerializationError(f"cannot save: the code of {record.get('qualname', record['name'])} is "
+                                     f"{len(code)} characters long, more than the {MAX_SAVED_CODE} a file may hold "
+                                     "per function (split it into functions or submodules)")
+        self.code_characters += len(code)
+        if self.code_characters > MAX_SAVED_CODE_TOTAL:
+            raise SerializationError(f"cannot save: the code of its functions and methods is more than "
+                                     f"{MAX_SAVED_CODE_TOTAL} characters in all, more than a file may hold")
         self.writer.add(entry, code.encode("utf-8"))
         return {**record, "entry": entry, "calls": calls}
 
@@ -281,6 +295,7 @@ class _Saver:
                 if not node.attrs.get("method"):
                     self.bind_call(calls, node["function"].__name__, self.found[callees[-1]][0]["key"], record)
         record["constants"] = [self.tensors.add(array) for array in tensor_constants(function.graph)]
+        _check_printed_calls(function, record)
         self.found[identity] = (record, function.code, calls, callees)
 
     @staticmethod
@@ -288,3 +303,14 @@ class _Saver:
         if calls.setdefault(printed_name, key) != key:
             raise SerializationError(f"cannot save {record['qualname']}: it calls two different functions both "
                                      f"named {printed_name}; rename one of them")
+
+
+def _check_printed_calls(function, record):
+    """Printed code calls builtins by name (``len`` and ``range`` for a loop over a list): a
+    parameter of that name would hide the builtin from the loaded code, which would not compile."""
+    parameters = {parameter.name for parameter in function.parameters}
+    for node in ast.walk(ast.parse(function.code)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in parameters:
+            raise SerializationError(f"cannot save {record['qualname']}: its printed code calls {node.func.id}(), "
+                                     f"which its parameter '{node.func.id}' would hide when the file is loaded; "
+                                     "rename the parameter")

@@ -1,5 +1,5 @@
 """Typed values in the manifest: types as annotation text, values as JSON guided by
-their type, and arrays as ``.npy`` entries described by dtype, shape and device.
+their type, arrays as tensor numbers (their records and bytes: ``storages``).
 
 Decoding checks every value against its type and every array against its
 description, so a manifest that lies raises a SerializationError naming the
@@ -8,7 +8,6 @@ attribute, never a wrong module.
 from __future__ import annotations
 
 import ast
-import io
 import math
 
 import numpy as np
@@ -18,10 +17,8 @@ from jit import types as T
 from jit.errors import CompilationError, SerializationError
 from jit.frontend.annotations import resolve_annotation
 
-# dtypes an archive may hold: no objects, strings, records or datetimes.
-ALLOWED_DTYPES = frozenset(np.dtype(name).name for name in (
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64", "complex64", "complex128"))
+from .storages import ALLOWED_DTYPES, TensorReader, TensorWriter
+
 _SPECIAL_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
@@ -40,102 +37,6 @@ def parse_type(text, resolver, where: str) -> T.Type:
         raise SerializationError(f"{where}: the type {text[:80]!r} is not an annotation") from None
     except CompilationError as error:
         raise SerializationError(f"{where}: the type {text[:80]!r}: {error.message}") from None
-
-
-# -- arrays ------------------------------------------------------------------------------------
-class TensorWriter:
-    """Numbers the arrays of a save (an array held twice is stored once) and writes them."""
-
-    def __init__(self, archive):
-        self.archive, self.records, self.numbers = archive, [], {}
-        self.held = []  # the numbered arrays, kept alive so that their ids stay theirs
-
-    def add(self, array) -> int:
-        key = id(array)
-        if key in self.numbers:
-            return self.numbers[key]
-        dev = _device.of(array)
-        host = np.asarray(_device.to(array, "cpu"))
-        if host.dtype.name not in ALLOWED_DTYPES:
-            raise SerializationError(f"an array of dtype {host.dtype} cannot be saved (allowed: "
-                                     f"{', '.join(sorted(ALLOWED_DTYPES))})")
-        number = len(self.records)
-        entry = f"tensors/{number}.npy"
-        buffer = io.BytesIO()
-        np.save(buffer, host, allow_pickle=False)
-        self.archive.add(entry, buffer.getvalue())
-        self.records.append({"entry": entry, "dtype": host.dtype.name, "shape": list(host.shape),
-                             "device": str(dev), "scalar": isinstance(array, np.generic)})
-        self.numbers[key] = number
-        self.held.append(array)
-        return number
-
-
-class TensorReader:
-    """The arrays of a load, read and checked on first use, placed by ``place(Device)``."""
-
-    def __init__(self, archive, records, place):
-        if not isinstance(records, list):
-            raise SerializationError(f"{archive.where}: the manifest's 'tensors' is not a list")
-        self.archive, self.records, self.place, self.loaded = archive, records, place, {}
-
-    def get(self, number, where: str):
-        if type(number) is not int or not 0 <= number < len(self.records):
-            raise SerializationError(f"{self.archive.where}: {where} refers to tensor {number!r}, which the manifest "
-                                     f"does not list ({len(self.records)} tensors)")
-        if number not in self.loaded:
-            self.loaded[number] = self._read(number, self.records[number])
-        return self.loaded[number]
-
-    def device_of(self, number) -> _device.Device:
-        where = f"{self.archive.where}: tensor {number}"
-        if not isinstance(self.records[number], dict):
-            raise SerializationError(f"{where}: its record is not an object")
-        return _saved_device(self.records[number], where)
-
-    def _read(self, number, record):
-        where = f"{self.archive.where}: tensor {number}"
-        if not isinstance(record, dict):
-            raise SerializationError(f"{where}: its record is not an object")
-        dtype, shape = record.get("dtype"), record.get("shape")
-        if not isinstance(dtype, str) or dtype not in ALLOWED_DTYPES:
-            raise SerializationError(f"{where}: dtype {dtype!r} is not one an archive may hold (no object, string or "
-                                     "record arrays)")
-        if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape) or len(shape) > 64:
-            raise SerializationError(f"{where}: shape {shape!r} is not a list of sizes")
-        dev = _saved_device(record, where)
-        data = self.archive.read(record.get("entry") if isinstance(record.get("entry"), str) else "")
-        array = _parse_npy(data, np.dtype(dtype), tuple(shape), where)
-        if record.get("scalar") is True and array.ndim == 0:
-            array = array[()]
-        return self.place(array, dev, where)
-
-
-def _saved_device(record, where) -> _device.Device:
-    try:
-        return _device.Device(record.get("device"))
-    except (TypeError, ValueError, AttributeError):
-        raise SerializationError(f"{where}: device {record.get('device')!r} is not a device name") from None
-
-
-def _parse_npy(data: bytes, dtype, shape, where):
-    stream = io.BytesIO(data)
-    try:
-        version = np.lib.format.read_magic(stream)
-        header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        saved_shape, fortran, saved_dtype = header(stream)
-    except (ValueError, TypeError, SyntaxError, OverflowError, MemoryError) as error:
-        raise SerializationError(f"{where}: not a valid .npy entry ({error})") from None
-    if saved_dtype.hasobject or saved_dtype != dtype or tuple(saved_shape) != shape:
-        raise SerializationError(f"{where}: the entry holds {saved_dtype}{tuple(saved_shape)}, but the manifest "
-                                 f"says {dtype}{shape}")
-    count = math.prod(shape)
-    body = memoryview(data)[stream.tell():]
-    if len(body) != count * dtype.itemsize:
-        raise SerializationError(f"{where}: the entry holds {len(body)} bytes of data, not the "
-                                 f"{count * dtype.itemsize} that {dtype}{shape} needs")
-    array = np.frombuffer(body, dtype=dtype, count=count).reshape(shape, order="F" if fortran else "C")
-    return array.copy()
 
 
 # -- values ------------------------------------------------------------------------------------
@@ -196,7 +97,8 @@ def encode(value, kind: T.Type, tensors: TensorWriter, where: str):
 
 
 def decode(data, kind: T.Type, tensors: TensorReader, where: str, map_device):
-    """The value that ``encode`` gave ``data`` for, checked against ``kind``."""
+    """The value that ``encode`` gave ``data`` for, checked against ``kind``; the
+    containers it builds are charged to the budget of ``tensors`` (the load's)."""
 
     def fail(what="a value"):
         raise SerializationError(f"{where}: {_shorten(data)} is not {what} of type {kind.annotation_str()}")
@@ -234,26 +136,37 @@ def decode(data, kind: T.Type, tensors: TensorReader, where: str, map_device):
     if isinstance(kind, T.TupleType):
         if not isinstance(data, list) or len(data) != len(kind.elements):
             fail()
+        _charge(tensors, len(data), where)
         items = [decode(d, e, tensors, f"{where}[{i}]", map_device) for i, (d, e) in enumerate(zip(data, kind.elements))]
         return kind.cls(*items) if isinstance(kind, T.NamedTupleType) else tuple(items)
     if isinstance(kind, (T.ListType, T.VarTupleType)):
         if not isinstance(data, list):
             fail()
+        _charge(tensors, len(data), where)
         items = [decode(d, kind.element, tensors, f"{where}[{i}]", map_device) for i, d in enumerate(data)]
         return items if isinstance(kind, T.ListType) else tuple(items)
     if isinstance(kind, T.DictType):
         if not isinstance(data, list) or not all(isinstance(p, list) and len(p) == 2 for p in data):
             fail()
+        _charge(tensors, 2 * len(data), where)
         return {decode(k, kind.key, tensors, f"{where} key", map_device):
                 decode(v, kind.value, tensors, f"{where}[{_shorten(k)}]", map_device) for k, v in data}
     if isinstance(kind, T.ClassType) and kind.kind == "class":
         if not isinstance(data, dict) or set(data) != set(kind.attributes):
             fail("an object")
+        _charge(tensors, 2 * len(data), where)
         obj = kind.python_class.__new__(kind.python_class)
         for name, member in kind.attributes.items():
             setattr(obj, name, decode(data[name], member, tensors, f"{where}.{name}", map_device))
         return obj
     raise SerializationError(f"{where} has type {kind.annotation_str()}, which an archive cannot hold")
+
+
+def _charge(tensors, items, where):
+    """Count a container decode builds against the load's budget (``tensors`` carries it;
+    None where no arrays can occur, such as a type's constants, decoded once each)."""
+    if tensors is not None:
+        tensors.budget.charge_decoded(items, where)
 
 
 def _shorten(data) -> str:

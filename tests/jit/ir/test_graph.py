@@ -1,6 +1,7 @@
 """The IR API: building graphs, use lists, rewrites, debug names."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from jit import types as T
@@ -99,3 +100,27 @@ def test_values_cannot_cross_graphs():
     other = Graph()
     with pytest.raises(RuntimeError, match="another graph"):
         other.create("np::negative", [x], [T.TENSOR])
+
+
+def test_uses_of_a_widely_used_value_are_removed_in_any_order():
+    # Fusion destroys nodes in program order, dead code in reverse, rewrites in any order.
+    for order in ("forward", "reverse", "shuffled"):
+        graph = Graph()
+        x = graph.add_input(T.TENSOR, "x")
+        users = [graph.block.append(graph.create("np::negative", [x], [T.TENSOR])) for _ in range(50)]
+        keep = graph.block.append(graph.create("np::negative", [x], [T.TENSOR]))
+        graph.register_output(keep.output)
+        doomed = {"forward": users, "reverse": users[::-1],
+                  "shuffled": [users[i] for i in (np.random.default_rng(0).permutation(len(users)))]}[order]
+        for user in doomed:
+            user.destroy()
+        assert [use.user for use in x.uses] == [keep], order
+        verify(graph)
+
+
+def test_nodes_without_attributes_share_no_mutable_state():
+    graph, x, y, add, mul = straight_line()
+    add["note"] = 1
+    assert add.attrs == {"note": 1} and not mul.attrs
+    with pytest.raises(TypeError):
+        mul.attrs["note"] = 2  # the shared empty attributes are read-only: set them with node[...] = ...

@@ -81,3 +81,17 @@ def test_code_prints_python_with_operators_and_nesting():
     assert "[1:, ::2]" in code
     assert "np.sum(" in code and "keepdims=True" in code
     assert "x.T" in code and "x.shape[0]" in code
+
+
+def test_early_returns_and_continues_print_flat_as_written():
+    # The frontend nests the statements after each exit in a branch; printed, they stay flat.
+    returns = "".join(f"    if x > {k}:\n        return {k}\n" for k in range(100))
+    function, eager = script_source(f"def f(x: int):\n{returns}    return -1\n")
+    for x in (-5, 0, 50, 99, 100):
+        assert function(x) == eager(x)
+    skips = "".join(f"        if i == {k}:\n            y = y + {k}.0\n            continue\n" for k in range(60))
+    looping, looping_eager = script_source(f"def f(x, n: int):\n    y = x\n    for i in range(n):\n{skips}"
+                                           "        y = y * 2.0\n    return y\n")
+    np.testing.assert_array_equal(looping(np.ones(2), 70), looping_eager(np.ones(2), 70))
+    for code in (function.code, looping.code):
+        assert max(len(line) - len(line.lstrip(" ")) for line in code.splitlines()) <= 16

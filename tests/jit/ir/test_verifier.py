@@ -110,3 +110,11 @@ def test_constant_must_match_its_type():
     graph.register_output(node.output)
     with pytest.raises(VerificationError, match="constant of type str"):
         verify(graph)
+
+
+def test_a_use_listed_twice_in_place_of_another_is_caught():
+    graph, x, node = simple()
+    other = graph.block.append(graph.create("np::negative", [x], [T.TENSOR]))
+    x.uses[x.uses.index(Use(other, 0))] = Use(node, 0)  # as long as before, one use twice, one missing
+    with pytest.raises(VerificationError, match="not recorded exactly once"):
+        verify(graph)

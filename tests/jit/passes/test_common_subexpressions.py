@@ -48,3 +48,15 @@ def test_keeps_random_draws_lists_and_two_returned_arrays_apart():
     assert kinds.count("np::add") == 4, "both returned x + 1.0 stay: a caller may write to one"
     first, second, _, lengths = run_graph(graph, scripted, np.zeros(3))
     assert first is not second and lengths == 5
+
+
+def test_what_a_branch_computes_is_not_reused_after_it_or_in_its_sibling():
+    branches = "".join(f"    if n > {k}:\n        y = y + np.cos(x) * {k}.0 + np.cos(x)\n    else:\n        y = y - np.cos(x)\n"
+                       for k in range(300))  # many sibling blocks: each sees only what dominates it
+    scripted, eager = script_source(f"def f(x, n: int):\n    y = x\n{branches}    return y + np.cos(x)\n")
+    graph, removed = transformed(scripted, eliminate_common_subexpressions)
+    assert kinds_of(graph).count("np::cos") == 601  # one in each branch, and the one after them
+    assert removed >= 300  # the second cos of each then-branch
+    x = np.linspace(-1, 1, 5)
+    for n in (0, 150, 300):
+        assert_same(run_graph(graph, scripted, x, n), eager(x, n))

@@ -6,6 +6,7 @@ import numpy as np
 
 import jit
 from jit import nn
+from jit.ir import MAX_BLOCK_DEPTH
 from jit.passes import inline_calls
 
 from ...helpers import assert_same, kinds_of, run_graph, script_source, transformed
@@ -61,3 +62,35 @@ def test_module_methods_are_inlined_and_forks_are_not():
     graph, count = transformed(forks, inline_calls)
     assert count == 1 and kinds_of(graph).count("prim::fork") == 1
     assert_same(run_graph(graph, forks, x), forks(x))
+
+
+def nested_ifs(depth: int, innermost: str) -> str:
+    return "".join("    " * (level + 1) + "if n > 0:\n" for level in range(depth)) + "    " * (depth + 1) + innermost + "\n"
+
+
+def test_a_call_that_would_nest_blocks_too_deeply_stays_a_call():
+    depth = MAX_BLOCK_DEPTH // 2 + 10  # each function alone is within the limit; inlined, they would not be
+    scripted, eager = script_source(f"""
+@jit.script
+def inner(y, n: int):
+{nested_ifs(depth, "y = y * 2.0")}    return y
+
+def f(x, n: int):
+    y = x
+{nested_ifs(depth, "y = inner(y, n)")}    return y
+""", name="f")
+    graph, count = transformed(scripted, inline_calls)
+    assert count == 0 and "prim::CallFunction" in kinds_of(graph)
+    shallow, _ = script_source(f"""
+@jit.script
+def inner(y, n: int):
+{nested_ifs(4, "y = y * 2.0")}    return y
+
+def f(x, n: int):
+    y = x
+{nested_ifs(depth, "y = inner(y, n)")}    return y
+""", name="f")
+    assert transformed(shallow, inline_calls)[1] == 1
+    x = np.arange(3.0)
+    for n in (0, 1):
+        assert_same(run_graph(graph, scripted, x, n), eager(x, n))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from jit.ir import cloning
 from jit.passes import propagate_constants, unroll_loops
 
 from ...helpers import assert_same, kinds_of, run_graph, script_source, transformed
@@ -43,3 +44,19 @@ def test_loops_that_must_stay():
     assert count == 0 and kinds_of(graph).count("prim::Loop") == 3
     for n in (0, 3):
         assert_same(run_graph(graph, scripted, np.arange(3.0), n), eager(np.arange(3.0), n))
+
+
+def test_nested_single_trip_loops_unroll_without_copies(monkeypatch):
+    depth = 20  # as deep as Python nests loops
+    headers = "".join("    " * (level + 1) + f"for i{level} in range(1):\n" for level in range(depth))
+    scripted, eager = script_source(f"def f(x):\n    y = x\n{headers}" + "    " * (depth + 1)
+                                    + "y = y * 0.5 + float(i0 + i19)\n    return y\n")
+    copied = []
+    original = cloning.copy_node
+    monkeypatch.setattr(cloning, "copy_node", lambda *args, **kwargs: copied.append(1) or original(*args, **kwargs))
+    graph, count = transformed(scripted, unroll_loops)
+    monkeypatch.undo()
+    assert count == depth and "prim::Loop" not in kinds_of(graph)
+    assert len(copied) == sum(1 for _ in scripted.graph.all_nodes())  # only transformed's copy of the graph
+    x = np.arange(3.0)
+    assert_same(run_graph(graph, scripted, x), eager(x))

@@ -147,3 +147,22 @@ def test_arrays_are_freed_after_their_last_read():
     assert total == np.sum(X * 2.0) and freed
     np.testing.assert_array_equal(u, (X + 1.0) * 4.0)
     assert "del t" in function.generated_source
+
+
+def test_an_input_the_expression_leaves_out_is_still_computed(monkeypatch):
+    # A template that reads an argument only for its array module (as like= may be) must
+    # not swallow the operation computing it: that one still runs, and raises as eagerly.
+    ones = jit.ops.lookup("np::ones")
+    monkeypatch.setattr(ones, "template", "{xp}.ones({0}, dtype={1})")
+    function, eager = script_source("""
+        def f(x):
+            return np.ones((3,), like=np.broadcast_to(x, (2, 5)))
+    """)
+    np.testing.assert_array_equal(function(np.ones(1)), eager(np.ones(1)))
+    assert "broadcast_to" in function.generated_source
+    with pytest.raises(ValueError) as expected:
+        eager(np.ones(2))
+    for _ in range(3):  # the profiled runs, then the specialization
+        with pytest.raises(ValueError) as raised:
+            function(np.ones(2))
+        assert str(raised.value) == str(expected.value)
