@@ -14,18 +14,25 @@ and ``jit.strict_fusion`` report.
 """
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from jit import types as T
 from jit.ir import Block, Graph, Node, arg_info
 from jit.ir.cloning import copy_node
+from jit.ir.effects import may_raise
 
 from kernels import cpu, cuda
 
-from .lowering import scalar_dtype
+from .lowering import scalar_dtype, weak_int_refusal
 
 FUSION_GROUP = "prim::FusionGroup"
 MAX_KERNEL_ARGUMENTS = 64  # inputs and outputs together
+# Each join re-checks the whole merged group, so a bound on its size keeps grouping
+# linear in the graph's size (and each kernel quick to compile); a chain longer than
+# this runs as several kernels, which adds under 1% to its memory traffic.
+MAX_GROUP_MEMBERS = 128
 _CALLS = frozenset({"prim::CallFunction", "prim::CallMethod", "prim::PythonOp", "prim::fork", "prim::SetAttr",
                     "prim::RaiseException"})
 _SILENT = frozenset({"prim::Constant", "prim::Enter", "prim::Exit", FUSION_GROUP})
@@ -42,10 +49,20 @@ class Group:
 class _Scope:
     """One block being grouped: its nodes, their positions, and where effects are."""
 
-    def __init__(self, block: Block):
+    def __init__(self, block: Block, effects: dict):
         self.block, self.nodes = block, list(block.nodes)
         self.position = {id(n): i for i, n in enumerate(self.nodes)}
-        self.barriers = [i for i, n in enumerate(self.nodes) if _has_effect(n)]
+        self.barriers = [i for i, n in enumerate(self.nodes) if _has_effect(n, effects)]
+        self._raisers: list | None = None
+
+    @property
+    def raisers(self) -> list:
+        """Positions of the nodes that may raise (a kernel of a DYNAMIC group raises where
+        its sizes disagree), in block order; found on first need."""
+        if self._raisers is None:
+            self._raisers = [i for i, n in enumerate(self.nodes)
+                             if (n.kind not in _SILENT or n.kind == FUSION_GROUP) and may_raise(n)]
+        return self._raisers
 
 
 class Grouping:
@@ -58,6 +75,7 @@ class Grouping:
         self.reasons: dict = {}
         self.groups: list = []
         self.splits: list = []
+        self._effects: dict = {}  # id(node) -> _has_effect, so nested blocks are not rescanned at each level
         self._visit(graph.block)
 
     # -- per node ---------------------------------------------------------------------
@@ -108,13 +126,14 @@ class Grouping:
         for dtype in [output.dtype, *(c for c in compute if c is not None)]:
             if np.dtype(dtype).name not in supported:
                 return f"{np.dtype(dtype).name} is not supported by the {'CUDA' if on_gpu else 'CPU'} kernels"
-        if op.short_name == "power" and any(c is not None and np.dtype(c).kind in "iub" for c in compute):
+        integer = any(c is not None and np.dtype(c).kind in "iub" for c in compute)
+        if op.short_name in ("power", "power_operator") and integer:
             return "integer power raises on negative exponents; it is left to NumPy"
-        return None
+        return weak_int_refusal(op, [arg_info(v) for v in node.inputs], compute, output.dtype)
 
     # -- per block --------------------------------------------------------------------
     def _visit(self, block: Block):
-        scope = _Scope(block)
+        scope = _Scope(block, self._effects)
         group_of: dict = {}
         left_alone: dict = {}
         for node in scope.nodes:
@@ -122,7 +141,7 @@ class Grouping:
                 self._visit(inner)
             if node.kind in _SILENT:
                 continue
-            reason = self.why_not_fusible(node)
+            reason = _unused_reason(node) or self.why_not_fusible(node)
             if reason is not None:
                 self.reasons[id(node)] = (node, reason)
                 continue
@@ -168,12 +187,18 @@ class Grouping:
 
     def _refusal(self, scope: _Scope, merged: list, at: int) -> str | None:
         """Why ``merged`` cannot run as one group at position ``at`` of the block, or None."""
+        if len(merged) > MAX_GROUP_MEMBERS:
+            return f"the group would hold more than {MAX_GROUP_MEMBERS} nodes"
         members = set(map(id, merged))
         positions = [scope.position[id(m)] for m in merged]
         low, high = min(positions + [at]), max(positions + [at])
-        for index in scope.barriers:
-            if low < index < high and id(scope.nodes[index]) not in members:
+        first = bisect.bisect_right(scope.barriers, low)  # barriers are in block order
+        for index in scope.barriers[first:bisect.bisect_left(scope.barriers, high)]:
+            if id(scope.nodes[index]) not in members:
                 return f"would move across {_describe(scope.nodes[index])}"
+        refusal = _reordered_error(scope, merged, positions, members, at)
+        if refusal is not None:
+            return refusal
         inputs, outputs = set(), []
         for member in merged:
             for value in member.inputs:
@@ -218,6 +243,33 @@ class Grouping:
         return None
 
 
+def _reordered_error(scope: _Scope, merged: list, positions: list, members: set, at: int) -> str | None:
+    """Why running ``merged`` at ``at`` would raise errors in another order than eager
+    code: a member that may raise would move across another node that may raise."""
+    raisers = None
+    for member, position in zip(merged, positions):
+        if position == at or not may_raise(member):
+            continue
+        if raisers is None:
+            raisers = scope.raisers
+        low, high = min(position, at), max(position, at)
+        for index in raisers[bisect.bisect_right(raisers, low):bisect.bisect_left(raisers, high)]:
+            if id(scope.nodes[index]) not in members:  # at most len(members) checks before one is not
+                crossed = _describe(scope.nodes[index])
+                return (f"%{member.output.debug_name} may raise, and would move across {crossed}, which may "
+                        "raise too: eager code raises the first of their errors")
+    return None
+
+
+def _unused_reason(node: Node) -> str | None:
+    """Dead-code elimination keeps an unused node only for the error it may raise
+    (a broadcast of shapes not known to agree); a kernel would compute it without
+    raising that, so it runs unfused, as eager code runs it."""
+    if node.outputs and not any(output.uses for output in node.outputs):
+        return "its result is unused: it is kept, unfused, for the error it may raise"
+    return None
+
+
 def _merge(scope: _Scope, first: Group, second: Group, group_of: dict, anchor: Node) -> Group:
     first.members = sorted(first.members + second.members, key=lambda n: scope.position[id(n)])
     first.anchor = anchor
@@ -239,13 +291,13 @@ def _is_literal(value) -> bool:
     return value.node.kind == "prim::Constant" and not isinstance(value.node["value"], (np.ndarray, np.generic))
 
 
-def _has_effect(node: Node) -> bool:
-    if node.kind in _CALLS:
-        return True
-    op = node.op
-    if op is not None and (op.side_effects or op.nondeterministic):
-        return True
-    return any(_has_effect(inner) for block in node.blocks for inner in block.nodes)
+def _has_effect(node: Node, memo: dict) -> bool:
+    known = memo.get(id(node))
+    if known is None:
+        op = node.op
+        known = memo[id(node)] = (node.kind in _CALLS or (op is not None and (op.side_effects or op.nondeterministic))
+                                  or any(_has_effect(inner, memo) for block in node.blocks for inner in block.nodes))
+    return known
 
 
 def _describe(node: Node) -> str:

@@ -218,7 +218,7 @@ class TensorType(Type):
         return "Tensor"
 
     def __eq__(self, other):
-        return (isinstance(other, TensorType) and self.dtype == other.dtype
+        return (isinstance(other, TensorType) and same_dtype(self.dtype, other.dtype)
                 and self.shape == other.shape and self.device == other.device)
 
     def __hash__(self):
@@ -226,10 +226,16 @@ class TensorType(Type):
 
     def is_subtype_of(self, other):
         if isinstance(other, TensorType):
-            return ((other.dtype is None or other.dtype == self.dtype)
+            return ((other.dtype is None or same_dtype(other.dtype, self.dtype))
                     and (other.shape is None or _shape_fits(self.shape, other.shape))
                     and (other.device is None or other.device == self.device))
         return Type.is_subtype_of(self, other)
+
+
+def same_dtype(a, b) -> bool:
+    """Whether two refinements' dtypes (None: unknown) agree. Not ``a == b``: NumPy
+    reads None as float64, so ``np.dtype('float64') == None`` is True."""
+    return a is b or (a is not None and b is not None and a == b)
 
 
 def _shape_fits(shape, pattern) -> bool:
@@ -442,7 +448,7 @@ def unify(a: Type, b: Type) -> Type | None:
         return a
     if isinstance(a, TensorType) and isinstance(b, TensorType):
         return TensorType(
-            a.dtype if a.dtype == b.dtype else None,
+            a.dtype if same_dtype(a.dtype, b.dtype) else None,
             a.shape if a.shape == b.shape else (
                 tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
                 if a.shape is not None and b.shape is not None and len(a.shape) == len(b.shape)
@@ -503,6 +509,8 @@ def type_of_constant(value) -> Type:
     """The static type of a Python value that may be baked into a graph as a constant."""
     if value is None:
         return NONE
+    if isinstance(value, np.generic):  # first: np.float64 and np.str_ are also a float and a str
+        return TensorType(value.dtype, value.shape, "cpu")
     if isinstance(value, bool):
         return BOOL
     if isinstance(value, int):
@@ -521,7 +529,7 @@ def type_of_constant(value) -> Type:
         return ELLIPSIS
     if isinstance(value, tuple):
         return TupleType(type_of_constant(v) for v in value)
-    if isinstance(value, (np.ndarray, np.generic)):
+    if isinstance(value, np.ndarray):
         return TensorType(value.dtype, value.shape, "cpu")
     if _device.is_array(value):
         return TensorType(value.dtype, value.shape, _device.of(value))

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import cache, cpu_math
-from .ir import SUPPORTED_DTYPES, Const, Kernel, Layout, UnsupportedKernel, layout_of
+from .ir import SUPPORTED_DTYPES, UNIFORM_POWERS, Const, Kernel, Layout, UnsupportedKernel, layout_of
 
 DTYPES = SUPPORTED_DTYPES - {"float16"}  # Numba has no float16 arithmetic
 # Below this many elements a kernel runs on the calling thread: handing work to
@@ -113,6 +113,10 @@ class _Printer:
                 return f"bool({a} {'|' if op == '+' else '&'} {b})"
             if op == "invert":
                 return f"(not {a})"
+        if op in ("+", "-", "*") and dt.startswith("int"):
+            # Numba marks signed arithmetic no-signed-wrap, so LLVM may assume it does not
+            # overflow; in uint64 it wraps, as NumPy's does, and the conversion back keeps the bits.
+            return f"{dt}(uint64({a}) {op} uint64({b}))"
         if op in ("+", "-", "*", "/", "&", "|", "^"):
             return f"{dt}({a} {op} {b})"
         if op in ("<<", ">>"):
@@ -148,6 +152,8 @@ class _Printer:
             if not _is_float(dt):
                 raise UnsupportedKernel("integer power raises on negative exponents; it is left to NumPy")
             return f"{dt}({a} ** {b})"
+        if op == "power_uniform" and _is_float(dt):
+            return self.uniform_power(dt, a, b, instr.args[1])
         if _is_int(dt) and op in _INT_HELPERS:
             return f"{dt}({self.helper(_INT_HELPERS[op], a, b)})"
         if op in _FLOAT_DIVISION:
@@ -159,6 +165,18 @@ class _Printer:
         if op in _MATH and _is_float(dt):
             return f"{dt}({_MATH[op]}({', '.join(args)}))"
         raise UnsupportedKernel(f"{op} on {dt} has no CPU kernel form")
+
+    def uniform_power(self, dt: str, a: str, b: str, exponent) -> str:
+        """NumPy's power for an exponent that is one value for all elements (kernels.ir.UNIFORM_POWERS):
+        the closed form of a constant exponent, else a branch on the exponent (the same for every element)."""
+        closed = {-1.0: f"{dt}({dt}(1.0) / {a})", 0.0: f"{dt}(1.0)", 0.5: f"{dt}(math.sqrt({a}))", 1.0: a,
+                  2.0: f"{dt}({a} * {a})"}
+        general = f"{dt}({a} ** {b})"
+        if isinstance(exponent, Const):
+            return closed.get(float(exponent.value), general)
+        for value in reversed(UNIFORM_POWERS):
+            general = f"({closed[value]} if {b} == {value!r} else {general})"
+        return general
 
 
 def render(kernel: Kernel, layout: Layout) -> str:
@@ -208,7 +226,8 @@ def numba_signature(kernel: Kernel):
         elif operand.is_array:
             arguments.append(scalar)
         else:
-            arguments.append({"bool": types.boolean, "int64": types.int64}.get(operand.dtype, types.float64))
+            arguments.append({"bool": types.boolean, "int64": types.int64,
+                              "uint64": types.uint64}.get(operand.dtype, types.float64))
     return tuple(arguments)
 
 
@@ -289,8 +308,12 @@ class CpuKernel:
                      "_mismatch": _broadcast_error, "_bshape": np.broadcast_shapes, "_self": self}
         for index, output in enumerate(kernel.outputs):
             namespace[f"_dt{index}"] = np.dtype(output.dtype)
-        passed = [f"{o.name}[()]" if o.is_array and o.rank == 0 else o.name for o in kernel.operands]
+        namespace["_uint64"] = np.uint64  # Numba types a Python int as int64
+        passed = [f"{o.name}[()]" if o.is_array and o.rank == 0 else
+                  (f"_uint64({o.name})" if not o.is_array and o.dtype == "uint64" else o.name)
+                  for o in kernel.operands]
         lines = [f"def launch({', '.join(names)}):"]
+        lines += python_int_checks(kernel, f"return _self.fallback({', '.join(names)})")
         if self.static:
             shape = self.layout.shape
             namespace["_run"] = self.variants[self.layout.broadcast].function
@@ -329,6 +352,13 @@ class CpuKernel:
         self.launcher_source = source
         exec(compile(source, f"<arrayscript launcher {kernel.name}>", "exec"), namespace)  # noqa: S102
         return namespace["launch"]
+
+
+def python_int_checks(kernel: Kernel, otherwise: str) -> list:
+    """Launcher lines that do ``otherwise`` (run unfused) for a Python int outside
+    the values the kernel computes exactly: NumPy then answers, or raises."""
+    return [f"    if not {o.limits[0]} <= {o.name} <= {o.limits[1]}: {otherwise}"
+            for o in kernel.operands if o.limits is not None]
 
 
 def _nested_key(arrays, flags) -> str:

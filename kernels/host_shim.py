@@ -10,7 +10,10 @@ kernels have no shared memory or synchronisation, so this is the GPU's
 result, and the grid-stride loops are exercised with several blocks and
 threads. Index arithmetic, layouts, NumPy's integer and float16 semantics
 are checked this way against NumPy; the device's own math library is not
-(glibc's functions stand in for CUDA's).
+(glibc's functions stand in for CUDA's). With ``sanitize=True`` the source is
+compiled with UBSan's integer checks (signed overflow, shifts, division by
+zero): C's undefined behaviour, which NVRTC may exploit as any C++ compiler
+does, is reported on stderr ("runtime error: ...") instead of passing silently.
 """
 from __future__ import annotations
 
@@ -55,6 +58,10 @@ _C_TYPES = {"bool": ctypes.c_bool, "signed char": ctypes.c_int8, "short": ctypes
             "double": ctypes.c_double}
 
 
+# The undefined behaviour of integer code; float-to-int casts out of range are left out (NumPy's are undefined too).
+SANITIZE_FLAGS = ("-fsanitize=signed-integer-overflow,shift,integer-divide-by-zero",)
+
+
 class ShimUnavailable(RuntimeError):
     """No C++ compiler with _Float16 here; the message says what is missing."""
 
@@ -70,10 +77,11 @@ class HostBackend:
     device_index = None
     name = "the host shim"
 
-    def __init__(self, blocks: int = 3, threads: int = 4, directory: str | None = None):
+    def __init__(self, blocks: int = 3, threads: int = 4, directory: str | None = None, sanitize: bool = False):
         if compiler() is None:
             raise ShimUnavailable("no C++ compiler (g++) on the PATH")
         self.blocks, self.threads = blocks, threads
+        self.flags = list(SANITIZE_FLAGS) if sanitize else []
         self.directory = directory or tempfile.mkdtemp(prefix="arrayscript-shim-")
         self.sources: list = []  # every variant compiled, for other checks (nvcc)
         self._lock = threading.Lock()
@@ -109,7 +117,7 @@ class HostBackend:
 
     def library(self, source: str):
         """The kernel source compiled with the prelude and loaded (compiled once per source)."""
-        digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+        digest = hashlib.sha256(" ".join([*self.flags, source]).encode()).hexdigest()[:24]
         path = os.path.join(self.directory, f"kernel_{digest}.so")
         with self._lock:
             if not os.path.exists(path):
@@ -118,7 +126,7 @@ class HostBackend:
                     handle.write(PRELUDE + source)
                 done = subprocess.run([compiler(), "-std=c++17", "-O1", "-shared", "-fPIC", "-Wall", "-Werror",
                                        "-Wno-unknown-pragmas", "-Wno-unused-function", "-Wno-unused-variable",
-                                       "-Wno-unused-but-set-variable", code, "-o", path],
+                                       "-Wno-unused-but-set-variable", *self.flags, code, "-o", path],
                                       capture_output=True, text=True)
                 if done.returncode != 0:
                     raise RuntimeError(f"g++ rejected the kernel source:\n{done.stderr}\n{source}")

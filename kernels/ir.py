@@ -7,8 +7,9 @@ kernel's iteration shape: the broadcast of its array operands' shapes.
 
 Instructions use the vocabulary of the operators' scalar formulas: the binary
 symbols (``+``, ``<``, ``&``, ``and``...), the unary ``neg``, ``invert`` and
-``not``, the primitive functions (``exp``, ``maximum``, ``where``...) and
-``cast``; each carries its result dtype, and its arguments are operand or
+``not``, the primitive functions (``exp``, ``maximum``, ``where``...),
+``cast`` and ``power_uniform`` (NumPy's power for an exponent that is one value
+for every element, ``UNIFORM_POWERS``); each carries its result dtype, and its arguments are operand or
 instruction names, or ``Const``. The semantics are NumPy's, which each renderer
 (``kernels.cpu`` for Numba, the CUDA C renderer) reproduces.
 
@@ -31,10 +32,16 @@ FUNCTIONS = {  # name -> arity
     "sin": 1, "cos": 1, "tan": 1, "arcsin": 1, "arccos": 1, "arctan": 1, "sinh": 1, "cosh": 1, "tanh": 1,
     "floor": 1, "ceil": 1, "trunc": 1, "rint": 1, "absolute": 1, "sign": 1, "erf": 1,
     "isnan": 1, "isinf": 1, "isfinite": 1,
-    "arctan2": 2, "power": 2, "fmod": 2, "remainder": 2, "floor_divide": 2, "maximum": 2, "minimum": 2,
+    "arctan2": 2, "power": 2, "power_uniform": 2, "fmod": 2, "remainder": 2, "floor_divide": 2,
+    "maximum": 2, "minimum": 2,
     "eq": 2, "ne": 2, "where": 3, "cast": 1,
 }
 BOOL_FUNCTIONS = frozenset({"isnan", "isinf", "isfinite", "eq", "ne"})
+# ``power_uniform(x, e)``: x ** e where e is one value for every element, as NumPy's float32 and
+# float64 power loops compute it when the exponent is a single broadcast value (inner-loop stride
+# 0): these exponents in closed form (1/x, 1, sqrt(x), x, x*x), any other by pow. They differ from
+# pow at sqrt(-inf) = nan, sqrt(-0.0) = -0.0, pow(sNaN, 0) and in pow's rounding (up to 1 ulp).
+UNIFORM_POWERS = (-1.0, 0.0, 0.5, 1.0, 2.0)
 # What some renderer supports (each renderer says which: kernels.cpu.DTYPES, kernels.cuda.DTYPES).
 SUPPORTED_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
                               "float16", "float32", "float64"})
@@ -49,11 +56,15 @@ class Const:
 @dataclass(frozen=True)
 class Operand:
     """A kernel input: an array of ``rank`` dimensions (0: a 0-d array or NumPy
-    scalar, passed by value) or, when ``is_array`` is False, a Python number."""
+    scalar, passed by value) or, when ``is_array`` is False, a Python number.
+    ``limits``: for a Python int, the (lowest, highest) value the kernel computes
+    exactly (the dtypes it is converted to hold it); the launcher runs a call with
+    any other value unfused, so that NumPy answers it (exactly, or with its error)."""
     name: str
     dtype: str
     rank: int
     is_array: bool = True
+    limits: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,8 @@ class Kernel:
     def structure(self) -> str:
         """A text that is equal for two kernels exactly when they compute the same."""
         lines = [f"rank {self.rank}"]
-        lines += [f"in {o.name} {o.dtype} {o.rank} {'array' if o.is_array else 'scalar'}" for o in self.operands]
+        lines += [f"in {o.name} {o.dtype} {o.rank} {'array' if o.is_array else 'scalar'}"
+                  + (f" {o.limits[0]}..{o.limits[1]}" if o.limits else "") for o in self.operands]
         lines += [f"{i.target} {i.dtype} = {i.op}({', '.join(map(repr, i.args))})" for i in self.body]
         lines += [f"out {o.name} {o.dtype} = {o.value}" for o in self.outputs]
         return "\n".join(lines)

@@ -14,6 +14,7 @@ import numpy as np
 
 from jit import types as T
 
+from . import raising
 from . import type_rules as R
 from .registry import ARRAY_LIKE, OPERAND, SCALAR_RESULT, Arg, OpDef, Spelling, add_template_global, register
 from .scalar_expr import fn
@@ -29,7 +30,8 @@ def _ufunc_args(ufunc, arg_type=ARRAY_LIKE):
     return [Arg(n, arg_type) for n in names]
 
 
-def ufunc_op(name, formula, *, symbol=None, pyop=None, builtin=None, methods=(), scalar_template=None, doc=""):
+def ufunc_op(name, formula, *, symbol=None, pyop=None, builtin=None, methods=(), scalar_template=None, doc="",
+             raises=None):
     """Register ``np::<name>`` for the NumPy ufunc ``np.<name>``.
 
     symbol: the Python operator that spells it (``+``, ``unary -``); its template is
@@ -54,7 +56,8 @@ def ufunc_op(name, formula, *, symbol=None, pyop=None, builtin=None, methods=(),
     returns = SCALAR_RESULT if scalar_meaning is not None else T.TENSOR
     return register(OpDef(f"np::{name}", args, returns, R.elementwise(ufunc, scalar_meaning),
                           template=template, formula=formula, spellings=spellings,
-                          scalar_template=scalar_template, doc=doc or f"np.{name}"))
+                          scalar_template=scalar_template, doc=doc or f"np.{name}",
+                          raises=raises if raises is not None else raising.elementwise(scalar_meaning)))
 
 
 def python_power(base, exponent):
@@ -82,7 +85,35 @@ ufunc_op("multiply", lambda a, b: a * b, symbol="*", pyop=operator.mul)
 ufunc_op("divide", lambda a, b: a / b, symbol="/", pyop=operator.truediv)
 ufunc_op("floor_divide", fn.floor_divide, symbol="//", pyop=operator.floordiv)
 ufunc_op("remainder", fn.remainder, symbol="%", pyop=operator.mod)
-ufunc_op("power", fn.power, symbol="**", pyop=operator.pow, scalar_template="_python_power({0}, {1})")
+ufunc_op("power", fn.power, raises=raising.elementwise(exponent=1),
+         doc="np.power (the ** operator is np::power_operator)")
+
+_power_rule = R.elementwise(np.power, operator.pow)
+
+
+def _power_operator_rule(infos):
+    """``a ** b`` is ``ndarray.__pow__``: np.power, but for an array to the Python int 2
+    NumPy runs np.square, whose bool loop gives int8 where np.power's gives int64 (its
+    other shortcuts, reciprocal and sqrt on float arrays, keep np.power's dtype). A
+    NumPy scalar base takes np.power's route, so a bool of shape () (array or scalar)
+    and an int only known at run time leave the dtype unknown."""
+    result = _power_rule(infos)
+    base, exponent = infos
+    bool_array = R.is_tensor(base.type) and base.type.dtype is not None and base.type.dtype.kind == "b"
+    if not bool_array or exponent.type != T.INT or (exponent.is_constant and exponent.value != 2):
+        return result
+    squared = exponent.is_constant and base.type.shape is not None and len(base.type.shape) > 0
+    dtype = np.square.resolve_dtypes((base.type.dtype, None))[-1] if squared else None
+    return T.TensorType(dtype, result.shape, result.device)
+
+
+_power_operator_rule.ufunc = np.power
+register(OpDef(
+    "np::power_operator", [Arg("x1", OPERAND), Arg("x2", OPERAND)], SCALAR_RESULT, _power_operator_rule,
+    template="{0} ** {1}", formula=fn.power, spellings=[Spelling("operator", "**")],
+    scalar_template="_python_power({0}, {1})", raises=raising.elementwise(operator.pow, exponent=1),
+    doc="a ** b: ndarray.__pow__ (np.power but for NumPy's shortcuts: an array ** 2 is np.square)"))
+
 ufunc_op("bitwise_and", lambda a, b: a & b, symbol="&", pyop=operator.and_)
 ufunc_op("bitwise_or", lambda a, b: a | b, symbol="|", pyop=operator.or_)
 ufunc_op("bitwise_xor", lambda a, b: a ^ b, symbol="^", pyop=operator.xor)
@@ -110,7 +141,7 @@ def _equality_op(name, formula, symbol, pyop):
     args = [Arg("x1", T.ANY), Arg("x2", T.ANY)]
     return register(OpDef(f"np::{name}", args, SCALAR_RESULT, rule, template=f"{{0}} {symbol} {{1}}",
                           formula=formula, spellings=[numpy_function(name), Spelling("operator", symbol)],
-                          doc=f"np.{name}"))
+                          doc=f"np.{name}", raises=raising.equality(pyop)))
 
 
 _equality_op("equal", fn.eq, "==", operator.eq)
@@ -173,7 +204,7 @@ register(OpDef(
     _probe_rule(np.where, (0, 1, 2)), template="{xp}.where({0}, {1}, {2})",
     formula=lambda c, a, b: fn.where(c, a, b), spellings=[numpy_function("where")],
     compute=lambda infos, result: [np.dtype(bool), result.dtype, result.dtype],
-    doc="np.where(condition, x, y)"))
+    doc="np.where(condition, x, y)", raises=raising.elementwise()))
 
 _OPTIONAL_NUMBER = T.UnionType([T.NONE, T.TENSOR, T.INT, T.FLOAT, T.BOOL])
 
@@ -183,13 +214,29 @@ def _clip_formula(a, low, high):
     return result if high is None else fn.minimum(result, high)
 
 
+def _clip_compute(infos, result):
+    """Every argument in the result dtype, but a bound NumPy's clip drops: on an
+    integer array, a Python int bound at or beyond the dtype's own limit is no
+    bound (NumPy 2's ``_clip``; a bound beyond the other limit raises OverflowError)."""
+    dtypes = [result.dtype, result.dtype, result.dtype]
+    array = infos[0].type
+    for index, info in ((1, infos[1]), (2, infos[2])):
+        if info.is_constant and info.value is None:
+            dtypes[index] = None
+        elif R.is_tensor(array) and array.dtype.kind in "iu" and info.is_constant and type(info.value) is int:
+            limits = np.iinfo(array.dtype)
+            if info.value <= limits.min if index == 1 else info.value >= limits.max:
+                dtypes[index] = None
+    return dtypes
+
+
 register(OpDef(
     "np::clip", [Arg("a", ARRAY_LIKE), Arg("a_min", _OPTIONAL_NUMBER, None), Arg("a_max", _OPTIONAL_NUMBER, None)],
     T.TENSOR, _probe_rule(np.clip, (0, 1, 2)), template="{xp}.clip({0}, {1}, {2})",
-    formula=_clip_formula,
+    formula=_clip_formula, compute=_clip_compute,
     spellings=[numpy_function("clip", aliases={"min": "a_min", "max": "a_max"}),
                Spelling("method", "clip", aliases={"min": "a_min", "max": "a_max"})],
-    doc="np.clip(a, a_min, a_max), x.clip(min, max)"))
+    doc="np.clip(a, a_min, a_max), x.clip(min, max)", raises=raising.elementwise()))
 
 DTYPE_LIKE = T.UnionType([T.DTYPE, T.STR])
 
@@ -204,4 +251,4 @@ register(OpDef(
     template="{0}.astype({1})", formula=lambda x, dtype: x,
     compute=lambda infos, result: [infos[0].type.dtype, None],
     spellings=[Spelling("method", "astype"), numpy_function("astype")],
-    doc="x.astype(dtype): a converted copy"))
+    doc="x.astype(dtype): a converted copy", raises=raising.constant_arguments("dtype")))

@@ -14,14 +14,33 @@ import numpy as np
 
 from jit import types as T
 
+from . import raising
 from . import type_rules as R
 from .arithmetic import numpy_function
 from .reductions import OPTIONAL_DTYPE
-from .registry import ARRAY_LIKE, Arg, OpDef, Spelling, register
+from .registry import ARRAY_LIKE, Arg, OpDef, Spelling, add_template_global, register
 from .shapes import SHAPE, int_sequence
 
 OPTIONAL_TENSOR = T.OptionalType(T.TENSOR)
 NUMBER = T.UnionType([T.INT, T.FLOAT, T.BOOL])
+
+
+def like_keywords(xp, like) -> dict:
+    """``like=`` as the factory takes it: NumPy gets it, so that a value that is no
+    array (a NumPy scalar) raises NumPy's TypeError; CuPy's factories take no
+    ``like=``, and ``xp`` is already like's array module."""
+    return {"like": like} if xp is np and like is not None else {}
+
+
+add_template_global("_like_keywords", like_keywords)
+
+
+def _like_template(plain, like_index) -> dict:
+    """A factory's call ``plain`` with its ``like=`` argument checked by NumPy; the
+    code of a call whose like is None is ``plain`` itself (the usual case costs nothing)."""
+    template = f"{plain[:-1]}, **_like_keywords({{xp}}, {{{like_index}}}))"
+    return {"template": template,
+            "render_fn": lambda args, xp: (plain if args[like_index] == "None" else template).format(*args, xp=xp)}
 
 
 def _dtype_of(info, default):
@@ -62,23 +81,35 @@ for _name in ("zeros", "ones", "empty"):
     register(OpDef(
         f"np::{_name}",
         [Arg("shape", SHAPE), Arg("dtype", OPTIONAL_DTYPE, None), Arg("like", OPTIONAL_TENSOR, None, kwarg_only=True)],
-        T.TENSOR, _shaped_rule(), template=f"{{xp}}.{_name}({{0}}, dtype={{1}})", nondeterministic=_undefined,
-        spellings=[numpy_function(_name)], doc=f"np.{_name}(shape, dtype=None, *, like=None)"))
+        T.TENSOR, _shaped_rule(), **_like_template(f"{{xp}}.{_name}({{0}}, dtype={{1}})", 2),
+        nondeterministic=_undefined,
+        spellings=[numpy_function(_name)], doc=f"np.{_name}(shape, dtype=None, *, like=None)",
+        raises=raising.factory(shape_arg="shape")))
     register(OpDef(
         f"np::{_name}_like", [Arg("a", T.TENSOR), Arg("dtype", OPTIONAL_DTYPE, None)],
         T.TENSOR, _like_rule, template=f"{{xp}}.{_name}_like({{0}}, dtype={{1}})", nondeterministic=_undefined,
-        spellings=[numpy_function(f"{_name}_like")], doc=f"np.{_name}_like(a, dtype=None): on a's device"))
+        spellings=[numpy_function(f"{_name}_like")], doc=f"np.{_name}_like(a, dtype=None): on a's device",
+        raises=raising.factory()))
+
+def _fill_spelling(name) -> Spelling:
+    """``np.full``/``np.full_like``: the fill reaches NumPy as written, so that a Python
+    int the dtype cannot hold raises OverflowError as it does eagerly (a 0-d int64 array
+    would be cast without a word)."""
+    return Spelling("function", f"np.{name}", getattr(np, name))
+
 
 register(OpDef(
     "np::full",
     [Arg("shape", SHAPE), Arg("fill_value", ARRAY_LIKE), Arg("dtype", OPTIONAL_DTYPE, None),
      Arg("like", OPTIONAL_TENSOR, None, kwarg_only=True)],
-    T.TENSOR, _shaped_rule(fill_index=1), template="{xp}.full({0}, {1}, dtype={2})",
-    spellings=[numpy_function("full")], doc="np.full(shape, fill_value, dtype=None, *, like=None)"))
+    T.TENSOR, _shaped_rule(fill_index=1), **_like_template("{xp}.full({0}, {1}, dtype={2})", 3),
+    spellings=[_fill_spelling("full")], doc="np.full(shape, fill_value, dtype=None, *, like=None)",
+    raises=raising.factory(shape_arg="shape", fill_arg="fill_value")))
 register(OpDef(
     "np::full_like", [Arg("a", T.TENSOR), Arg("fill_value", ARRAY_LIKE), Arg("dtype", OPTIONAL_DTYPE, None)],
     T.TENSOR, _like_rule, template="{xp}.full_like({0}, {1}, dtype={2})",
-    spellings=[numpy_function("full_like")], doc="np.full_like(a, fill_value, dtype=None): on a's device"))
+    spellings=[_fill_spelling("full_like")], doc="np.full_like(a, fill_value, dtype=None): on a's device",
+    raises=raising.factory(fill_arg="fill_value")))
 
 
 def _arange_rule(infos):
@@ -109,7 +140,7 @@ register(OpDef(
     [Arg("start", T.UnionType([T.INT, T.FLOAT])), Arg("stop", OPTIONAL_NUMBER, None),
      Arg("step", OPTIONAL_NUMBER, None), Arg("dtype", OPTIONAL_DTYPE, None),
      Arg("like", OPTIONAL_TENSOR, None, kwarg_only=True)],
-    T.TENSOR, _arange_rule, template="{xp}.arange({0}, {1}, {2}, dtype={3})",
+    T.TENSOR, _arange_rule, **_like_template("{xp}.arange({0}, {1}, {2}, dtype={3})", 4),
     spellings=[numpy_function("arange")], doc="np.arange([start,] stop[, step], dtype=None, *, like=None)"))
 
 

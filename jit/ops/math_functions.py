@@ -11,6 +11,7 @@ import numpy as np
 
 from jit import types as T
 
+from . import raising
 from . import type_rules as R
 from .registry import Arg, OpDef, Spelling, register
 
@@ -22,13 +23,18 @@ def _hint(name):
     return f"math functions take Python numbers; use {alternative} on arrays"
 
 
+# Defined for every float, inf and NaN included, and never overflowing.
+_TOTAL = frozenset({"atan", "atan2", "tanh", "erf", "erfc", "fabs", "copysign", "isnan", "isinf", "isfinite",
+                    "radians", "degrees"})
+
+
 def _math_op(name, arity, result):
     names = ["x"] if arity == 1 else ["x", "y"]
     placeholders = ", ".join(f"{{{i}}}" for i in range(arity))
     return register(OpDef(f"math::{name}", [Arg(n, T.NUMBER) for n in names], result, R.fixed(result),
                           template=f"_math.{name}({placeholders})",
                           spellings=[Spelling("function", f"math.{name}", getattr(math, name))],
-                          hint=_hint(name), doc=f"math.{name}"))
+                          hint=_hint(name), doc=f"math.{name}", raises=raising.math_function(name in _TOTAL)))
 
 
 for _name in ("exp", "expm1", "log2", "log10", "log1p", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",

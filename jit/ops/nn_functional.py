@@ -10,7 +10,7 @@ import numpy as np
 
 from jit import types as T
 
-from . import special
+from . import raising, special
 from . import type_rules as R
 from .reductions import matmul_shape
 from .registry import Arg, ArgInfo, OpDef, register
@@ -43,7 +43,8 @@ def _nn_op(name, args, rule, *, impl=None, template=None, formula=None, **option
 # (bool becomes int64); NaN stays NaN, as np.maximum does.
 _maximum_rule = R.elementwise(np.maximum)
 _nn_op("relu", [Arg("input", T.TENSOR)], lambda infos: _maximum_rule([infos[0], ArgInfo(T.INT, 0)]),
-       template="{xp}.maximum({0}, 0)", formula=lambda x: fn.maximum(x, 0), doc="max(x, 0)")
+       template="{xp}.maximum({0}, 0)", formula=lambda x: fn.maximum(x, 0), doc="max(x, 0)",
+       raises=raising.elementwise())
 
 
 def _sigmoid(xp, x):
@@ -74,11 +75,12 @@ def _gelu_formula(x, approximate):
 
 
 _nn_op("sigmoid", [Arg("input", T.TENSOR)], _float_rule, impl=_sigmoid,
-       formula=lambda x: 1.0 / (1.0 + fn.exp(-x)), doc="1 / (1 + exp(-x))")
+       formula=lambda x: 1.0 / (1.0 + fn.exp(-x)), doc="1 / (1 + exp(-x))", raises=raising.elementwise())
 _nn_op("silu", [Arg("input", T.TENSOR)], _float_rule, impl=_silu,
-       formula=lambda x: x / (1.0 + fn.exp(-x)), doc="x * sigmoid(x)")
+       formula=lambda x: x / (1.0 + fn.exp(-x)), doc="x * sigmoid(x)", raises=raising.elementwise())
 _nn_op("gelu", [Arg("input", T.TENSOR), Arg("approximate", T.STR, "none", static=True)], _float_rule,
-       impl=_gelu, formula=_gelu_formula, doc="x * Phi(x); approximate='tanh' for the tanh form")
+       impl=_gelu, formula=_gelu_formula, doc="x * Phi(x); approximate='tanh' for the tanh form",
+       raises=raising.elementwise(array_args=(0,)))
 
 
 def _softmax(xp, x, dim=-1):
@@ -102,9 +104,9 @@ def _softmax_rule(infos):
 
 
 _nn_op("softmax", [Arg("input", T.TENSOR), Arg("dim", T.INT, -1)], _softmax_rule, impl=_softmax,
-       doc="exp(x) / sum(exp(x)) along dim, computed stably")
+       doc="exp(x) / sum(exp(x)) along dim, computed stably", raises=raising.along_axis)
 _nn_op("log_softmax", [Arg("input", T.TENSOR), Arg("dim", T.INT, -1)], _softmax_rule, impl=_log_softmax,
-       doc="x - logsumexp(x) along dim, computed stably")
+       doc="x - logsumexp(x) along dim, computed stably", raises=raising.along_axis)
 
 
 def _layer_norm(xp, x, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -125,6 +127,9 @@ def _layer_norm(xp, x, normalized_shape, weight=None, bias=None, eps=1e-5):
     return result
 
 
+_scale_rule, _shift_rule = R.elementwise(np.multiply), R.elementwise(np.add)
+
+
 def _layer_norm_rule(infos):
     source, normalized = infos[0].type, int_sequence(infos[1])
     if source.shape is not None and normalized is not None and None not in normalized:
@@ -133,7 +138,14 @@ def _layer_norm_rule(infos):
                 s is not None and s != n for s, n in zip(trailing, normalized)):
             raise TypeError(f"layer_norm: normalized_shape {tuple(normalized)} does not match "
                             f"an input of shape {source.shape}")
-    return _float_rule(infos)
+    result = _float_rule(infos)
+    # result * weight + bias: NumPy broadcasts and promotes (a (1, 1, 1) weight adds an axis)
+    for rule, info in ((_scale_rule, infos[2]), (_shift_rule, infos[3])):
+        if R.is_tensor(info.type):
+            result = rule([ArgInfo(result), info])
+        elif info.type != T.NONE:  # an Optional[Tensor]: applied or not, only known when it runs
+            return T.TENSOR
+    return result
 
 
 _nn_op("layer_norm",

@@ -11,6 +11,7 @@ import numpy as np
 
 from jit import types as T
 
+from . import raising
 from . import type_rules as R
 from .arithmetic import numpy_function
 from .registry import ARRAY_LIKE, Arg, OpDef, Spelling, register
@@ -29,7 +30,8 @@ def reduced_shape(shape, axis_info, keepdims_info):
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
-def reduction(name, *, dtype_arg=False, ddof_arg=False, function_names=None):
+def reduction(name, *, dtype_arg=False, ddof_arg=False, function_names=None, identity=True):
+    """``identity``: False for reductions that raise on an empty axis (max, argmax)."""
     args = [Arg("a", T.TENSOR), Arg("axis", AXIS, None)]
     if dtype_arg:
         args.append(Arg("dtype", OPTIONAL_DTYPE, None, kwarg_only=True))
@@ -56,16 +58,17 @@ def reduction(name, *, dtype_arg=False, ddof_arg=False, function_names=None):
     spellings = [numpy_function(n) for n in (function_names or [name])]
     spellings.append(Spelling("method", name))
     return register(OpDef(f"np::{name}", args, T.TENSOR, rule, template=f"{{0}}.{name}({keywords})",
-                          spellings=spellings, doc=f"np.{name}, x.{name}()"))
+                          spellings=spellings, doc=f"np.{name}, x.{name}()",
+                          raises=raising.reduction(needs_elements=not identity)))
 
 
 reduction("sum", dtype_arg=True)
 reduction("prod", dtype_arg=True)
 reduction("mean", dtype_arg=True)
-reduction("max", function_names=["max", "amax"])
-reduction("min", function_names=["min", "amin"])
-reduction("argmax")
-reduction("argmin")
+reduction("max", function_names=["max", "amax"], identity=False)
+reduction("min", function_names=["min", "amin"], identity=False)
+reduction("argmax", identity=False)
+reduction("argmin", identity=False)
 reduction("var", dtype_arg=True, ddof_arg=True)
 reduction("std", dtype_arg=True, ddof_arg=True)
 reduction("any")
@@ -135,10 +138,10 @@ register(OpDef(
     "np::matmul", [Arg("x1", T.TENSOR), Arg("x2", T.TENSOR)], T.TENSOR,
     _product_rule(matmul_shape, np.matmul), template="{0} @ {1}",
     spellings=[numpy_function("matmul"), Spelling("operator", "@")],
-    doc="np.matmul, a @ b"))
+    doc="np.matmul, a @ b", raises=raising.product("matmul")))
 
 register(OpDef(
     "np::dot", [Arg("a", ARRAY_LIKE), Arg("b", ARRAY_LIKE)], T.TENSOR,
     _product_rule(dot_shape, np.dot), template="{xp}.dot({0}, {1})",
     spellings=[numpy_function("dot"), Spelling("method", "dot")],
-    doc="np.dot(a, b), a.dot(b)"))
+    doc="np.dot(a, b), a.dot(b)", raises=raising.product("dot")))

@@ -129,12 +129,15 @@ class OpDef:
     ``render_fn(arg_exprs, xp)`` replaces the template for code that a format string
     cannot express. ``aliases``: the result may share memory with an input (views,
 element reads), which rewrites that merge or forward values must respect. ``structural`` ops (``prim::If``, ``prim::Loop``, ``prim::Constant``,
-    the unpacks) are typed by the frontend and executed by the code generator itself."""
+    the unpacks) are typed by the frontend and executed by the code generator itself.
+    ``raises``: whether running the op may raise, so that a pass dropping its unused
+    result would drop an error eager code raises: False (never), True (may: the
+    default) or a predicate ``raises(op, infos)`` (see ``jit.ops.raising``)."""
 
     def __init__(self, name, args, returns, rule, *, template=None, impl=None, formula=None,
                  spellings=(), side_effects=False, nondeterministic=False, variadic=False,
                  render_fn=None, structural=False, compute=None, scalar_template=None, hint="", doc="",
-                 aliases=False):
+                 aliases=False, raises=True):
         if not structural and (template is None) == (impl is None):
             raise ValueError(f"{name}: give exactly one of template= and impl=")
         self.name = name
@@ -154,6 +157,7 @@ element reads), which rewrites that merge or forward values must respect. ``stru
         self.aliases = aliases  # the result may be an input or a view of one (x.T, x.reshape, l[i])
         self.compute = compute
         self.scalar_template = scalar_template
+        self.raises = raises
         self.hint = hint  # added to argument-type errors: what to use instead
         self.doc = doc
         self._eager = None
@@ -181,6 +185,13 @@ element reads), which rewrites that merge or forward values must respect. ``stru
         if self.rule is None:
             raise TypeError(f"{self.name} is typed by the frontend, not by a rule")
         return self.rule(infos)
+
+    def may_raise(self, infos) -> bool:
+        """Whether running the op on arguments of these static types (and constant
+        values) may raise; False only where they prove it cannot."""
+        if callable(self.raises):
+            return bool(self.raises(self, infos))
+        return bool(self.raises)
 
     def compute_dtypes(self, infos) -> list:
         """For an elementwise op on refined types: the dtype each argument is cast to

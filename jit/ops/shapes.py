@@ -12,6 +12,7 @@ import numpy as np
 
 from jit import types as T
 
+from . import raising
 from . import type_rules as R
 from .arithmetic import numpy_function
 from .reductions import AXIS
@@ -215,49 +216,56 @@ register(OpDef("np::reshape", [Arg("a", T.TENSOR), Arg("shape", SHAPE)], T.TENSO
                template="{0}.reshape({1})",
                spellings=[numpy_function("reshape", aliases={"newshape": "shape"}),
                           Spelling("method", "reshape", varargs="shape")],
-               doc="np.reshape(a, shape), x.reshape(*shape)", aliases=True))
+               doc="np.reshape(a, shape), x.reshape(*shape)", aliases=True, raises=raising.reshape))
 register(OpDef("np::transpose", [Arg("a", T.TENSOR), Arg("axes", T.UnionType([T.NONE, T.SequenceType(T.INT)]), None)],
                T.TENSOR, _transpose_rule, template="{0}.transpose({1})",
                spellings=[numpy_function("transpose"), Spelling("method", "transpose", varargs="axes"),
                           Spelling("property", "T")],
-               doc="np.transpose(a, axes), x.transpose(*axes), x.T", aliases=True))
+               doc="np.transpose(a, axes), x.transpose(*axes), x.T", aliases=True,
+               raises=raising.axes_known("axes")))
 register(OpDef("np::swapaxes", [Arg("a", T.TENSOR), Arg("axis1", T.INT), Arg("axis2", T.INT)], T.TENSOR,
                _swapaxes_rule, template="{0}.swapaxes({1}, {2})",
-               spellings=[numpy_function("swapaxes"), Spelling("method", "swapaxes")], aliases=True))
+               spellings=[numpy_function("swapaxes"), Spelling("method", "swapaxes")], aliases=True,
+               raises=raising.axes_known("axis1", "axis2")))
 register(OpDef("np::expand_dims", [Arg("a", T.TENSOR), Arg("axis", SHAPE)], T.TENSOR, _expand_dims_rule,
-               template="{xp}.expand_dims({0}, {1})", spellings=[numpy_function("expand_dims")], aliases=True))
+               template="{xp}.expand_dims({0}, {1})", spellings=[numpy_function("expand_dims")], aliases=True,
+               raises=raising.axes_known("axis")))
 register(OpDef("np::squeeze", [Arg("a", T.TENSOR), Arg("axis", AXIS, None)], T.TENSOR, _squeeze_rule,
                template="{0}.squeeze({1})",
-               spellings=[numpy_function("squeeze"), Spelling("method", "squeeze")], aliases=True))
+               spellings=[numpy_function("squeeze"), Spelling("method", "squeeze")], aliases=True,
+               raises=raising.squeeze))
 register(OpDef("np::concatenate", [Arg("arrays", TENSORS), Arg("axis", T.UnionType([T.NONE, T.INT]), 0)],
                T.TENSOR, _concatenate_rule, template="{xp}.concatenate({0}, axis={1})",
-               spellings=[numpy_function("concatenate")]))
+               spellings=[numpy_function("concatenate")], raises=raising.joined(same_shapes=False)))
 register(OpDef("np::stack", [Arg("arrays", TENSORS), Arg("axis", T.INT, 0)], T.TENSOR, _stack_rule,
-               template="{xp}.stack({0}, axis={1})", spellings=[numpy_function("stack")]))
+               template="{xp}.stack({0}, axis={1})", spellings=[numpy_function("stack")],
+               raises=raising.joined(same_shapes=True)))
 register(OpDef("np::split", [Arg("ary", T.TENSOR), Arg("indices_or_sections", SHAPE), Arg("axis", T.INT, 0)],
                T.ListType(T.TENSOR), _split_rule, template="{xp}.split({0}, {1}, axis={2})",
                spellings=[numpy_function("split")], doc="np.split: a list of views", aliases=True))
 register(OpDef("np::broadcast_to", [Arg("array", T.TENSOR), Arg("shape", SHAPE)], T.TENSOR, _broadcast_to_rule,
-               template="{xp}.broadcast_to({0}, {1})", spellings=[numpy_function("broadcast_to")], aliases=True))
+               template="{xp}.broadcast_to({0}, {1})", spellings=[numpy_function("broadcast_to")], aliases=True,
+               raises=raising.broadcast_to))
 register(OpDef("np::ravel", [Arg("a", T.TENSOR)], T.TENSOR, _ravel_rule, template="{0}.ravel()",
-               spellings=[numpy_function("ravel"), Spelling("method", "ravel")], aliases=True))
+               spellings=[numpy_function("ravel"), Spelling("method", "ravel")], aliases=True, raises=False))
 # np.copy builds an array (a NumPy scalar becomes a 0-d array); the method keeps a
 # scalar a scalar. NumPy's other functions call the method, so only copy needs two entries.
 register(OpDef("np::copy", [Arg("a", T.TENSOR)], T.TENSOR, _same_rule, template="{xp}.copy({0})",
-               spellings=[numpy_function("copy")], doc="np.copy(a): a new array"))
+               spellings=[numpy_function("copy")], doc="np.copy(a): a new array", raises=False))
 register(OpDef("np::ndarray.copy", [Arg("a", T.TENSOR)], T.TENSOR, _same_rule, template="{0}.copy()",
-               spellings=[Spelling("method", "copy")], doc="x.copy(): a copy of the same kind"))
+               spellings=[Spelling("method", "copy")], doc="x.copy(): a copy of the same kind", raises=False))
 
 # Properties. x.shape is NumPy's tuple: typed Tuple[int, ...] (its length is the rank).
 SHAPE_TUPLE = T.VarTupleType(T.INT)
 register(OpDef("np::shape", [Arg("a", ARRAY_LIKE)], SHAPE_TUPLE, R.fixed(SHAPE_TUPLE),
-               template="{0}.shape", spellings=[Spelling("property", "shape"), numpy_function("shape")]))
+               template="{0}.shape", spellings=[Spelling("property", "shape"), numpy_function("shape")],
+               raises=False))
 register(OpDef("np::ndim", [Arg("a", ARRAY_LIKE)], T.INT, R.fixed(T.INT), template="{0}.ndim",
-               spellings=[Spelling("property", "ndim"), numpy_function("ndim")]))
+               spellings=[Spelling("property", "ndim"), numpy_function("ndim")], raises=False))
 register(OpDef("np::size", [Arg("a", ARRAY_LIKE)], T.INT, R.fixed(T.INT), template="{0}.size",
-               spellings=[Spelling("property", "size"), numpy_function("size")]))
+               spellings=[Spelling("property", "size"), numpy_function("size")], raises=False))
 register(OpDef("np::dtype", [Arg("a", T.TENSOR)], T.DTYPE, R.fixed(T.DTYPE), template="{0}.dtype",
-               spellings=[Spelling("property", "dtype")]))
+               spellings=[Spelling("property", "dtype")], raises=False))
 
 
 # Indexing: x[index] with ints, slices, None, ..., arrays, and tuples of those.
@@ -338,4 +346,5 @@ def _getitem_rule(infos):
 
 register(OpDef("np::getitem", [Arg("a", T.TENSOR), Arg("index", T.ANY)], T.TENSOR, _getitem_rule,
                template="{0}[{1}]", spellings=[Spelling("subscript", "[]")],
-               doc="x[index]: ints, slices, None, ..., arrays; basic indexing gives views", aliases=True))
+               doc="x[index]: ints, slices, None, ..., arrays; basic indexing gives views", aliases=True,
+               raises=raising.basic_index))

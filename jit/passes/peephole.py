@@ -10,7 +10,8 @@
 - ``x.T.T`` (two transposes that cancel) becomes ``x``.
 
 Forwarding makes one array serve two names, so it is done only when the
-rewritten result does not escape (see ``aliasing``).
+rewritten result does not escape (see ``aliasing``), and drops the node, so only
+where it cannot raise (``dead_code.may_raise``).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from jit.ir.constants import insert_constant
 from jit.ops import NOT_CONSTANT
 
 from .aliasing import escapes
+from .dead_code import may_raise
 
 _IDENTITIES = {"np::multiply": (1, True), "np::divide": (1, False), "np::add": (0, True), "np::subtract": (0, False)}
 
@@ -75,7 +77,7 @@ def _is_number(value: Value, expected) -> bool:
 
 def _forward(node: Node, source: Value | None) -> Value | None:
     """``source`` if ``node``'s result may be replaced by it, else None."""
-    if source is None or not _exactly_known(source.type) or source.type != node.output.type:
+    if source is None or not _exactly_known(source.type) or source.type != node.output.type or may_raise(node):
         return None
     if isinstance(source.type, T.TensorType) and escapes(node.output):
         return None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import inspect
 import keyword
 
+import numpy as np
+
 from jit import types as T
 from jit.errors import TracingError
 from jit.frontend import CompiledFunction, ParameterSpec
@@ -108,13 +110,23 @@ def trace_into(recorder, call, names, arguments, name, qualname, module=None, se
         result = call(*proxies)
         loc = locations.source_range()
         _check_output(result, "the output")
-        output = recorder.value_of(result, loc)
+        output = recorder.value_of(result, loc, output=True)
         graph.register_output(output)
         concrete = frame.concrete[id(output)]
     finally:
         recorder.frames.pop()
-    eliminate_dead_code(graph)
+    _drop_unused_unpacks(frame)
+    eliminate_dead_code(graph, refined=False)  # the trace runs on other shapes too: keep what may raise there
     return CompiledFunction(name, qualname, graph, parameters, T.erase_refinement(output.type), None), concrete
+
+
+def _drop_unused_unpacks(frame):
+    """The tracer hands the elements of a shape, tuple, list or dict to Python one
+    node each (``x.shape`` gives every size); the ones the traced code never used
+    are the tracer's own, not the function's, and go whatever they could raise."""
+    for node in reversed(frame.unpacks):
+        if node.is_inserted() and not any(output.uses for output in node.outputs):
+            node.destroy()
 
 
 def _mark_inputs(proxy):
@@ -140,7 +152,8 @@ def _check_output(result, where):
     if isinstance(result, (Traced, TracedShape)) or result is None or type(result) in (int, float, bool, str):
         return
     if is_tensor_value(result):
-        locations.warn(f"{where} of the traced function is an array the trace did not compute from its inputs: it "
+        what = "a NumPy scalar" if isinstance(result, np.generic) else "an array"
+        locations.warn(f"{where} of the traced function is {what} the trace did not compute from its inputs: it "
                        "is recorded as a constant")
         return
     if isinstance(result, (tuple, list)):

@@ -5,11 +5,15 @@
 answers Python's operators, indexing, the ndarray methods and properties of the
 registry, and ``astype``. ``TracedNumber`` stands for a size read from a shape
 (``x.shape[0]``), so ``x.reshape(x.shape[0], -1)`` generalizes; ``TracedShape``
-is the tuple ``x.shape`` gives. Whatever turns a traced value into a plain
+is the tuple ``x.shape`` gives; ``TracedDtype`` is ``x.dtype``, which Python code
+reads as the dtype it has in this run and operations (``x.astype(x.dtype)``,
+``np.zeros(n, dtype=x.dtype)``) record as ``np::dtype(x)``. Whatever turns a traced value into a plain
 Python value (``int()``, ``len()``, ``if``, ``range()``) bakes the value it had
 into the trace and says so with a TracerWarning at the user's line.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -91,6 +95,42 @@ def _record_operator(proxy, symbol, operands):
     return proxy._live_recorder().record_operator(symbol, operands)
 
 
+def _record_ufunc(proxy, ufunc, method, inputs, kwargs):
+    """NumPy's ``__array_ufunc__``: a traced value among a ufunc's operands."""
+    recorder = proxy._live_recorder()
+    name = f"np.{ufunc.__name__}"
+    if method != "__call__":
+        proxy._fail(f"{name}.{method} cannot be traced: only calls of ufuncs are in the operator registry")
+    overloads = ops.python_object_overloads(ufunc)
+    if not overloads:
+        proxy._fail(f"{name} is not in the operator registry, so a trace cannot record it "
+                    "(python -m jit.ops lists the operators)")
+    out = kwargs.pop("out", None)
+    result = recorder.record(*overloads[0], inputs, kwargs, overloads=overloads)
+    if out is None:
+        return result
+    target = out[0] if isinstance(out, tuple) else out
+    if not isinstance(target, TracedArray):
+        proxy._fail(f"{name}(..., out=...) writes into an array the trace did not make; assign the result instead")
+    return target._assign_in_place(name, result)
+
+
+def _record_array_function(proxy, func, args, kwargs):
+    """NumPy's ``__array_function__``: a traced value among a function's arguments."""
+    recorder = proxy._live_recorder()
+    name = f"np.{getattr(func, '__name__', func)}"
+    overloads = ops.python_object_overloads(func)
+    if not overloads:
+        proxy._fail(f"{name} is not in the operator registry, so a trace cannot record it "
+                    "(python -m jit.ops lists the operators)")
+    op = overloads[0][0]
+    kwargs = {k: v for k, v in kwargs.items() if not _numpy_default(k, v) or any(a.name == k for a in op.args)}
+    if isinstance(proxy, TracedArray) and any(arg.name == "like" for arg in op.args) and "like" not in kwargs \
+            and not holds_traced(args):
+        kwargs["like"] = proxy  # NumPy passes like= on by calling us, without it
+    return recorder.record(op, overloads[0][1], args, kwargs, overloads=overloads)
+
+
 class TracedArray(Traced):
     """An array of a trace."""
 
@@ -104,35 +144,10 @@ class TracedArray(Traced):
 
     # -- NumPy's protocols ---------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        recorder = self._live_recorder()
-        name = f"np.{ufunc.__name__}"
-        if method != "__call__":
-            self._fail(f"{name}.{method} cannot be traced: only calls of ufuncs are in the operator registry")
-        overloads = ops.python_object_overloads(ufunc)
-        if not overloads:
-            self._fail(f"{name} is not in the operator registry, so a trace cannot record it "
-                       "(python -m jit.ops lists the operators)")
-        out = kwargs.pop("out", None)
-        result = recorder.record(*overloads[0], inputs, kwargs, overloads=overloads)
-        if out is None:
-            return result
-        target = out[0] if isinstance(out, tuple) else out
-        if not isinstance(target, TracedArray):
-            self._fail(f"{name}(..., out=...) writes into an array the trace did not make; assign the result instead")
-        return target._assign_in_place(name, result)
+        return _record_ufunc(self, ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        recorder = self._live_recorder()
-        name = f"np.{getattr(func, '__name__', func)}"
-        overloads = ops.python_object_overloads(func)
-        if not overloads:
-            self._fail(f"{name} is not in the operator registry, so a trace cannot record it "
-                       "(python -m jit.ops lists the operators)")
-        op = overloads[0][0]
-        kwargs = {k: v for k, v in kwargs.items() if not _numpy_default(k, v) or any(a.name == k for a in op.args)}
-        if any(arg.name == "like" for arg in op.args) and "like" not in kwargs and not holds_traced(args):
-            kwargs["like"] = self  # NumPy passes like= on by calling us, without it
-        return recorder.record(op, overloads[0][1], args, kwargs, overloads=overloads)
+        return _record_array_function(self, func, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
         locations.warn("converting a traced array to a NumPy array (np.asarray, np.array, or a function that is not "
@@ -208,7 +223,7 @@ class TracedArray(Traced):
 
     @property
     def dtype(self):
-        return self._concrete.dtype  # so is the dtype
+        return self._live_recorder().record(*ops.for_property("dtype"), (), {}, receiver=self)
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -268,6 +283,19 @@ class TracedNumber(Traced):
     def __round__(self, digits=None):
         return self._bake("round()", round(self._concrete, digits))
 
+    def __trunc__(self):
+        return self._bake("math.trunc()", math.trunc(self._concrete))
+
+    # NumPy's functions of a size (np.sqrt(x.shape[-1])) are recorded, as on arrays.
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _record_ufunc(self, ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return _record_array_function(self, func, args, kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._bake("converting to a NumPy array (np.asarray, np.array)", self._concrete), dtype)
+
 
 _COMPARE_CONCRETE = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
                      ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
@@ -291,6 +319,39 @@ for _name, _symbol in _COMPARISONS.items():
     setattr(TracedArray, f"__{_name}__", lambda self, other, symbol=_symbol: _record_operator(self, symbol, (self, other)))
     setattr(TracedNumber, f"__{_name}__", _compare(_symbol))
 Traced.__abs__ = lambda self: self._live_recorder().record(*ops.for_python_object(abs), (self,), {})
+
+
+class TracedDtype(Traced):
+    """``x.dtype`` in a trace: a dtype to Python code (compared, hashed, its
+    attributes read, given to NumPy: the dtype of this run, as eager code sees
+    it), and ``np::dtype(x)`` where an operation takes it, so that
+    ``x.astype(x.dtype)`` follows the dtype of later inputs."""
+
+    __slots__ = ()
+
+    @property
+    def dtype(self):
+        return self._concrete  # np.dtype(d), np.issubdtype(d, ...) and NumPy's functions read this
+
+    def __eq__(self, other):
+        return self._concrete == (other._concrete if isinstance(other, TracedDtype) else other)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash(self._concrete)
+
+    def __repr__(self):
+        return repr(self._concrete)
+
+    def __str__(self):
+        return str(self._concrete)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._concrete, name)  # name, kind, itemsize, type...
 
 
 class TracedShape(tuple):

@@ -23,6 +23,10 @@ from jit.frontend.sugared import ConstantValue, SimpleValue
 from . import locations
 
 
+# Python's number types name NumPy dtypes (int is int64 on Linux, float float64).
+_BUILTIN_DTYPES = (bool, int, float, complex)
+
+
 def is_tensor_value(value) -> bool:
     return _device.is_array(value) or isinstance(value, np.generic)
 
@@ -51,6 +55,8 @@ class Frame:
         self.graph, self.module, self.self_value = graph, module, self_value
         self.concrete: dict[int, object] = {}  # id(Value) -> what it held in this run
         self.reads: dict[tuple, object] = {}   # attribute path from self -> the Value read
+        self.unpacks: list = []  # the nodes that handed a tuple's, list's or dict's elements to Python
+        self.numpy_scalars: dict[int, np.generic] = {}  # id(Value) of a number constant -> the NumPy scalar it was
 
 
 class Recorder(CallEmitter):
@@ -111,26 +117,26 @@ class Recorder(CallEmitter):
         return node
 
     # -- Python values to graph values ---------------------------------------------------------
-    def value_of(self, obj, loc):
+    def value_of(self, obj, loc, output=False):
         """The graph value standing for ``obj`` in the current graph: a traced value's
-        own, a constant, or a tuple, list, slice or dict built from those."""
+        own, a constant, or a tuple, list, slice or dict built from those. NumPy
+        scalars stay themselves in an ``output``; see numpy_scalar for arguments."""
         traced = getattr(obj, "_traced_value_in", None)
         if traced is not None:
             return traced(self, loc)
         if isinstance(obj, np.generic):
-            # Integers and bools index and size things: Python numbers; other scalars keep their dtype.
-            if isinstance(obj, (np.integer, np.bool_)):
-                return self.emit_constant(obj.item(), loc)
-            return self.bake(np.asarray(obj), loc)
+            if output or not isinstance(obj, (np.bool_, np.integer, np.floating)):
+                return self.emit_constant(obj, loc)
+            return self.numpy_scalar(obj, loc)
         if _device.is_array(obj):
             return self.bake(obj, loc)
-        if isinstance(obj, type) and issubclass(obj, np.generic):
-            return self.emit_constant(np.dtype(obj), loc)
+        if isinstance(obj, type) and (issubclass(obj, np.generic) or obj in _BUILTIN_DTYPES):
+            return self.emit_constant(np.dtype(obj), loc)  # astype(float) as script code reads it: float64
         if isinstance(obj, tuple):
-            values = [self.value_of(item, loc) for item in obj]
+            values = [self.value_of(item, loc, output) for item in obj]
             return self.run_node("prim::TupleConstruct", values, [T.TupleType(v.type for v in values)], loc, {}).output
         if isinstance(obj, list):
-            values = [self.value_of(item, loc) for item in obj]
+            values = [self.value_of(item, loc, output) for item in obj]
             element = T.TENSOR if not values else values[0].type
             for value in values[1:]:
                 element = T.unify(element, value.type)
@@ -143,7 +149,7 @@ class Recorder(CallEmitter):
             values = [self.value_of(part, loc) for part in (obj.start, obj.stop, obj.step)]
             return self.run_node("prim::SliceConstruct", values, [T.SLICE], loc, {}).output
         if isinstance(obj, dict):
-            values = [self.value_of(item, loc) for pair in obj.items() for item in pair]
+            values = [self.value_of(item, loc, output) for pair in obj.items() for item in pair]
             node_type = T.erase_refinement(ops.lookup("prim::DictConstruct").result_type([ops.ArgInfo(v.type) for v in values]))
             return self.run_node("prim::DictConstruct", values, [node_type], loc, {}).output
         try:
@@ -152,6 +158,31 @@ class Recorder(CallEmitter):
             self.fail(f"the tracer cannot record a value of type {type(obj).__module__}.{type(obj).__qualname__} "
                       "here; traced code passes arrays, numbers, strings, dtypes, None and tuples, lists and "
                       "dicts of those to array operations", loc)
+
+    def numpy_scalar(self, scalar, loc):
+        """A NumPy scalar the traced code passes to an operation (a constant it read,
+        or computed from no input): a Python number where the operation takes one
+        (a size, an index, an axis), and the scalar itself, its dtype kept, where it
+        takes an array (``x + np.float32(2)`` promotes as NumPy does)."""
+        value = self.emit_constant(scalar.item(), loc)
+        self.frame.numpy_scalars[id(value)] = scalar
+        return value
+
+    def _kept_scalar(self, value, expected, loc):
+        """The NumPy scalar ``value`` came from, as a constant, if ``expected`` takes it."""
+        scalar = self.frame.numpy_scalars.get(id(value))
+        if scalar is None or not T.type_of_constant(scalar).is_subtype_of(expected):
+            return None
+        return self.emit_constant(scalar, loc)
+
+    def convert_arguments(self, op, spelling, name, values, locs):
+        canonical = op.args
+        values = [self._kept_scalar(value, canonical[min(index, len(canonical) - 1)].type, loc) or value
+                  for index, (value, loc) in enumerate(zip(values, locs))]
+        return super().convert_arguments(op, spelling, name, values, locs)
+
+    def coerce(self, value, expected, loc):
+        return self._kept_scalar(value, expected, loc) or super().coerce(value, expected, loc)
 
     def bake(self, array, loc):
         """An array the trace did not make, as a constant of the graph."""
@@ -172,7 +203,8 @@ class Recorder(CallEmitter):
     def wrap(self, value, loc=None):
         """What the traced Python code gets for a graph value: a proxy that records
         what is done with it, or (for values the trace treats as constants) the value."""
-        from .proxies import TracedArray, TracedNumber, TracedShape  # noqa: PLC0415 - proxies use the recorder
+        from .proxies import (TracedArray, TracedDtype, TracedNumber,  # noqa: PLC0415 - proxies use the recorder
+                              TracedShape)
 
         frame = self.frame
         concrete = frame.concrete[id(value)]
@@ -183,6 +215,8 @@ class Recorder(CallEmitter):
             return TracedArray(concrete, value, self, frame)
         if kind in (T.INT, T.FLOAT) and type(concrete) in (int, float):
             return TracedNumber(concrete, value, self, frame)
+        if kind == T.DTYPE and isinstance(concrete, np.dtype):
+            return TracedDtype(concrete, value, self, frame)
         if isinstance(kind, (T.VarTupleType, T.TupleType)) and isinstance(concrete, tuple) \
                 and all(type(item) is int for item in concrete) and not T.is_namedtuple_class(type(concrete)):
             return TracedShape(self.unpacked(value, concrete, loc), value, frame)
@@ -203,18 +237,22 @@ class Recorder(CallEmitter):
             for key, item in concrete.items():
                 key_value = self.emit_constant(key, loc)
                 node = self.run_node("prim::DictIndex", [value, key_value], [kind.value], loc, {}, [item])
+                self.frame.unpacks.append(node)
                 items.append(self.wrap(node.output, loc))
             return items
         if isinstance(kind, T.VarTupleType):
             outputs = []
             for index, item in enumerate(concrete):
                 position = self.emit_constant(index, loc)
-                outputs.append(self.run_node("prim::TupleIndex", [value, position], [kind.element], loc, {},
-                                             [item]).output)
+                node = self.run_node("prim::TupleIndex", [value, position], [kind.element], loc, {}, [item])
+                self.frame.unpacks.append(node)
+                outputs.append(node.output)
         else:
             element_types = list(kind.elements) if isinstance(kind, T.TupleType) else [kind.element] * len(concrete)
             unpack = "prim::TupleUnpack" if isinstance(concrete, tuple) else "prim::ListUnpack"
-            outputs = self.run_node(unpack, [value], element_types, loc, {}, list(concrete)).outputs
+            node = self.run_node(unpack, [value], element_types, loc, {}, list(concrete))
+            self.frame.unpacks.append(node)
+            outputs = node.outputs
         return [self.wrap(output, loc) for output in outputs]
 
     # -- recording calls ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 import jit
 import jit.nn.functional as F
 from fuser import MAX_KERNEL_ARGUMENTS
+from fuser.grouping import MAX_GROUP_MEMBERS
 from kernels import cpu
 
 from ..helpers import assert_same, script_source
@@ -206,3 +207,13 @@ def test_strict_fusion_with_fusion_off_says_so():
         scripted(x, y)
         with pytest.raises(jit.StrictFusionError, match=r"fusion is turned off \(jit.fuser\('none'\)\)"):
             scripted(x, y)
+
+
+def test_a_chain_longer_than_a_group_holds_runs_as_several_kernels():
+    length = MAX_GROUP_MEMBERS * 2 + 10
+    scripted, eager = script_source("def f(x):\n" + "    x = x * 0.5 + 1.0\n" * (length // 2) + "    return x\n")
+    graph = _run_twice(scripted, eager, _array(3, 4))
+    groups, rest = _groups(graph)
+    assert len(groups) >= 3 and all(len(g) <= MAX_GROUP_MEMBERS for g in groups) and not rest
+    assert sum(len(g) for g in groups) == length
+    assert f"more than {MAX_GROUP_MEMBERS} nodes" in str(jit.explain(scripted, _array(3, 4)))

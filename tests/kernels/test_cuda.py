@@ -13,7 +13,11 @@ import pytest
 import jit.nn.functional as F
 from kernels import cuda, host_shim
 
+from jit.runtime import codegen
+
 from ..fuser import test_differential as cases
+from ..fuser import test_integer_semantics as integers
+from ..fuser import test_power_semantics as powers
 from ..helpers import assert_same, script_source
 from . import emulated_gpu
 
@@ -59,7 +63,7 @@ def fusible_op_cases(name: str, dtype: str) -> list:
                 result = namespace["f"](*args)
         except (TypeError, ValueError):  # no loop for these dtypes, or negative integer powers: tests/fuser
             continue
-        if name == "np::power" and np.dtype(result.dtype).kind in "iub":
+        if name in cases.POWERS and np.dtype(result.dtype).kind in "iub":
             continue  # integer power stays unfused (its reason is tested in tests/fuser)
         found.append((source, args))
     return found
@@ -157,7 +161,8 @@ def test_special_float_values(function, dtype, shim, monkeypatch):
 
 
 def every_case():
-    """(source, args, kind) of every case above: the kernels the nvcc check compiles."""
+    """(source, args, kind) of every case above and of the power cases of tests/fuser: the
+    kernels the nvcc and NVRTC checks compile."""
     for name in cases.FUSIBLE:
         for dtype in DTYPES:
             for source, args in fusible_op_cases(name, dtype):
@@ -172,6 +177,9 @@ def every_case():
     for function in SPECIAL_FUNCTIONS:
         for dtype in ("float16", "float32", "float64"):
             yield (*special_case(function, dtype), "DYNAMIC")
+    for index in range(len(powers.CUDA_CASES)):
+        source, calls, _ = powers.cuda_case(index)
+        yield source, list(calls[0]), "STATIC"
 
 
 def test_float16_rounds_after_every_operation_as_numpy_does(shim, monkeypatch):
@@ -255,3 +263,68 @@ def test_a_kernel_that_does_not_compile_leaves_its_group_unfused_with_the_reason
     assert_same(actual, eager(*args))
     assert any("did not compile" in note and "pretend the compiler refused" in note for note in graph.fusion_notes), \
         graph.fusion_notes
+
+
+# -- NumPy 2's integer semantics, with UBSan watching for C's undefined behaviour ----------------
+
+@pytest.fixture(scope="module")
+def sanitized_shim(tmp_path_factory):
+    if host_shim.compiler() is None:
+        pytest.skip("no g++ on the PATH: the host shim cannot compile the CUDA C kernels")
+    backend = host_shim.HostBackend(directory=str(tmp_path_factory.mktemp("ubsan")), sanitize=True)
+    try:
+        backend.library('extern "C" int arrayscript_probe(int a) { return a * 3; }\n')
+    except RuntimeError as error:
+        pytest.skip(f"g++ cannot build with UBSan here: {str(error).splitlines()[0]}")
+    return backend
+
+
+def _integer_calls(source, calls, kind, backend, monkeypatch, capfd):
+    """Each call of ``source``'s function through its emulated-GPU specialization for the
+    first call, against eager NumPy (errors included); no UBSan report. Returns how many
+    calls the launchers handed to NumPy."""
+    scripted, eager = script_source(source)
+    graph = emulated_gpu.specialize(scripted, calls[0], kind, backend, monkeypatch)
+    kernels = emulated_gpu.kernels_of(graph)
+    assert kernels, f"nothing fused:\n{graph}"
+    counter = integers.FallbackCounter(kernels)
+    _, function = codegen.generate(graph, scripted.name, scripted.parameters)
+    for args in calls:
+        integers.assert_same_outcome(integers.outcome(function, args), integers.outcome(eager, args),
+                                     f"{source} on {args}")
+    reports = capfd.readouterr().err
+    assert "runtime error" not in reports, reports
+    return counter.count
+
+
+@pytest.mark.parametrize("kind", ["STATIC", "DYNAMIC"])
+@pytest.mark.parametrize("dtype", integers.INTEGERS)
+def test_integer_arithmetic_wraps_without_undefined_behaviour(dtype, kind, sanitized_shim, monkeypatch, capfd):
+    source = ("def f(x):\n    return ("
+              + ", ".join(f"({e}) == (x == x)" for e in integers.wrap_expressions(dtype)) + ",)\n")
+    x = integers._overflowing(dtype)
+    assert _integer_calls(source, [(x,), (x[::-1].copy(),)], kind, sanitized_shim, monkeypatch, capfd) == 0
+
+
+@pytest.mark.parametrize("dtype", integers.INTEGERS)
+def test_comparisons_with_python_ints_beyond_the_dtype_are_exact(dtype, sanitized_shim, monkeypatch, capfd):
+    terms = [f"(x {op} {c}) ^ y" for c in integers._just_beyond(dtype) for op in integers.COMPARISONS]
+    terms += [f"({c} {op} x) ^ y" for c in integers._just_beyond(dtype) for op in ("<", "==")]
+    source = f"def f(x):\n    y = x > 0\n    return ({', '.join(terms)},)\n"
+    x = integers.edges(dtype)
+    assert _integer_calls(source, [(x,)], "STATIC", sanitized_shim, monkeypatch, capfd) == 0
+
+
+@pytest.mark.parametrize("expression", ["(x + n) * 2", "(x <= n) | (n < x)", "np.clip(x, n, x) + 0"])
+@pytest.mark.parametrize("dtype", integers.INTEGERS)
+def test_an_int_parameter_beyond_the_kernels_dtypes_runs_in_numpy(dtype, expression, sanitized_shim, monkeypatch,
+                                                                  capfd):
+    """The CUDA launcher checks a Python int's range as the CPU one does: values the
+    kernel holds run in it, others in NumPy (its answer or its OverflowError)."""
+    limits = np.iinfo(dtype)
+    inside, outside = [1, int(limits.min), int(limits.max)], integers.beyond(dtype)
+    (inside if dtype == "uint64" else outside).append(2**63)
+    x = integers.edges(dtype)
+    calls = [(x, n) for n in inside + outside]
+    source = f"def f(x, n: int):\n    return {expression}\n"
+    assert _integer_calls(source, calls, "DYNAMIC", sanitized_shim, monkeypatch, capfd) == len(outside)

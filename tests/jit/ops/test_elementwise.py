@@ -3,11 +3,14 @@ every Python operator with arrays, weak Python scalars and two Python scalars,
 and ``where``, ``clip`` and ``astype``."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 import jit
 
+from ...helpers import assert_same, refined_result_type, run_both
 from .samples import DTYPES, FLOATS, array, binary_layouts, assert_op_matches_eager, python_value, scripted, unary_layouts
 
 UNARY_UFUNCS = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "square", "reciprocal", "sin",
@@ -18,13 +21,13 @@ BINARY_FUNCTIONS = ["add", "subtract", "multiply", "divide", "floor_divide", "re
                     "bitwise_or", "bitwise_xor", "left_shift", "right_shift", "less", "less_equal", "greater",
                     "greater_equal", "equal", "not_equal"]
 OPERATORS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "//": "floor_divide", "%": "remainder",
-             "**": "power", "&": "bitwise_and", "|": "bitwise_or", "^": "bitwise_xor", "<<": "left_shift",
+             "**": "power_operator", "&": "bitwise_and", "|": "bitwise_or", "^": "bitwise_xor", "<<": "left_shift",
              ">>": "right_shift", "<": "less", "<=": "less_equal", ">": "greater", ">=": "greater_equal",
              "==": "equal", "!=": "not_equal"}
 DTYPE_PAIRS = [(np.float32, np.float32), (np.float32, np.float64), (np.int32, np.float32), (np.int32, np.int64),
                (np.int64, np.int64), (np.bool_, np.bool_), (np.bool_, np.int32)]
 
-COVERS = {f"np::{n}" for n in UNARY_UFUNCS + BINARY_FUNCTIONS} | {"np::where", "np::clip", "np::astype",
+COVERS = {f"np::{n}" for n in UNARY_UFUNCS + BINARY_FUNCTIONS} | {"np::power_operator", "np::where", "np::clip", "np::astype",
                                                                  "prim::NumToTensor"}
 
 
@@ -67,7 +70,20 @@ def test_operator_with_python_scalar(symbol, dtype, kind, reflected):
     source = f"def f(a, b: {kind}):\n    return {expression}\n"
     cases = [(f"{layout}, b={python_value(kind, seed)}", a, python_value(kind, seed))
              for seed, (layout, a) in enumerate(unary_layouts(dtype))]
+    if symbol == "**" and kind == "int" and not reflected and dtype == np.bool_:
+        _each(cases, lambda a, b: _assert_matches_with_unknown_dtype(source, a, b))
+        return
     _each(cases, lambda a, b: assert_op_matches_eager(f"np::{OPERATORS[symbol]}", source, a, b))
+
+
+def _assert_matches_with_unknown_dtype(source, *args):
+    """Eager's result, from a rule that leaves the dtype unknown: ``bool_array ** n`` is
+    np.square's int8 for n == 2 and np.power's int64 otherwise, and a NumPy bool scalar
+    ** 2 is int64 where a 0-d array's is int8 (both have shape ())."""
+    function, eager = scripted(source)
+    with np.errstate(all="ignore"):
+        run_both(function, eager, *args)
+    assert refined_result_type(function.graph, args).dtype is None
 
 
 SCALAR_KINDS = [("int", "int"), ("int", "float"), ("float", "int"), ("float", "float"), ("bool", "bool"),
@@ -119,6 +135,68 @@ def _power_changes_type(a, b):
     except ZeroDivisionError:
         return False
     return isinstance(result, complex) or (type(result) is float and isinstance(a, int) and isinstance(b, int))
+
+
+POWER_EXPONENTS = ["2", "3", "0", "-1", "0.5", "2.0", "-1.0", "True", "b"]
+
+
+@pytest.mark.parametrize("exponent", POWER_EXPONENTS)
+@pytest.mark.parametrize("dtype", [*DTYPES, np.uint8, np.float16], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("spelling, op", [("np.power(a, {})", "np::power"), ("a ** {}", "np::power_operator")],
+                         ids=["np.power", "operator"])
+def test_power_spellings_follow_numpy(spelling, op, dtype, exponent):
+    """np.power is the ufunc; ``a ** b`` is ndarray.__pow__, which NumPy computes as
+    np.square for the Python int 2 (a bool array ** 2 is int8, np.power of it int64),
+    and as np.reciprocal and np.sqrt for -1 and 0.5 on float arrays (float16 ** 0.5
+    of -0.0 is -0.0, np.power's 0.0)."""
+    source = f"def f(a, b):\n    return {spelling.format(exponent)}\n"
+    exponent_array = array(np.int32, (3, 4), 7)
+    layouts = [*unary_layouts(dtype), ("0-d array", np.asarray(array(dtype, ())))]
+
+    def check(a):
+        b = exponent_array if a.shape == (3, 4) else np.int32(2)
+        if op == "np::power_operator" and exponent == "2" and a.dtype == np.bool_ and a.ndim == 0:
+            _assert_matches_with_unknown_dtype(source, a, b)
+        else:
+            assert_op_matches_eager(op, source, a, b)
+
+    _each(layouts, check)
+
+
+def test_bool_array_to_the_power_two_by_spelling():
+    """The reproducer's two spellings side by side, with their NumPy dtypes."""
+    function, eager = scripted("def f(x):\n    return np.power(x > 1, 2), (x > 1) ** 2, np.power(x > 1, 3)\n")
+    x = np.array([1, 2, 3], np.uint8)
+    assert_same(function(x), eager(x))
+    assert [r.dtype for r in function(x)] == [np.power(x > 1, 2).dtype, ((x > 1) ** 2).dtype, np.power(x > 1, 3).dtype]
+
+
+SCALAR_PAIRS = [("1.0", "2.0"), ("1", "2"), ("True", "False"), ("3", "2.5"), ("True", "2"), ("2.5", "False"),
+                ("a", "b"), ("a", "2.0"), ("True", "b")]
+
+
+@pytest.mark.parametrize("pair", SCALAR_PAIRS, ids="-".join)
+@pytest.mark.parametrize("name", BINARY_FUNCTIONS)
+def test_numpy_ufunc_of_python_scalars_is_a_numpy_scalar(name, pair):
+    """NEP 50: a ufunc of Python scalars returns a NumPy scalar of NumPy's result dtype
+    (np.equal(1.0, 2.0) is np.False_, np.add(1, 2) np.int64), literals or parameters."""
+    source = f"def f(a: int, b: float):\n    return np.{name}({pair[0]}, {pair[1]})\n"
+    for a, b in ((3, -0.5), (0, 2.0)):
+        result = assert_op_matches_eager(f"np::{name}", source, a, b)
+        assert isinstance(result, (np.generic, Exception)), f"np.{name}{pair}: {result!r}"
+
+
+@pytest.mark.parametrize("call, kind", [("np.equal(s, t)", "str"), ("np.not_equal(l, l)", "List[int]"),
+                                        ("np.equal(None, 1)", "None"), ("np.add(s, t)", "str"),
+                                        ("np.less(s, 'b')", "str"), ("np.multiply(s, 2)", "str")])
+def test_numpy_ufunc_of_other_python_values_is_refused(call, kind):
+    """NumPy makes arrays of them (np.equal of two lists is elementwise), script does
+    not: a compile error, never Python's == (or +) in np.equal's place."""
+    source = f"from typing import List\ndef f(s: str, t: str, l: List[int]):\n    return {call}\n"
+    with pytest.raises(jit.CompilationError, match=f"takes arrays and numbers in script code.*'{re.escape(kind)}'"):
+        scripted(source)
+    function, eager = scripted("from typing import List\ndef f(s: str, l: List[int]):\n    return s == 'b', l == l\n")
+    assert_same(function("a", [1]), eager("a", [1]))
 
 
 def test_int_power_with_negative_exponent_raises():

@@ -6,6 +6,7 @@ import pytest
 
 import jit
 
+from ...helpers import run_both
 from .samples import DTYPES, array, assert_op_matches_eager, scripted
 
 COVERS = {"np::zeros", "np::ones", "np::empty", "np::full", "np::zeros_like", "np::ones_like", "np::empty_like",
@@ -55,6 +56,23 @@ def test_like_factory(op, expression, dtype):
                                         "np.arange(0, n, 2, like=a)", "np.arange(3, 1)", "np.arange(0, 3, n - 7)"])
 def test_arange(expression):
     assert_op_matches_eager("np::arange", f"def f(a, n: int):\n    return {expression}\n", array(np.float32, (2,)), 7)
+
+
+LIKE_FACTORIES = ["np.arange(0, 3, 1, like=x)", "np.zeros(2, like=x)", "np.ones((2, 1), np.int8, like=x)",
+                  "np.full(2, 1.5, like=x)", "np.empty(0, like=x).shape", "np.zeros(2, like=x).shape"]
+
+
+@pytest.mark.parametrize("expression", LIKE_FACTORIES)
+def test_like_must_be_an_array(expression):
+    """like= takes an array (0-d included) and refuses a NumPy scalar with NumPy's
+    TypeError, also where only the result's shape is used."""
+    function, eager = scripted(f"def f(x):\n    return {expression}\n")
+    likes = [np.float64(1.0), np.int8(3), np.bool_(True), np.float32(0.5), np.array(1.0), np.zeros(3, np.float32),
+             np.ones((2, 2), np.int64)]
+    for like in likes:
+        for _ in range(2):  # profiled, then specialized to like's type
+            outcome = run_both(function, eager, like)
+            assert isinstance(outcome, TypeError) == isinstance(like, np.generic), (like, outcome)
 
 
 def test_arange_with_a_constant_zero_step_is_a_compile_error():

@@ -10,6 +10,7 @@ import pytest
 import jit.nn.functional as F
 from jit import ops
 
+from ...helpers import run_both
 from .samples import DTYPES, FLOATS, array, assert_op_matches_eager, scripted
 
 COVERS = {"nn::relu", "nn::gelu", "nn::silu", "nn::sigmoid", "nn::softmax", "nn::log_softmax", "nn::layer_norm",
@@ -84,6 +85,41 @@ def test_linear(expression):
         a, w, b = array(dtype, (2, 3, 4), special=False), array(dtype, (5, 4), 1), array(dtype, (5,), 2)
         assert_op_matches_eager("nn::linear", source, a, w, b)
         np.testing.assert_allclose(F.linear(a, w, b), a @ w.T + b, rtol=1e-6)
+
+
+# (input, weight, bias): weights and biases NumPy broadcasts to a higher rank or promotes.
+BROADCAST_AFFINE = [((1, 5), (1, 1, 1), None), ((2, 5), (5,), (3, 1, 5)), ((5,), (2, 5), (2, 1)),
+                    ((2, 5), (), ()), ((0, 5), (1, 5), (4, 1, 1))]
+AFFINE_DTYPES = [(np.float32, np.float32, np.float32), (np.float32, np.float64, np.float32),
+                 (np.int64, np.float32, np.bool_), (np.bool_, np.int32, np.float16), (np.float16, np.float32, None)]
+
+
+@pytest.mark.parametrize("dtypes", AFFINE_DTYPES, ids=lambda d: "-".join(np.dtype(t).name if t else "none" for t in d))
+@pytest.mark.parametrize("shapes", BROADCAST_AFFINE, ids=str)
+def test_layer_norm_broadcasts_weight_and_bias_as_numpy(shapes, dtypes):
+    """F.layer_norm(x (1, 5), 5, w (1, 1, 1)) is (1, 1, 5): result * weight + bias
+    broadcasts and promotes as NumPy does, in the rule, the run and a fused use."""
+    (x_shape, w_shape, b_shape), (x_dtype, w_dtype, b_dtype) = shapes, dtypes
+    x = array(x_dtype, x_shape, 1, special=False)
+    w = array(w_dtype, w_shape, 2, special=False)
+    args = [x, w] if b_shape is None else [x, w, array(b_dtype or np.float64, b_shape, 3, special=False)]
+    params = ", ".join("awb"[:len(args)])
+    call = f"F.layer_norm({params.replace('a, ', 'a, 5, ')})"
+    header = f"import jit.nn.functional as F\ndef f({params}):\n    return "
+    assert_op_matches_eager("nn::layer_norm", f"{header}{call}\n", *args)
+    function, eager = scripted(f"{header}{call}.shape, {call} * 2 + 1\n")
+    for _ in range(2):  # profiled, then specialized (the * 2 + 1 fuses after it)
+        with np.errstate(all="ignore"):
+            run_both(function, eager, *args)
+
+
+@pytest.mark.parametrize("dtypes", [(np.float32, np.float32, np.float64), (np.int64, np.float32, np.int8),
+                                    (np.bool_, np.bool_, np.float16)], ids=str)
+def test_linear_broadcasts_and_promotes_the_bias_as_numpy(dtypes):
+    source = "import jit.nn.functional as F\ndef f(a, w, b):\n    return F.linear(a, w, b)\n"
+    for a_shape, w_shape, b_shape in (((2, 4), (3, 4), (5, 1, 3)), ((4,), (3, 4), (2, 3)), ((2, 4), (3, 4), ())):
+        a, w, b = (array(d, s, i, special=False) for i, (d, s) in enumerate(zip(dtypes, (a_shape, w_shape, b_shape))))
+        assert_op_matches_eager("nn::linear", source, a, w, b)
 
 
 def test_dropout():

@@ -1,0 +1,120 @@
+"""The operators the fuzzer draws from, read from the registry.
+
+Every ``np::``, ``nn::`` and ``math::`` operator with a user spelling becomes
+one ``Form`` per spelling (``np.add(a, b)``, ``a + b``, ``x.sum()``, ``x.T``),
+and each canonical argument gets a *role* from its declared type and name
+(an array, an array-or-scalar operand, an axis, a dtype...), so an operator
+added to the registry is fuzzed without touching this file. ``SPECIAL_ROLES``
+lists the few arguments whose valid values depend on more than their type (a
+shape that ``reshape`` accepts, GELU's ``approximate`` string).
+"""
+from __future__ import annotations
+
+from jit import ops
+
+# Arguments whose values need more than their type says.
+SPECIAL_ROLES = {
+    ("np::reshape", "shape"): "reshape_shape",
+    ("np::broadcast_to", "shape"): "broadcast_shape",
+    ("np::expand_dims", "axis"): "new_axis",
+    ("np::transpose", "axes"): "permutation",
+    ("np::split", "indices_or_sections"): "sections",
+    ("nn::layer_norm", "normalized_shape"): "trailing_shape",
+    ("nn::embedding", "input"): "index_array",
+    ("nn::gelu", "approximate"): "gelu_mode",
+    ("nn::dropout", "p"): "probability",
+    ("np::getitem", "index"): "index",
+    ("np::arange", "start"): "small_int",
+    ("np::arange", "stop"): "small_int_or_none",
+    ("np::arange", "step"): "step_or_none",
+}
+GELU_MODES = ("'none'", "'tanh'")
+# Operators whose result is not a function of their inputs: what np.empty returns is
+# whatever the memory held (NumPy documents the values as arbitrary).
+EXCLUDED = {"np::empty": "values are arbitrary (NumPy docs)", "np::empty_like": "values are arbitrary (NumPy docs)"}
+
+_ARRAY_LIKE = ("Union[Tensor, int, float, bool]", "Union[Tensor, int, float, bool, str]", "Any")
+_AXIS_NAMES = ("axis", "axis1", "axis2", "dim")
+
+
+def role_of(op, arg) -> str | None:
+    """What kind of value the generator passes for ``arg``; None when it cannot make one."""
+    special = SPECIAL_ROLES.get((op.name, arg.name))
+    if special is not None:
+        return special
+    kind = str(arg.type)
+    if "dtype" in kind:
+        return "dtype_or_none" if "NoneType" in kind else "dtype"
+    if arg.name in _AXIS_NAMES:
+        if kind == "int":
+            return "axis"
+        return "axes_or_none" if "NoneType" in kind else "axes"
+    if arg.name == "shape" and "int" in kind:
+        return "new_shape"
+    if kind == "Tensor":
+        return "array"
+    if kind in _ARRAY_LIKE:
+        return "operand"
+    if kind == "Union[NoneType, Tensor, int, float, bool]":
+        return "operand_or_none"
+    if kind == "Tensor?":
+        return "array_or_none"
+    if kind == "Sequence[Tensor]":
+        return "arrays"
+    if kind == "bool":
+        return "bool"
+    if kind == "Scalar":
+        return "scalar"
+    if kind in ("int", "float", "Union[int, float]"):
+        return "small_number"
+    return None
+
+
+class Form:
+    """One spelling of one operator, with the role of each canonical argument."""
+
+    def __init__(self, op, spelling, roles):
+        self.op, self.spelling, self.roles = op, spelling, roles
+
+    @property
+    def kind(self) -> str:
+        return self.spelling.kind
+
+    @property
+    def category(self) -> str:
+        """elementwise (a ufunc or a fusible op), scalar (``math::``), or array (the rest)."""
+        if self.op.fusible or getattr(self.op.rule, "ufunc", None) is not None:
+            return "elementwise"
+        if all(role == "scalar" for _, role in self.roles):
+            return "scalar"
+        return "array"
+
+    def __repr__(self):
+        return f"Form({self.op.name}, {self.spelling.kind} {self.spelling.name})"
+
+
+def forms(excluded=()) -> tuple[list, dict]:
+    """(forms, skipped): every spelling the fuzzer can write, and the operators it
+    cannot with why (so that what is not fuzzed is visible)."""
+    found, skipped = [], {}
+    for op in ops.all_ops():
+        if op.namespace not in ("np", "nn", "math") or op.structural:
+            continue
+        if op.name in EXCLUDED or op.name in excluded:
+            skipped[op.name] = EXCLUDED.get(op.name, "excluded by the caller")
+            continue
+        roles = [(arg, role_of(op, arg)) for arg in op.args]
+        missing = [arg.name for arg, role in roles if role is None and not arg.has_default]
+        if missing:
+            skipped[op.name] = f"no value generator for argument(s) {', '.join(missing)}"
+            continue
+        roles = [(arg, role) for arg, role in roles if role is not None]
+        usable = [s for s in op.spellings if s.receiver == "array"]
+        if not usable:
+            skipped[op.name] = "no spelling on arrays"
+            continue
+        for spelling in usable:
+            if spelling.kind in ("method", "property") and (not roles or roles[0][1] not in ("array", "operand")):
+                continue
+            found.append(Form(op, spelling, roles))
+    return found, skipped

@@ -1,0 +1,285 @@
+"""What the fuzzer found, as regular tests (shrunk by tests/fuzz/shrinker.py).
+
+Each test runs its program eagerly and compiled (``assert_program_matches``: the
+oracle of the bounded run) in the mode that showed the bug. A bug still open is
+a strict xfail, so its test fails (XPASS) the day the fix lands: then drop the
+marker, and the pattern's entry in test_programs.KNOWN_BUGS.
+"""
+from __future__ import annotations
+
+from math import inf, nan  # noqa: F401 - shrunk tests print them
+
+import numpy as np
+import pytest
+
+import jit
+
+from ..helpers import assert_same
+from .oracle import assert_program_matches
+from .values import npscalar, spec  # noqa: F401 - shrunk tests print them
+
+# -- issue 23's classes, fixed: kept as regression tests --------------------------------
+
+
+def test_out_of_range_python_int_compared_exactly_in_a_fused_kernel():
+    """NEP 50: -2 and 0 compare with uint64 values by their exact value."""
+    assert_program_matches("""
+        def f(x):
+            return (x >= -2) | (x < 0)
+    """, [[spec([0, 5, 2 ** 64 - 1], "uint64")]] * 2, modes=("script", "dynamic"))
+
+
+def test_out_of_range_python_ints_clip_and_select_by_value():
+    assert_program_matches("""
+        def f(x, y):
+            return np.clip(x, -1, 300) + 0, np.where(x > 2147483648, y, x)
+    """, [[spec([0, 5, 255], "uint8"), spec([1, 2, 3], "uint8")]] * 2, modes=("script", "dynamic"))
+
+
+def test_int_parameter_out_of_range_after_an_in_range_specialization():
+    """``n = -1`` with uint8 raises OverflowError (and compares exactly) however ``n`` was first seen."""
+    assert_program_matches("""
+        def f(x, n: int):
+            return (x + n) * 2, (x <= n) * 1
+    """, [[spec([0, 5, 255], "uint8"), 1], [spec([0, 5, 255], "uint8"), 1], [spec([0, 5, 255], "uint8"), -1],
+          [spec([1, 2], "uint32"), 1], [spec([1, 2], "uint32"), -1]], modes=("script", "dynamic"))
+
+
+def test_full_with_a_fill_the_dtype_cannot_hold_raises():
+    assert_program_matches("""
+        def f(x):
+            return np.full_like(x, -1, dtype=np.uint8), np.full(x.shape, 300, dtype=np.uint8)
+    """, [[spec([0, 5, 255], "uint8")]], modes=("script", "trace"))
+
+
+def test_int64_wraps_around_in_fused_kernels():
+    assert_program_matches("""
+        def f(x):
+            return (x + 1) > x, np.sign(x * x) + 0, x[(x * x) > 0]
+    """, [[spec([2 ** 63 - 1, 5, 2 ** 32, 3], "int64")]] * 2, modes=("script", "dynamic", "trace"))
+
+
+def test_dead_code_keeps_an_operations_error():
+    """argmax of an empty axis raises even when only its shape (or nothing) is used."""
+    assert_program_matches("""
+        def f(x):
+            unused = x.argmax(axis=0)
+            return np.zeros(x.argmax(axis=0).shape)
+    """, [[spec([[], []], "float64")], [spec([[1.0], [2.0]], "float64")]], modes=("script", "trace", "loaded"))
+
+
+def test_trace_records_astype_with_builtin_types_and_keeps_ndims_work():
+    assert_program_matches("""
+        def f(x, y):
+            return x.astype(bool), x.astype(int), x.astype(float), (x + y).ndim
+    """, [[spec([1.5, 0.0], "float64"), spec([1.0, 2.0], "float64")],
+          [spec([1.5, 0.0], "float64"), spec([1.0, 2.0, 3.0], "float64")]], modes=("trace",))
+
+
+def test_python_int_above_int64_with_uint64_arrays():
+    assert_program_matches("""
+        def f(x):
+            return x + 18446744073709551615, x < 9223372036854775808
+    """, [[spec([0, 1], "uint64")]], modes=("script", "trace"))
+
+
+# -- found by the fuzzer, open ---------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="unannotated parameters reject Python numbers (ArgumentError); API.md "
+                                       "says they are accepted and typed as what they are")
+def test_python_number_passed_to_an_unannotated_parameter():
+    assert_program_matches("""
+        def f(x, c):
+            return x * c
+    """, [[spec([1.0, 2.0], "float64"), 2], [spec([1.0, 2.0], "float64"), 0.5]], modes=("script",))
+
+
+def test_numpy_comparison_of_python_scalars_is_a_numpy_bool():
+    assert_program_matches("""
+        def f(x):
+            return np.equal(1.0, 2.0), np.less(1, 2), np.logical_and(True, False)
+    """, [[spec([1.0], "float64")]], modes=("script",))
+
+
+def test_trace_numpy_function_of_a_traced_size():
+    assert_program_matches("""
+        def f(x):
+            return np.multiply(np.arange(2, dtype=np.float16), x.shape[0]), x
+    """, [[spec([1.0, 2.0], "float64")], [spec([1.0, 2.0, 3.0], "float64")]], modes=("trace",))
+    assert_program_matches("""
+        def f(x):
+            return np.sin(x.size) * x, np.sqrt(x.shape[0]) + x
+    """, [[spec([1.0, 2.0], "float64")], [spec([1.0, 2.0, 3.0], "float64")]], modes=("trace",))
+
+
+def test_trace_keeps_numpy_scalar_results():
+    count, start = 3, np.uint64(0)
+
+    def f(x):
+        return np.rint(count), ~start, x * 2
+
+    x = np.array([1.0, 2.0])
+    assert_same(jit.trace(f, (x,), check_trace=False)(x), f(x))
+
+
+def test_trace_keeps_the_dtype_of_a_numpy_scalar_constant():
+    modulus, offset = np.uint16(3), np.int32(-3)
+
+    def f(x, y):
+        return x % modulus, y + offset
+
+    x, y = np.array([1.0, 5.0], np.float16), np.array([7, 9], np.uint32)
+    with np.errstate(all="ignore"):
+        assert_same(jit.trace(f, (x, y), check_trace=False)(x, y), f(x, y))
+
+
+def test_loop_that_changes_a_variables_dtype():
+    assert_program_matches("""
+        def f(x, k: int):
+            v = np.tan(x)
+            for i in range(k):
+                v = x
+            return v * 2
+    """, [[spec([[1]], "uint64"), 0], [spec([[1]], "uint64"), 1]], modes=("script",))
+
+
+def test_first_error_wins_after_specialization():
+    assert_program_matches("""
+        def f(x, n: int):
+            v = x + n
+            c = math.atanh(n)
+            return v
+    """, [[spec([1, 2], "uint16"), 0], [spec([1, 2], "uint16"), 2 ** 31]], modes=("script",))
+
+
+def test_like_a_numpy_scalar_raises():
+    assert_program_matches("""
+        def f(x):
+            return np.arange(0, 3, 1, like=x)
+    """, [[npscalar(1.0, "float64")]], modes=("script",))
+
+
+@pytest.mark.xfail(strict=True, reason="x.transpose(0) on a 1-d array (one axis as a vararg) is a "
+                                       "CompilationError in script and a TracingError in a trace: axes expected "
+                                       "Sequence[int], found int")
+def test_transpose_with_one_axis_argument():
+    assert_program_matches("""
+        def f(x):
+            return x.transpose(0), x.reshape(2)
+    """, [[spec([1.0, 2.0], "float64")]], modes=("script", "trace"))
+
+
+@pytest.mark.xfail(strict=True, reason="item and slice assignment is a CompilationError ('script functions do "
+                                       "not support' writing in place); API.md says arrays are mutable in script")
+def test_item_and_slice_assignment():
+    assert_program_matches("""
+        def f(x):
+            y = x + 0
+            y[0] = 5
+            y[1:] = y[:1] * 2
+            return y
+    """, [[spec([1.0, 2.0, 3.0], "float64")]], modes=("script",))
+
+
+@pytest.mark.xfail(strict=True, reason="a plain Python function called from script is a Python upcall, not compiled "
+                                       "(issue 18; API.md: compiled along with its caller and saved with it), so "
+                                       "jit.save refuses the caller (SerializationError)")
+def test_a_function_that_calls_a_python_helper_saves_and_loads():
+    assert_program_matches("""
+        def g(a, b):
+            return a * b
+
+        def f(x):
+            return g(x, x) + 1
+    """, [[spec([1.0, 2.0], "float64")]], modes=("loaded",))
+
+
+@pytest.mark.xfail(strict=True, reason="a plain Python helper's unannotated parameters are Tensors (it is an upcall, "
+                                       "issue 18), so g(x, 2) is a CompilationError: expected 'Tensor' for 'b', "
+                                       "found 'int'")
+def test_a_python_helper_called_with_python_numbers():
+    assert_program_matches("""
+        def g(a, b):
+            return a * b
+
+        def f(x):
+            return g(x, 2), g(x, 0.5)
+    """, [[spec([1.0, 2.0], "float64")]], modes=("script",))
+
+
+def test_trace_keeps_numpy_scalars_computed_from_constants():
+    assert_program_matches("""
+        def f(x, w):
+            return (np.ones(()) > 0) * 1 + x, F.layer_norm(np.ones(()) >= 1, (), w)
+    """, [[spec([3, 4], "int16"), spec(2.0, "float64")]], modes=("trace",))
+
+
+def test_power_of_a_bool_array_by_two():
+    assert_program_matches("""
+        def f(x):
+            return np.power(x > 1, 2), (x > 1) ** 2
+    """, [[spec([1, 2, 3], "uint8")]] * 2, modes=("script", "trace"))
+
+
+@pytest.mark.xfail(strict=True, reason="augmented assignment on an array rebinds the name in script and trace "
+                                       "instead of writing into the array (issue 18; API.md: x += y writes into x): "
+                                       "the caller's array and views of it are unchanged, int8 += int16 is int16 "
+                                       "(NumPy: int8), int8 += 1.5 does not raise UFuncTypeError")
+def test_augmented_assignment_writes_into_the_array():
+    assert_program_matches("""
+        def f(x, z, w):
+            x += 1
+            y = z[::-1]
+            y *= 2
+            v = w + 0
+            v += z.astype(np.int16)
+            return x, z + 0, v
+    """, [[spec([1.0, 2.0], "float64"), spec([1.0, 2.0], "float64"), spec([1, 2], "int8")]], modes=("script", "trace"))
+    assert_program_matches("""
+        def f(x):
+            y = x + 0
+            y += 1.5
+            return y
+    """, [[spec([1, 2], "int8")]], modes=("script", "trace"))
+
+
+def test_loop_that_carries_one_value_in_two_variables():
+    assert_program_matches("""
+        def f(x, y):
+            w = y
+            v = w
+            for i in range(3):
+                v = np.sign(w + x)
+                w = v
+            return v
+    """, [[spec([0.0, 0.0], "float16"), spec([1.0], "float64")]], modes=("script",))
+
+
+def test_dynamic_strategy_keeps_the_error_of_an_operation_only_like_uses():
+    assert_program_matches("""
+        def f(x):
+            v = np.broadcast_to(x, (2, 5))
+            return np.ones((3,), like=v), np.arange(3, like=x.reshape(1))
+    """, [[spec([1.0], "float64")], [spec([1.0, 2.0], "float64")]], modes=("script", "dynamic"))
+
+
+def test_trace_math_trunc_of_a_traced_number():
+    assert_program_matches("""
+        def f(x):
+            return x * math.trunc(x.shape[0]), x + math.trunc(np.random.rand())
+    """, [[spec([1.0, 2.0], "float64")], [spec([1.0, 2.0, 3.0], "float64")]], modes=("trace",))
+
+
+def test_layer_norm_with_a_weight_of_higher_rank():
+    assert_program_matches("""
+        def f(x, w):
+            return F.layer_norm(x, 5, w).shape, F.layer_norm(x, 5, w) * 2 + 1
+    """, [[spec([[1.0, 2.0, 3.0, 4.0, 6.0]], "float64"), spec([[[2.0]]], "float64")]] * 2, modes=("script", "trace"))
+
+
+def test_fused_float32_tanh_near_saturation():
+    assert_program_matches("""
+        def f(x):
+            return np.log1p(np.tanh(x)), np.tanh(-x) ** 57.3
+    """, [[spec([-8.0, -7.0, 2.0], "float32")]], modes=("script",))

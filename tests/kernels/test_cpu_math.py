@@ -1,0 +1,90 @@
+"""The CPU kernels' own float32 functions (kernels.cpu_math) against NumPy over
+float32: 2**20 bit patterns spread evenly over all of them (both signs, subnormals,
+infinities, NaNs), every 97th float32 where a function bends or saturates, and
+the special values, each run through a built one-instruction kernel."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jit.ops import special
+from kernels import cpu
+from kernels.ir import Instr, Kernel, Operand, Output
+
+SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-45, -1e-45, 1.1754942e-38, 1.17549435e-38,
+           3.4028235e38, -3.4028235e38, 0.55, 0.5493061, 1.0, 8.0, 9.0, 9.010913, 9.1, 10.0, 88.72284, -103.97208]
+
+
+def _floats_between(low, high):
+    """Every 97th float32 in [low, high] (0 <= low < high), with both signs."""
+    bits = np.arange(np.float32(low).view(np.int32), np.float32(high).view(np.int32), 97, dtype=np.int32)
+    positive = bits.view(np.float32)
+    return np.concatenate([positive, -positive])
+
+
+def _sweep(*dense_ranges):
+    spread = np.linspace(0, 2 ** 32 - 1, 2 ** 20, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    return np.concatenate([spread, np.array(SPECIAL, np.float32), *(_floats_between(*r) for r in dense_ranges)])
+
+
+def _ordered(values):
+    """float32 bits as integers that count ulps across zero (-0.0 and 0.0 both 0)."""
+    bits = values.view(np.int32).astype(np.int64)
+    return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
+
+
+def _run(op, x):
+    kernel = Kernel(f"sweep_{op}", (Operand("a0", "float32", 1),), (Instr("t0", op, ("a0",), "float32"),),
+                    (Output("out0", "t0", "float32"),), 1)
+    result = cpu.build(kernel).launch(x)
+    return result[0] if isinstance(result, tuple) else result
+
+
+def _erf(x):
+    return special.erf(np, x)
+
+
+# op, NumPy's function, the ulps allowed, where to look closely (tanh: around 0.55, where it and
+# glibc switch formulas, and 7-10, where it rounds to 1 from 9.01 on; the others where they bend)
+CASES = [("tanh", np.tanh, 2, [(1e-6, 1e-3), (0.4, 0.7), (7.0, 10.0)]),
+         ("exp", np.exp, 3, [(1e-6, 1e-3), (80.0, 89.0), (100.0, 105.0)]),
+         ("log", np.log, 4, [(0.6, 1.5), (0.0, 1e-37)]),
+         ("erf", _erf, 8, [(0.0, 1e-37), (0.5, 4.5)])]
+
+
+@pytest.mark.parametrize("op, reference, ulps, dense", CASES, ids=[case[0] for case in CASES])
+def test_float32_function_is_within_its_ulps_of_numpy(op, reference, ulps, dense):
+    x = _sweep(*dense)
+    with np.errstate(all="ignore"):
+        got, expected = _run(op, x), reference(x)
+    assert got.dtype == np.float32 and expected.dtype == np.float32
+    nan = np.isnan(expected)
+    np.testing.assert_array_equal(np.isnan(got), nan, err_msg=f"{op}: NaN where NumPy has none, or none where it has")
+    distance = np.abs(_ordered(got[~nan]) - _ordered(expected[~nan]))
+    worst = int(np.argmax(distance))
+    assert distance[worst] <= ulps, (f"{op}({x[~nan][worst]!r}) is {got[~nan][worst]!r}, NumPy's "
+                                     f"{expected[~nan][worst]!r}: {distance[worst]} ulps apart, {ulps} allowed")
+    zeros = expected == 0
+    np.testing.assert_array_equal(np.signbit(got[zeros]), np.signbit(expected[zeros]),
+                                  err_msg=f"{op}: the sign of a zero result differs from NumPy's")
+
+
+def test_tanh_is_within_one_ulp_of_the_correctly_rounded_value():
+    """NumPy's float32 tanh is itself up to 1 ulp off, so 2 ulps from it above could hide
+    2 from the true value; NumPy's float64 tanh, rounded to float32, is the true value."""
+    x = _sweep((1e-6, 1e-3), (0.4, 0.7), (7.0, 10.0))
+    x = x[~np.isnan(x)]
+    got, expected = _run("tanh", x), np.tanh(x.astype(np.float64)).astype(np.float32)
+    distance = np.abs(_ordered(got) - _ordered(expected))
+    worst = int(np.argmax(distance))
+    assert distance[worst] <= 1, f"tanh({x[worst]!r}) is {got[worst]!r}, correctly rounded {expected[worst]!r}"
+
+
+def test_tanh_stays_below_one_until_it_rounds_to_one():
+    """Issue 23: float32 tanh was 1 from 7.9 on, so log1p(tanh(x)) was -inf. It rounds to
+    1 from 9.010914 on (NumPy's from 10.0, 1 ulp below 1 until then)."""
+    below = np.array([7.9, 8.0, 8.5, 9.0, 9.01], np.float32)
+    ones = np.array([10.0, 20.0, 3.4028235e38, np.inf], np.float32)
+    x = np.concatenate([below, ones, -below, -ones])
+    got, expected = _run("tanh", x), np.tanh(x)
+    np.testing.assert_array_equal(np.abs(got) < 1, np.abs(expected) < 1)
