@@ -283,3 +283,13 @@ def test_fused_float32_tanh_near_saturation():
         def f(x):
             return np.log1p(np.tanh(x)), np.tanh(-x) ** 57.3
     """, [[spec([-8.0, -7.0, 2.0], "float32")]], modes=("script",))
+
+
+@pytest.mark.xfail(strict=True, reason="a NumPy scalar (np.all(...), a reduction's result) has no .dot, .partition, "
+                                       ".argpartition or .mT in NumPy (AttributeError); script types it as a 0-d array "
+                                       "and runs the method (found by campaign seed 70061)")
+def test_array_only_methods_of_a_numpy_scalar_raise():
+    assert_program_matches("""
+        def f(x):
+            return np.all(x > 0).dot(x)
+    """, [[spec([1, 2], "uint64")]], modes=("script",))
