@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import cache, cpu_math
-from .ir import SUPPORTED_DTYPES, UNIFORM_POWERS, Const, Kernel, Layout, UnsupportedKernel, layout_of
+from .ir import SUPPORTED_DTYPES, Const, Kernel, Layout, UnsupportedKernel, layout_of, uniform_power_form
 
 DTYPES = SUPPORTED_DTYPES - {"float16"}  # Numba has no float16 arithmetic
 # Below this many elements a kernel runs on the calling thread: handing work to
@@ -171,12 +171,8 @@ class _Printer:
         the closed form of a constant exponent, else a branch on the exponent (the same for every element)."""
         closed = {-1.0: f"{dt}({dt}(1.0) / {a})", 0.0: f"{dt}(1.0)", 0.5: f"{dt}(math.sqrt({a}))", 1.0: a,
                   2.0: f"{dt}({a} * {a})"}
-        general = f"{dt}({a} ** {b})"
-        if isinstance(exponent, Const):
-            return closed.get(float(exponent.value), general)
-        for value in reversed(UNIFORM_POWERS):
-            general = f"({closed[value]} if {b} == {value!r} else {general})"
-        return general
+        return uniform_power_form(closed, f"{dt}({a} ** {b})", exponent, b,
+                                  lambda condition, then, otherwise: f"({then} if {condition} else {otherwise})")
 
 
 def render(kernel: Kernel, layout: Layout) -> str:

@@ -35,7 +35,7 @@ import device as _device
 
 from . import nvrtc
 from .cpu import _broadcast_error, _dynamic_shape, _first_line, _partial_output_checks, python_int_checks
-from .ir import SUPPORTED_DTYPES, UNIFORM_POWERS, Const, Kernel, Layout, UnsupportedKernel, layout_of
+from .ir import SUPPORTED_DTYPES, Const, Kernel, Layout, UnsupportedKernel, layout_of, uniform_power_form
 
 DTYPES = SUPPORTED_DTYPES
 FLAT, VECTOR, BAKED, STRIDED = "flat", "vector", "baked", "strided"
@@ -269,12 +269,8 @@ class _Printer:
         f = "" if dt == "float64" else "f"
         one = f"1.0{f}"
         closed = {-1.0: f"({one} / {a})", 0.0: one, 0.5: f"sqrt{f}({a})", 1.0: a, 2.0: f"({a} * {a})"}
-        general = f"pow{f}({a}, {b})"
-        if isinstance(exponent, Const):
-            return closed.get(float(exponent.value), general)
-        for value in reversed(UNIFORM_POWERS):
-            general = f"({b} == {value!r} ? {closed[value]} : {general})"
-        return general
+        return uniform_power_form(closed, f"pow{f}({a}, {b})", exponent, b,
+                                  lambda condition, then, otherwise: f"({condition} ? {then} : {otherwise})")
 
     def cast(self, a: str, source: str, dt: str) -> str:
         if dt == source:

@@ -42,6 +42,17 @@ BOOL_FUNCTIONS = frozenset({"isnan", "isinf", "isfinite", "eq", "ne"})
 # 0): these exponents in closed form (1/x, 1, sqrt(x), x, x*x), any other by pow. They differ from
 # pow at sqrt(-inf) = nan, sqrt(-0.0) = -0.0, pow(sNaN, 0) and in pow's rounding (up to 1 ulp).
 UNIFORM_POWERS = (-1.0, 0.0, 0.5, 1.0, 2.0)
+
+
+def uniform_power_form(closed: dict, general: str, exponent, b: str, select) -> str:
+    """A renderer's power for a uniform exponent: ``closed[value]`` (its closed form for each of
+    UNIFORM_POWERS) for a constant exponent, else ``select(condition, then, otherwise)`` chained
+    over them on the exponent ``b``, ending in ``general`` (pow)."""
+    if isinstance(exponent, Const):
+        return closed.get(float(exponent.value), general)
+    for value in reversed(UNIFORM_POWERS):
+        general = select(f"{b} == {value!r}", closed[value], general)
+    return general
 # What some renderer supports (each renderer says which: kernels.cpu.DTYPES, kernels.cuda.DTYPES).
 SUPPORTED_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
                               "float16", "float32", "float64"})

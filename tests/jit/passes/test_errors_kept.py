@@ -186,14 +186,17 @@ def test_common_subexpressions_keep_the_first_error(kind):
     assert len(array_adds) == 1  # merged, and the one left raises
 
 
+DEAD_LOOP_VALUE = """
+    def f(x, y, n: int):
+        acc = x
+        for i in range(n):
+            acc = x + y
+        return x * 2.0
+"""
+
+
 def test_dead_loop_values_leave_the_body_that_may_raise(kind):
-    scripted, eager = script_source("""
-        def f(x, y, n: int):
-            acc = x
-            for i in range(n):
-                acc = x + y
-            return x * 2.0
-    """)
+    scripted, eager = script_source(DEAD_LOOP_VALUE)
     assert_matches_eager(scripted, eager, np.ones(3), np.ones(3), 2)
     specialization = assert_raises_as_eager(scripted, eager, np.ones(3), np.ones(4), 2)
     for graph in (scripted.graph, specialization.graph):  # the frontend already pruned acc
@@ -205,13 +208,7 @@ def test_dead_loop_values_leave_the_body_that_may_raise(kind):
 def test_a_loop_body_proven_safe_goes():
     previous = jit.set_fusion_strategy([("STATIC", 4)])
     try:
-        scripted, eager = script_source("""
-            def f(x, y, n: int):
-                acc = x
-                for i in range(n):
-                    acc = x + y
-                return x * 2.0
-        """)
+        scripted, eager = script_source(DEAD_LOOP_VALUE)
         specialization = assert_matches_eager(scripted, eager, np.ones(3), np.ones(3), 2)
     finally:
         jit.set_fusion_strategy(previous)
