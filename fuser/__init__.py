@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from jit import types as T
-from kernels import cpu, cuda
+from kernels.backend import backend_for
 from kernels.ir import UnsupportedKernel
 
 from .grouping import FUSION_GROUP, MAX_KERNEL_ARGUMENTS, Grouping, build_subgraph, replace_with_group
@@ -28,7 +28,7 @@ class FusedGroup:
     """What one group became: its node, the kinds it fused, its kernel."""
     node: object
     kinds: list
-    kernel: object  # kernels.cpu.CpuKernel or kernels.cuda.CudaKernel
+    kernel: object  # what its backend's build returned (kernels.backend)
 
     @property
     def name(self) -> str:
@@ -55,11 +55,11 @@ def fuse_elementwise(graph, context) -> int:
             tensors = [v.type for v in inputs if isinstance(v.type, T.TensorType)]
             shapes = [t.shape for t in tensors if t.ndim] if context.kind == "STATIC" else None
             fallback = partial(_run_unfused_with, subgraph)
-            where = next((t.device for t in tensors if t.device is not None), None)
-            if where is not None and where.type == "cuda":
-                compiled = cuda.build(kernel, where, shapes, fallback)
-            else:
-                compiled = cpu.build(kernel, shapes, fallback)
+            backend = backend_for(next((t.device for t in tensors if t.device is not None), None))
+            supported, reason = backend.supports(kernel)
+            if not supported:
+                raise UnsupportedKernel(reason)
+            compiled = backend.build(kernel, shapes, fallback)
         except UnsupportedKernel as error:
             for member in members:
                 grouping.reasons[id(member)] = (member, f"its group cannot become a kernel: {error}")

@@ -23,9 +23,10 @@ from jit.ir import Block, Graph, Node, arg_info
 from jit.ir.cloning import copy_node
 from jit.ir.effects import may_raise
 
-from kernels import cpu, cuda
+from kernels.backend import backend_for
+from kernels.legalization import refusal
 
-from .lowering import scalar_dtype, weak_int_refusal
+from .lowering import POWER_OPS, scalar_dtype, weak_int_refusal
 
 FUSION_GROUP = "prim::FusionGroup"
 MAX_KERNEL_ARGUMENTS = 64  # inputs and outputs together
@@ -116,19 +117,18 @@ class Grouping:
             return "its result is 0-d: one element gains nothing from a kernel"
         if len(devices) > 1:
             return f"different devices ({', '.join(sorted(str(d) for d in devices))})"
-        device = next(iter(devices), output.device)
-        on_gpu = device is not None and device.type == "cuda"
+        backend = backend_for(next(iter(devices), output.device))
         try:
             compute = op.compute_dtypes([arg_info(v) for v in node.inputs])
         except TypeError as error:
             return f"its types are rejected: {error}"
-        supported = cuda.DTYPES if on_gpu else cpu.DTYPES
         for dtype in [output.dtype, *(c for c in compute if c is not None)]:
-            if np.dtype(dtype).name not in supported:
-                return f"{np.dtype(dtype).name} is not supported by the {'CUDA' if on_gpu else 'CPU'} kernels"
-        integer = any(c is not None and np.dtype(c).kind in "iub" for c in compute)
-        if op.short_name in ("power", "power_operator") and integer:
-            return "integer power raises on negative exponents; it is left to NumPy"
+            if np.dtype(dtype).name not in backend.dtypes:
+                return f"{np.dtype(dtype).name} is not supported by the {backend.name} kernels"
+        if op.short_name in POWER_OPS:  # the one refusal the kernels make (kernels.legalization), said early
+            reason = next(filter(None, (refusal("power", c) for c in compute if c is not None)), None)
+            if reason is not None:
+                return reason
         return weak_int_refusal(op, [arg_info(v) for v in node.inputs], compute, output.dtype)
 
     # -- per block --------------------------------------------------------------------

@@ -22,8 +22,8 @@ import numpy as np
 
 from jit import types as T
 from jit.ir import Graph, arg_info
-from jit.ops.scalar_expr import INPUT, Binary, Call, Cast, Const, Input, Unary, build
-from kernels.ir import BOOL_FUNCTIONS, COMPARISONS, Instr, Kernel, Operand, Output, UnsupportedKernel
+from jit.ops.scalar_expr import INPUT, Binary, Call, Cast, Const, IfFloat, Input, Like, Unary, build
+from kernels.ir import BOOL_RESULTS, Instr, Kernel, Operand, Output, UnsupportedKernel
 from kernels.ir import Const as KConst
 
 _PYTHON_SCALARS = {T.INT: "int64", T.FLOAT: "float64", T.BOOL: "bool"}
@@ -238,14 +238,21 @@ class _Lowering:
             return _Weak(expr.value)
         if isinstance(expr, Cast):
             return self.convert(self.expression(expr.operand, loaded), expr.dtype.name)
+        if isinstance(expr, IfFloat):  # a branch on the dtype, taken here
+            like = self.unify([self.expression(expr.like, loaded)])[0]
+            chosen = expr.then if np.dtype(self.dtype_of(like)).kind == "f" else expr.otherwise
+            return self.expression(chosen, loaded)
+        if isinstance(expr, Like):  # a number in the dtype of a value: typed, not weak
+            like = self.unify([self.expression(expr.like, loaded)])[0]
+            return self.constant(expr.number(self.dtype_of(like)), self.dtype_of(like))
         if isinstance(expr, Binary):
             lhs, rhs = self.expression(expr.lhs, loaded), self.expression(expr.rhs, loaded)
             lhs, rhs = self.unify([lhs, rhs])
-            result = "bool" if expr.op in COMPARISONS else self.dtype_of(lhs)
+            result = "bool" if expr.op in BOOL_RESULTS else self.dtype_of(lhs)
             return self.emit(expr.op, (lhs, rhs), result)
         if isinstance(expr, Unary):
             operand = self.unify([self.expression(expr.operand, loaded)])[0]
-            return self.emit(expr.op, (operand,), "bool" if expr.op == "not" else self.dtype_of(operand))
+            return self.emit(expr.op, (operand,), "bool" if expr.op in BOOL_RESULTS else self.dtype_of(operand))
         if isinstance(expr, Call):
             args = [self.expression(a, loaded) for a in expr.args]
             if expr.name == "where":
@@ -253,7 +260,7 @@ class _Lowering:
                 branches = self.unify(args[1:])
                 return self.emit("where", (condition, *branches), self.dtype_of(branches[0]))
             args = self.unify(args)
-            result = "bool" if expr.name in BOOL_FUNCTIONS else self.dtype_of(args[0])
+            result = "bool" if expr.name in BOOL_RESULTS else self.dtype_of(args[0])
             return self.emit(expr.name, tuple(args), result)
         raise UnsupportedKernel(f"formula node {expr!r} has no kernel form")
 

@@ -29,7 +29,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import cache, cpu_math
-from .ir import SUPPORTED_DTYPES, Const, Kernel, Layout, UnsupportedKernel, layout_of, uniform_power_form
+from .ir import (LOGICAL, ORDERING, SUPPORTED_DTYPES, Const, Kernel, Layout, UnsupportedKernel, layout_of,
+                 uniform_power_form)
+from .launch import broadcast_error, dtype_refusal, dynamic_shape, first_line, partial_output_checks, python_int_checks
+from .rendering import Renderer
 
 DTYPES = SUPPORTED_DTYPES - {"float16"}  # Numba has no float16 arithmetic
 # Below this many elements a kernel runs on the calling thread: handing work to
@@ -46,10 +49,11 @@ from numpy import bool_, float32, float64, int8, int16, int32, int64, uint8, uin
 _FLOAT_HELPERS = {("exp", "float32"): "_exp_f32", ("tanh", "float32"): "_tanh_f32",
                   ("erf", "float32"): "_erf_f32", ("log", "float32"): "_log_f32"}
 _MATH = {"exp": "math.exp", "expm1": "math.expm1", "log": "math.log", "log2": "math.log2", "log10": "math.log10",
-         "log1p": "math.log1p", "sqrt": "math.sqrt", "sin": "math.sin", "cos": "math.cos", "tan": "math.tan",
-         "arcsin": "math.asin", "arccos": "math.acos", "arctan": "math.atan", "sinh": "math.sinh",
-         "cosh": "math.cosh", "tanh": "math.tanh", "erf": "math.erf", "floor": "np.floor", "ceil": "np.ceil",
-         "trunc": "np.trunc", "rint": "np.rint", "arctan2": "np.arctan2", "fmod": "np.fmod", "exp2": "np.exp2"}
+         "log1p": "math.log1p", "sqrt": "math.sqrt", "cbrt": "np.cbrt", "sin": "math.sin", "cos": "math.cos",
+         "tan": "math.tan", "arcsin": "math.asin", "arccos": "math.acos", "arctan": "math.atan",
+         "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh", "erf": "math.erf", "floor": "np.floor",
+         "ceil": "np.ceil", "trunc": "np.trunc", "rint": "np.rint", "arctan2": "np.arctan2",
+         "hypot": "math.hypot", "copysign": "math.copysign", "fmod": "np.fmod", "exp2": "np.exp2"}
 _INT_HELPERS = {"floor_divide": "_floor_divide_int", "remainder": "_remainder_int", "fmod": "_fmod_int"}
 _FLOAT_DIVISION = {"floor_divide": "_floor_divide_float", "remainder": "_remainder_float"}
 
@@ -62,13 +66,13 @@ def _is_int(dtype: str) -> bool:
     return "int" in dtype
 
 
-class _Printer:
-    """Prints one instruction at a time; collects the helpers they call."""
+class CpuRenderer(Renderer):
+    """Numba-Python: one assignment per instruction; collects the kernels.cpu_math helpers they call."""
+    name = "CPU"
 
     def __init__(self, kernel: Kernel):
-        self.kernel = kernel
+        super().__init__(kernel)
         self.helpers: set = set()
-        self.dtypes = {o.name: o.dtype for o in kernel.operands}
 
     def arg(self, value) -> str:
         if isinstance(value, Const):
@@ -82,9 +86,6 @@ class _Printer:
             return f"{value.dtype}({text})"
         return value
 
-    def dtype(self, value) -> str:
-        return value.dtype if isinstance(value, Const) else self.dtypes[value]
-
     def helper(self, name: str, *args) -> str:
         self.helpers.add(name)
         return f"{name}({', '.join(args)})"
@@ -94,92 +95,87 @@ class _Printer:
         self.dtypes[instr.target] = instr.dtype
         return f"{instr.target} = {text}"
 
-    def expression(self, instr) -> str:  # noqa: C901 - one case per instruction, as a table would be
-        op, dt = instr.op, instr.dtype
-        args = [self.arg(a) for a in instr.args]
-        source = self.dtype(instr.args[0])
-        a = args[0]
-        b = args[1] if len(args) > 1 else None
-        if op in ("<", "<=", ">", ">="):
-            return f"({a} {op} {b})"
-        if op in ("and", "or"):
-            return f"(({a} != 0) {'&' if op == 'and' else '|'} ({b} != 0))"
-        if op == "not":
-            return f"({a} == 0)"
-        if dt == "bool":
-            if op in ("&", "|", "^"):
-                return f"bool({a} {op} {b})"
-            if op in ("+", "*"):  # NumPy's add and multiply of booleans are or and and
-                return f"bool({a} {'|' if op == '+' else '&'} {b})"
-            if op == "invert":
-                return f"(not {a})"
-        if op in ("+", "-", "*") and dt.startswith("int"):
+    # -- one rule per primitive (e: kernels.rendering.Operation) ----------------------
+    def _bitwise(self, e):
+        return f"bool({e.a} {e.op} {e.b})" if e.dt == "bool" else f"{e.dt}({e.a} {e.op} {e.b})"
+
+    def _arithmetic(self, e):
+        if e.dt == "bool" and e.op in ("+", "*"):  # NumPy's add and multiply of booleans are or and and
+            return f"bool({e.a} {'|' if e.op == '+' else '&'} {e.b})"
+        if e.wraps and e.dt.startswith("int"):
             # Numba marks signed arithmetic no-signed-wrap, so LLVM may assume it does not
             # overflow; in uint64 it wraps, as NumPy's does, and the conversion back keeps the bits.
-            return f"{dt}(uint64({a}) {op} uint64({b}))"
-        if op in ("+", "-", "*", "/", "&", "|", "^"):
-            return f"{dt}({a} {op} {b})"
-        if op in ("<<", ">>"):
-            bits = np.dtype(dt).itemsize * 8
-            beyond = f"{dt}(0)" if op == "<<" or dt.startswith("u") else f"({dt}(-1) if {a} < 0 else {dt}(0))"
-            return f"({dt}({a} {op} {b}) if 0 <= {b} < {bits} else {beyond})"
-        if op == "neg":
-            return f"{dt}(-{a})"
-        if op == "invert":
-            return f"{dt}(~{a})"
-        if op == "cast":
-            if dt == "bool":
-                return f"({a} != 0)"
-            return f"{dt}({a})"
-        if op in ("eq", "ne"):
-            return f"({a} {'==' if op == 'eq' else '!='} {b})"
-        if op == "where":
-            return f"({b} if {a} else {args[2]})"
-        if op in ("maximum", "minimum"):
-            compare = ">=" if op == "maximum" else "<="
-            return f"({a} if ({a} {compare} {b} or {a} != {a}) else {b})"
-        if op == "isnan":
-            return f"({a} != {a})" if _is_float(source) else "False"
-        if op == "isinf":
-            return f"(abs({a}) == inf)" if _is_float(source) else "False"
-        if op == "isfinite":
-            return f"(({a} - {a}) == 0)" if _is_float(source) else "True"
-        if op == "absolute":
-            return f"{dt}(abs({a}))" if dt != "bool" else a
-        if op == "sign":
-            return f"({dt}(1) if {a} > 0 else ({dt}(-1) if {a} < 0 else {a}))"
-        if op == "power":
-            if not _is_float(dt):
-                raise UnsupportedKernel("integer power raises on negative exponents; it is left to NumPy")
-            return f"{dt}({a} ** {b})"
-        if op == "power_uniform" and _is_float(dt):
-            return self.uniform_power(dt, a, b, instr.args[1])
-        if _is_int(dt) and op in _INT_HELPERS:
-            return f"{dt}({self.helper(_INT_HELPERS[op], a, b)})"
-        if op in _FLOAT_DIVISION:
-            return f"{dt}({self.helper(_FLOAT_DIVISION[op], a, b)})"
-        if (op, dt) in _FLOAT_HELPERS:
-            return self.helper(_FLOAT_HELPERS[(op, dt)], a)
-        if op in ("floor", "ceil", "trunc", "rint") and not _is_float(dt):
-            return a  # NumPy 2 rounds integers to themselves
-        if op in _MATH and _is_float(dt):
-            return f"{dt}({_MATH[op]}({', '.join(args)}))"
-        raise UnsupportedKernel(f"{op} on {dt} has no CPU kernel form")
+            return f"{e.dt}(uint64({e.a}) {e.op} uint64({e.b}))"
+        return f"{e.dt}({e.a} {e.op} {e.b})"
 
-    def uniform_power(self, dt: str, a: str, b: str, exponent) -> str:
+    def _shift(self, e):
+        dt, a, b = e.dt, e.a, e.b
+        bits = np.dtype(dt).itemsize * 8
+        beyond = f"{dt}(0)" if e.op == "<<" or dt.startswith("u") else f"({dt}(-1) if {a} < 0 else {dt}(0))"
+        return f"({dt}({a} {e.op} {b}) if 0 <= {b} < {bits} else {beyond})"
+
+    def _maximum(self, e):
+        compare = ">=" if e.op == "maximum" else "<="
+        return f"({e.a} if ({e.a} {compare} {e.b} or {e.a} != {e.a}) else {e.b})"
+
+    def _division(self, e):  # floor_divide, remainder, fmod
+        if _is_int(e.dt) and e.op in _INT_HELPERS:
+            return f"{e.dt}({self.helper(_INT_HELPERS[e.op], e.a, e.b)})"
+        if e.op in _FLOAT_DIVISION:
+            return f"{e.dt}({self.helper(_FLOAT_DIVISION[e.op], e.a, e.b)})"
+        return self._math(e)
+
+    def _rounding(self, e):  # floor, ceil, trunc, rint
+        return self._math(e) if _is_float(e.dt) else e.a  # NumPy 2 rounds integers to themselves
+
+    def _math(self, e):
+        if (e.op, e.dt) in _FLOAT_HELPERS:
+            return self.helper(_FLOAT_HELPERS[(e.op, e.dt)], e.a)
+        return f"{e.dt}({_MATH[e.op]}({', '.join(e.args)}))" if _is_float(e.dt) else None
+
+    def _uniform_power(self, e):
         """NumPy's power for an exponent that is one value for all elements (kernels.ir.UNIFORM_POWERS):
         the closed form of a constant exponent, else a branch on the exponent (the same for every element)."""
+        if not _is_float(e.dt):
+            return None
+        dt, a, b = e.dt, e.a, e.b
         closed = {-1.0: f"{dt}({dt}(1.0) / {a})", 0.0: f"{dt}(1.0)", 0.5: f"{dt}(math.sqrt({a}))", 1.0: a,
                   2.0: f"{dt}({a} * {a})"}
-        return uniform_power_form(closed, f"{dt}({a} ** {b})", exponent, b,
+        return uniform_power_form(closed, f"{dt}({a} ** {b})", e.instr.args[1], b,
                                   lambda condition, then, otherwise: f"({then} if {condition} else {otherwise})")
+
+    code_for_op = {
+        **dict.fromkeys(_MATH, _math),  # the library functions; the entries below take precedence
+        **dict.fromkeys(ORDERING, lambda r, e: f"({e.a} {e.op} {e.b})"),
+        **dict.fromkeys(LOGICAL, lambda r, e: f"(({e.a} != 0) {'&' if e.op == 'and' else '|'} ({e.b} != 0))"),
+        "not": lambda r, e: f"({e.a} == 0)",
+        **dict.fromkeys(("&", "|", "^"), _bitwise),
+        **dict.fromkeys(("+", "-", "*", "/"), _arithmetic),
+        **dict.fromkeys(("<<", ">>"), _shift),
+        "neg": lambda r, e: f"{e.dt}(-{e.a})",
+        "invert": lambda r, e: f"(not {e.a})" if e.dt == "bool" else f"{e.dt}(~{e.a})",
+        "cast": lambda r, e: f"({e.a} != 0)" if e.dt == "bool" else f"{e.dt}({e.a})",
+        **dict.fromkeys(("eq", "ne"), lambda r, e: f"({e.a} {'==' if e.op == 'eq' else '!='} {e.b})"),
+        "where": lambda r, e: f"({e.b} if {e.a} else {e.args[2]})",
+        **dict.fromkeys(("maximum", "minimum"), _maximum),
+        "isnan": lambda r, e: f"({e.a} != {e.a})" if _is_float(e.source) else "False",
+        "isinf": lambda r, e: f"(abs({e.a}) == inf)" if _is_float(e.source) else "False",
+        "isfinite": lambda r, e: f"(({e.a} - {e.a}) == 0)" if _is_float(e.source) else "True",
+        "signbit": lambda r, e: f"np.signbit({e.a})" if _is_float(e.source) else None,
+        "absolute": lambda r, e: f"{e.dt}(abs({e.a}))" if e.dt != "bool" else e.a,
+        "sign": lambda r, e: f"({e.dt}(1) if {e.a} > 0 else ({e.dt}(-1) if {e.a} < 0 else {e.a}))",
+        "power": lambda r, e: f"{e.dt}({e.a} ** {e.b})" if _is_float(e.dt) else None,
+        "power_uniform": _uniform_power,
+        **dict.fromkeys(("floor_divide", "remainder", "fmod"), _division),
+        **dict.fromkeys(("floor", "ceil", "trunc", "rint"), _rounding),
+    }
 
 
 def render(kernel: Kernel, layout: Layout) -> str:
     """The Python source of ``kernel`` for ``layout``: a module defining the
     Numba function ``kernel(start, stop, *outputs, *operands)`` that computes the
     outer-dimension indices [start, stop)."""
-    printer = _Printer(kernel)
+    printer = CpuRenderer(kernel)
     rank = kernel.rank
     arrays = kernel.arrays
     loads, body = [], [printer.instruction(instr) for instr in kernel.body]
@@ -210,7 +206,7 @@ def numba_signature(kernel: Kernel):
     """The Numba signature of a call with C-contiguous arrays (Python scalars as
     64-bit numbers), compiled ahead of the first call."""
     import numba  # noqa: PLC0415 - loaded with the first kernel, not with ArrayScript
-    from numba import types  # noqa: PLC0415
+    from numba import types  # noqa: PLC0415 - as numba above
 
     rank = kernel.rank
     arguments = [types.int64, types.int64]
@@ -252,9 +248,9 @@ class CpuKernel:
     cannot be built."""
 
     def __init__(self, kernel: Kernel, layout: Layout | None, fallback=None, first_layout: Layout | None = None):
-        unsupported = sorted(({o.dtype for o in kernel.operands} | {i.dtype for i in kernel.body}) - DTYPES)
-        if unsupported:
-            raise UnsupportedKernel(f"{unsupported[0]} is not supported by the CPU kernels")
+        refusal = dtype_refusal(kernel, DTYPES, "CPU")
+        if refusal is not None:
+            raise UnsupportedKernel(refusal)
         self.kernel, self.layout, self.fallback = kernel, layout, fallback
         self.variants: dict = {}
         self.failures: dict = {}
@@ -266,7 +262,7 @@ class CpuKernel:
             except UnsupportedKernel:
                 raise
             except Exception as error:  # Numba's typing or lowering errors, a full disk...
-                raise UnsupportedKernel(f"the kernel did not compile: {_first_line(error)}") from error
+                raise UnsupportedKernel(f"the kernel did not compile: {first_line(error)}") from error
         self.launch = self._make_launcher()
 
     @property
@@ -293,7 +289,7 @@ class CpuKernel:
                 try:
                     self.variants[broadcast] = _Variant(self.kernel, Layout(broadcast))
                 except Exception as error:
-                    self.failures[broadcast] = _first_line(error)
+                    self.failures[broadcast] = first_line(error)
         return self.variants.get(broadcast)
 
     def _make_launcher(self):
@@ -301,7 +297,7 @@ class CpuKernel:
         names = [o.name for o in kernel.operands]
         arrays = kernel.arrays
         namespace = {"_empty": np.empty, "_parallel": run_parallel,
-                     "_mismatch": _broadcast_error, "_bshape": np.broadcast_shapes, "_self": self}
+                     "_mismatch": broadcast_error, "_bshape": np.broadcast_shapes, "_self": self}
         for index, output in enumerate(kernel.outputs):
             namespace[f"_dt{index}"] = np.dtype(output.dtype)
         namespace["_uint64"] = np.uint64  # Numba types a Python int as int64
@@ -315,7 +311,7 @@ class CpuKernel:
             namespace["_run"] = self.variants[self.layout.broadcast].function
             sizes = [str(s) for s in shape]
         else:
-            shape_lines, sizes = _dynamic_shape(kernel)
+            shape_lines, sizes = dynamic_shape(kernel)
             lines += shape_lines
             flags = [f"({o.name}.shape[{d}] == 1 and n{kernel.rank - o.rank + d} != 1)"
                      for o in arrays for d in range(o.rank)]
@@ -324,7 +320,7 @@ class CpuKernel:
             lines.append(f"    if _run is None: _run = _self.variant({key})")
             lines.append(f"    if _run is None: return _self.fallback({', '.join(names)})")
             lines.append("    _run = _run.function")
-            for check in _partial_output_checks(kernel, sizes):
+            for check in partial_output_checks(kernel, sizes):
                 lines.append(f"    if {check}: return _self.fallback({', '.join(names)})")
         out_shape = f"({', '.join(sizes)},)"
         outputs = [o.name for o in kernel.outputs]
@@ -350,13 +346,6 @@ class CpuKernel:
         return namespace["launch"]
 
 
-def python_int_checks(kernel: Kernel, otherwise: str) -> list:
-    """Launcher lines that do ``otherwise`` (run unfused) for a Python int outside
-    the values the kernel computes exactly: NumPy then answers, or raises."""
-    return [f"    if not {o.limits[0]} <= {o.name} <= {o.limits[1]}: {otherwise}"
-            for o in kernel.operands if o.limits is not None]
-
-
 def _nested_key(arrays, flags) -> str:
     grouped, position = [], 0
     for operand in arrays:
@@ -364,58 +353,6 @@ def _nested_key(arrays, flags) -> str:
         position += operand.rank
         grouped.append("(" + "".join(f"{f}, " for f in part) + ")")
     return "(" + "".join(f"{g}, " for g in grouped) + ")"
-
-
-def _dynamic_shape(kernel: Kernel):
-    """Lines computing the iteration sizes n0, n1... from the arrays' shapes with
-    NumPy's broadcasting rule, and the size expressions."""
-    lines = []
-    arrays = kernel.arrays
-    shapes = ", ".join(f"{o.name}.shape" for o in arrays)
-    for d in range(kernel.rank):
-        having = [(o, d - (kernel.rank - o.rank)) for o in arrays if d >= kernel.rank - o.rank]
-        first, first_dim = having[0]
-        lines.append(f"    n{d} = {first.name}.shape[{first_dim}]")
-        for operand, dim in having[1:]:
-            size = f"{operand.name}.shape[{dim}]"
-            lines.append(f"    if {size} != n{d}:")
-            lines.append(f"        if n{d} == 1: n{d} = {size}")
-            lines.append(f"        elif {size} != 1: _mismatch({shapes})")
-    return lines, [f"n{d}" for d in range(kernel.rank)]
-
-
-def _partial_output_checks(kernel: Kernel, sizes) -> list:
-    """Conditions under which an output that reads only some of the arrays is
-    smaller than the iteration shape (the group then runs unfused)."""
-    reads = dependencies(kernel)
-    every = {o.name for o in kernel.arrays}
-    checks = []
-    for output in kernel.outputs:
-        used = reads[output.value] & every
-        if used != every:
-            shapes = ", ".join(f"{name}.shape" for name in sorted(used))
-            target = f"({', '.join(sizes)},)"
-            checks.append(f"_bshape({shapes}) != {target}" if used else f"{target} != ({', '.join(['1'] * len(sizes))},)")
-    return checks
-
-
-def dependencies(kernel: Kernel) -> dict:
-    """name -> the operand names its value reads."""
-    reads = {o.name: {o.name} for o in kernel.operands}
-    for instr in kernel.body:
-        reads[instr.target] = set().union(*(reads[a] for a in instr.args if not isinstance(a, Const)))
-    return reads
-
-
-def _broadcast_error(*shapes):
-    """The error NumPy's elementwise ops raise for these shapes."""
-    text = " ".join("(" + ",".join(map(str, s)) + ("," if len(s) == 1 else "") + ")" for s in shapes)
-    raise ValueError(f"operands could not be broadcast together with shapes {text} ")
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
 _pool = None
@@ -468,7 +405,7 @@ def warm_up() -> None:
     _warm.set()
 
     def start():
-        import numba  # noqa: PLC0415
+        import numba  # noqa: PLC0415 - the point of warming up: imported on this thread, not the caller's
 
         numba.njit(lambda: 0)()
 

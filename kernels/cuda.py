@@ -34,8 +34,10 @@ import numpy as np
 import device as _device
 
 from . import nvrtc
-from .cpu import _broadcast_error, _dynamic_shape, _first_line, _partial_output_checks, python_int_checks
-from .ir import SUPPORTED_DTYPES, Const, Kernel, Layout, UnsupportedKernel, layout_of, uniform_power_form
+from .ir import (LOGICAL, ORDERING, SUPPORTED_DTYPES, Const, Kernel, Layout, UnsupportedKernel, layout_of,
+                 uniform_power_form)
+from .launch import broadcast_error, dynamic_shape, first_line, partial_output_checks, python_int_checks
+from .rendering import Renderer
 
 DTYPES = SUPPORTED_DTYPES
 FLAT, VECTOR, BAKED, STRIDED = "flat", "vector", "baked", "strided"
@@ -60,8 +62,7 @@ _MATH = {"exp": "exp", "exp2": "exp2", "expm1": "expm1", "log": "log", "log2": "
          "log1p": "log1p", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin",
          "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "erf": "erf",
          "floor": "floor", "ceil": "ceil", "trunc": "trunc", "rint": "rint", "arctan2": "atan2", "fmod": "fmod",
-         "power": "pow"}
-_EXACT_ROUNDING = frozenset({"floor", "ceil", "trunc", "rint"})  # results already float16 values
+         "power": "pow", "hypot": "hypot", "copysign": "copysign", "cbrt": "cbrt"}
 
 # Device intrinsics, with host equivalents in kernels.host_shim (which defines ARRAYSCRIPT_HOST).
 _HALF = """\
@@ -126,12 +127,15 @@ def _float_helper(op: str, dtype: str) -> str:
                    f"    return copysign{f}(0.0{f}, b);\n}}\n")
 
 
-class _Printer:
-    """Prints instructions as C expressions; collects the helpers they call."""
+class CudaRenderer(Renderer):
+    """CUDA C: one ``const`` per instruction; collects the helpers they call. Float16 values are
+    held in float and rounded back after each inexact result (kernels.legalization)."""
+    name = "CUDA"
+    wider = {"float16": "float32"}
 
     def __init__(self, kernel: Kernel):
+        super().__init__(kernel)
         self.helpers: dict = {}  # name -> source, in first-use order
-        self.dtypes = {o.name: o.dtype for o in kernel.operands}
 
     def literal(self, value: Const) -> str:
         dt = value.dtype
@@ -159,9 +163,6 @@ class _Printer:
     def arg(self, value) -> str:
         return self.literal(value) if isinstance(value, Const) else value
 
-    def dtype(self, value) -> str:
-        return value.dtype if isinstance(value, Const) else self.dtypes[value]
-
     def helper(self, name: str, source: str, *args) -> str:
         self.helpers.setdefault(name, source)
         return f"{name}({', '.join(args)})"
@@ -171,106 +172,9 @@ class _Printer:
         self.dtypes[instr.target] = instr.dtype
         return f"const {_VALUE[instr.dtype]} {instr.target} = {text};"
 
-    def rounded(self, dt: str, text: str) -> str:
-        if dt != "float16":
-            return text
+    def round_back(self, dt: str, text: str) -> str:
         self.helpers.setdefault("half", _HALF)
         return f"round_half({text})"
-
-    def expression(self, instr) -> str:  # noqa: C901 - one case per instruction, as a table would be
-        op, dt = instr.op, instr.dtype
-        args = [self.arg(a) for a in instr.args]
-        source = self.dtype(instr.args[0])
-        a = args[0]
-        b = args[1] if len(args) > 1 else None
-        t = _VALUE[dt]
-        if op in ("<", "<=", ">", ">="):
-            return f"({a} {op} {b})"
-        if op in ("and", "or"):
-            return f"(({a} != 0) {'&&' if op == 'and' else '||'} ({b} != 0))"
-        if op == "not":
-            return f"({a} == 0)"
-        if dt == "bool":
-            if op in ("&", "|", "^"):
-                return f"((bool)({a} {op} {b}))"
-            if op in ("+", "*"):  # NumPy's add and multiply of booleans are or and and
-                return f"({a} {'||' if op == '+' else '&&'} {b})"
-            if op == "invert":
-                return f"(!{a})"
-        if op in ("+", "-", "*", "/") and _is_float(dt):
-            return self.rounded(dt, f"({a} {op} {b})")
-        if op == "/":  # integer reciprocal: NumPy divides in double and converts back
-            return f"(({t})((double){a} / (double){b}))"
-        if op in ("+", "-", "*"):
-            u = _WIDE_UNSIGNED[dt]
-            return f"(({t})(({u}){a} {op} ({u}){b}))"
-        if op in ("&", "|", "^"):
-            return f"(({t})({a} {op} {b}))"
-        if op in ("<<", ">>"):
-            bits = np.dtype(dt).itemsize * 8
-            in_range = f"{b} < {bits}" if not _is_signed(dt) else f"{b} >= 0 && {b} < {bits}"
-            if op == "<<":
-                shifted, beyond = f"({t})(({_WIDE_UNSIGNED[dt]}){a} << {b})", f"({t})0"
-            else:
-                shifted = f"({t})({a} >> {b})"
-                beyond = f"({a} < 0 ? ({t})-1 : ({t})0)" if _is_signed(dt) else f"({t})0"
-            return f"(({in_range}) ? {shifted} : {beyond})"
-        if op == "neg":
-            return f"(-{a})" if _is_float(dt) else f"(({t})(({_WIDE_UNSIGNED[dt]})0 - ({_WIDE_UNSIGNED[dt]}){a}))"
-        if op == "invert":
-            return f"(({t})(~{a}))"
-        if op == "cast":
-            return self.cast(a, source, dt)
-        if op in ("eq", "ne"):
-            if a == b and not _is_float(source):  # x == x of an integer (a C compiler warns of it)
-                return "true" if op == "eq" else "false"
-            return f"({a} {'==' if op == 'eq' else '!='} {b})"
-        if op == "where":
-            return f"({a} ? {b} : {args[2]})"
-        if op in ("maximum", "minimum"):
-            keep = f"{a} {'>=' if op == 'maximum' else '<='} {b}" + (f" || {a} != {a}" if _is_float(dt) else "")
-            return f"(({keep}) ? {a} : {b})"  # NaN wins, as in NumPy
-        if op == "isnan":
-            return f"({a} != {a})" if _is_float(source) else "false"
-        if op == "isinf":
-            return f"({a} == {a} && ({a} - {a}) != ({a} - {a}))" if _is_float(source) else "false"
-        if op == "isfinite":
-            return f"(({a} - {a}) == 0)" if _is_float(source) else "true"
-        if op == "absolute":
-            if _is_float(dt):
-                return f"fabs{'' if dt == 'float64' else 'f'}({a})"
-            if _is_signed(dt):
-                u = _WIDE_UNSIGNED[dt]
-                return f"(({t})({a} < 0 ? ({u})0 - ({u}){a} : ({u}){a}))"
-            return a
-        if op == "sign":
-            if not _is_signed(dt) and not _is_float(dt):
-                return f"({a} > 0 ? ({t})1 : ({t})0)"
-            return f"({a} > 0 ? ({t})1 : ({a} < 0 ? ({t})-1 : {a}))"
-        if op == "power" and not _is_float(dt):
-            raise UnsupportedKernel("integer power raises on negative exponents; it is left to NumPy")
-        if op == "power_uniform" and _is_float(dt):
-            return self.rounded(dt, self.uniform_power(dt, a, b, instr.args[1]))
-        if op in ("floor_divide", "remainder", "fmod") and not _is_float(dt):
-            return self.helper(f"{op}_{dt}", _int_helper(op, dt), a, b)
-        if op in ("floor_divide", "remainder"):
-            name = f"{op}_{'double' if dt == 'float64' else 'float'}"
-            return self.rounded(dt, self.helper(name, _float_helper(op, dt), a, b))
-        if op in ("floor", "ceil", "trunc", "rint") and not _is_float(dt):
-            return a  # NumPy 2 rounds integers to themselves
-        if op in _MATH and _is_float(dt):
-            call = f"{_MATH[op]}{'' if dt == 'float64' else 'f'}({', '.join(args)})"
-            return call if op in _EXACT_ROUNDING else self.rounded(dt, call)
-        raise UnsupportedKernel(f"{op} on {dt} has no CUDA kernel form")
-
-    def uniform_power(self, dt: str, a: str, b: str, exponent) -> str:
-        """NumPy's power for an exponent that is one value for all elements (kernels.ir.UNIFORM_POWERS):
-        the closed form of a constant exponent, else a branch on the exponent (the same in every thread)."""
-        f = "" if dt == "float64" else "f"
-        one = f"1.0{f}"
-        closed = {-1.0: f"({one} / {a})", 0.0: one, 0.5: f"sqrt{f}({a})", 1.0: a, 2.0: f"({a} * {a})"}
-        return uniform_power_form(closed, f"pow{f}({a}, {b})", exponent, b,
-                                  lambda condition, then, otherwise: f"({condition} ? {then} : {otherwise})")
 
     def cast(self, a: str, source: str, dt: str) -> str:
         if dt == source:
@@ -282,6 +186,120 @@ class _Printer:
             return f"round_half_d((double){a})" if source in ("float64", "int64", "uint64") \
                 else f"round_half((float){a})"
         return f"(({_VALUE[dt]}){a})"
+
+    # -- one rule per primitive (e: kernels.rendering.Operation) ----------------------
+    def _bitwise(self, e):
+        if e.dt == "bool":
+            return f"((bool)({e.a} {e.op} {e.b}))"
+        return f"(({_VALUE[e.dt]})({e.a} {e.op} {e.b}))"
+
+    def _arithmetic(self, e):
+        op, dt, a, b = e.op, e.dt, e.a, e.b
+        if dt == "bool" and op in ("+", "*"):  # NumPy's add and multiply of booleans are or and and
+            return f"({a} {'||' if op == '+' else '&&'} {b})"
+        if _is_float(dt):
+            return f"({a} {op} {b})"
+        if op == "/":  # integer reciprocal: NumPy divides in double and converts back
+            return f"(({_VALUE[dt]})((double){a} / (double){b}))"
+        if e.wraps:
+            u = _WIDE_UNSIGNED[dt]
+            return f"(({_VALUE[dt]})(({u}){a} {op} ({u}){b}))"
+        return None
+
+    def _shift(self, e):
+        dt, a, b, t = e.dt, e.a, e.b, _VALUE[e.dt]
+        bits = np.dtype(dt).itemsize * 8
+        in_range = f"{b} < {bits}" if not _is_signed(dt) else f"{b} >= 0 && {b} < {bits}"
+        if e.op == "<<":
+            shifted, beyond = f"({t})(({_WIDE_UNSIGNED[dt]}){a} << {b})", f"({t})0"
+        else:
+            shifted = f"({t})({a} >> {b})"
+            beyond = f"({a} < 0 ? ({t})-1 : ({t})0)" if _is_signed(dt) else f"({t})0"
+        return f"(({in_range}) ? {shifted} : {beyond})"
+
+    def _negative(self, e):
+        if _is_float(e.dt):
+            return f"(-{e.a})"
+        u = _WIDE_UNSIGNED[e.dt]
+        return f"(({_VALUE[e.dt]})(({u})0 - ({u}){e.a}))" if e.wraps else None
+
+    def _equality(self, e):
+        if e.a == e.b and not _is_float(e.source):  # x == x of an integer (a C compiler warns of it)
+            return "true" if e.op == "eq" else "false"
+        return f"({e.a} {'==' if e.op == 'eq' else '!='} {e.b})"
+
+    def _maximum(self, e):
+        a, b = e.a, e.b
+        keep = f"{a} {'>=' if e.op == 'maximum' else '<='} {b}" + (f" || {a} != {a}" if _is_float(e.dt) else "")
+        return f"(({keep}) ? {a} : {b})"  # NaN wins, as in NumPy
+
+    def _absolute(self, e):
+        dt, a = e.dt, e.a
+        if _is_float(dt):
+            return f"fabs{'' if dt == 'float64' else 'f'}({a})"
+        if _is_signed(dt):
+            u, t = _WIDE_UNSIGNED[dt], _VALUE[dt]
+            return f"(({t})({a} < 0 ? ({u})0 - ({u}){a} : ({u}){a}))"
+        return a
+
+    def _sign(self, e):
+        t, a = _VALUE[e.dt], e.a
+        if not _is_signed(e.dt) and not _is_float(e.dt):
+            return f"({a} > 0 ? ({t})1 : ({t})0)"
+        return f"({a} > 0 ? ({t})1 : ({a} < 0 ? ({t})-1 : {a}))"
+
+    def _uniform_power(self, e):
+        """NumPy's power for an exponent that is one value for all elements (kernels.ir.UNIFORM_POWERS):
+        the closed form of a constant exponent, else a branch on the exponent (the same in every thread)."""
+        if not _is_float(e.dt):
+            return None
+        a, b = e.a, e.b
+        f = "" if e.dt == "float64" else "f"
+        one = f"1.0{f}"
+        closed = {-1.0: f"({one} / {a})", 0.0: one, 0.5: f"sqrt{f}({a})", 1.0: a, 2.0: f"({a} * {a})"}
+        return uniform_power_form(closed, f"pow{f}({a}, {b})", e.instr.args[1], b,
+                                  lambda condition, then, otherwise: f"({condition} ? {then} : {otherwise})")
+
+    def _division(self, e):  # floor_divide, remainder, fmod
+        if not _is_float(e.dt):
+            return self.helper(f"{e.op}_{e.dt}", _int_helper(e.op, e.dt), e.a, e.b)
+        if e.op == "fmod":
+            return self._math(e)
+        name = f"{e.op}_{'double' if e.dt == 'float64' else 'float'}"
+        return self.helper(name, _float_helper(e.op, e.dt), e.a, e.b)
+
+    def _rounding(self, e):  # floor, ceil, trunc, rint
+        return self._math(e) if _is_float(e.dt) else e.a  # NumPy 2 rounds integers to themselves
+
+    def _math(self, e):
+        return f"{_MATH[e.op]}{'' if e.dt == 'float64' else 'f'}({', '.join(e.args)})" if _is_float(e.dt) else None
+
+    code_for_op = {
+        **dict.fromkeys(_MATH, _math),  # the library functions; the entries below take precedence
+        **dict.fromkeys(ORDERING, lambda r, e: f"({e.a} {e.op} {e.b})"),
+        **dict.fromkeys(LOGICAL,
+                        lambda r, e: f"(({e.a} != 0) {'&&' if e.op == 'and' else '||'} ({e.b} != 0))"),
+        "not": lambda r, e: f"({e.a} == 0)",
+        **dict.fromkeys(("&", "|", "^"), _bitwise),
+        **dict.fromkeys(("+", "-", "*", "/"), _arithmetic),
+        **dict.fromkeys(("<<", ">>"), _shift),
+        "neg": _negative,
+        "invert": lambda r, e: f"(!{e.a})" if e.dt == "bool" else f"(({_VALUE[e.dt]})(~{e.a}))",
+        "cast": lambda r, e: r.cast(e.a, e.source, e.dt),
+        **dict.fromkeys(("eq", "ne"), _equality),
+        "where": lambda r, e: f"({e.a} ? {e.b} : {e.args[2]})",
+        **dict.fromkeys(("maximum", "minimum"), _maximum),
+        "isnan": lambda r, e: f"({e.a} != {e.a})" if _is_float(e.source) else "false",
+        "isinf": lambda r, e: (f"({e.a} == {e.a} && ({e.a} - {e.a}) != ({e.a} - {e.a}))" if _is_float(e.source)
+                               else "false"),
+        "isfinite": lambda r, e: f"(({e.a} - {e.a}) == 0)" if _is_float(e.source) else "true",
+        "signbit": lambda r, e: f"(signbit({e.a}) != 0)" if _is_float(e.source) else None,
+        "absolute": _absolute,
+        "sign": _sign,
+        "power_uniform": _uniform_power,
+        **dict.fromkeys(("floor_divide", "remainder", "fmod"), _division),
+        **dict.fromkeys(("floor", "ceil", "trunc", "rint"), _rounding),
+    }
 
 
 def _variant_name(kernel: Kernel, key) -> str:
@@ -319,7 +337,7 @@ def render(kernel: Kernel, layout: Layout | None, key) -> str:
     mode, bits = key
     if mode == BAKED and (layout is None or layout.shape is None):
         raise ValueError("the baked variant needs a STATIC layout")
-    printer = _Printer(kernel)
+    printer = CudaRenderer(kernel)
     body = [printer.instruction(instr) for instr in kernel.body]
     index, offset = _INDEX[bits], _OFFSET[bits]
     element_params = [f"{_VALUE[o.dtype]} {o.name}" if o.is_array else f"{SCALAR_PARAMETERS[o.dtype]} {o.name}"
@@ -471,7 +489,7 @@ class CudaKernel:
             except UnsupportedKernel:
                 raise
             except Exception as error:  # NVRTC's compile errors
-                raise UnsupportedKernel(f"the CUDA kernel did not compile: {_first_line(error)}") from error
+                raise UnsupportedKernel(f"the CUDA kernel did not compile: {first_line(error)}") from error
 
     @property
     def static(self) -> bool:
@@ -518,7 +536,7 @@ class CudaKernel:
         outputs = [o.name for o in kernel.outputs]
         width = vector_width(kernel)
         namespace = {"_self": self, "_empty": self.backend.empty, "_address": self.backend.address,
-                     "_mismatch": _broadcast_error, "_bshape": np.broadcast_shapes, "_strided": _strided_arguments,
+                     "_mismatch": broadcast_error, "_bshape": np.broadcast_shapes, "_strided": _strided_arguments,
                      "_INDEX": {32: np.uint32, 64: np.uint64}, "_LIMIT": INDEX_LIMIT}
         for index, output in enumerate(kernel.outputs):
             namespace[f"_dt{index}"] = np.dtype(output.dtype)
@@ -535,9 +553,9 @@ class CudaKernel:
         if self.static:
             sizes = [str(s) for s in self.layout.shape]
         else:
-            shape_lines, sizes = _dynamic_shape(kernel)
+            shape_lines, sizes = dynamic_shape(kernel)
             lines += shape_lines
-            for check in _partial_output_checks(kernel, sizes):
+            for check in partial_output_checks(kernel, sizes):
                 lines.append(f"    if {check}: return _self.fallback({', '.join(names)})")
         shape = f"({', '.join(sizes)},)"
         lines.append(f"    _shape = {shape}")

@@ -5,7 +5,8 @@ passed by value), a straight-line body of typed scalar instructions, and the
 instruction results it stores into fresh output arrays. Every output has the
 kernel's iteration shape: the broadcast of its array operands' shapes.
 
-Instructions use the vocabulary of the operators' scalar formulas: the binary
+Instructions use the vocabulary of the operators' scalar formulas
+(``device.scalar_vocabulary``, one table for formulas, this IR and the renderers): the binary
 symbols (``+``, ``<``, ``&``, ``and``...), the unary ``neg``, ``invert`` and
 ``not``, the primitive functions (``exp``, ``maximum``, ``where``...),
 ``cast`` and ``power_uniform`` (NumPy's power for an exponent that is one value
@@ -24,19 +25,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-BINARY_OPS = frozenset({"+", "-", "*", "/", "<", "<=", ">", ">=", "&", "|", "^", "<<", ">>", "and", "or"})
-COMPARISONS = frozenset({"<", "<=", ">", ">=", "and", "or"})
-UNARY_OPS = frozenset({"neg", "invert", "not"})
-FUNCTIONS = {  # name -> arity
-    "exp": 1, "exp2": 1, "expm1": 1, "log": 1, "log2": 1, "log10": 1, "log1p": 1, "sqrt": 1,
-    "sin": 1, "cos": 1, "tan": 1, "arcsin": 1, "arccos": 1, "arctan": 1, "sinh": 1, "cosh": 1, "tanh": 1,
-    "floor": 1, "ceil": 1, "trunc": 1, "rint": 1, "absolute": 1, "sign": 1, "erf": 1,
-    "isnan": 1, "isinf": 1, "isfinite": 1,
-    "arctan2": 2, "power": 2, "power_uniform": 2, "fmod": 2, "remainder": 2, "floor_divide": 2,
-    "maximum": 2, "minimum": 2,
-    "eq": 2, "ne": 2, "where": 3, "cast": 1,
-}
-BOOL_FUNCTIONS = frozenset({"isnan", "isinf", "isfinite", "eq", "ne"})
+from device import scalar_vocabulary as vocabulary
+
+# The instruction vocabulary is device.scalar_vocabulary's; these are its kernel views.
+BINARY_OPS = vocabulary.BINARY_OPERATORS
+ORDERING = vocabulary.ORDERING  # <, <=, >, >=
+LOGICAL = vocabulary.LOGICAL  # and, or (of truth values)
+UNARY_OPS = vocabulary.UNARY_OPERATORS
+FUNCTIONS = vocabulary.FUNCTIONS  # name -> arity
+BOOL_RESULTS = vocabulary.BOOL_RESULTS  # every instruction whose result is bool, whatever its arguments
 # ``power_uniform(x, e)``: x ** e where e is one value for every element, as NumPy's float32 and
 # float64 power loops compute it when the exponent is a single broadcast value (inner-loop stride
 # 0): these exponents in closed form (1/x, 1, sqrt(x), x, x*x), any other by pow. They differ from

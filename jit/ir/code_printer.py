@@ -12,7 +12,6 @@ from __future__ import annotations
 import builtins
 import keyword
 import math
-import re
 
 import numpy as np
 
@@ -22,11 +21,11 @@ from jit.ops import NO_DEFAULT
 from jit.ops.prim import MAX_TRIP_COUNT
 
 from .graph import Block, Graph, Node, Value
-from .inlining import inlinable_values, short_circuit
+from .expression_inlining import inlinable_values, short_circuit
+from .python_code import UNSAFE_IN_NAME, PythonCodeGen, base_name, is_constant
 
 _NAMELESS = ("prim::Constant", "prim::Uninitialized", "prim::Param")
-_IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
-_FLAT_CHAIN = 8  # longer chains of ifs ending a loop body print with 'continue' (print_iteration)
+_FLAT_CHAIN = 8  # longer chains of ifs ending a loop body print with 'continue' (loop_body)
 
 
 # The global names printed code uses: modules of the ops' spellings and the types of
@@ -107,19 +106,21 @@ def literal(value) -> _Expr:
     raise TypeError(f"a constant of type {type(value).__name__} has no script-code literal")
 
 
-class CodePrinter:
+class CodePrinter(PythonCodeGen):
+    REGION = "with jit.strict_fusion():"
+    STATEMENTS = {**PythonCodeGen.STATEMENTS, "prim::RaiseException": "raise_statement",
+                  "prim::ListSetItem": "set_item", "prim::DictSetItem": "set_item", "np::setitem": "set_subscript",
+                  "prim::SetAttr": "set_attribute"}
+
     def __init__(self, graph: Graph, name: str, parameters):
-        self.graph, self.name, self.parameters = graph, name, parameters
-        self.names: dict[int, str] = {}
+        super().__init__(graph, name, parameters)
         self.taken: set[str] = set(_RESERVED)
         self.next_number: dict[str, int] = {}  # base -> the number fresh() tries first
-        self.inlined: set[int] = set()
-        self.lines: list[str] = []
         self.constant_numbers = {id(array): index for index, array in enumerate(tensor_constants(graph))}
 
     # -- naming ---------------------------------------------------------------------
     def fresh(self, base: str) -> str:
-        base = _IDENTIFIER.sub("_", base) or "_"
+        base = UNSAFE_IN_NAME.sub("_", base) or "_"
         if base[0].isdigit():
             base = "_" + base
         candidate, counter = base, self.next_number.get(base, 0)
@@ -130,12 +131,8 @@ class CodePrinter:
         self.taken.add(candidate)
         return candidate
 
-    def name_of(self, value: Value) -> str:
-        key = id(value)
-        if key not in self.names:
-            base = value.debug_name.split(".")[0] if value.has_debug_name() else "_"
-            self.names[key] = self.fresh(base)
-        return self.names[key]
+    def variable_base(self, value: Value) -> str:
+        return base_name(value, "_")
 
     def share_name(self, name: str, *values: Value):
         for value in values:
@@ -152,32 +149,38 @@ class CodePrinter:
             return self.node_expr(node)
         return _Expr(self.name_of(value))
 
+    def text(self, value: Value) -> str:
+        return self.expr(value).text
+
+    def expression(self, node: Node) -> str:
+        return self.node_expr(node).text
+
     def node_expr(self, node: Node) -> _Expr:
         op, inputs = node.op, node.inputs
         kind = node.kind
         if kind == "prim::TupleConstruct" and isinstance(node.output.type, T.NamedTupleType):
-            return _Expr(f"{node.output.type.name}({', '.join(self.expr(v).text for v in inputs)})")
+            return _Expr(f"{node.output.type.name}({', '.join(self.text(v) for v in inputs)})")
         if kind == "prim::TupleIndex" and isinstance(inputs[0].type, T.NamedTupleType) \
                 and inputs[1].node.kind == "prim::Constant":
             return _Expr(f"{self.expr(inputs[0]).operand()}.{inputs[0].type.fields[inputs[1].node['value']]}")
         if kind == "prim::TupleConstruct":
-            items = [self.expr(v).text for v in inputs]
+            items = [self.text(v) for v in inputs]
             return _Expr("(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")")
         if kind == "prim::ListConstruct":
             if not inputs and node.output.type != T.ListType(T.TENSOR):  # [] alone is List[Tensor]
                 return _Expr(f"jit.annotate({node.output.type.annotation_str()}, [])")
-            return _Expr("[" + ", ".join(self.expr(v).text for v in inputs) + "]")
+            return _Expr("[" + ", ".join(self.text(v) for v in inputs) + "]")
         if kind == "prim::DictConstruct":
             if not inputs and node.output.type != T.DictType(T.STR, T.TENSOR):  # {} alone is Dict[str, Tensor]
                 return _Expr(f"jit.annotate({node.output.type.annotation_str()}, {{}})")
             pairs = zip(inputs[0::2], inputs[1::2])
-            return _Expr("{" + ", ".join(f"{self.expr(k).text}: {self.expr(v).text}" for k, v in pairs) + "}")
+            return _Expr("{" + ", ".join(f"{self.text(k)}: {self.text(v)}" for k, v in pairs) + "}")
         if kind == "prim::SliceConstruct":
-            return _Expr("slice(" + ", ".join(self.expr(v).text for v in inputs) + ")")
+            return _Expr("slice(" + ", ".join(self.text(v) for v in inputs) + ")")
         if kind in ("prim::TupleIndex", "prim::ListIndex", "np::getitem", "prim::DictIndex", "prim::str_index"):
             return _Expr(f"{self.expr(inputs[0]).operand()}[{self.index_text(inputs[1])}]")
         if kind in ("prim::ListSlice", "prim::TupleSlice", "prim::str_slice"):
-            bounds = ":".join("" if _is_none(v) else self.expr(v).text for v in inputs[1:])
+            bounds = ":".join("" if is_constant(v, None) else self.text(v) for v in inputs[1:])
             return _Expr(f"{self.expr(inputs[0]).operand()}[{bounds}]")
         if kind == "prim::unchecked_cast":  # refinement: recompiling the same check restores it
             return self.expr(inputs[0])
@@ -187,23 +190,19 @@ class CodePrinter:
             return _Expr(f"{self.expr(first).operand(level)} {word} {self.expr(second).operand(level + 1)}",
                          precedence=level)
         if kind == "prim::annotate":
-            return _Expr(f"jit.annotate({node.output.type.annotation_str()}, {self.expr(inputs[0]).text})")
+            return _Expr(f"jit.annotate({node.output.type.annotation_str()}, {self.text(inputs[0])})")
         if kind == "prim::fork":
-            return _Expr(f"jit.fork({self.fork_arguments(node)})")
-        if kind == "prim::CallFunction":
-            return _Expr(f"{node.inputs[0].node['value'].name}({', '.join(self.expr(v).text for v in inputs[1:])})")
+            callee, arguments = self.callee(node, node["call"])
+            return _Expr(f"jit.fork({', '.join([callee] + [self.text(v) for v in arguments])})")
+        if kind in ("prim::CallFunction", "prim::CallMethod", "prim::PythonOp"):
+            callee, arguments = self.callee(node, kind)
+            return _Expr(f"{callee}({', '.join(self.text(v) for v in arguments)})")
         if kind == "prim::CreateObject":
-            return _Expr(f"{node.output.type.annotation_str()}({', '.join(self.expr(v).text for v in inputs)})")
+            return _Expr(f"{node.output.type.annotation_str()}({', '.join(self.text(v) for v in inputs)})")
         if kind == "prim::GetAttr":
             return _Expr(self.attribute_text(inputs[0], node["name"]))
-        if kind == "prim::CallMethod":
-            arguments = ", ".join(self.expr(v).text for v in inputs[1:])
-            return _Expr(f"{self.expr(inputs[0]).operand()}.{node['name']}({arguments})")
-        if kind == "prim::PythonOp":
-            callee, inputs = self.python_callee(node)
-            return _Expr(f"{callee}({', '.join(self.expr(v).text for v in inputs)})")
         if kind == "prim::range_length":
-            return _Expr("len(range(" + ", ".join(self.expr(v).text for v in inputs) + "))")
+            return _Expr("len(range(" + ", ".join(self.text(v) for v in inputs) + "))")
         spelling = _printing_spelling(node)
         args = [self.expr(v) for v in inputs]
         if spelling.kind == "operator":
@@ -214,24 +213,18 @@ class CodePrinter:
             return _Expr(f"{args[0].operand()}.{spelling.name}({self.call_arguments(op, inputs, 1)})")
         return _Expr(f"{spelling.name}({self.call_arguments(op, inputs, 0)})")
 
-    def fork_arguments(self, node: Node) -> str:
-        """The callee and arguments of ``jit.fork(...)``, as the call would print them."""
-        inputs, call = node.inputs, node["call"]
+    def callee(self, node: Node, call: str):
+        """(callee text, argument values) of a call of kind ``call``: ``f(...)``,
+        ``obj.method(...)``, or a Python function's (``self.f`` for an ignored method,
+        with the object left out of the arguments)."""
+        inputs = node.inputs
         if call == "prim::CallFunction":
-            callee, inputs = inputs[0].node["value"].name, inputs[1:]
-        elif call == "prim::CallMethod":
-            callee, inputs = f"{self.expr(inputs[0]).operand()}.{node['name']}", inputs[1:]
-        else:
-            callee, inputs = self.python_callee(node)
-        return ", ".join([callee] + [self.expr(v).text for v in inputs])
-
-    def python_callee(self, node: Node):
-        """(callee text, argument values) of a Python call: ``f`` or, for an ignored
-        method, ``self.f`` with the object left out of the arguments."""
-        name = node["function"].__name__
+            return inputs[0].node["value"].name, inputs[1:]
+        if call == "prim::CallMethod":
+            return f"{self.expr(inputs[0]).operand()}.{node['name']}", inputs[1:]
         if node.attrs.get("method"):
-            return f"{self.expr(node.inputs[0]).operand()}.{name}", node.inputs[1:]
-        return name, node.inputs
+            return f"{self.expr(inputs[0]).operand()}.{node['function'].__name__}", inputs[1:]
+        return node["function"].__name__, inputs
 
     def attribute_text(self, owner: Value, name: str) -> str:
         """``obj.name``; a container's submodules whose names are not identifiers
@@ -254,17 +247,17 @@ class CodePrinter:
     def index_item(self, value: Value) -> str:
         node = value.node
         if node.kind == "prim::SliceConstruct" and id(value) in self.inlined:
-            start, stop, step = ("" if _is_none(v) else self.expr(v).text for v in node.inputs)
+            start, stop, step = ("" if is_constant(v, None) else self.text(v) for v in node.inputs)
             return f"{start}:{stop}" + (f":{step}" if step else "")
-        return self.expr(value).text
+        return self.text(value)
 
     def call_arguments(self, op, inputs, skip) -> str:
         if op.variadic:
-            return ", ".join(self.expr(v).text for v in inputs[skip:])
+            return ", ".join(self.text(v) for v in inputs[skip:])
         pieces, pending = [], []
         for arg, value in list(zip(op.args, inputs))[skip:]:
-            is_default = arg.has_default and _is_constant_equal(value, arg.default)
-            text = self.expr(value).text
+            is_default = arg.has_default and is_constant(value, arg.default)
+            text = self.text(value)
             if arg.kwarg_only:
                 if not is_default:
                     pieces.append(f"{arg.name}={text}")
@@ -278,75 +271,49 @@ class CodePrinter:
         return ", ".join(p for p in pieces)
 
     # -- statements -----------------------------------------------------------------------
-    def emit(self, indent: int, text: str):
-        self.lines.append("    " * indent + text)
-
-    def assign(self, indent: int, targets, values):
-        statement = parallel_assignment(targets, values)
-        if statement:
-            self.emit(indent, statement)
+    def statement_of(self, node: Node):
+        if node.kind not in self.STATEMENTS and node.op is not None and node.op.writes and node.outputs:
+            return "print_augmented"
+        return super().statement_of(node)
 
     def assign_results(self, indent: int, targets, results):
         """Assign a block's results to targets, leaving out values of paths that raised."""
-        pairs = [(t, self.expr(v).text) for t, v in zip(targets, results) if v.node.kind != "prim::Uninitialized"]
+        pairs = [(t, self.text(v)) for t, v in zip(targets, results) if v.node.kind != "prim::Uninitialized"]
         self.assign(indent, [t for t, _ in pairs], [v for _, v in pairs])
 
-    def print_block(self, block: Block, indent: int, until: Node | None = None):
-        """Print ``block``'s nodes (those before ``until``, when given)."""
-        start = len(self.lines)
-        opened = []  # line counts where each open 'with' block began
-        for node in block.nodes:
-            if node is until:
-                break
-            if node.kind == "prim::Enter":
-                self.emit(indent, "with jit.strict_fusion():")
-                indent += 1
-                opened.append(len(self.lines))
-                continue
-            if node.kind == "prim::Exit":
-                if len(self.lines) == opened.pop():
-                    self.emit(indent, "pass")
-                indent -= 1
-                continue
-            self.print_node(node, indent)
-        return len(self.lines) > start
+    def raise_statement(self, node: Node, indent: int):
+        exception = node.inputs[1].node["value"]
+        message = node.inputs[0]
+        is_empty = message.node.kind == "prim::Constant" and message.node["value"] == ""
+        self.emit(indent, f"raise {exception}({'' if is_empty else self.text(message)})")
 
-    def print_node(self, node: Node, indent: int):
-        kind = node.kind
-        if kind in ("prim::Constant", "prim::Uninitialized") or (node.outputs and id(node.outputs[0]) in self.inlined):
-            return
-        if kind == "prim::RaiseException":
-            exception = node.inputs[1].node["value"]
-            message = node.inputs[0]
-            is_empty = message.node.kind == "prim::Constant" and message.node["value"] == ""
-            self.emit(indent, f"raise {exception}({'' if is_empty else self.expr(message).text})")
-            return
-        if kind == "prim::If":
-            return self.print_if(node, indent)
-        if kind == "prim::Loop":
-            return self.print_loop(node, indent)
-        if kind in ("prim::ListSetItem", "prim::DictSetItem"):
-            container, index, value = (self.expr(v) for v in node.inputs)
-            self.emit(indent, f"{container.operand()}[{index.text}] = {value.text}")
-            return
-        if kind in ("prim::CallFunction", "prim::PythonOp", "prim::CreateObject", "prim::GetAttr",
-                    "prim::CallMethod", "prim::fork"):
-            self.emit(indent, f"{self.name_of(node.output)} = {self.node_expr(node).text}")
-            return
-        if kind == "prim::SetAttr":
-            self.emit(indent, f"{self.attribute_text(node.inputs[0], node['name'])} = {self.expr(node.inputs[1]).text}")
-            return
-        if not node.outputs:  # print(...), l.append(x)
-            self.emit(indent, self.node_expr(node).text)
-            return
-        if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
-            targets = ", ".join(self.name_of(v) for v in node.outputs)
-            targets += "," if len(node.outputs) == 1 else ""
-            self.emit(indent, f"{targets} = {self.expr(node.inputs[0]).text}")
-            return
-        self.emit(indent, f"{self.name_of(node.output)} = {self.node_expr(node).text}")
+    def set_item(self, node: Node, indent: int):
+        container, index, value = (self.expr(v) for v in node.inputs)
+        self.emit(indent, f"{container.operand()}[{index.text}] = {value.text}")
 
-    def print_if(self, node: Node, indent: int):
+    def set_subscript(self, node: Node, indent: int):
+        array, value = self.expr(node.inputs[0]), self.expr(node.inputs[2])
+        self.emit(indent, f"{array.operand()}[{self.index_text(node.inputs[1])}] = {value.text}")
+
+    def set_attribute(self, node: Node, indent: int):
+        self.emit(indent, f"{self.attribute_text(node.inputs[0], node['name'])} = {self.text(node.inputs[1])}")
+
+    def print_augmented(self, node: Node, indent: int):
+        """``x += y``: the target keeps its name where nothing reads its old value
+        later; else the new name is bound to it first (``x1 = x`` then ``x1 += y``:
+        one array for an ndarray, as the graph says, a new value for a NumPy scalar)."""
+        target, operand = node.inputs
+        symbol = next(s.name for s in node.op.spellings if s.kind == "operator")
+        text = self.text(target)
+        if id(target) in self.names and _no_later_use(target, node):
+            self.share_name(text, node.output)
+        else:
+            name = self.name_of(node.output)
+            self.emit(indent, f"{name} = {text}")
+            text = name
+        self.emit(indent, f"{text} {symbol} {self.text(operand)}")
+
+    def if_statement(self, node: Node, indent: int):
         targets = [self.name_of(v) for v in node.outputs]
         for block in node.blocks:
             for target, result in zip(targets, block.returns):
@@ -355,95 +322,76 @@ class CodePrinter:
                 if (result.node.owning_block is block and len(result.uses) == 1 and id(result) not in self.inlined
                         and id(result) not in self.names and result.node.kind not in _NAMELESS):
                     self.names[id(result)] = target
-        self.emit(indent, f"if {self.expr(node.inputs[0]).text}:")
-        for index, block in enumerate(node.blocks):
-            if index == 1:
-                self.emit(indent, "else:")
-            start = len(self.lines)
-            self.print_block(block, indent + 1)
-            self.assign_results(indent + 1, targets, block.returns)
-            if len(self.lines) == start:
-                self.emit(indent + 1, "pass")
+        super().if_statement(node, indent)
 
-    def print_loop(self, node: Node, indent: int):
+    def loop_header(self, node: Node, carried: list, indent: int):
         body = node.blocks[0]
-        trip_count, condition, inits = node.inputs[0], node.inputs[1], node.inputs[2:]
-        carried = []
-        for init, param, output, result in zip(inits, body.params[1:], node.outputs, body.returns[1:]):
-            name = self.name_of(output)
-            self.share_name(name, param)
-            carried.append((name, init, result))
-        finite = not _is_max_trip_count(trip_count)
-        is_for = finite and _is_true(condition)  # a for loop, maybe left by a trailing 'if X: break'
-        forever = not finite and _is_true(condition) and _is_true(body.returns[0]) and not body.params[0].uses
-        condition_name = None
-        if not (is_for or forever):
-            condition_name = next((name for name, init, result in carried
-                                   if init is condition and result is body.returns[0]), None)
-        self.assign(indent, [name for name, _, _ in carried], [self.expr(init).text for _, init, _ in carried])
-        iteration = body.params[0]
+        trip_count, condition = node.inputs[0], node.inputs[1]
+        finite = not is_constant(trip_count, MAX_TRIP_COUNT)
+        is_for = finite and is_constant(condition, True)  # a for loop, maybe left by a trailing 'if X: break'
+        forever = not finite and is_constant(condition, True) and is_constant(body.returns[0], True) \
+            and not body.params[0].uses
+        iteration, condition_name, counter = body.params[0], None, None
         if is_for:
-            self.emit(indent, f"for {self.name_of(iteration)} in range({self.expr(trip_count).text}):")
+            self.emit(indent, f"for {self.name_of(iteration)} in range({self.text(trip_count)}):")
         elif forever:
             self.emit(indent, "while True:")
         else:
+            condition_name = next((name for name, init, result in zip(carried, node.inputs[2:], body.returns[1:])
+                                   if init is condition and result is body.returns[0]), None)
             if condition_name is None:
                 if (condition.node.kind != "prim::Constant" and id(condition) not in self.inlined
                         and len(condition.uses) == 1):
                     condition_name = self.name_of(condition)  # only the loop reads it: reuse its name
                 else:
                     condition_name = self.fresh("cond")
-                    self.emit(indent, f"{condition_name} = {self.expr(condition).text}")
+                    self.emit(indent, f"{condition_name} = {self.text(condition)}")
             counter = self.name_of(iteration) if iteration.uses or finite else None
             if counter is not None:
                 self.emit(indent, f"{counter} = 0")
             bound = f"{counter} < {self.expr(trip_count).operand(_PRECEDENCE['<'] + 1)} and " if finite else ""
             self.emit(indent, f"while {bound}{condition_name}:")
+
         def finish(results, at):
-            """The end of an iteration whose body returns ``results``: the carried values' updates."""
-            targets = [name for name, _, _ in carried]
-            values = [self.expr(result).text for result in results[1:]]
+            targets = list(carried)
+            values = [self.text(result) for result in results[1:]]
             if not (is_for or forever):
                 if condition_name not in targets:
                     targets.insert(0, condition_name)
-                    values.insert(0, self.expr(results[0]).text)
+                    values.insert(0, self.text(results[0]))
                 if counter is not None:
                     targets.append(counter)
                     values.append(f"{counter} + 1")
             self.assign(at, targets, values)
-            if is_for and not _is_true(results[0]):
+            if is_for and not is_constant(results[0], True):
                 self.emit(at, f"if {self.negated(results[0])}: break")
+        return finish
 
-        start = len(self.lines)
-        self.print_iteration(body, indent + 1, list(body.returns), finish)
-        if len(self.lines) == start:
-            self.emit(indent + 1, "pass")
-
-    def print_iteration(self, block: Block, indent: int, results: list, finish):
-        """Print a loop body, then ``finish(results, indent)``. A body ending in a chain of
-        more than _FLAT_CHAIN ifs, each in the other branch of the one before, prints as it
-        was written before the frontend moved the statements after each ``continue`` into
-        the other branch: ``if c: ... continue``, then the other branch at the same
-        indentation; so long ``continue`` chains print flat (Python refuses 100
-        indentation levels)."""
+    def loop_body(self, block: Block, indent: int, finish):
+        """A body ending in a chain of more than _FLAT_CHAIN ifs, each in the other branch
+        of the one before, prints as it was written before the frontend moved the
+        statements after each ``continue`` into the other branch: ``if c: ... continue``,
+        then the other branch at the same indentation; so long ``continue`` chains print
+        flat (Python refuses 100 indentation levels)."""
+        results = list(block.returns)
         if _tail_chain(block) <= _FLAT_CHAIN:
-            self.print_block(block, indent)
+            self.block(block, indent)
             return finish(results, indent)
         while True:
             last = _last_statement(block)
             if not _ends_iteration(last):
                 break
-            self.print_block(block, indent, until=last)
-            self.emit(indent, f"if {self.expr(last.inputs[0]).text}:")
+            self.block(block, indent, until=last)
+            self.emit(indent, f"if {self.text(last.inputs[0])}:")
             then, other = last.blocks
             if any(v.node.kind == "prim::Uninitialized" for v in then.returns):  # it raised
-                self.print_block(then, indent + 1)
+                self.block(then, indent + 1)
             else:
-                self.print_block(then, indent + 1)
+                self.block(then, indent + 1)
                 finish(_through(results, last, then), indent + 1)
                 self.emit(indent + 1, "continue")
             block, results = other, _through(results, last, other)
-        self.print_block(block, indent)
+        self.block(block, indent)
         finish(results, indent)
 
     def print_returning(self, block: Block, indent: int):
@@ -457,21 +405,21 @@ class CodePrinter:
             if not (last.kind == "prim::If" and len(last.outputs) == 1 and result is last.output
                     and id(result) not in self.inlined):
                 break
-            self.print_block(block, indent, until=last)
-            self.emit(indent, f"if {self.expr(last.inputs[0]).text}:")
+            self.block(block, indent, until=last)
+            self.emit(indent, f"if {self.text(last.inputs[0])}:")
             start = len(self.lines)
             self.print_returning(last.blocks[0], indent + 1)
             if len(self.lines) == start:
                 self.emit(indent + 1, "pass")
             block = last.blocks[1]
-        self.print_block(block, indent)
+        self.block(block, indent)
         if result.node.kind != "prim::Uninitialized":  # else every path raised
-            self.emit(indent, f"return {self.expr(result).text}")
+            self.emit(indent, f"return {self.text(result)}")
 
     def negated(self, condition: Value) -> str:
         """The text of ``not condition``, without a double negation."""
         if condition.node.kind == "prim::not" and id(condition) in self.inlined:
-            return self.expr(condition.node.inputs[0]).text
+            return self.text(condition.node.inputs[0])
         if condition.node.kind == "prim::Constant":
             return repr(not condition.node["value"])
         return f"not {self.expr(condition).operand(_PRECEDENCE['not'])}"
@@ -489,8 +437,7 @@ class CodePrinter:
             if spec.default is not NO_DEFAULT:
                 text += f" = {literal(spec.default).text}"
             params.append(text)
-        header = f"def {self.name}({', '.join(params)}) -> {return_type.annotation_str()}:"
-        return "\n".join([header] + self.lines) + "\n"
+        return self.function_text(f"def {self.name}({', '.join(params)}) -> {return_type.annotation_str()}:")
 
 
 def _ends_iteration(node: Node) -> bool:
@@ -523,13 +470,6 @@ def _through(results: list, node: Node, branch: Block) -> list:
     return [given.get(id(value), value) for value in results]
 
 
-def parallel_assignment(targets, values) -> str:
-    """``a, b = x, y`` for the pairs whose name and value differ ('' when none):
-    every value is read before any name is rebound, as loop updates need."""
-    pairs = [(t, v) for t, v in zip(targets, values) if t != v]
-    return ", ".join(t for t, _ in pairs) + " = " + ", ".join(v for _, v in pairs) if pairs else ""
-
-
 def _operator_expr(symbol, args) -> _Expr:
     level = _PRECEDENCE[symbol]
     if symbol == "not":
@@ -558,7 +498,7 @@ def _printing_spelling(node):
         if spelling.kind == "function" and spelling.varargs:
             return False
         if spelling.kind == "property":
-            return all(arg.has_default and _is_constant_equal(value, arg.default)
+            return all(arg.has_default and is_constant(value, arg.default)
                        for arg, value in zip(op.args[1:], node.inputs[1:]))
         return True
 
@@ -568,24 +508,14 @@ def _printing_spelling(node):
     return min(candidates, key=rank)
 
 
-def _is_none(value: Value) -> bool:
-    return value.node.kind == "prim::Constant" and value.node["value"] is None
-
-
-def _is_true(value: Value) -> bool:
-    return value.node.kind == "prim::Constant" and value.node["value"] is True
-
-
-def _is_max_trip_count(value: Value) -> bool:
-    return value.node.kind == "prim::Constant" and type(value.node["value"]) is int \
-        and value.node["value"] == MAX_TRIP_COUNT
-
-
-def _is_constant_equal(value: Value, default) -> bool:
-    if value.node.kind != "prim::Constant":
-        return False
-    constant = value.node["value"]
-    return type(constant) is type(default) and constant == default
+def _no_later_use(value: Value, node: Node) -> bool:
+    """Whether every use of ``value`` but ``node``'s comes before ``node`` in its block."""
+    earlier = set()
+    current = node.prev
+    while current is not None and current.kind != "prim::Param":
+        earlier.add(id(current))
+        current = current.prev
+    return all(use.user is node or id(use.user) in earlier for use in value.uses)
 
 
 def print_code(graph: Graph, name: str, parameters, return_type: T.Type) -> str:

@@ -30,12 +30,11 @@ from jit import ops
 from jit import types as T
 from jit.errors import Error
 from jit.ir import Block, Graph, Node, Value
-from jit.ir.code_printer import parallel_assignment
-from jit.ir.inlining import inlinable_values, short_circuit
+from jit.ir.expression_inlining import inlinable_values, short_circuit
+from jit.ir.python_code import PythonCodeGen, base_name, is_constant
 
 from .futures import Future, fork
 
-_IDENTIFIER = re.compile(r"[^0-9a-zA-Z_]")
 _BUILTIN_NAMES = frozenset(dir(builtins))  # what generated code calls by name: no parameter may hide one
 # Names the generated code and the executor's dispatcher keep for themselves (their globals, _xp,
 # _profile): no parameter may have one, nor a function one its own code reads.
@@ -283,25 +282,22 @@ class DeviceClasses:
                 elif _carries_arrays(target.type):
                     pending.append(target)
 
-    def is_from_call(self, value: Value) -> bool:
-        return id(value) in self.from_call
-
     def uses_call_device(self, node: Node) -> bool:
         return any(_carries_arrays(v.type) and id(v) in self.from_call for v in node.inputs)
 
 
-class _Generator:
+class ExecutorCodeGen(PythonCodeGen):
+    STATEMENTS = {**PythonCodeGen.STATEMENTS, "prim::SetAttr": "set_attribute", "prim::FusionGroup": "launch_kernel"}
+
     def __init__(self, graph: Graph, name: str, parameters, profiling: bool = False, refined: bool = False):
-        self.graph, self.name, self.parameters = graph, name, parameters
+        super().__init__(graph, name, parameters)
         # Profiling code names every value (nothing inlined) and reports each array
         # value to ``_profile(index, value)``; ``profiled`` lists them by index.
         self.profiling = profiling
         self.profiled: list[Value] = []
         self.globals = {"_np": np, "_xp_of_call": call_array_module, "_xp_of_objects": objects_array_module, "_ndarray": np.ndarray,
                         "_inf": math.inf, "_nan": math.nan, **ops.TEMPLATE_GLOBALS}
-        self.names: dict[int, str] = {}
         self.parameter_names: set = set()
-        self.lines: list[str] = []
         self.devices = DeviceClasses(graph)
         # ``refined``: the graph's refined types hold for every call (a specialization's,
         # behind its guards), so they may prove an inlined node cannot raise.
@@ -309,7 +305,7 @@ class _Generator:
         self.loop_counter = itertools.count()
         self.loops_open = 0  # loops enclosing the line being written, in its Python function
         self.binds_xp = False  # whether the prologue binds the call's array module _xp
-        self.outlined: list[str] = []  # functions of blocks nested too deeply for one Python function
+        self.deletions: dict[int, list] = {}  # id(node) -> the arrays to delete after its statement
 
     # -- names and expressions -----------------------------------------------------
     def bind_global(self, prefix: str, value) -> str:
@@ -317,12 +313,8 @@ class _Generator:
         self.globals[name] = value
         return name
 
-    def var(self, value: Value) -> str:
-        key = id(value)
-        if key not in self.names:
-            base = _IDENTIFIER.sub("_", value.debug_name.split(".")[0]) if value.has_debug_name() else "v"
-            self.names[key] = self.fresh(f"{base}_{value.unique}")
-        return self.names[key]
+    def variable_base(self, value: Value) -> str:
+        return f"{base_name(value, 'v')}_{value.unique}"
 
     def fresh(self, name: str) -> str:
         """``name``, or longer when a parameter has it: parameters keep the names the source gave them,
@@ -331,28 +323,30 @@ class _Generator:
             name += "_"
         return name
 
-    def expr(self, value: Value) -> str:
+    def text(self, value: Value) -> str:
         node = value.node
         if node.kind == "prim::Constant":
             return self.constant(node["value"])
         if node.kind == "prim::Uninitialized":
             return "None"  # only on paths that raised
         if id(value) in self.inlined:
-            return f"({self.op_expr(node)})"
-        return self.var(value)
+            return f"({self.expression(node)})"
+        return self.name_of(value)
 
-    def op_expr(self, node: Node) -> str:
+    def expression(self, node: Node) -> str:
         if node.kind == "prim::TupleConstruct" and isinstance(node.output.type, T.NamedTupleType):
             cls = self.bind_global("namedtuple", node.output.type.cls)
-            return f"{cls}({', '.join(self.expr(v) for v in node.inputs)})"
+            return f"{cls}({', '.join(self.text(v) for v in node.inputs)})"
+        if node.kind == "prim::annotate":  # a static widening: the same object
+            return self.text(node.inputs[0])
         if node.kind == "prim::If":  # an inlined short-circuit, as Python's own lazy and/or
             word, first, second = short_circuit(node)
-            return f"{self.expr(first)} {word} {self.expr(second)}"
+            return f"{self.text(first)} {word} {self.text(second)}"
         if node.kind == "prim::GetAttr":
             return self.attribute(node.inputs[0], node["name"])
         if node.kind == "prim::CallMethod":  # straight into the method's generated code
             method = node.inputs[0].type.methods[node["name"]]
-            arguments = ", ".join(self.expr(v) for v in node.inputs)
+            arguments = ", ".join(self.text(v) for v in node.inputs)
             return f"{self.bind_global('method', method._run)}({arguments})"
         if node.kind == "prim::CreateObject":
             kind = node.output.type
@@ -360,19 +354,19 @@ class _Generator:
             cls = self.bind_global("class", kind.python_class)
             make = self.bind_global("create", create_object)
             init_name = self.bind_global("init", init._run) if init is not None else "None"
-            return f"{make}({', '.join([cls, init_name] + [self.expr(v) for v in node.inputs])})"
+            return f"{make}({', '.join([cls, init_name] + [self.text(v) for v in node.inputs])})"
         if node.kind == "prim::fork":
             target, arguments = self.fork_target(node)
             return f"{self.bind_global('fork', fork)}({', '.join([target] + arguments)})"
         if node.kind == "prim::CallFunction":  # straight into the callee's generated code
             callee = self.bind_global("call", node.inputs[0].node["value"]._run)
-            return f"{callee}({', '.join(self.expr(v) for v in node.inputs[1:])})"
+            return f"{callee}({', '.join(self.text(v) for v in node.inputs[1:])})"
         if node.kind == "prim::PythonOp":
             if node["mode"] == "unused":
                 function = self.bind_global("unused", _unused_stub(node["name"]))
                 return f"{function}()"
             function = self.bind_global("python", node["function"])
-            call = f"{function}({', '.join(self.expr(v) for v in node.inputs)})"
+            call = f"{function}({', '.join(self.text(v) for v in node.inputs)})"
             if node.output.type in (T.ANY, T.NONE) or not node.output.uses:
                 return call  # a statement call: its result is not used, so not checked
             check = self.bind_global("convert", converter(node.output.type, node["name"] + " (a Python function)",
@@ -383,7 +377,7 @@ class _Generator:
             self.globals[op.impl_global] = op.impl
         xp = "_xp" if self.devices.uses_call_device(node) else "_np"
         scalars = all(v.type in T.PYTHON_SCALAR_TYPES for v in node.inputs)
-        return op.render([self.expr(v) for v in node.inputs], xp, scalars)
+        return op.render([self.text(v) for v in node.inputs], xp, scalars)
 
     def attribute(self, owner: Value, name: str) -> str:
         """An attribute of an object: a module's parameters, buffers and submodules
@@ -392,14 +386,14 @@ class _Generator:
         if slot is not None:
             if slot not in REGISTRIES:
                 raise _unchecked_name(slot)
-            return f"{self.expr(owner)}.{slot}[{name!r}]"
+            return f"{self.text(owner)}.{slot}[{name!r}]"
         if not is_safe_identifier(name):
             raise _unchecked_name(name)
-        return f"{self.expr(owner)}.{name}"
+        return f"{self.text(owner)}.{name}"
 
     def fork_target(self, node: Node):
         """(callable, argument expressions) of the call a prim::fork starts."""
-        arguments = [self.expr(v) for v in node.inputs]
+        arguments = [self.text(v) for v in node.inputs]
         call = node["call"]
         if call == "prim::CallFunction":
             return self.bind_global("call", node.inputs[0].node["value"]._run), arguments[1:]
@@ -425,37 +419,30 @@ class _Generator:
         return self.bind_global("const", value)
 
     # -- statements -------------------------------------------------------------------
-    def emit(self, indent: int, text: str, node: Node | None = None):
-        location = f"  # {node.source_range}" if node is not None and node.source_range is not None else ""
-        self.lines.append("    " * indent + text + location)
+    def location(self, node: Node | None) -> str:
+        return f"  # {node.source_range}" if node is not None and node.source_range is not None else ""
 
-    def assign(self, indent, targets, values, node=None):
-        statement = parallel_assignment(targets, values)
-        if statement:
-            self.emit(indent, statement, node)
+    def block(self, block: Block, indent: int, until: Node | None = None) -> bool:
+        self.deletions.update(self.dying_arrays(block))
+        return super().block(block, indent, until)
 
-    def block(self, block: Block, indent: int):
-        start = len(self.lines)
-        dying = self.dying_arrays(block)
-        for index, node in enumerate(block.nodes):
-            self.node(node, indent)
-            if self.profiling:
-                self.report(node.outputs, indent)
-            if index in dying:
-                self.emit(indent, f"del {', '.join(dying[index])}")
-        return len(self.lines) > start
+    def after(self, node: Node, indent: int):
+        if self.profiling:
+            self.report(node.outputs, indent)
+        if id(node) in self.deletions:
+            self.emit(indent, f"del {', '.join(self.deletions[id(node)])}")
 
     def report(self, values, indent: int):
         """Profiling: pass each array value to ``_profile``."""
         for value in values:
             if isinstance(value.type, T.TensorType) and value.node.kind not in ("prim::Constant", "prim::Uninitialized"):
-                self.emit(indent, f"_profile({len(self.profiled)}, {self.var(value)})")
+                self.emit(indent, f"_profile({len(self.profiled)}, {self.name_of(value)})")
                 self.profiled.append(value)
 
     def dying_arrays(self, block: Block) -> dict:
-        """Statement index -> names of the arrays this block made whose last read is
-        that statement: deleting them there frees their memory as eager code's
-        temporaries would be freed, instead of when the function returns."""
+        """id(statement) -> names of the arrays this block made whose last read is that
+        statement: deleting them there frees their memory as eager code's temporaries
+        would be freed, instead of when the function returns."""
         position = {}  # id(node) -> index of the statement that evaluates it
         nodes = list(block.nodes)
         for index in reversed(range(len(nodes))):
@@ -477,67 +464,40 @@ class _Generator:
                 # walks up only the blocks between it and here, so nesting costs no rescans).
                 dies_at = max((position.get(id(_statement_in(use.user, block)), index) for use in output.uses),
                               default=index)
-                dying.setdefault(dies_at, []).append(self.var(output))
+                if dies_at < len(nodes):  # (a value read only by the block's return lives on)
+                    dying.setdefault(id(nodes[dies_at]), []).append(self.name_of(output))
         return dying
 
-    def node(self, node: Node, indent: int):
-        kind = node.kind
-        if kind in ("prim::Constant", "prim::Uninitialized") or (node.outputs and id(node.outputs[0]) in self.inlined):
-            return
-        if kind in ("prim::If", "prim::Loop") and (indent > _MAX_INDENT or
-                                                   (kind == "prim::Loop" and self.loops_open >= _MAX_LOOPS)):
-            return self.outline(node, indent)
-        if kind == "prim::If":
-            return self.if_node(node, indent)
-        if kind == "prim::Loop":
-            self.loops_open += 1
-            try:
-                return self.loop_node(node, indent)
-            finally:
-                self.loops_open -= 1
-        if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
-            targets = ", ".join(self.var(v) for v in node.outputs) + ("," if len(node.outputs) == 1 else "")
-            self.emit(indent, f"{targets} = {self.expr(node.inputs[0])}", node)
-            return
-        if kind in ("prim::CallFunction", "prim::PythonOp", "prim::CreateObject", "prim::GetAttr",
-                    "prim::CallMethod", "prim::fork"):
-            self.emit(indent, f"{self.var(node.output)} = {self.op_expr(node)}", node)
-            return
-        if kind == "prim::SetAttr":
-            owner, name = node.inputs[0], node["name"]
-            # A module's own attributes are typed statically: no need for ScriptModule's checked setattr.
-            if owner.type.kind == "class" or name in owner.type.slots:
-                target = self.attribute(owner, name)
-            elif is_safe_identifier(name):
-                target = f"{self.expr(owner)}.__dict__[{name!r}]"
-            else:
-                raise _unchecked_name(name)
-            self.emit(indent, f"{target} = {self.expr(node.inputs[1])}", node)
-            return
-        if kind in ("prim::Enter", "prim::Exit"):  # markers for the optimizing executor
-            return
-        if kind == "prim::FusionGroup":  # one generated kernel; its launcher returns its outputs
-            launch = self.bind_global("kernel", node["kernel"].launch)
-            arguments = ", ".join(self.expr(v) for v in node.inputs)
-            self.emit(indent, f"{', '.join(self.var(v) for v in node.outputs)} = {launch}({arguments})", node)
-            return
-        if kind == "prim::annotate":  # a static widening: the same object
-            self.emit(indent, f"{self.var(node.output)} = {self.expr(node.inputs[0])}", node)
-            return
-        text = self.op_expr(node)
-        self.emit(indent, f"{self.var(node.output)} = {text}" if node.outputs else text, node)
+    def set_attribute(self, node: Node, indent: int):
+        owner, name = node.inputs[0], node["name"]
+        # A module's own attributes are typed statically: no need for ScriptModule's checked setattr.
+        if owner.type.kind == "class" or name in owner.type.slots:
+            target = self.attribute(owner, name)
+        elif is_safe_identifier(name):
+            target = f"{self.text(owner)}.__dict__[{name!r}]"
+        else:
+            raise _unchecked_name(name)
+        self.emit(indent, f"{target} = {self.text(node.inputs[1])}", node)
 
-    def if_node(self, node: Node, indent: int):
-        targets = [self.var(v) for v in node.outputs]
-        self.emit(indent, f"if {self.expr(node.inputs[0])}:", node)
-        for index, block in enumerate(node.blocks):
-            if index == 1:
-                self.emit(indent, "else:")
-            start = len(self.lines)
-            self.block(block, indent + 1)
-            self.assign(indent + 1, targets, [self.expr(v) for v in block.returns])
-            if len(self.lines) == start:
-                self.emit(indent + 1, "pass")
+    def launch_kernel(self, node: Node, indent: int):
+        """A FusionGroup: one generated kernel, whose launcher returns its outputs."""
+        launch = self.bind_global("kernel", node["kernel"].launch)
+        arguments = ", ".join(self.text(v) for v in node.inputs)
+        self.emit(indent, f"{', '.join(self.name_of(v) for v in node.outputs)} = {launch}({arguments})", node)
+
+    def if_statement(self, node: Node, indent: int):
+        if indent > _MAX_INDENT:
+            return self.outline(node, indent)
+        super().if_statement(node, indent)
+
+    def loop_statement(self, node: Node, indent: int):
+        if indent > _MAX_INDENT or self.loops_open >= _MAX_LOOPS:
+            return self.outline(node, indent)
+        self.loops_open += 1
+        try:
+            super().loop_statement(node, indent)
+        finally:
+            self.loops_open -= 1
 
     def outline(self, node: Node, indent: int):
         """``node`` as a call of a function of its own, written beside this one: Python
@@ -559,16 +519,16 @@ class _Generator:
             if value.node.kind in ("prim::Constant", "prim::Uninitialized"):
                 continue
             if id(value) in self.inlined:  # its single use is this node: evaluate it at the call
-                arguments.append(self.expr(value))
+                arguments.append(self.text(value))
                 self.inlined.discard(id(value))
             else:
-                arguments.append(self.var(value))
-            parameters.append(self.var(value))
+                arguments.append(self.name_of(value))
+            parameters.append(self.name_of(value))
         outer_lines, outer_loops = self.lines, self.loops_open
         self.lines, self.loops_open = [], 0
         try:
             self.node(node, 1)
-            results = [self.var(v) for v in node.outputs]
+            results = [self.name_of(v) for v in node.outputs]
             if results:
                 self.emit(1, f"return {', '.join(results)},")
             body = self.lines
@@ -576,58 +536,44 @@ class _Generator:
             self.lines, self.loops_open = outer_lines, outer_loops
         self.outlined[index] = "\n".join([f"def {name}({', '.join(parameters)}):"] + body)
         call = f"{name}({', '.join(arguments)})"
-        results = [self.var(v) for v in node.outputs]
+        results = [self.name_of(v) for v in node.outputs]
         self.emit(indent, f"{', '.join(results)}, = {call}" if results else call, node)
 
-    def loop_node(self, node: Node, indent: int):
-        body = node.blocks[0]
-        trip_count, condition, inits = node.inputs[0], node.inputs[1], node.inputs[2:]
-        carried = []
-        for output, param in zip(node.outputs, body.params[1:]):
-            name = self.var(output)
-            self.names[id(param)] = name
-            carried.append(name)
-        self.assign(indent, carried, [self.expr(v) for v in inits], node)
-        iteration = body.params[0]
+    def loop_header(self, node: Node, carried: list, indent: int):
+        body, trip_count, condition = node.blocks[0], node.inputs[0], node.inputs[1]
+        iteration, goes_on = body.params[0], body.returns[0]
         unused = self.fresh("_")  # the counter of a loop that does not read it
-        counter = self.var(iteration) if iteration.uses else unused
-        unbounded = _is_constant(trip_count, ops.prim.MAX_TRIP_COUNT)
-        exits_early = not _is_constant(body.returns[0], True)
-        if _is_constant(condition, True) and not unbounded:  # a for loop; a break ends it early
-            self.emit(indent, f"for {counter} in range({self.expr(trip_count)}):", node)
-            start = len(self.lines)
-            self.block(body, indent + 1)
-            self.assign(indent + 1, carried, [self.expr(v) for v in body.returns[1:]])
-            if exits_early:
-                goes_on = body.returns[0]
-                stop = (self.expr(goes_on.node.inputs[0]) if goes_on.node.kind == "prim::not"
-                        and id(goes_on) in self.inlined else f"not ({self.expr(goes_on)})")
-                self.emit(indent + 1, f"if {stop}: break")
-            if len(self.lines) == start:
-                self.emit(indent + 1, "pass")
-            return
-        if _is_constant(condition, True) and not exits_early:
-            self.emit(indent, f"for {counter} in range({self.expr(trip_count)}):", node)
-            updates_targets, updates_values = list(carried), [self.expr(v) for v in body.returns[1:]]
+        counter = self.name_of(iteration) if iteration.uses else unused
+        unbounded = is_constant(trip_count, ops.prim.MAX_TRIP_COUNT)
+        exits_early = not is_constant(goes_on, True)
+        if is_constant(condition, True) and not unbounded:  # a for loop; a break ends it early
+            self.emit(indent, f"for {counter} in range({self.text(trip_count)}):", node)
+
+            def finish(results, at):
+                self.assign(at, carried, [self.text(v) for v in results[1:]])
+                if exits_early:
+                    stop = (self.text(goes_on.node.inputs[0]) if goes_on.node.kind == "prim::not"
+                            and id(goes_on) in self.inlined else f"not ({self.text(goes_on)})")
+                    self.emit(at, f"if {stop}: break")
+            return finish
+        # The other loops' updates are spelled before the body is written.
+        if is_constant(condition, True) and not exits_early:
+            self.emit(indent, f"for {counter} in range({self.text(trip_count)}):", node)
+            targets, values = list(carried), [self.text(v) for v in body.returns[1:]]
         else:
             condition_name = self.fresh(f"cond_{next(self.loop_counter)}")
-            self.emit(indent, f"{condition_name} = {self.expr(condition)}")
+            self.emit(indent, f"{condition_name} = {self.text(condition)}")
             if unbounded and counter == unused:
                 self.emit(indent, f"while {condition_name}:", node)
             else:
-                counter = self.var(iteration)
+                counter = self.name_of(iteration)
                 self.emit(indent, f"{counter} = 0")
-                self.emit(indent, f"while {counter} < {self.expr(trip_count)} and {condition_name}:", node)
-            updates_targets = [condition_name] + list(carried)
-            updates_values = [self.expr(v) for v in body.returns]
+                self.emit(indent, f"while {counter} < {self.text(trip_count)} and {condition_name}:", node)
+            targets, values = [condition_name] + list(carried), [self.text(v) for v in body.returns]
             if counter != unused:
-                updates_targets.append(counter)
-                updates_values.append(f"{counter} + 1")
-        start = len(self.lines)
-        self.block(body, indent + 1)
-        self.assign(indent + 1, updates_targets, updates_values)
-        if len(self.lines) == start:
-            self.emit(indent + 1, "pass")
+                targets.append(counter)
+                values.append(f"{counter} + 1")
+        return lambda results, at: self.assign(at, targets, values)
 
     # -- the function -------------------------------------------------------------------
     def prologue(self):
@@ -682,11 +628,10 @@ class _Generator:
             self.report(self.graph.inputs, 1)
         self.block(self.graph.block, 1)
         result = self.graph.outputs[0]
-        self.emit(1, f"return {self.expr(result)}", result.node if result.node.owning_block is self.graph.block
+        self.emit(1, f"return {self.text(result)}", result.node if result.node.owning_block is self.graph.block
                   else None)
         params = (["_profile"] if self.profiling else []) + signature(self.parameters, self.constant)
-        header = f"def {self.name}({', '.join(params)}):"
-        return "\n\n".join(["\n".join([header] + self.lines)] + self.outlined) + "\n"
+        return self.function_text(f"def {self.name}({', '.join(params)}):")
 
 
 def signature(parameters, constant) -> list[str]:
@@ -750,7 +695,7 @@ def _carries_arrays(kind) -> bool:
     return kind.contains_tensor() or isinstance(kind, T.ClassType)
 
 
-def _is_constant(value: Value, expected) -> bool:
+def is_constant(value: Value, expected) -> bool:
     # The type first: a constant may be an array, whose == is elementwise.
     return value.node.kind == "prim::Constant" and type(value.node["value"]) is type(expected) \
         and value.node["value"] == expected
@@ -760,7 +705,7 @@ def generate(graph: Graph, name: str, parameters, refined: bool = False):
     """(source, function): the Python source generated for ``graph`` and the
     function it defines. The source is registered with linecache for tracebacks.
     ``refined``: the refined types of ``graph`` hold for every call (a specialization)."""
-    generator = _Generator(graph, name, parameters, refined=refined)
+    generator = ExecutorCodeGen(graph, name, parameters, refined=refined)
     source = generator.generate()
     return source, define(source, name, generator.globals)
 
@@ -769,7 +714,7 @@ def generate_profiling(graph: Graph, name: str, parameters):
     """(source, function, values): like ``generate``, but the function takes a
     first argument ``_profile`` and calls ``_profile(i, array)`` with each array
     value it computes; ``values[i]`` is that array's Value in ``graph``."""
-    generator = _Generator(graph, name, parameters, profiling=True)
+    generator = ExecutorCodeGen(graph, name, parameters, profiling=True)
     source = generator.generate()
     return source, define(source, name, generator.globals), generator.profiled
 

@@ -23,7 +23,7 @@ from jit.ir import Graph, Value
 from jit.ir.cloning import copy_graph
 from jit.passes import erase_types, inline_calls
 
-from kernels import cpu as cpu_kernels
+from kernels import backend as kernel_backends
 
 from . import codegen, settings
 from .optimization import OptimizationReport, optimize
@@ -161,7 +161,7 @@ class Executor:
 
     def run_profiled(self, profile: Profile, arguments):
         if settings.fusion_enabled():
-            cpu_kernels.warm_up()  # Numba starts while this call runs, not when its kernel is built
+            kernel_backends.warm_up_all()  # Numba starts while this call runs, not when its kernel is built
         run, values = self.profiling_code()
         record, seen = profile.recorder()
         result = run(record, *arguments)

@@ -1,13 +1,18 @@
 """The optimization pipeline a specialization goes through: inlining, type
 propagation from the guarded types, then constant propagation, peephole rules,
 loop unrolling, common subexpressions and dead code until nothing changes, then
-the fusion passes (the fuser registers itself here) when fusion is on."""
+the fusion passes when fusion is on, and the strict_fusion check.
+
+The fuser sits below this layer but is registered here by name, as an entry
+point ("module:attribute"), and imported at the first optimization: the fuser
+imports ``jit.types``, whose package import runs this module, so an ``import
+fuser`` here would close a cycle whenever ``fuser`` is imported first."""
 from __future__ import annotations
 
+import importlib
 import time
 from dataclasses import dataclass, field
 
-import fuser
 from jit.ir import Graph, verify
 from jit.passes import (eliminate_common_subexpressions, eliminate_dead_code, eliminate_dead_loop_values,
                         eliminate_unused_attribute_reads, inline_calls, peephole, propagate_constants,
@@ -15,7 +20,8 @@ from jit.passes import (eliminate_common_subexpressions, eliminate_dead_code, el
 
 verify_each_pass = False  # tests turn this on: the verifier then runs after every pass
 _MAX_ROUNDS = 6
-_fusion_passes: list = []
+_fusion_passes: list = []  # callables, or "module:attribute" names until the first optimization
+_strict_fusion_check = "fuser:check_strict_fusion"
 
 
 @dataclass
@@ -38,9 +44,27 @@ class OptimizationReport:
 
 def register_fusion_pass(fusion_pass) -> None:
     """Add ``fusion_pass(graph, context: FusionContext)`` to the pipeline, after the
-    graph passes, for every specialization built while fusion is on."""
+    graph passes, for every specialization built while fusion is on. It may be
+    given as a "module:attribute" name, imported when the pipeline first runs."""
     if fusion_pass not in _fusion_passes:
         _fusion_passes.append(fusion_pass)
+
+
+def fusion_passes() -> list:
+    """The registered fusion passes, in order, those given by name imported now."""
+    if any(isinstance(entry, str) for entry in _fusion_passes):
+        resolved = []
+        for entry in _fusion_passes:
+            fusion_pass = _resolve(entry) if isinstance(entry, str) else entry
+            if fusion_pass not in resolved:  # registered both by name and as itself
+                resolved.append(fusion_pass)
+        _fusion_passes[:] = resolved
+    return list(_fusion_passes)
+
+
+def _resolve(name: str):
+    module, _, attribute = name.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def simplify(graph: Graph, report: OptimizationReport | None = None) -> OptimizationReport:
@@ -66,16 +90,17 @@ def optimize(graph: Graph, kind: str, fuse: bool) -> OptimizationReport:
     _run(report, eliminate_unused_attribute_reads, graph)
     _run(report, propagate_types, graph)
     simplify(graph, report)
-    if fuse and _fusion_passes:
+    passes = fusion_passes()
+    if fuse and passes:
         report.fusion = FusionContext(kind)
-        for fusion_pass in _fusion_passes:
+        for fusion_pass in passes:
             report.counts[fusion_pass.__name__] = fusion_pass(graph, report.fusion) or 0
             if verify_each_pass:
                 verify(graph)
         _run(report, eliminate_dead_code, graph)
     report.seconds = time.perf_counter() - start
     reasons = report.fusion.details.get("reasons", {}) if report.fusion is not None else {}
-    fuser.check_strict_fusion(graph, reasons, fusion_on=fuse and bool(_fusion_passes))
+    _resolve(_strict_fusion_check)(graph, reasons, fusion_on=fuse and bool(passes))
     return report
 
 
@@ -88,4 +113,4 @@ def _run(report: OptimizationReport, graph_pass, graph: Graph) -> int:
     return count
 
 
-register_fusion_pass(fuser.fuse_elementwise)
+register_fusion_pass("fuser:fuse_elementwise")

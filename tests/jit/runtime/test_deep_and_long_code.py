@@ -12,7 +12,7 @@ import pytest
 import jit
 from jit.frontend import code_namespace, compile_source
 from jit.ir import verify
-from jit.ir.inlining import MAX_INLINE_DEPTH
+from jit.ir.expression_inlining import MAX_INLINE_DEPTH
 from jit.runtime import optimization
 from jit.runtime.codegen import generate
 

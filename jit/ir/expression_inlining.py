@@ -1,8 +1,10 @@
-"""Which values an expression-printing consumer may inline into their one use."""
+"""Expression inlining: which values the Python code generators (``.code``, the executor)
+may print inside their one use. Inlining calls is a graph rewrite: ``jit.passes.inlining``."""
 from __future__ import annotations
 
 from jit import types as T
 
+from .alias_analysis import values_not_to_move
 from .effects import has_effect, may_raise
 from .graph import Block, Node
 
@@ -66,6 +68,7 @@ def inlinable_values(block: Block, refined: bool = False, left_out=None) -> set:
     error is still raised."""
     found: set[int] = set()
     _collect_inlinable(block, found, {})
+    found -= values_not_to_move(block)  # reads of written memory run where they are; written arrays are names
     if left_out is not None:
         found -= {id(node.inputs[index]) for node in _all_nodes(block) for index in left_out(node)}
     _keep_observable_order(block, found, refined)
