@@ -99,6 +99,13 @@ class DtypeType(_SimpleType):
     _annotation = "np.dtype"
 
 
+class GeneratorType(_SimpleType):
+    """A NumPy random Generator (``np.random.default_rng(seed)``): a mutable object
+    whose draws (``rng.normal(...)``) advance its state."""
+    _name = "Generator"
+    _annotation = "np.random.Generator"
+
+
 class SliceType(_SimpleType):
     """A ``start:stop:step`` index; at run time a Python ``slice``."""
     _name = "slice"
@@ -177,6 +184,7 @@ class FunctionType(Type):
 INT, FLOAT, BOOL, STR, NONE = IntType(), FloatType(), BoolType(), StrType(), NoneType()
 DEVICE, DTYPE, SLICE, ELLIPSIS, ANY, NUMBER = (
     DeviceType(), DtypeType(), SliceType(), EllipsisType(), AnyType(), NumberType())
+GENERATOR = GeneratorType()
 
 PYTHON_SCALAR_TYPES = (INT, FLOAT, BOOL)
 
@@ -544,6 +552,8 @@ def refined_type_of_value(value) -> Type:
         return TensorType(value.dtype, value.shape, _device.of(value))
     if class_type_of(type(value)) is not None:
         return class_type_of(type(value))
+    if isinstance(value, np.random.Generator):
+        return GENERATOR
     if isinstance(value, tuple):
         elements = [refined_type_of_value(v) for v in value]
         return NamedTupleType(type(value), elements) if is_namedtuple_class(type(value)) else TupleType(elements)

@@ -8,6 +8,7 @@ it is Python's own arithmetic (``7 // 2`` is the int 3), exactly as eager code.
 from __future__ import annotations
 
 import builtins
+import math
 import operator
 
 import numpy as np
@@ -31,7 +32,7 @@ def _ufunc_args(ufunc, arg_type=ARRAY_LIKE):
 
 
 def ufunc_op(name, formula, *, symbol=None, pyop=None, builtin=None, methods=(), scalar_template=None, doc="",
-             raises=None):
+             raises=None, compute=None):
     """Register ``np::<name>`` for the NumPy ufunc ``np.<name>``.
 
     symbol: the Python operator that spells it (``+``, ``unary -``); its template is
@@ -56,7 +57,7 @@ def ufunc_op(name, formula, *, symbol=None, pyop=None, builtin=None, methods=(),
     returns = SCALAR_RESULT if scalar_meaning is not None else T.TENSOR
     return register(OpDef(f"np::{name}", args, returns, R.elementwise(ufunc, scalar_meaning),
                           template=template, formula=formula, spellings=spellings,
-                          scalar_template=scalar_template, doc=doc or f"np.{name}",
+                          scalar_template=scalar_template, doc=doc or f"np.{name}", compute=compute,
                           raises=raises if raises is not None else raising.elementwise(scalar_meaning)))
 
 
@@ -169,6 +170,48 @@ ufunc_op("logical_or", fn.logical_or)
 ufunc_op("logical_xor", lambda a, b: fn.ne(fn.logical_not(a), fn.logical_not(b)))
 ufunc_op("logical_not", fn.logical_not)
 
+# Primitives of their own (device.scalar_vocabulary).
+ufunc_op("hypot", fn.hypot)
+ufunc_op("copysign", fn.copysign)
+ufunc_op("cbrt", fn.cbrt)
+ufunc_op("signbit", fn.signbit)
+
+
+def _float16_in_float32(ufunc):
+    """Compute dtypes of a formula composed of several primitives: NumPy's float16 loop of
+    ``ufunc`` converts to float32, computes and rounds once, so the formula runs in float32."""
+
+    def compute(infos, result):
+        loop = ufunc.resolve_dtypes((*[R.promotion_operand(i) for i in infos], *([None] * ufunc.nout)))
+        return [np.dtype(np.float32) if dtype == np.float16 else dtype for dtype in loop[:ufunc.nin]]
+
+    return compute
+
+
+def _logaddexp(x, y, log1p_of_exp, at_equal):
+    """NumPy's npy_logaddexp and npy_logaddexp2: equal arguments (infinities of one sign)
+    first, then the larger plus the log of one plus the smaller's exponential; NaN last."""
+    difference = x - y
+    return fn.where(fn.eq(x, y), x + at_equal,
+                    fn.where(difference > 0, x + log1p_of_exp(-difference),
+                             fn.where(difference <= 0, y + log1p_of_exp(difference), difference)))
+
+
+ufunc_op("logaddexp", lambda x, y: _logaddexp(x, y, lambda d: fn.log1p(fn.exp(d)), math.log(2.0)),
+         compute=_float16_in_float32(np.logaddexp))
+ufunc_op("logaddexp2", lambda x, y: _logaddexp(x, y, lambda d: math.log2(math.e) * fn.log1p(fn.exp2(d)), 1.0),
+         compute=_float16_in_float32(np.logaddexp2))
+# NumPy's loops multiply by a constant computed in the loop's type (180.0f / NPY_PIf for float32).
+for _name in ("deg2rad", "radians"):
+    ufunc_op(_name, lambda x: x * (fn.constant(math.pi, x) / 180.0), compute=_float16_in_float32(getattr(np, _name)))
+for _name in ("rad2deg", "degrees"):
+    ufunc_op(_name, lambda x: x * (fn.constant(180.0, x) / math.pi), compute=_float16_in_float32(getattr(np, _name)))
+ufunc_op("fabs", fn.absolute)
+# NumPy's fmax and fmin: the argument that is not NaN.
+ufunc_op("fmax", lambda a, b: fn.where(fn.logical_or(a >= b, fn.isnan(b)), a, b))
+ufunc_op("fmin", lambda a, b: fn.where(fn.logical_or(a <= b, fn.isnan(b)), a, b))
+ufunc_op("heaviside", lambda x1, x2: fn.where(x1 < 0, 0.0, fn.where(x1 > 0, 1.0, fn.where(fn.eq(x1, 0), x2, x1))))
+
 
 def _probe_rule(function, array_args):
     """dtype by running ``function`` on one-element probes (Python scalars stay
@@ -205,6 +248,54 @@ register(OpDef(
     formula=lambda c, a, b: fn.where(c, a, b), spellings=[numpy_function("where")],
     compute=lambda infos, result: [np.dtype(bool), result.dtype, result.dtype],
     doc="np.where(condition, x, y)", raises=raising.elementwise()))
+
+def _sinc(x):
+    """NumPy's sinc, step by step: ``y = pi * x; y = where(y, y, finfo(y.dtype).eps); sin(y) / y``."""
+    y = math.pi * x
+    y = fn.where(fn.ne(y, 0), y, fn.constant(lambda dtype: float(np.finfo(dtype).eps), y))
+    return fn.sin(y) / y
+
+
+register(OpDef(
+    "np::sinc", [Arg("x", ARRAY_LIKE)], T.TENSOR, _probe_rule(np.sinc, (0,)), template="{xp}.sinc({0})",
+    formula=_sinc, spellings=[numpy_function("sinc")],
+    compute=lambda infos, result: [result.dtype], doc="np.sinc (a NumPy function, not a ufunc)",
+    raises=raising.elementwise()))
+
+def _power_of_ten(n: int) -> float:
+    """NumPy's power_of_ten (multiarray/calculation.c): a table up to 1e8, then repeated * 10."""
+    if n < 9:
+        return float(10 ** n)
+    value = 1e8
+    for _ in range(n - 8):
+        value *= 10.0
+    return value
+
+
+def _round_formula(x, decimals):
+    """NumPy's round (PyArray_Round): rint for 0 decimals, else scaled by 10**|decimals|,
+    rint, scaled back; an integer with decimals >= 0 is itself."""
+    if decimals == 0:
+        return fn.rint(x)
+    scale = _power_of_ten(abs(decimals))
+    scaled = fn.rint(x * scale) / scale if decimals > 0 else fn.rint(x / scale) * scale
+    return fn.if_float(x, scaled, x)
+
+
+def _round_compute(infos, result):
+    """An integer array with negative decimals is rounded in float64 and converted back."""
+    array, decimals = infos
+    integer = R.is_tensor(array.type) and array.type.dtype is not None and array.type.dtype.kind in "iu"
+    negative = decimals.is_constant and decimals.value < 0
+    return [np.dtype(np.float64) if integer and negative else result.dtype, None]
+
+
+register(OpDef(
+    "np::round", [Arg("a", ARRAY_LIKE), Arg("decimals", T.INT, 0, static=True)], T.TENSOR,
+    _probe_rule(np.round, (0,)), template="{xp}.round({0}, {1})", formula=_round_formula, compute=_round_compute,
+    spellings=[numpy_function("round"), Spelling("function", "np.around", np.around, scalars_to_array=True),
+               Spelling("method", "round")],
+    doc="np.round(a, decimals), np.around, x.round(decimals)", raises=raising.elementwise()))
 
 _OPTIONAL_NUMBER = T.UnionType([T.NONE, T.TENSOR, T.INT, T.FLOAT, T.BOOL])
 

@@ -164,7 +164,7 @@ def _linear_rule(infos):
     weight_t = None if weight.shape is None else weight.shape[::-1]
     shape = matmul_shape(x.shape, weight_t)
     dtypes = [t.dtype for t in (x, weight, bias) if R.is_tensor(t)]
-    dtype = None if None in dtypes else np.result_type(*dtypes)
+    dtype = None if any(d is None for d in dtypes) else np.result_type(*dtypes)  # not `None in`: dtype == None
     if R.is_tensor(bias) and shape is not None and bias.shape is not None:
         shape = R.broadcast_shapes([shape, bias.shape])
     return T.TensorType(dtype, shape, R.common_device([x, weight]))

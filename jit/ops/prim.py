@@ -159,7 +159,7 @@ _CASTS_SAFELY = {builtins.float: (T.FLOAT, T.BOOL), builtins.int: (T.INT, T.BOOL
                  builtins.bool: (T.INT, T.FLOAT, T.BOOL, T.STR)}
 for _cast, _result in ((builtins.float, T.FLOAT), (builtins.int, T.INT), (builtins.bool, T.BOOL)):
     register(OpDef(f"prim::{_cast.__name__.capitalize()}", [Arg("a", T.ANY)], _result,
-                   _cast_rule(_result, _NUMBERS + ((T.STR,) if _cast is not builtins.bool else ())),
+                   _cast_rule(_result, _NUMBERS + (T.NUMBER,) + ((T.STR,) if _cast is not builtins.bool else ())),
                    template=f"{_cast.__name__}({{0}})",
                    spellings=[Spelling("function", _cast.__name__, _cast)],
                    doc=f"{_cast.__name__}(x): a one-element array or a number as a Python {_cast.__name__}",
@@ -190,25 +190,48 @@ register(OpDef("prim::len", [Arg("a", T.ANY)], T.INT, _len_rule, template="len({
 
 
 def _numbers_rule(infos):
-    """min/max return one of their arguments unchanged, so all must share a type:
-    ``max(3, 2.5)`` is the int 3 in Python, which no single static type describes."""
+    """min/max of numbers, or of 0-d arrays (``max(np.abs(x).max(), 1e-12)``). Python
+    returns one of the arguments unchanged, whose type may depend on the values: a mix
+    of int and float is a float, as TorchScript's ``max(int, float) -> float``; with an
+    array among them the result is an array of the arrays' common dtype."""
     if len(infos) < 2:
         raise TypeError("min() and max() take at least two numbers")
-    kinds = {info.type for info in infos}
+    kinds = {info.type for info in infos if not R.is_tensor(info.type)}
+    arrays = [info.type for info in infos if R.is_tensor(info.type)]
     if not kinds <= set(_NUMBERS):
-        raise TypeError("min() and max() take numbers, got " + ", ".join(i.type.annotation_str() for i in infos))
-    if len(kinds) > 1:
-        raise TypeError("min() and max() need arguments of one type, got "
-                        + ", ".join(i.type.annotation_str() for i in infos) + "; convert them with float() or int()")
-    return kinds.pop()
+        raise TypeError("min() and max() take numbers or 0-d arrays, got "
+                        + ", ".join(i.type.annotation_str() for i in infos))
+    if arrays:
+        dtypes = [t.dtype for t in arrays]
+        dtype = np.result_type(*dtypes) if all(d is not None for d in dtypes) else None
+        devices = {t.device for t in arrays}
+        return T.TensorType(dtype, None, devices.pop() if len(devices) == 1 else None)
+    if kinds == {T.BOOL}:
+        return T.BOOL
+    return T.FLOAT if T.FLOAT in kinds else T.INT
+
+
+def _extremum(pick):
+    """The min/max implementation: Python's, its result given the static type the rule says."""
+    def impl(xp, *values):
+        result = pick(values)
+        arrays = [v for v in values if hasattr(v, "dtype") and hasattr(v, "shape")]
+        if arrays:
+            dtype = np.result_type(*(a.dtype for a in arrays))
+            if not (hasattr(result, "dtype") and result.dtype == dtype):
+                result = xp.asarray(result, dtype=dtype)[()]  # a number (or another dtype) as the arrays' kind
+            return result
+        if type(result) is bool and any(type(v) is not bool for v in values):
+            return int(result)
+        return float(result) if any(type(v) is float for v in values) else result
+    return impl
 
 
 for _builtin in (builtins.min, builtins.max):
-    register(OpDef(f"prim::{_builtin.__name__}", [Arg("values", T.NUMBER)], T.NUMBER,
-                   _numbers_rule, render_fn=lambda args, xp, _n=_builtin.__name__: f"{_n}({', '.join(args)})",
-                   impl=lambda xp, *values, _f=_builtin: _f(values), variadic=True,
+    register(OpDef(f"prim::{_builtin.__name__}", [Arg("values", T.ANY)], T.ANY,
+                   _numbers_rule, impl=_extremum(_builtin), variadic=True,
                    spellings=[Spelling("function", _builtin.__name__, _builtin)],
-                   doc=f"{_builtin.__name__}(a, b, ...) of numbers", raises=False))
+                   doc=f"{_builtin.__name__}(a, b, ...) of numbers or 0-d arrays", raises=True))
 
 register(OpDef("prim::range_length", [Arg("start", T.INT), Arg("stop", T.INT), Arg("step", T.INT)], T.INT,
                R.fixed(T.INT), template="len(range({0}, {1}, {2}))",

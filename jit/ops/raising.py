@@ -29,6 +29,7 @@ from jit import types as T
 
 from . import type_rules as R
 from .registry import ArgInfo
+from .static_args import element_types, index_items, int_sequence
 
 # The dtypes an array of unknown dtype may have, for probing.
 PROBE_DTYPES = tuple(np.dtype(name) for name in (
@@ -245,8 +246,6 @@ def constant_arguments(*names):
 
 
 def _valid_shape(info) -> bool:
-    from .shapes import int_sequence  # noqa: PLC0415 - shapes registers ops that use this module
-
     sizes = int_sequence(info)
     return sizes is not None and all(type(n) is int and n >= 0 for n in sizes)
 
@@ -377,8 +376,6 @@ def _fully_known(shape) -> bool:
 
 def reshape(op, infos) -> bool:
     """x.reshape(shape): safe when both sizes are known (the rule checked they agree)."""
-    from .shapes import int_sequence  # noqa: PLC0415 - shapes registers ops that use this module
-
     return not (_fully_known(infos[0].type.shape) and _fully_known(int_sequence(infos[1]))
                 and _rule_accepts(op, infos))
 
@@ -411,9 +408,7 @@ def joined(same_shapes: bool):
     shape is known, the axis is a constant and the rule accepts them."""
 
     def raises(op, infos):
-        from .shapes import _element_types  # noqa: PLC0415 - shapes registers ops that use this module
-
-        types = _element_types(infos[0])
+        types = element_types(infos[0])
         if not types or not infos[1].is_constant or not _rule_accepts(op, infos):
             return True
         shapes = [t.shape if R.is_tensor(t) else None for t in types]
@@ -426,8 +421,6 @@ def joined(same_shapes: bool):
 
 def broadcast_to(op, infos) -> bool:
     """np.broadcast_to(x, shape): safe when both shapes are known and x broadcasts to it."""
-    from .shapes import int_sequence  # noqa: PLC0415 - shapes registers ops that use this module
-
     source, target = infos[0].type.shape, int_sequence(infos[1])
     if not (_fully_known(source) and _fully_known(target)) or any(n < 0 for n in target):
         return True
@@ -440,8 +433,6 @@ def broadcast_to(op, infos) -> bool:
 def basic_index(op, infos) -> bool:
     """x[index]: safe for basic indexing of a known rank with constant ints inside
     known sizes and constant slices (not of step 0); array indices may be out of range."""
-    from .shapes import index_items  # noqa: PLC0415 - shapes registers ops that use this module
-
     shape = infos[0].type.shape
     if shape is None or not _rule_accepts(op, infos):
         return True

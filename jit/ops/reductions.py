@@ -143,5 +143,6 @@ register(OpDef(
 register(OpDef(
     "np::dot", [Arg("a", ARRAY_LIKE), Arg("b", ARRAY_LIKE)], T.TENSOR,
     _product_rule(dot_shape, np.dot), template="{xp}.dot({0}, {1})",
-    spellings=[numpy_function("dot"), Spelling("method", "dot")],
-    doc="np.dot(a, b), a.dot(b)", raises=raising.product("dot")))
+    spellings=[numpy_function("dot")],
+    doc="np.dot(a, b); a.dot(b) is np::ndarray.dot (jit.ops.linalg), which NumPy scalars lack",
+    raises=raising.product("dot")))

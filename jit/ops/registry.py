@@ -25,6 +25,8 @@ import numpy as np
 import device as _device
 from jit import types as T
 
+from .type_rules import promotion_operand
+
 
 class _Marker:
     def __init__(self, name):
@@ -132,12 +134,14 @@ element reads), which rewrites that merge or forward values must respect. ``stru
     the unpacks) are typed by the frontend and executed by the code generator itself.
     ``raises``: whether running the op may raise, so that a pass dropping its unused
     result would drop an error eager code raises: False (never), True (may: the
-    default) or a predicate ``raises(op, infos)`` (see ``jit.ops.raising``)."""
+    default) or a predicate ``raises(op, infos)`` (see ``jit.ops.raising``).
+    ``writes``: the positions of the arguments whose memory the op writes in place
+    (``x[i] = v`` and ``x += y`` write argument 0); such an op has side effects."""
 
     def __init__(self, name, args, returns, rule, *, template=None, impl=None, formula=None,
                  spellings=(), side_effects=False, nondeterministic=False, variadic=False,
                  render_fn=None, structural=False, compute=None, scalar_template=None, hint="", doc="",
-                 aliases=False, raises=True):
+                 aliases=False, raises=True, writes=()):
         if not structural and (template is None) == (impl is None):
             raise ValueError(f"{name}: give exactly one of template= and impl=")
         self.name = name
@@ -149,7 +153,8 @@ element reads), which rewrites that merge or forward values must respect. ``stru
         self.impl = impl
         self.formula = formula
         self.spellings = list(spellings)
-        self.side_effects = side_effects
+        self.writes = tuple(writes)
+        self.side_effects = side_effects or bool(self.writes)  # a write is an effect: never dropped or moved
         self.nondeterministic = nondeterministic
         self.variadic = variadic
         self.render_fn = render_fn
@@ -172,7 +177,9 @@ element reads), which rewrites that merge or forward values must respect. ``stru
         return self.formula is not None
 
     def schema_str(self) -> str:
-        positional = [str(a) for a in self.args if not a.kwarg_only]
+        written = {id(self.args[i]) for i in self.writes}  # TorchScript's Tensor(a!): written in place
+        positional = [str(a).replace(" ", "(a!) ", 1) if id(a) in written else str(a)
+                      for a in self.args if not a.kwarg_only]
         if self.variadic:
             positional[-1] = "*" + positional[-1]
         keyword = [str(a) for a in self.args if a.kwarg_only]
@@ -202,8 +209,6 @@ element reads), which rewrites that merge or forward values must respect. ``stru
             return list(self.compute(infos, result))
         ufunc = getattr(self.rule, "ufunc", None)
         if ufunc is not None:
-            from .type_rules import promotion_operand  # noqa: PLC0415 - type_rules imports this module
-
             operands = [promotion_operand(i) for i in infos]
             return list(ufunc.resolve_dtypes((*operands, *([None] * ufunc.nout)))[:ufunc.nin])
         return [None if arg.static or (info.is_constant and info.value is None) else result.dtype
@@ -418,11 +423,27 @@ def table() -> str:
         lines.append("  ".join(cell.ljust(widths[j]) if j < 3 else cell for j, cell in enumerate(row)).rstrip())
         if i == 0:
             lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 7)
+    functions, methods = numpy_names()
+    lines.append(f"{len(functions) + len(methods)} NumPy names: {len(functions)} functions (np., np.linalg., "
+                 f"np.random.), {len(methods)} ndarray methods and properties")
     lines.append(f"{len(_OPS)} operators, {sum(op.fusible for op in _OPS.values())} fusible")
     return "\n".join(lines)
 
 
+def numpy_names():
+    """(functions, methods): the public names of ``numpy``, ``numpy.linalg`` and
+    ``numpy.random`` that name an operator (aliases such as ``np.concat`` count, as
+    the names users write), and the ndarray methods and properties script code has."""
+    functions = set()
+    for prefix, module in (("np.", np), ("np.linalg.", np.linalg), ("np.random.", np.random)):
+        for name in dir(module):
+            if not name.startswith("_") and id(getattr(module, name)) in _BY_PYTHON_OBJECT:
+                functions.add(prefix + name)
+    methods = {name for receiver, name in (*_METHODS, *_PROPERTIES) if receiver == "array" and hasattr(np.ndarray, name)}
+    return sorted(functions), sorted(methods)
+
+
 def _spelling_text(spelling: Spelling) -> str:
-    receiver = {"array": "x", "list": "list", "dict": "dict", "str": "str"}.get(spelling.receiver, "x")
+    receiver = {"array": "x", "list": "list", "dict": "dict", "str": "str", "generator": "rng"}.get(spelling.receiver, "x")
     return {"method": f"{receiver}.{spelling.name}()", "property": f"{receiver}.{spelling.name}",
             "operator": spelling.name, "subscript": "x[...]"}.get(spelling.kind, spelling.name)

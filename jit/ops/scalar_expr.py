@@ -18,33 +18,15 @@ import math
 
 import numpy as np
 
-# Primitive functions: name -> (arity, NumPy reference implementation).
-PRIMITIVES = {
-    "exp": (1, np.exp), "exp2": (1, np.exp2), "expm1": (1, np.expm1),
-    "log": (1, np.log), "log2": (1, np.log2), "log10": (1, np.log10), "log1p": (1, np.log1p),
-    "sqrt": (1, np.sqrt), "sin": (1, np.sin), "cos": (1, np.cos), "tan": (1, np.tan),
-    "arcsin": (1, np.arcsin), "arccos": (1, np.arccos), "arctan": (1, np.arctan),
-    "sinh": (1, np.sinh), "cosh": (1, np.cosh), "tanh": (1, np.tanh),
-    "floor": (1, np.floor), "ceil": (1, np.ceil), "trunc": (1, np.trunc), "rint": (1, np.rint),
-    "absolute": (1, np.absolute), "sign": (1, np.sign),
-    "isnan": (1, np.isnan), "isinf": (1, np.isinf), "isfinite": (1, np.isfinite),
-    "erf": (1, None),  # filled in by jit.ops.special (NumPy has no erf)
-    "arctan2": (2, np.arctan2), "power": (2, np.power), "fmod": (2, np.fmod),
-    "remainder": (2, np.remainder), "floor_divide": (2, np.floor_divide),
-    "maximum": (2, np.maximum), "minimum": (2, np.minimum),
-    "eq": (2, np.equal), "ne": (2, np.not_equal),
-    "where": (3, np.where),
-}
+from device import scalar_vocabulary as vocabulary
 
-# Binary operator symbols -> NumPy reference.
-BINARY = {
-    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide,
-    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
-    "&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor,
-    "<<": np.left_shift, ">>": np.right_shift,
-    "and": np.logical_and, "or": np.logical_or,
-}
-UNARY = {"neg": np.negative, "invert": np.invert, "not": np.logical_not}
+# The vocabulary is one table (device.scalar_vocabulary); these are its formula views.
+# Primitive functions: name -> (arity, NumPy reference implementation).
+PRIMITIVES = {name: (vocabulary.PRIMITIVES[name].arity, vocabulary.PRIMITIVES[name].reference)
+              for name in sorted(vocabulary.FORMULA_FUNCTIONS)}
+# Binary operator symbols and unary operators -> NumPy reference.
+BINARY = {name: vocabulary.PRIMITIVES[name].reference for name in sorted(vocabulary.BINARY_OPERATORS)}
+UNARY = {name: vocabulary.PRIMITIVES[name].reference for name in sorted(vocabulary.UNARY_OPERATORS)}
 
 
 def _wrap(value) -> "Expr":
@@ -164,6 +146,40 @@ class Cast(Expr):
         return (self.operand,)
 
 
+class Like(Expr):
+    """The Python number ``value`` in the dtype of ``like`` (not weak): NumPy's C loops
+    compute constants such as ``180.0f / NPY_PIf`` in the loop's own type. ``value`` may
+    be a function of that dtype (``finfo(dtype).eps``)."""
+    __slots__ = ("value", "like")
+
+    def __init__(self, value, like: Expr):
+        self.value, self.like = value, _wrap(like)
+
+    def number(self, dtype):
+        return self.value(np.dtype(dtype)) if callable(self.value) else self.value
+
+    def __repr__(self):
+        return f"like({self.value!r}, {self.like!r})"
+
+    def children(self):
+        return (self.like,)
+
+
+class IfFloat(Expr):
+    """``then`` where ``like`` has a float dtype, else ``otherwise``: chosen when the formula
+    is lowered (dtypes are static), as NumPy's functions branch on ``dtype.kind``."""
+    __slots__ = ("like", "then", "otherwise")
+
+    def __init__(self, like: Expr, then, otherwise):
+        self.like, self.then, self.otherwise = _wrap(like), _wrap(then), _wrap(otherwise)
+
+    def __repr__(self):
+        return f"if_float({self.like!r}, {self.then!r}, {self.otherwise!r})"
+
+    def children(self):
+        return (self.like, self.then, self.otherwise)
+
+
 class _FunctionNamespace:
     """``fn.tanh(x)``, ``fn.where(c, a, b)``...: calls of formula primitives."""
 
@@ -180,6 +196,10 @@ class _FunctionNamespace:
     def logical_not(a): return Unary("not", _wrap(a))
     @staticmethod
     def cast(a, dtype): return Cast(a, dtype)
+    @staticmethod
+    def constant(value, like): return Like(value, like)
+    @staticmethod
+    def if_float(like, then, otherwise): return IfFloat(like, then, otherwise)
 
 
 fn = _FunctionNamespace()
@@ -221,6 +241,12 @@ def evaluate(expr: Expr, values):
         return UNARY[expr.op](evaluate(expr.operand, values))
     if isinstance(expr, Cast):
         return np.asarray(evaluate(expr.operand, values)).astype(expr.dtype)
+    if isinstance(expr, IfFloat):
+        chosen = expr.then if np.asarray(evaluate(expr.like, values)).dtype.kind == "f" else expr.otherwise
+        return evaluate(chosen, values)
+    if isinstance(expr, Like):
+        dtype = np.asarray(evaluate(expr.like, values)).dtype
+        return dtype.type(expr.number(dtype))
     if isinstance(expr, Call):
         reference = PRIMITIVES[expr.name][1]
         return reference(*[evaluate(a, values) for a in expr.args])

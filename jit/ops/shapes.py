@@ -16,25 +16,11 @@ from . import raising
 from . import type_rules as R
 from .arithmetic import numpy_function
 from .reductions import AXIS
-from .registry import ARRAY_LIKE, Arg, ArgInfo, OpDef, Spelling, register
+from .registry import ARRAY_LIKE, Arg, OpDef, Spelling, register
+from .static_args import element_types, index_items, int_sequence
 
 SHAPE = T.UnionType([T.INT, T.SequenceType(T.INT)])
 TENSORS = T.SequenceType(T.TENSOR)
-
-
-def int_sequence(info):
-    """The ints of a shape/axes argument, None for unknown members; None when
-    even the length is unknown."""
-    if info.is_constant:
-        value = info.value
-        return (value,) if isinstance(value, int) else tuple(value)
-    if info.elements is not None:
-        return tuple(e.value if e.is_constant else None for e in info.elements)
-    if isinstance(info.type, T.TupleType):
-        return (None,) * len(info.type.elements)
-    if info.type == T.INT:
-        return (None,)
-    return None
 
 
 def _tensor(info_type, dtype=None, shape=None):
@@ -114,17 +100,9 @@ def _squeeze_rule(infos):
     return _tensor(source, shape=tuple(n for i, n in enumerate(source.shape) if i not in axes))
 
 
-def _element_types(info):
-    if info.elements is not None:
-        return [e.type for e in info.elements]
-    if isinstance(info.type, T.TupleType):
-        return list(info.type.elements)
-    return None
-
-
 def _joined_dtype(types, function):
     dtypes = [t.dtype for t in types]
-    if not types or None in dtypes:
+    if not types or any(d is None for d in dtypes):  # not `None in`: np.dtype('float64') == None
         return None
     return np.asarray(function([np.ones(1, d) for d in dtypes])).dtype
 
@@ -140,7 +118,7 @@ def _of_unknown_count(sequence_type):
 def _joined_inputs(info, function, what):
     """(element types, dtype, device) of the arrays that concatenate/stack join,
     or (None, result, None) when the count of arrays is unknown."""
-    types = _element_types(info)
+    types = element_types(info)
     if types is None:
         return None, _of_unknown_count(info.type), None
     if not types:
@@ -217,7 +195,9 @@ register(OpDef("np::reshape", [Arg("a", T.TENSOR), Arg("shape", SHAPE)], T.TENSO
                spellings=[numpy_function("reshape", aliases={"newshape": "shape"}),
                           Spelling("method", "reshape", varargs="shape")],
                doc="np.reshape(a, shape), x.reshape(*shape)", aliases=True, raises=raising.reshape))
-register(OpDef("np::transpose", [Arg("a", T.TENSOR), Arg("axes", T.UnionType([T.NONE, T.SequenceType(T.INT)]), None)],
+# axes may be one int: x.transpose(0) of a 1-d array passes its one axis as the vararg.
+register(OpDef("np::transpose", [Arg("a", T.TENSOR), Arg("axes", T.UnionType([T.NONE, T.INT, T.SequenceType(T.INT)]),
+                                                         None)],
                T.TENSOR, _transpose_rule, template="{0}.transpose({1})",
                spellings=[numpy_function("transpose"), Spelling("method", "transpose", varargs="axes"),
                           Spelling("property", "T")],
@@ -270,16 +250,6 @@ register(OpDef("np::dtype", [Arg("a", T.TENSOR)], T.DTYPE, R.fixed(T.DTYPE), tem
 
 # Indexing: x[index] with ints, slices, None, ..., arrays, and tuples of those.
 INDEX_ITEM_TYPES = (T.IntType, T.SliceType, T.NoneType, T.EllipsisType, T.TensorType, T.BoolType)
-
-
-def index_items(info):
-    """The items of an index argument as ArgInfos (a tuple index gives several)."""
-    if isinstance(info.type, T.TupleType):
-        if info.elements is not None:
-            return list(info.elements)
-        values = info.value if info.is_constant else [None] * len(info.type.elements)
-        return [ArgInfo(t, v) if info.is_constant else ArgInfo(t) for t, v in zip(info.type.elements, values)]
-    return [info]
 
 
 def index_result_shape(shape, items):

@@ -9,11 +9,14 @@ and dtype probes on one-element arrays for everything else.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from jit import types as T
 
-from .registry import ArgInfo
+if TYPE_CHECKING:  # for the annotations only: the registry imports these rules
+    from .registry import ArgInfo
 
 # Values standing for a Python scalar of each type when probing an operator.
 _PYTHON_SAMPLES = {T.INT: 3, T.FLOAT: 1.5, T.BOOL: True, T.STR: "ab"}

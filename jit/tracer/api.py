@@ -11,8 +11,9 @@ from jit.errors import TracerWarning
 from jit.nn import Module
 from jit.runtime import ScriptFunction
 from jit.runtime.module import ScriptModule
+from jit.script import jit_enabled, script
 
-from . import checking, factories
+from . import checking, factories, python_functions  # noqa: F401 - python_functions adds its wrappers
 from .functions import as_arguments, parameter_names, trace_into
 from .modules import ModuleTree, note_parameters
 from .recorder import Recorder
@@ -44,8 +45,6 @@ def trace(func, example_inputs, *, check_trace=True, check_inputs=None, check_to
     whose ``forward`` is traced (``jit.trace_module``). With ``check_trace`` the
     trace is re-traced on ``check_inputs`` (default: the example) and the graphs
     and outputs compared with the Python function's."""
-    from jit.script import jit_enabled  # noqa: PLC0415 - script imports the runtime this module sits beside
-
     if not jit_enabled():
         return func
     if isinstance(func, (ScriptModule, ScriptFunction)):
@@ -59,13 +58,15 @@ def trace(func, example_inputs, *, check_trace=True, check_inputs=None, check_to
     if not callable(func):
         raise TypeError(f"jit.trace takes a function or an nn.Module, not a {type(func).__name__}")
     arguments = as_arguments(example_inputs)
-    traced = ScriptFunction(_trace_function(func, arguments), func)
+    compiled, bakes = _trace_function(func, arguments)
+    traced = ScriptFunction(compiled, func)
     if check_trace:
+        checking.check_depends_on_inputs(traced.graph, bakes, f"of {_name_of(func)}")
         checking.warn_nondeterministic(traced.graph)
         for inputs in ([arguments] if check_inputs is None else [as_arguments(i) for i in check_inputs]):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", TracerWarning)
-                again = _trace_function(func, copy.deepcopy(inputs))
+                again, _ = _trace_function(func, copy.deepcopy(inputs))
             checking.compare_graphs(traced.graph, again.graph, f"of {_name_of(func)}")
             checking.compare_outputs(func, traced, inputs, check_tolerance)
     return traced
@@ -73,7 +74,9 @@ def trace(func, example_inputs, *, check_trace=True, check_inputs=None, check_to
 
 def _name_of(func) -> str:
     name = getattr(func, "__name__", "traced")
-    return name if name.isidentifier() else "traced_function"
+    if name.startswith("__") and name.endswith("__") and getattr(func, "__self__", None) is not None:
+        name = f"{type(func.__self__).__name__}_{name.strip('_')}"  # obj.__call__: saved code defines no dunder
+    return name if name.isidentifier() and not name.startswith("__") else "traced_function"
 
 
 def _trace_function(func, arguments):
@@ -86,15 +89,13 @@ def _trace_function(func, arguments):
     with _recording(recorder):
         compiled, _ = trace_into(recorder, func, parameter_names(func, len(arguments)), arguments, name,
                                  getattr(func, "__qualname__", name))
-    return compiled
+    return compiled, recorder.bakes
 
 
 def trace_module(mod, inputs, *, check_trace=True, check_inputs=None, check_tolerance=1e-5):
     """Trace methods of ``mod``: ``inputs`` maps each method name to its example
     inputs. Returns a ScriptModule with the original's submodules, parameters and
     buffers and one traced method per name. ``check_inputs`` is a list of such dicts."""
-    from jit.script import jit_enabled  # noqa: PLC0415
-
     if not jit_enabled():
         return mod
     if not isinstance(mod, Module):
@@ -106,14 +107,15 @@ def trace_module(mod, inputs, *, check_trace=True, check_inputs=None, check_tole
     for name in inputs:
         if not callable(getattr(mod, name, None)):
             raise AttributeError(f"{type(mod).__name__} has no method '{name}' to trace")
-    traced = _trace_module(mod, inputs)
+    traced, bakes = _trace_module(mod, inputs)
     if check_trace:
         for name in inputs:
+            checking.check_depends_on_inputs(getattr(traced, name).graph, bakes, f"of {type(mod).__name__}.{name}")
             checking.warn_nondeterministic(getattr(traced, name).graph)
         for check in ([inputs] if check_inputs is None else check_inputs):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", TracerWarning)
-                again = _trace_module(mod, copy.deepcopy(check))
+                again, _ = _trace_module(mod, copy.deepcopy(check))
             for name, example in check.items():
                 checking.compare_graphs(getattr(traced, name).graph, getattr(again, name).graph,
                                         f"of {type(mod).__name__}.{name}")
@@ -122,7 +124,7 @@ def trace_module(mod, inputs, *, check_trace=True, check_inputs=None, check_tole
     return traced
 
 
-def _trace_module(mod, inputs) -> ScriptModule:
+def _trace_module(mod, inputs) -> tuple[ScriptModule, list[str]]:
     tree = ModuleTree(mod)
     recorder = Recorder(tree)
     kind = tree.types[id(mod)]
@@ -133,7 +135,7 @@ def _trace_module(mod, inputs) -> ScriptModule:
             compiled, _ = trace_into(recorder, method, parameter_names(method, len(arguments)), arguments, name,
                                      f"{kind.name}.{name}", mod, kind)
             kind.methods[name] = ScriptFunction(compiled, getattr(type(mod), name, None))
-    return tree.build()
+    return tree.build(), recorder.bakes
 
 
 def script_if_tracing(fn):
@@ -145,8 +147,6 @@ def script_if_tracing(fn):
     def compiled():
         nonlocal scripted
         if scripted is None:
-            from jit.script import script  # noqa: PLC0415
-
             scripted = script(fn)
         return scripted
 

@@ -16,6 +16,7 @@ import difflib
 import numpy as np
 
 import device as _device
+from jit import types as T
 from jit.errors import TracingCheckError
 from jit.ir.printer import graph_text
 
@@ -37,6 +38,39 @@ def compare_graphs(first, second, what: str):
         f"\tFirst diverging operator:\n\t\tfirst trace:  {first_node}\n\t\tcheck trace:  {second_node}\n"
         "The trace depends on something the check inputs change (a Python loop or 'if' over sizes or values, "
         "baked as constants): script the function with jit.script to keep that control flow.")
+
+
+def check_depends_on_inputs(graph, bakes, what: str):
+    """A trace whose output no graph input reaches, after the traced code turned a
+    traced value into a Python or NumPy value, is the bake's constant and nothing
+    else: a TracingCheckError naming where. With no bake the function really is
+    constant, and its trace is right."""
+    if not bakes or not any(_holds_array(value.type) for value in graph.outputs) or _reaches_outputs(graph):
+        return  # (a function that returns None or numbers only works by its writes, or is Python control flow)
+    places = ", ".join(dict.fromkeys(bakes))
+    raise TracingCheckError(
+        f"Tracing failed sanity checks!\nERROR: the output of the trace {what} does not depend on any of its inputs: "
+        f"the traced code turned a traced value into a Python value or a NumPy array at {places}, which the trace "
+        "records as a constant, so the traced function returns the same result for every input. Keep the "
+        "computation in the operator registry's operations there, or script the function with jit.script.")
+
+
+def _holds_array(kind) -> bool:
+    if isinstance(kind, T.TensorType):
+        return True
+    inner = list(getattr(kind, "elements", ())) + [getattr(kind, name, None) for name in ("element", "value")]
+    return any(isinstance(element, T.Type) and _holds_array(element) for element in inner)
+
+
+def _reaches_outputs(graph) -> bool:
+    """Whether some graph input flows into some graph output (a node with blocks, or
+    a random draw, counts as reached: neither is a constant)."""
+    reached = {id(value) for value in graph.inputs}
+    for node in graph.all_nodes():
+        if node.blocks or (node.op is not None and node.op.nondeterministic) \
+                or any(id(value) in reached for value in node.inputs):
+            reached.update(id(value) for value in node.outputs)
+    return any(id(value) in reached for value in graph.outputs)
 
 
 def _indented(text):
@@ -64,7 +98,11 @@ def nondeterministic_nodes(graph, seen=None) -> list:
 
 
 def _switched_off(node) -> bool:
-    """Dropout in eval mode (training=False, a constant) draws nothing."""
+    """Dropout in eval mode (training=False, a constant) draws nothing; a Generator
+    seeded with a constant draws the same numbers on every call."""
+    if node.kind == "np::random.default_rng":
+        seed = node.inputs[0].node
+        return seed.kind == "prim::Constant" and seed["value"] is not None
     names = [arg.name for arg in node.op.args]
     if "training" not in names:
         return False

@@ -24,8 +24,14 @@ from jit.ops.registry import alias_python_object
 
 from .proxies import holds_traced
 
-_NAMES = {np: ("zeros", "ones", "empty", "full", "arange"),
-          np.random: ("rand", "randn", "random", "random_sample", "standard_normal")}
+_NAMES = {np: ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "geomspace", "eye", "identity",
+               "tri", "indices", "tril_indices", "triu_indices", "diag_indices"),
+          np.random: ("rand", "randn", "random", "random_sample", "standard_normal", "normal", "uniform", "lognormal",
+                      "laplace", "logistic", "gumbel", "gamma", "beta", "exponential", "rayleigh",
+                      "standard_exponential", "standard_gamma", "chisquare", "poisson", "binomial", "geometric",
+                      "standard_cauchy", "standard_t", "vonmises", "wald", "weibull", "pareto", "power", "triangular",
+                      "f", "noncentral_chisquare", "noncentral_f", "negative_binomial", "hypergeometric", "logseries",
+                      "zipf", "randint", "choice", "permutation", "seed", "default_rng")}
 _DRAWS = set(_NAMES[np.random])
 _lock = threading.Lock()
 _users = 0
@@ -48,6 +54,11 @@ def _recording(original, always):
 
 _WRAPPERS = {(module, name): (getattr(module, name), _recording(getattr(module, name), name in _DRAWS))
              for module, names in _NAMES.items() for name in names}
+
+
+def add_wrapper(module, name, original, wrapper):
+    """Put ``wrapper`` in place of ``module.name`` (which is ``original``) while a trace runs."""
+    _WRAPPERS[(module, name)] = (original, wrapper)
 
 
 def install():

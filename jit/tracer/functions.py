@@ -1,8 +1,9 @@
 """Tracing one function (or one method of a module) into a CompiledFunction:
 its inputs become graph inputs and proxies, its outputs the graph's returns.
 
-Inputs and outputs may be arrays or tuples, lists and dicts of them. A graph
-input gets the example's concrete type (``Float(3, 4, device=cpu)``); the
+Inputs and outputs may be arrays, Python numbers (int, float, bool: graph inputs
+of that type, TracedNumbers to the traced code) or tuples, lists and dicts of
+arrays. A graph input gets the example's concrete type (``Float(3, 4, device=cpu)``); the
 function's parameters keep the plain script types, so the traced function takes
 other shapes wherever the recorded operations allow.
 """
@@ -20,6 +21,7 @@ from jit.ir import Graph
 from jit.passes import eliminate_dead_code
 
 from . import locations
+from .proxies import Traced, TracedArray, TracedNumber, TracedShape
 from .recorder import Frame, is_tensor_value, refined_type
 
 
@@ -56,6 +58,8 @@ def input_type(value, where: str) -> T.Type:
     list or dict of them."""
     if is_tensor_value(value):
         return refined_type(value)
+    if type(value) in _NUMBER_TYPES:
+        return _NUMBER_TYPES[type(value)]
     if isinstance(value, tuple) and not T.is_namedtuple_class(type(value)):
         return T.TupleType(input_type(item, f"{where}[{index}]") for index, item in enumerate(value))
     if isinstance(value, list):
@@ -70,9 +74,13 @@ def input_type(value, where: str) -> T.Type:
         for key, item in value.items():
             input_type(item, f"{where}[{key!r}]")
         return T.DictType(T.STR, T.erase_refinement(_same_type(list(value.values()), where).element))
-    raise TracingError(f"jit.trace: {where} is a {type(value).__name__}; traced functions take arrays, or tuples, "
-                       "lists and dicts of arrays. Make other values constants of the function (a default or a "
-                       "closure), or script it with jit.script")
+    raise TracingError(f"jit.trace: {where} is a {type(value).__name__}; traced functions take arrays, Python "
+                       "numbers (int, float, bool), or tuples, lists and dicts of arrays. Make other values "
+                       "constants of the function (a default or a closure), or script it with jit.script")
+
+
+# A Python number argument is a graph input of its type; the traced function takes other numbers.
+_NUMBER_TYPES = {bool: T.BOOL, int: T.INT, float: T.FLOAT}
 
 
 def _same_type(items, where):
@@ -105,11 +113,14 @@ def trace_into(recorder, call, names, arguments, name, qualname, module=None, se
             kind = input_type(argument, f"the argument '{parameter_name}'")
             value = graph.add_input(kind, parameter_name)
             frame.concrete[id(value)] = argument
-            proxies.append(_mark_inputs(recorder.wrap(value)))
+            if type(argument) in _NUMBER_TYPES:  # a number input, bool included, stands for itself as a size does
+                proxies.append(TracedNumber(argument, value, recorder, frame))
+            else:
+                proxies.append(_mark_inputs(recorder.wrap(value)))
             parameters.append(ParameterSpec(parameter_name, T.erase_refinement(kind)))
         result = call(*proxies)
         loc = locations.source_range()
-        _check_output(result, "the output")
+        _check_output(recorder, result, "the output")
         output = recorder.value_of(result, loc, output=True)
         graph.register_output(output)
         concrete = frame.concrete[id(output)]
@@ -131,8 +142,6 @@ def _drop_unused_unpacks(frame):
 
 def _mark_inputs(proxy):
     """Inputs are the caller's arrays: writes into them are visible outside."""
-    from .proxies import TracedArray  # noqa: PLC0415
-
     if isinstance(proxy, TracedArray):
         proxy._aliased = True
     elif isinstance(proxy, (tuple, list)):
@@ -144,11 +153,9 @@ def _mark_inputs(proxy):
     return proxy
 
 
-def _check_output(result, where):
+def _check_output(recorder, result, where):
     """Outputs the tracer can follow: traced values, arrays (constants), numbers,
     None, strings, and tuples, lists and dicts of those."""
-    from .proxies import Traced, TracedShape  # noqa: PLC0415
-
     if isinstance(result, (Traced, TracedShape)) or result is None or type(result) in (int, float, bool, str):
         return
     if is_tensor_value(result):
@@ -158,11 +165,11 @@ def _check_output(result, where):
         return
     if isinstance(result, (tuple, list)):
         for index, item in enumerate(result):
-            _check_output(item, f"{where}[{index}]")
+            _check_output(recorder, item, f"{where}[{index}]")
         return
     if isinstance(result, dict):
         for key, item in result.items():
-            _check_output(item, f"{where}[{key!r}]")
+            _check_output(recorder, item, f"{where}[{key!r}]")
         return
     raise TracingError(f"{where} of the traced function is a {type(result).__module__}.{type(result).__qualname__}, "
                        "which a trace cannot follow: traced functions return arrays, numbers, or tuples, lists and "

@@ -4,16 +4,20 @@
 (``__array_ufunc__``) and every array function (``__array_function__``), and it
 answers Python's operators, indexing, the ndarray methods and properties of the
 registry, and ``astype``. ``TracedNumber`` stands for a size read from a shape
-(``x.shape[0]``), so ``x.reshape(x.shape[0], -1)`` generalizes; ``TracedShape``
+(``x.shape[0]``, ``len(x)``) or a Python-number input, so ``x.reshape(x.shape[0], -1)``
+generalizes; ``TracedShape``
 is the tuple ``x.shape`` gives; ``TracedDtype`` is ``x.dtype``, which Python code
 reads as the dtype it has in this run and operations (``x.astype(x.dtype)``,
-``np.zeros(n, dtype=x.dtype)``) record as ``np::dtype(x)``. Whatever turns a traced value into a plain
-Python value (``int()``, ``len()``, ``if``, ``range()``) bakes the value it had
-into the trace and says so with a TracerWarning at the user's line.
+``np.zeros(n, dtype=x.dtype)``) record as ``np::dtype(x)``. ``len()``, ``range()`` and
+``math``'s functions of traced sizes are recorded (see python_functions). Whatever
+turns a traced value into a plain Python value (``int()``, ``float()``, ``if``, a
+``for`` over ``range(n)``) bakes the value it had into the trace and says so with
+a TracerWarning at the user's line.
 """
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -21,6 +25,7 @@ from jit import ops
 from jit.errors import TracingError
 
 from . import locations
+from . import subscripts as _subscripts
 from .recorder import is_tensor_value
 
 _BINARY = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**",
@@ -56,11 +61,13 @@ class Traced:
         another graph (an enclosing call's) is baked in as a constant."""
         if recorder.frame is self._frame:
             return self._value
+        recorder.note_bake()
         locations.warn("a value computed outside this traced module call is baked into its trace as a constant; "
                        "pass it to the submodule as an argument")
         return recorder.emit_constant(self._concrete, loc)
 
     def _bake(self, what: str, value):
+        self._recorder.note_bake()
         locations.warn(f"{what} of a traced value turns it into a Python value: the trace records the constant "
                        f"{value!r} it had in this run, and will not generalize to other inputs (script the function "
                        "to keep the computation)")
@@ -79,8 +86,8 @@ def _operators(cls, record, reflected=True):
         def backward(self, other, symbol=symbol):
             return record(self, symbol, (other, self))
 
-        def in_place(self, other, symbol=symbol):
-            return self._assign_in_place(symbol, record(self, symbol, (self, other)))
+        def in_place(self, other, symbol=symbol):  # x += y: recorded as the in-place op (np::iadd...)
+            return self._assign_in_place(record(self, symbol + "=", (self, other)))
 
         setattr(cls, f"__{name}__", forward)
         if reflected:
@@ -106,13 +113,22 @@ def _record_ufunc(proxy, ufunc, method, inputs, kwargs):
         proxy._fail(f"{name} is not in the operator registry, so a trace cannot record it "
                     "(python -m jit.ops lists the operators)")
     out = kwargs.pop("out", None)
+    target = out[0] if isinstance(out, tuple) and len(out) == 1 else out
+    if out is not None and not isinstance(target, TracedArray):
+        if not isinstance(target, np.ndarray):
+            proxy._fail(f"{name}(..., out=...) writes into a {type(target).__name__}, which a trace cannot follow; "
+                        "assign the result instead")
+        locations.warn(f"{name}(..., out=...) writes into an array the trace did not make: the trace keeps what "
+                       "the array holds after this run, baked in as a constant wherever it is used; make it from an "
+                       "input (np.zeros_like(x)) or assign the result instead")
+        concrete = [a._concrete if isinstance(a, Traced) else a for a in inputs]
+        with recorder.internal():
+            return ufunc(*concrete, out=out, **kwargs)
     result = recorder.record(*overloads[0], inputs, kwargs, overloads=overloads)
     if out is None:
         return result
-    target = out[0] if isinstance(out, tuple) else out
-    if not isinstance(target, TracedArray):
-        proxy._fail(f"{name}(..., out=...) writes into an array the trace did not make; assign the result instead")
-    return target._assign_in_place(name, result)
+    recorder.record(ops.lookup("np::copyto"), None, (target, result), {})  # out= as script code compiles it
+    return target
 
 
 def _record_array_function(proxy, func, args, kwargs):
@@ -150,9 +166,11 @@ class TracedArray(Traced):
         return _record_array_function(self, func, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        locations.warn("converting a traced array to a NumPy array (np.asarray, np.array, or a function that is not "
-                       "in the operator registry) bakes its values into the trace as a constant")
-        return self._concrete if dtype is None else self._concrete.astype(dtype)
+        if not _subscripts.warn_plain_subscript(self._recorder, sys._getframe(1)):  # plain_table[ids] says more
+            self._recorder.note_bake()
+            locations.warn("converting a traced array to a NumPy array (np.asarray, np.array, or a function that is "
+                           "not in the operator registry) bakes its values into the trace as a constant")
+        return np.asarray(self._concrete, dtype)  # a reduction's concrete value may be a NumPy scalar
 
     # -- Python's protocols ------------------------------------------------------------------
     def __bool__(self):
@@ -170,7 +188,10 @@ class TracedArray(Traced):
         return self._bake("float()", float(self._concrete))
 
     def __index__(self):
-        return self._bake("using it as an index or size", int(np.asarray(self._concrete).__index__()))
+        index = int(np.asarray(self._concrete).__index__())  # NumPy's TypeError for arrays that are no index
+        if _subscripts.warn_plain_subscript(self._recorder, sys._getframe(1)):  # plain_table[i] says more
+            return index
+        return self._bake("using it as an index or size", index)
 
     def __len__(self):
         return self._bake("len()", len(self._concrete))
@@ -189,25 +210,22 @@ class TracedArray(Traced):
         return self._bake("x.tolist()", self._concrete.tolist())
 
     def __getitem__(self, index):
+        _check_index(self._concrete, index)
         result = self._live_recorder().record(*ops.for_subscript(), (self, index), {})
         if isinstance(result, TracedArray) and np.may_share_memory(result._concrete, self._concrete):
             result._aliased = True
         return result
 
     def __setitem__(self, index, value):
-        self._live_recorder()
-        locations.warn("an in-place write into a traced array (x[...] = value) is not recorded: the trace keeps "
-                       "computing with the array as it was, so its result can differ from the function's; build "
-                       "the result out of place (np.concatenate, np.where) or script the function")
-        concrete = value._concrete if isinstance(value, Traced) else value
-        self._concrete[index] = concrete
+        """``x[index] = value``: recorded as the write it is (np::setitem), in place
+        on this run's array too, so views of it and its base see it as NumPy does."""
+        if isinstance(value, (list, tuple)) and not holds_traced(value):
+            value = np.asarray(value)  # x[:2] = [1, 2]: NumPy converts the sequence
+        self._live_recorder().record(ops.lookup("np::setitem"), None, (self, index, value), {})
 
-    def _assign_in_place(self, what, result):
-        """``x += y``: the trace records ``x = x + y`` and this proxy now stands for the result."""
-        if self._aliased:
-            locations.warn(f"the in-place '{what}' on a traced input, parameter or view is recorded out of place: "
-                           "other references to its data (the caller's array, the array it views) do not see the "
-                           "change in the traced function")
+    def _assign_in_place(self, result):
+        """``x += y``: recorded in place (np::iadd), whose result is x itself for an
+        array (a new value for a NumPy scalar); this proxy now stands for it."""
         if isinstance(result, TracedArray):
             self._concrete, self._value, self._frame = result._concrete, result._value, result._frame
         return self
@@ -259,6 +277,8 @@ class TracedNumber(Traced):
     __slots__ = ()
 
     def __index__(self):
+        if _subscripts.warn_plain_subscript(self._recorder, sys._getframe(1)):  # plain_table[:n] says more
+            return self._concrete
         return self._bake("using a traced size as a Python int (range(), a NumPy function outside the registry)",
                           self._concrete)
 
@@ -391,3 +411,28 @@ def holds_traced(obj) -> bool:
     if isinstance(obj, dict):
         return any(holds_traced(item) for item in obj.values())
     return False
+
+
+def _check_index(array, index):
+    """An index NumPy refuses raises NumPy's own IndexError, as the eager run does."""
+    try:
+        array[_concrete(index)]
+    except IndexError:
+        raise
+    except Exception:  # noqa: BLE001 - anything else is the recorder's to report
+        pass
+
+
+def _concrete(obj):
+    """``obj`` with this run's value in place of every traced value (an index as NumPy sees it)."""
+    if isinstance(obj, Traced):
+        return obj._concrete
+    if callable(getattr(obj, "_concrete", None)):  # a TracedRange
+        return obj._concrete()
+    if isinstance(obj, tuple):
+        return tuple(_concrete(item) for item in obj)
+    if isinstance(obj, list):
+        return [_concrete(item) for item in obj]
+    if isinstance(obj, slice):
+        return slice(_concrete(obj.start), _concrete(obj.stop), _concrete(obj.step))
+    return obj

@@ -19,6 +19,7 @@ from jit import types as T
 from jit.errors import TracingError
 from jit.frontend.calls import CallEmitter
 from jit.frontend.sugared import ConstantValue, SimpleValue
+from jit.frontend.writes import WriteEmitter
 
 from . import locations
 
@@ -59,7 +60,7 @@ class Frame:
         self.numpy_scalars: dict[int, np.generic] = {}  # id(Value) of a number constant -> the NumPy scalar it was
 
 
-class Recorder(CallEmitter):
+class Recorder(CallEmitter, WriteEmitter):
     """Records one trace (with its nested method frames) into graphs."""
 
     def __init__(self, tree=None):
@@ -68,6 +69,13 @@ class Recorder(CallEmitter):
         self.parameter_names: dict[int, str] = {}  # id(array) -> name, for arrays that must not be baked
         self.finished = False
         self.busy = 0  # > 0 while the recorder itself runs NumPy (type rules, ops): not the user's calls
+        self.bakes: list[str] = []  # "file:line" of each traced value turned into a Python value
+
+    def note_bake(self):
+        """A traced value became a Python value (or a NumPy array) here: the dataflow is cut."""
+        frame = locations.user_frame(for_warning=True)
+        if frame is not None:
+            self.bakes.append(f"{frame.f_code.co_filename}:{frame.f_lineno}")
 
     def records_calls(self) -> bool:
         """Whether a factory called now was called by the traced code."""
@@ -217,6 +225,10 @@ class Recorder(CallEmitter):
             return TracedNumber(concrete, value, self, frame)
         if kind == T.DTYPE and isinstance(concrete, np.dtype):
             return TracedDtype(concrete, value, self, frame)
+        if kind == T.GENERATOR:
+            from .generators import TracedGenerator  # noqa: PLC0415 - proxies use the recorder
+
+            return TracedGenerator(concrete, value, self, frame)
         if isinstance(kind, (T.VarTupleType, T.TupleType)) and isinstance(concrete, tuple) \
                 and all(type(item) is int for item in concrete) and not T.is_namedtuple_class(type(concrete)):
             return TracedShape(self.unpacked(value, concrete, loc), value, frame)

@@ -31,7 +31,32 @@ SPECIAL_ROLES = {
 GELU_MODES = ("'none'", "'tanh'")
 # Operators whose result is not a function of their inputs: what np.empty returns is
 # whatever the memory held (NumPy documents the values as arbitrary).
-EXCLUDED = {"np::empty": "values are arbitrary (NumPy docs)", "np::empty_like": "values are arbitrary (NumPy docs)"}
+EXCLUDED = {"np::empty": "values are arbitrary (NumPy docs)", "np::empty_like": "values are arbitrary (NumPy docs)",
+            # Written as a statement (x[i] = v), not a call; tests/jit/frontend/test_mutation.py covers it.
+            "np::setitem": "a subscript assignment, not a call the generator writes"}
+# Arguments whose values must fit the array's shape (indices, sections, axes pairs, widths, subscripts): the
+# generator has no value generator for them yet; tests/jit/ops (reference_cases) tests each against NumPy.
+for _name in ("indices", "take", "ravel_multi_index", "array_split", "hsplit", "vsplit", "dsplit", "einsum", "repeat",
+              "tile", "roll", "moveaxis", "resize", "delete", "insert", "pad", "broadcast_shapes", "partition",
+              "argpartition", "ndarray.argpartition"):
+    EXCLUDED[f"np::{_name}"] = "an argument that must fit the array's shape, which the generator does not draw yet"
+# In-place operators are statements (x += y); the generator writes them with its in_place feature.
+for _name in ("iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "iand", "ior", "ixor",
+              "ilshift", "irshift"):
+    EXCLUDED[f"np::{_name}"] = "an augmented assignment statement, drawn by the in_place feature"
+# Inputs with a structure random arrays rarely have (square, positive definite, non-negative integers...).
+for _name, _needs in (("unpackbits", "uint8 input"), ("diag_indices_from", "a square array"),
+                      ("bincount", "non-negative integers"), ("linalg.inv", "an invertible matrix"),
+                      ("linalg.cholesky", "a positive-definite matrix"), ("linalg.eigvalsh", "a symmetric matrix"),
+                      ("linalg.solve", "an invertible matrix"), ("linalg.matrix_power", "a square matrix"),
+                      ("linalg.tensorsolve", "a square tensor"), ("random.hypergeometric", "ngood + nbad >= nsample"),
+                      ("random.multivariate_normal", "a covariance matrix"), ("correlate", "1-d inputs"),
+                      ("take_along_axis", "indices of the array's rank"), ("linalg.slogdet", "a square matrix")):
+    EXCLUDED[f"np::{_name}"] = f"needs {_needs}, which random draws rarely give; tests/jit/ops tests it"
+# Methods of a Generator object, which the generator does not create; tests/jit/ops/test_random.py covers them.
+for _name in ("normal", "uniform", "standard_normal", "random", "integers", "exponential", "standard_exponential",
+              "lognormal", "gamma", "beta", "poisson", "binomial", "permutation"):
+    EXCLUDED[f"np::random.Generator.{_name}"] = "a method of np.random.default_rng's Generator, not generated yet"
 
 _ARRAY_LIKE = ("Union[Tensor, int, float, bool]", "Union[Tensor, int, float, bool, str]", "Any")
 _AXIS_NAMES = ("axis", "axis1", "axis2", "dim")

@@ -86,8 +86,6 @@ def test_python_int_above_int64_with_uint64_arrays():
 # -- found by the fuzzer, open ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="unannotated parameters reject Python numbers (ArgumentError); API.md "
-                                       "says they are accepted and typed as what they are")
 def test_python_number_passed_to_an_unannotated_parameter():
     assert_program_matches("""
         def f(x, c):
@@ -160,9 +158,6 @@ def test_like_a_numpy_scalar_raises():
     """, [[npscalar(1.0, "float64")]], modes=("script",))
 
 
-@pytest.mark.xfail(strict=True, reason="x.transpose(0) on a 1-d array (one axis as a vararg) is a "
-                                       "CompilationError in script and a TracingError in a trace: axes expected "
-                                       "Sequence[int], found int")
 def test_transpose_with_one_axis_argument():
     assert_program_matches("""
         def f(x):
@@ -170,8 +165,6 @@ def test_transpose_with_one_axis_argument():
     """, [[spec([1.0, 2.0], "float64")]], modes=("script", "trace"))
 
 
-@pytest.mark.xfail(strict=True, reason="item and slice assignment is a CompilationError ('script functions do "
-                                       "not support' writing in place); API.md says arrays are mutable in script")
 def test_item_and_slice_assignment():
     assert_program_matches("""
         def f(x):
@@ -179,12 +172,9 @@ def test_item_and_slice_assignment():
             y[0] = 5
             y[1:] = y[:1] * 2
             return y
-    """, [[spec([1.0, 2.0, 3.0], "float64")]], modes=("script",))
+    """, [[spec([1.0, 2.0, 3.0], "float64")]], modes=("script", "trace", "loaded"))
 
 
-@pytest.mark.xfail(strict=True, reason="a plain Python function called from script is a Python upcall, not compiled "
-                                       "(issue 18; API.md: compiled along with its caller and saved with it), so "
-                                       "jit.save refuses the caller (SerializationError)")
 def test_a_function_that_calls_a_python_helper_saves_and_loads():
     assert_program_matches("""
         def g(a, b):
@@ -195,9 +185,6 @@ def test_a_function_that_calls_a_python_helper_saves_and_loads():
     """, [[spec([1.0, 2.0], "float64")]], modes=("loaded",))
 
 
-@pytest.mark.xfail(strict=True, reason="a plain Python helper's unannotated parameters are Tensors (it is an upcall, "
-                                       "issue 18), so g(x, 2) is a CompilationError: expected 'Tensor' for 'b', "
-                                       "found 'int'")
 def test_a_python_helper_called_with_python_numbers():
     assert_program_matches("""
         def g(a, b):
@@ -222,11 +209,9 @@ def test_power_of_a_bool_array_by_two():
     """, [[spec([1, 2, 3], "uint8")]] * 2, modes=("script", "trace"))
 
 
-@pytest.mark.xfail(strict=True, reason="augmented assignment on an array rebinds the name in script and trace "
-                                       "instead of writing into the array (issue 18; API.md: x += y writes into x): "
-                                       "the caller's array and views of it are unchanged, int8 += int16 is int16 "
-                                       "(NumPy: int8), int8 += 1.5 does not raise UFuncTypeError")
 def test_augmented_assignment_writes_into_the_array():
+    """x += y writes into x (issue 18): the caller's array and views see it, int8 += int16 stays int8,
+    int8 += 1.5 raises UFuncTypeError as NumPy does."""
     assert_program_matches("""
         def f(x, z, w):
             x += 1
@@ -285,11 +270,14 @@ def test_fused_float32_tanh_near_saturation():
     """, [[spec([-8.0, -7.0, 2.0], "float32")]], modes=("script",))
 
 
-@pytest.mark.xfail(strict=True, reason="a NumPy scalar (np.all(...), a reduction's result) has no .dot, .partition, "
-                                       ".argpartition or .mT in NumPy (AttributeError); script types it as a 0-d array "
-                                       "and runs the method (found by campaign seed 70061)")
 def test_array_only_methods_of_a_numpy_scalar_raise():
+    """A NumPy scalar (np.all(...), a reduction's result) has no .dot, .argpartition or .mT: AttributeError,
+    as in NumPy (found by campaign seed 70061)."""
     assert_program_matches("""
         def f(x):
             return np.all(x > 0).dot(x)
+    """, [[spec([1, 2], "uint64")]], modes=("script",))
+    assert_program_matches("""
+        def f(x):
+            return x.sum().argpartition(0), x.max().mT
     """, [[spec([1, 2], "uint64")]], modes=("script",))

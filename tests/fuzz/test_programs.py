@@ -19,22 +19,10 @@ SEED = 23_000
 # Each has a strict-xfail test in test_found.py; when that test starts to pass (XPASS fails
 # the suite), delete its entry here so the bounded run covers the pattern again.
 KNOWN_BUGS = {
-    "unannotated_scalars": "a Python number passed to an unannotated parameter raises ArgumentError "
-                           "(API.md: it is accepted and typed as what it is); "
-                           "test_python_number_passed_to_an_unannotated_parameter",
     # Fixed (test_numpy_comparison_of_python_scalars_is_a_numpy_bool passes), but with it on, seed
     # 23184 draws np.remainder(127, F.sigmoid(x)): one ulp of sigmoid becomes ~100 ulps of the
     # remainder, conditioning the oracle does not model. Campaigns without --known still draw it.
     "ufuncs_on_python_scalars": "float32 noise amplified by np.remainder at seed 23184 (not a bug)",
-    "in_place": "augmented assignment on an array rebinds the name instead of writing into the array "
-                "(issue 18): the caller's array and aliases are unchanged, the result dtype is not the target's; "
-                "test_augmented_assignment_writes_into_the_array",
-    "python_helpers": "a plain Python function called from script is a Python upcall, not compiled (issue 18): "
-                      "jit.save refuses the caller and its unannotated parameters reject Python numbers; "
-                      "test_a_function_that_calls_a_python_helper_saves_and_loads, "
-                      "test_a_python_helper_called_with_python_numbers",
-    "transpose_one_axis": "x.transpose(0) (one axis as the vararg) is a CompilationError in script and a "
-                          "TracingError in a trace; test_transpose_with_one_axis_argument",
 }
 # An oracle switch (False: NumPy scalars are always traced inputs), on since the trace keeps the
 # dtype of a NumPy scalar constant it reads; test_trace_keeps_the_dtype_of_a_numpy_scalar_constant.

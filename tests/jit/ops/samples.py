@@ -37,7 +37,9 @@ def assert_op_matches_eager(op_name, source, *args):
     actual = T.refined_type_of_value(outcome)
     assert actual.is_subtype_of(predicted), f"{op_name}: the rule predicts {predicted}, the result is {actual}"
     if isinstance(actual, T.TensorType):
-        assert predicted.dtype == actual.dtype, f"{op_name}: predicted dtype {predicted.dtype}, got {actual.dtype}"
+        # same_dtype, not ==: np.dtype("float64") == None is True, so == passes a rule that gives no dtype
+        assert T.same_dtype(predicted.dtype, actual.dtype), \
+            f"{op_name}: predicted dtype {predicted.dtype}, got {actual.dtype}"
     return outcome
 
 

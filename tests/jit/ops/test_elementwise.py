@@ -15,11 +15,13 @@ from .samples import DTYPES, FLOATS, array, binary_layouts, assert_op_matches_ea
 
 UNARY_UFUNCS = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "square", "reciprocal", "sin",
                 "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "floor", "ceil", "trunc", "rint",
-                "sign", "absolute", "isnan", "isinf", "isfinite", "logical_not", "negative", "positive", "invert"]
+                "sign", "absolute", "isnan", "isinf", "isfinite", "logical_not", "negative", "positive", "invert",
+                "cbrt", "signbit", "deg2rad", "rad2deg", "degrees", "radians", "fabs", "sinc"]
 BINARY_FUNCTIONS = ["add", "subtract", "multiply", "divide", "floor_divide", "remainder", "power", "fmod",
                     "arctan2", "maximum", "minimum", "logical_and", "logical_or", "logical_xor", "bitwise_and",
                     "bitwise_or", "bitwise_xor", "left_shift", "right_shift", "less", "less_equal", "greater",
-                    "greater_equal", "equal", "not_equal"]
+                    "greater_equal", "equal", "not_equal", "hypot", "copysign", "logaddexp", "logaddexp2", "fmax",
+                    "fmin", "heaviside"]
 OPERATORS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "//": "floor_divide", "%": "remainder",
              "**": "power_operator", "&": "bitwise_and", "|": "bitwise_or", "^": "bitwise_xor", "<<": "left_shift",
              ">>": "right_shift", "<": "less", "<=": "less_equal", ">": "greater", ">=": "greater_equal",
@@ -28,7 +30,7 @@ DTYPE_PAIRS = [(np.float32, np.float32), (np.float32, np.float64), (np.int32, np
                (np.int64, np.int64), (np.bool_, np.bool_), (np.bool_, np.int32)]
 
 COVERS = {f"np::{n}" for n in UNARY_UFUNCS + BINARY_FUNCTIONS} | {"np::power_operator", "np::where", "np::clip", "np::astype",
-                                                                 "prim::NumToTensor"}
+                                                                 "prim::NumToTensor", "np::round"}
 
 
 def _each(cases, run):
@@ -280,3 +282,13 @@ def test_nan_and_infinity_propagate_as_in_numpy(dtype):
     for source, op in [("def f(a):\n    return np.maximum(a, 0.5) * np.sign(a)\n", "np::maximum"),
                        ("def f(a):\n    return np.minimum(a, a[::-1]) / a\n", "np::minimum")]:
         assert_op_matches_eager(op, source, values)
+
+
+@pytest.mark.parametrize("expression", ["np.round(a)", "np.round(a, 2)", "np.around(a, -1)", "a.round(1)",
+                                        "a.round(decimals=-2)", "np.round(a, 12)", "np.round(b, 1)"])
+@pytest.mark.parametrize("dtype", [*DTYPES, np.float16, np.int8], ids=lambda d: np.dtype(d).name)
+def test_round(expression, dtype):
+    """NumPy's round: rint, or scaled by 10**decimals around it; integers keep their dtype (negative
+    decimals round them through float64), booleans round only with 0 decimals (float16)."""
+    source = f"def f(a, b: float):\n    return {expression}\n"
+    _each(unary_layouts(dtype), lambda a: assert_op_matches_eager("np::round", source, a, 2.345))

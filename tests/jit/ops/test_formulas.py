@@ -16,7 +16,11 @@ from jit.ops.scalar_expr import INPUT, build, evaluate, inputs_of
 DTYPES = [np.float32, np.float64, np.int32, np.int64, np.bool_]
 FUSIBLE = sorted(op.name for op in ops.all_ops() if op.fusible)
 STATIC_CHOICES = {("nn::gelu", "approximate"): ["none", "tanh"],
-                  ("np::astype", "dtype"): [np.dtype(d) for d in DTYPES]}
+                  ("np::astype", "dtype"): [np.dtype(d) for d in DTYPES], ("np::round", "decimals"): [0, 2, -1, 10],
+                  ("np::isclose", "rtol"): [1e-05, 0.5], ("np::isclose", "atol"): [1e-08, 1],
+                  ("np::isclose", "equal_nan"): [False, True], ("np::nan_to_num", "nan"): [0.0, -7],
+                  ("np::nan_to_num", "posinf"): [None, 1e30], ("np::nan_to_num", "neginf"): [None, -3.5],
+                  ("np::angle", "deg"): [False, True]}
 
 
 def formula_input(dtype, seed):

@@ -18,7 +18,7 @@ MATH_BINARY = [op.short_name for op in ops.all_ops() if op.namespace == "math" a
 COVERS = {f"math::{n}" for n in MATH_UNARY + MATH_BINARY} | {
     "math::log", "prim::Float", "prim::Int", "prim::Bool", "prim::not", "prim::len", "prim::min", "prim::max",
     "prim::TupleConstruct", "prim::TupleIndex", "prim::TupleUnpack", "prim::TupleSlice", "prim::ListConstruct",
-    "prim::ListIndex", "prim::ListSlice", "prim::ListUnpack", "prim::range_length"}
+    "prim::ListIndex", "prim::ListSlice", "prim::ListUnpack", "prim::range_length", "np::item"}
 
 
 @pytest.mark.parametrize("name", MATH_UNARY)
@@ -41,7 +41,7 @@ def test_math_log_and_constants():
     assert_op_matches_eager("math::log", "def f(x: float, b: int):\n    return math.log(x, b)\n", 8.0, 2)
     assert_op_matches_eager("math::log", "def f(x: float):\n    return math.log(x) * math.pi + math.e - math.tau + math.inf\n", 2.5)
     with pytest.raises(jit.CompilationError, match="use np.exp on arrays"):
-        scripted("def f(a):\n    return math.exp(a)\n")
+        scripted("def f(a: Tensor):\n    return math.exp(a)\n")  # unannotated: compiled per call for numbers
 
 
 CASTS = [("prim::Float", "float(a)"), ("prim::Int", "int(a)"), ("prim::Bool", "bool(a)")]
@@ -86,8 +86,22 @@ def test_len():
 def test_min_max_of_numbers(name):
     assert_op_matches_eager(f"prim::{name}", f"def f(a: int, b: int):\n    return {name}(a, b, 7)\n", 3, -9)
     assert_op_matches_eager(f"prim::{name}", f"def f(a: float, b: float):\n    return {name}(a, b)\n", 3.5, math.nan)
-    with pytest.raises(jit.CompilationError, match="arguments of one type"):
-        scripted(f"def f(a: int, b: float):\n    return {name}(a, b)\n")
+    # An int and a float give a float, as TorchScript's max(int, float) -> float (Python returns either).
+    function, eager = scripted(f"def f(a: int, b: float):\n    return {name}(a, b)\n")
+    for a, b in ((3, 2.5), (-1, 0.5)):
+        assert type(function(a, b)) is float and function(a, b) == eager(a, b)
+    # 0-d arrays (reductions) and numbers: an array of the arrays' dtype, equal to Python's pick.
+    assert_op_matches_eager(f"prim::{name}", f"def f(a, b: float):\n    return {name}(a.max(), b) * a\n",
+                            array(np.float32, (3,)), 0.25)
+    with pytest.raises(jit.CompilationError, match="take numbers or 0-d arrays"):
+        scripted(f"def f(a: str, b: float):\n    return {name}(a, b)\n")
+
+
+def test_item():
+    """x.item(): a Scalar until converted (the dtype is known only at run time)."""
+    for dtype in (np.float32, np.int64, np.bool_):
+        assert_op_matches_eager("np::item", "def f(a):\n    return a.max().item()\n", array(dtype, (4,)))
+        assert_op_matches_eager("np::item", "def f(a):\n    return float(a.sum().item()) * 2.0\n", array(dtype, (4,)))
 
 
 def test_tuples():
@@ -112,4 +126,4 @@ def test_lists():
     assert_op_matches_eager("prim::ListUnpack", "def f(a):\n    b, c = np.split(a, 4)\n    return b\n", array(np.float32, (4,)))
     assert_op_matches_eager("prim::ListConstruct", "def f(n: int):\n    return [n, 2 * n]\n", 4)
     with pytest.raises(jit.CompilationError, match="same type"):
-        scripted("def f(a, n: int):\n    return [a, n]\n")
+        scripted("def f(a: Tensor, n: int):\n    return [a, n]\n")

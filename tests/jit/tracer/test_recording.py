@@ -136,7 +136,7 @@ def test_number_outputs_and_python_scalars():
     assert traced(rand(9, 2))[0] == 18
 
 
-def test_in_place_arithmetic_is_recorded_out_of_place():
+def test_in_place_arithmetic_is_recorded_in_place():
     def f(x):
         y = x * 2
         y += 1
@@ -144,7 +144,7 @@ def test_in_place_arithmetic_is_recorded_out_of_place():
         return y
 
     traced = traced_matches(f, (rand(3, 3),), (rand(2, 5),))
-    assert node_kinds(traced).count("np::multiply") == 2 and "np::add" in node_kinds(traced)
+    assert node_kinds(traced).count("np::multiply") == 1 and {"np::iadd", "np::imul"} <= set(node_kinds(traced))
 
 
 def test_closure_arrays_become_constants_that_print_and_round_trip():
@@ -193,8 +193,8 @@ def test_python_control_flow_on_arrays_is_a_clear_error():
 
 
 def test_unsupported_inputs_and_outputs_name_the_problem():
-    with pytest.raises(TracingError, match="the argument 'n' is a int"):
-        jit.trace(lambda x, n: x * n, (rand(2), 3))
+    with pytest.raises(TracingError, match="the argument 'n' is a str"):
+        jit.trace(lambda x, n: x * len(n), (rand(2), "abc"))
     with pytest.raises(TracingError, match="the output of the traced function is a builtins.object"):
         jit.trace(lambda x: object(), (rand(2),))
     with pytest.raises(TracingError, match=r"the output\[1\] of the traced function is a builtins.set"):
@@ -202,8 +202,8 @@ def test_unsupported_inputs_and_outputs_name_the_problem():
 
 
 def test_operations_outside_the_registry_are_a_clear_error():
-    with pytest.raises(TracingError, match="np.cumsum is not in the operator registry"):
-        jit.trace(lambda x: np.cumsum(x), (rand(3),))
+    with pytest.raises(TracingError, match="np.gradient is not in the operator registry"):
+        jit.trace(lambda x: np.gradient(x), (rand(3),))
     with pytest.raises(TracingError, match="np.add.reduce cannot be traced"):
         jit.trace(lambda x: np.add.reduce(x), (rand(3),))
 
