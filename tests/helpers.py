@@ -207,15 +207,38 @@ def check_archive_round_trip(obj, archive, args, kwargs, expected, random_state)
     if any(node.op is not None and node.op.nondeterministic and not node.op.side_effects for node in nodes):
         return  # np.empty: whatever the memory held (random draws replay from the same generator state)
     np.random.set_state(random_state)
+    args, kwargs = _fresh_arguments(args, kwargs)
     with np.errstate(all="ignore"):
         assert_same(_comparable(loaded(*args, **kwargs)), _comparable(expected), "the loaded result")
 
 
+def _fresh_arguments(args, kwargs):
+    """Copies of a recorded call's arguments: a function that writes its arguments
+    gets them as they were at that call each time it is replayed."""
+    return copy.deepcopy((args, kwargs))
+
+
 def _graphs_of(obj):
+    """The nodes of ``obj``'s code and of every function and method it calls."""
     if getattr(obj, "is_script_module", False):
-        return [node for module in obj.modules() for method in module._type.methods.values()
-                for node in method.graph.all_nodes()]
-    return list(obj.graph.all_nodes())
+        pending = [method for module in obj.modules() for method in module._type.methods.values()]
+    else:
+        pending = [obj]
+    seen, nodes = set(), []
+    while pending:
+        function = pending.pop()
+        if id(function) in seen:
+            continue
+        seen.add(id(function))
+        for node in function.graph.all_nodes():
+            nodes.append(node)
+            value = node["value"] if node.kind == "prim::Constant" else None
+            if getattr(value, "is_script_function", False):
+                pending.append(value)
+            for output in node.outputs:
+                if isinstance(output.type, T.ClassType):
+                    pending.extend(output.type.methods.values())
+    return nodes
 
 
 def _comparable(value):
@@ -289,8 +312,8 @@ def _add_classes(namespace, kind):
             namespace[inner.name] = inner  # a module type has no Python class of its own
             for attribute in inner.attributes.values():
                 _add_classes(namespace, attribute)
-        elif isinstance(inner, T.ClassType):
-            namespace[inner.python_class.__name__] = inner.python_class
+        elif isinstance(inner, T.ClassType):  # the type itself: a loaded copy's is not its class's
+            namespace[inner.python_class.__name__] = inner
 
 
 FAKE_CUPY = Path(__file__).parent / "device" / "fake_cupy"
@@ -313,6 +336,7 @@ def check_optimized(obj, args, kwargs, expected):
     if isinstance(obj, ScriptModule):
         args = (obj, *args)
     args, kwargs = copy.deepcopy((args, kwargs)) if not isinstance(obj, ScriptModule) else (args, kwargs)
+    function = function.variant_for(args, kwargs)  # Python numbers for unannotated parameters: their variant
     try:
         _, specialization = function._executor.would_run(args, kwargs)
     except jit.StrictFusionError:

@@ -10,14 +10,23 @@ import ast
 import contextlib
 import gc
 import inspect
+import math
 import textwrap
+import typing
 
+import numpy
+
+import device
+import jit
+from jit import types as T
 from jit.errors import CompilationError
 from jit.ir import MAX_BLOCK_DEPTH, Source, block_depth
+from jit.ir.code_printer import PRINTED_GLOBALS
 
-from .annotations import AnnotationResolver
-from .emitter import CompiledFunction, FunctionEmitter, ParameterSpec
+from .annotations import AnnotationResolver, annotation_captures
+from .emitter import CompiledFunction, FunctionEmitter, NoneThenValue, ParameterSpec
 from .fstring_pieces import cut_long_fstrings
+from .recursive import compiling, static_defaults
 
 __all__ = ["MAX_SAVED_CODE", "MAX_SAVED_CODE_TOTAL", "CompiledFunction", "ParameterSpec", "code_namespace", "compile_function", "compile_source"]
 
@@ -38,18 +47,9 @@ _LEAVES = (ast.Constant, ast.Name)
 
 def code_namespace() -> dict:
     """What the global names of printed code (``PRINTED_GLOBALS``) refer to."""
-    import math  # noqa: PLC0415
-    import typing  # noqa: PLC0415
+    from jit.nn import functional  # noqa: PLC0415 - jit.nn imports the frontend (nn -> api -> frontend)
 
-    import numpy  # noqa: PLC0415
-
-    import device  # noqa: PLC0415
-    import jit  # noqa: PLC0415
-    from jit import types  # noqa: PLC0415
-    from jit.ir.code_printer import PRINTED_GLOBALS  # noqa: PLC0415
-    from jit.nn import functional  # noqa: PLC0415
-
-    namespace = {"np": numpy, "math": math, "F": functional, "jit": jit, "device": device, "Tensor": types.Tensor,
+    namespace = {"np": numpy, "math": math, "F": functional, "jit": jit, "device": device, "Tensor": T.Tensor,
                  "List": typing.List,
                  "Tuple": typing.Tuple, "Dict": typing.Dict, "Optional": typing.Optional}
     assert set(namespace) == set(PRINTED_GLOBALS)
@@ -67,11 +67,19 @@ def _closure_namespace(fn) -> dict:
     return namespace
 
 
-def compile_function(fn, self_type=None, defines_attributes=False, extra_names=None) -> CompiledFunction:
+def compile_function(fn, self_type=None, defines_attributes=False, extra_names=None,
+                     parameter_types=None, *, argument_types=None, static_arguments=None,
+                     definition_locals=None) -> CompiledFunction:
     """Compile ``fn``. For a method, ``self_type`` is its class's type, and
     ``defines_attributes`` lets it (``__init__``) declare attributes by assigning them.
     ``extra_names`` resolve before the function's globals (a class being defined
-    is not yet bound under its own name)."""
+    is not yet bound under its own name). ``parameter_types`` (name -> type) override
+    what the def says: a variant for Python numbers (``compiled.recompile`` makes one).
+    ``argument_types`` compile a callee for calls that pass every argument: they type
+    the parameters the def leaves unannotated; ``static_arguments`` bind parameters to Python
+    functions, operators, classes or modules at compile time (by default, those whose
+    default is one: ``act=np.tanh``); see recursive.py. ``definition_locals``: the
+    locals of the frame that ran the def, for the names its annotations use."""
     qualname = getattr(fn, "__qualname__", getattr(fn, "__name__", repr(fn)))
     try:
         lines, first_line = inspect.getsourcelines(fn)
@@ -85,20 +93,34 @@ def compile_function(fn, self_type=None, defines_attributes=False, extra_names=N
     with _no_cycle_collection():
         tree = _parse(dedented, f"the source of {qualname}", first_line - 1)
     func_def = tree.body[0] if tree.body else None
-    if not isinstance(func_def, ast.FunctionDef):
+    # A lambda's source lines are the statement it is in (maybe a def: 'def f(x, act=lambda v: v)').
+    if not isinstance(func_def, ast.FunctionDef) or getattr(fn, "__name__", None) == "<lambda>":
         raise CompilationError(f"{qualname} is not defined by a 'def' statement (lambdas cannot be scripted)")
     source = Source(filename, text, first_line, qualname)
-    emitter = FunctionEmitter(func_def, source, first_line - 1, indent,
-                              [extra_names or {}, _closure_namespace(fn), fn.__globals__], qualname, self_type,
-                              defines_attributes)
-    with _no_cycle_collection():
-        return _emit(emitter, f"the source of {qualname}")
+    def make_emitter():
+        emitter = FunctionEmitter(func_def, source, first_line - 1, indent,
+                                  [extra_names or {}, _closure_namespace(fn), fn.__globals__], qualname, self_type,
+                                  defines_attributes)
+        emitter.parameter_types = dict(parameter_types or {})
+        emitter.resolver.annotation_names = annotation_captures(fn, func_def, definition_locals)
+        emitter.argument_types = None if argument_types is None else dict(argument_types)
+        emitter.static_arguments = static_defaults(fn) if static_arguments is None else dict(static_arguments)
+        return emitter
+
+    with _no_cycle_collection(), compiling(fn):
+        compiled, emitter = _emit_inferring_optionals(make_emitter, f"the source of {qualname}")
+    compiled.number_parameters = _number_parameters(func_def, compiled, self_type, emitter.static_arguments)
+    compiled.recompile = lambda types: compile_function(
+        fn, self_type, defines_attributes, extra_names, types, argument_types=argument_types,
+        static_arguments=static_arguments, definition_locals=definition_locals)
+    return compiled
 
 
 def compile_source(text: str, name: str, namespace: dict, filename: str = "<script code>", *, qualname=None,
-                   self_type=None, saved=False, map_device=None) -> CompiledFunction:
+                   self_type=None, saved=False, map_device=None, parameter_types=None) -> CompiledFunction:
     """Compile the function ``name`` that ``text`` defines. ``self_type``: the class of
-    a method; ``saved`` and ``map_device``: code read from a file (see AnnotationResolver)."""
+    a method; ``saved`` and ``map_device``: code read from a file (see AnnotationResolver);
+    ``parameter_types``: as for compile_function."""
     qualname = qualname or name
     if saved and len(text) > MAX_SAVED_CODE:
         raise CompilationError(f"the code of {qualname} is {len(text)} characters long; saved code may hold at most "
@@ -110,8 +132,30 @@ def compile_source(text: str, name: str, namespace: dict, filename: str = "<scri
             raise CompilationError(f"the code of {qualname} must define exactly one function, named {name}")
         source = Source(filename, text, 1, qualname)
         resolver = AnnotationResolver(namespace, saved=saved, map_device=map_device)
-        return _emit(FunctionEmitter(found[0], source, 0, 0, [namespace], qualname, self_type, resolver=resolver),
-                     f"the code of {qualname}")
+
+        def make_emitter():
+            emitter = FunctionEmitter(found[0], source, 0, 0, [namespace], qualname, self_type, resolver=resolver)
+            emitter.parameter_types = dict(parameter_types or {})
+            return emitter
+
+        compiled, _ = _emit_inferring_optionals(make_emitter, f"the code of {qualname}")
+    compiled.number_parameters = _number_parameters(found[0], compiled, self_type)
+    compiled.recompile = lambda types: compile_source(text, name, namespace, filename, qualname=qualname,
+                                                      self_type=self_type, saved=saved, map_device=map_device,
+                                                      parameter_types=types)
+    return compiled
+
+
+def _number_parameters(func_def: ast.FunctionDef, compiled: CompiledFunction, self_type, static=()) -> tuple:
+    """The parameters a Python int, float or bool may be passed to (each such call runs
+    a variant typed by its arguments): those the def leaves unannotated whose type is
+    Tensor or, for a None default, Optional[Tensor]."""
+    if func_def.type_comment:
+        return ()
+    args = [arg for arg in func_def.args.posonlyargs + func_def.args.args if arg.arg not in static]
+    first = 1 if self_type is not None else 0
+    return tuple(spec.name for arg, spec in zip(args[first:], compiled.parameters[first:])
+                 if arg.annotation is None and spec.type in (T.TENSOR, T.OptionalType(T.TENSOR)))
 
 
 @contextlib.contextmanager
@@ -154,6 +198,21 @@ def _parse(text: str, what: str, line_offset: int) -> ast.Module:
                 if not isinstance(child, _LEAVES):
                     pending.append((child, nested))
     return tree
+
+
+def _emit_inferring_optionals(make_emitter, what: str):
+    """(compiled, emitter): each time a variable first assigned None is later assigned
+    a value of another type, compile again with it Optional of that type from the start."""
+    optional_locals = {}
+    while True:
+        emitter = make_emitter()
+        emitter.optional_locals = dict(optional_locals)
+        try:
+            return _emit(emitter, what), emitter
+        except NoneThenValue as found:
+            if found.emitter is not emitter or found.name in optional_locals or len(optional_locals) >= 32:
+                raise CompilationError(found.message, found.source_range) from None
+            optional_locals[found.name] = found.optional
 
 
 def _emit(emitter: FunctionEmitter, what: str) -> CompiledFunction:

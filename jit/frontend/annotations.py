@@ -34,7 +34,8 @@ _MISSING = object()
 # Names a type annotation may use without importing them, as in TorchScript's
 # type comments (``# type: (int, Tuple[Tensor, Tensor]) -> Tensor``).
 TYPING_NAMES = {"Tensor": T.Tensor, "List": typing.List, "Tuple": typing.Tuple, "Dict": typing.Dict,
-                "Optional": typing.Optional, "Union": typing.Union}
+                "Optional": typing.Optional, "Union": typing.Union,
+                "Scalar": T.NUMBER}  # what x.item() of an array of unknown dtype returns
 
 
 class AnnotationResolver:
@@ -61,7 +62,11 @@ class AnnotationResolver:
         """Whether ``name`` is bound by the namespaces (not a builtin)."""
         return any(name in namespace for namespace in self.namespaces)
 
+    annotation_names: dict = {}  # names only annotations see: what the def's own scope bound (annotation_captures)
+
     def lookup_annotation(self, name):
+        if name in self.annotation_names:
+            return self.annotation_names[name]
         try:
             return self.lookup(name)
         except KeyError:
@@ -126,6 +131,17 @@ class _Resolver:
             return namedtuple_type(obj)
         if T.class_type_of(obj) is not None:
             return T.class_type_of(obj)
+        if not self.resolver.saved and _is_plain_class(obj):  # compiled when met, as TorchScript 1.2 does
+            from .classes import compile_class  # noqa: PLC0415 - classes compiles with the emitter
+
+            return compile_class(obj)
+        if _is_array_class(obj):  # np.ndarray subclasses and aliases (numpy.typing.NDArray)
+            return T.TENSOR
+        if typing.get_origin(obj) is not None and not self.resolver.saved:  # an alias: Cache = Tuple[...]
+            try:
+                return type_of_python_annotation(obj)
+            except TypeError as error:
+                self.fail(node, f"'{ast.unparse(node)}' is {obj!r}: {error}")
         simple = _SIMPLE.get(obj) if isinstance(obj, type) or obj is None else None
         if obj is None:
             return T.NONE
@@ -146,6 +162,8 @@ class _Resolver:
     def generic(self, node) -> T.Type:
         head = self.python_object(node.value)
         args = self.arguments(node)
+        if _is_array_class(head):  # np.ndarray[...], NDArray[np.float64], Array["B, L, D"]: the arguments document
+            return T.TENSOR
         if head in _TUPLE_HEADS:
             if len(args) == 1 and isinstance(args[0], ast.Tuple) and not args[0].elts:
                 return T.TupleType([])
@@ -187,6 +205,76 @@ class _Resolver:
         if len(others) == 1 and len(members) == 2:
             return self.optional(others[0])
         self.fail(where, "only Optional unions (T | None, Union[T, None]) are supported")
+
+
+def _is_plain_class(obj) -> bool:
+    from .recursive import is_compilable_class  # noqa: PLC0415 - recursive.py builds on the emitter
+
+    return obj not in _SIMPLE and is_compilable_class(obj)
+
+
+def annotation_captures(fn, func_def: ast.FunctionDef, definition_locals=None) -> dict:
+    """The names the def's annotations use, bound as Python bound them where the def
+    ran: from the objects in ``fn.__annotations__`` (a NamedTuple or script class
+    defined in the enclosing function, which is neither a global nor a closure
+    variable), else from ``definition_locals`` (the defining frame's, for string
+    annotations)."""
+    evaluated = getattr(fn, "__annotations__", None) or {}
+    args = func_def.args
+    annotated = [(a.arg, a.annotation) for a in args.posonlyargs + args.args + args.kwonlyargs]
+    annotated.append(("return", func_def.returns))
+    captures = {}
+    for key, node in annotated:
+        if node is None:
+            continue
+        objects = _annotation_leaves(evaluated.get(key))
+        for name in {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}:
+            found = [o for o in objects if isinstance(o, type) and o.__name__ == name]  # classes, not List[int]
+            if found:
+                captures[name] = found[0]
+            elif definition_locals is not None and name in definition_locals:
+                captures[name] = definition_locals[name]
+    if definition_locals is not None:  # string annotations name them in text
+        for _, node in annotated:
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                try:
+                    inner = ast.parse(node.value.strip(), mode="eval")
+                except (SyntaxError, ValueError):
+                    continue  # the resolver reports it
+                for name in {n.id for n in ast.walk(inner) if isinstance(n, ast.Name)}:
+                    if name in definition_locals and name not in captures:
+                        captures[name] = definition_locals[name]
+    return captures
+
+
+def _annotation_leaves(obj) -> list:
+    """``obj`` and, for a typing generic (Optional[Segment]), the objects inside it."""
+    if obj is None or isinstance(obj, str):
+        return []
+    found = [obj]
+    for arg in typing.get_args(obj):
+        found += _annotation_leaves(arg)
+    return found
+
+
+def type_of_unannotated_parameter(default_node) -> T.Type:
+    """An unannotated parameter's type: its default's (``eps=1e-5`` is float, ``n=3``
+    int, ``name="gelu"`` str), Tensor without one. A ``None`` default makes it
+    Optional[Tensor]: TorchScript types it Tensor and passes None as an undefined
+    tensor, which is what Optional[Tensor] says in this type system. A default that is
+    not a literal is left to the default's own check (an error that says so)."""
+    if default_node is None:
+        return T.TENSOR
+    try:
+        value = ast.literal_eval(default_node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return T.TENSOR
+    if value is None:
+        return T.OptionalType(T.TENSOR)
+    try:
+        return T.type_of_constant(value)
+    except TypeError:  # a list or dict default: refused as mutable by the default's check
+        return T.TENSOR
 
 
 def type_of_python_annotation(obj) -> T.Type:
@@ -239,3 +327,9 @@ def namedtuple_type(cls) -> T.NamedTupleType:
         hints = getattr(cls, "__annotations__", {})
     return T.NamedTupleType(cls, [type_of_python_annotation(hints[f]) if f in hints else T.TENSOR
                                   for f in cls._fields])
+
+
+def _is_array_class(obj) -> bool:
+    """An ndarray class (a subclass, as ``class Array(np.ndarray, Generic[Shape])``) or an alias of one."""
+    obj = getattr(obj, "__origin__", obj)
+    return isinstance(obj, type) and issubclass(obj, np.ndarray)

@@ -3,13 +3,20 @@ arguments, converting them as NumPy and Python would, and emitting the node with
 the type its rule gives."""
 from __future__ import annotations
 
+import inspect
+import typing
+
 from jit import ops
 from jit import types as T
+from jit.errors import CompilationError
 from jit.ir import arg_info
+from jit.ops.conversion import is_array_data
 
+from .annotations import type_of_python_annotation
 from .expressions import constant_attribute_hint
 from .sugared import (ConstantValue, ModuleDictView, PythonMethodValue, ScriptMethodValue, SimpleValue,
                       SugaredValue)
+from .writes import takes_out_argument
 
 
 class CallEmitter:
@@ -18,6 +25,8 @@ class CallEmitter:
     def emit_op_call(self, op, spelling, args, keywords, loc, self_value=None) -> SimpleValue:
         """Bind call-site arguments to ``op``'s canonical arguments, convert them, and
         emit the node with the type its rule gives."""
+        if keywords and takes_out_argument(op, keywords):  # np.add(a, b, out=c): computed, then written into c
+            return self.emit_out_argument(op, spelling, args, keywords, loc, self_value)
         name = _spelled(op, spelling)
         if op.variadic:
             if keywords:
@@ -113,10 +122,11 @@ class CallEmitter:
                                    name=function.qualname)
 
     def emit_python_call(self, function, mode, args, keywords, loc, fork=False, owner=None) -> SugaredValue:
-        """A call of a Python function: prim::PythonOp, an upcall ("python", "ignore")
-        or, for @jit.unused, a raise when it runs. Its annotations give the types;
-        unannotated parameters are Tensors. ``owner``: the object of a method call,
-        passed as its first argument."""
+        """A call of an @jit.ignore'd Python function: prim::PythonOp, an upcall
+        ("ignore") or, for @jit.unused, a raise when it runs. Its annotations give the
+        types; unannotated parameters are Tensors. ``owner``: the object of a method
+        call, passed as its first argument. (Plain Python functions are compiled
+        instead: recursive.py.)"""
         name = getattr(function, "__qualname__", getattr(function, "__name__", "function"))
         parameters, result = python_signature(function, name, loc)
         if owner is not None:
@@ -189,7 +199,7 @@ class CallEmitter:
         return SimpleValue(self.get_attribute(owner, name, loc))
 
     def emit_method_call(self, owner, name, args, keywords, loc, fork=False) -> SugaredValue:
-        from .classes import method  # noqa: PLC0415
+        from .classes import method  # noqa: PLC0415 - classes compiles with this emitter
 
         function = method(owner.type, name, loc)
         values = self.bind_signature(function.parameters[1:], f"{owner.type.annotation_str()}.{name}()", args,
@@ -197,7 +207,7 @@ class CallEmitter:
         return self.emit_call_node("prim::CallMethod", [owner] + values, function.return_type, loc, fork, name=name)
 
     def emit_create_object(self, kind, args, keywords, loc) -> SugaredValue:
-        from .classes import method, method_names  # noqa: PLC0415
+        from .classes import method, method_names  # noqa: PLC0415 - classes compiles with this emitter
 
         values = []
         if "__init__" in method_names(kind):
@@ -340,8 +350,16 @@ class CallEmitter:
                 return self.emit_constant(float(value.node["value"]), loc)
             op, spelling = ops.for_python_object(float)
             return self.emit_op_call(op, spelling, [(SimpleValue(value), loc)], {}, loc).value
+        if _takes_arrays(expected) and is_array_data(value.type):  # np.sum((1, 2)): NumPy makes it an array
+            return self.emit_op_call(ops.lookup("np::asarray"), None, [(SimpleValue(value), loc)], {}, loc).value
         return None
 
+
+
+def _takes_arrays(expected) -> bool:
+    """Whether an argument declared ``expected`` takes an array (not merely anything)."""
+    options = expected.options if isinstance(expected, T.UnionType) else (expected,)
+    return T.ANY not in options and any(isinstance(o, T.TensorType) for o in options)
 
 
 def _numpy_array_likes(canonical) -> list:
@@ -353,11 +371,11 @@ def _numpy_array_likes(canonical) -> list:
 def _spelled(op, spelling):
     """How messages name the callee: ``np.sum()``, ``x.sum()``, ``the '+' operator``."""
     if spelling is None:
-        if any(part in op.name for part in ("Index", "Slice", "SetItem", "Construct", "str_index", "str_slice")):
+        if any(part in op.name for part in ("Index", "Slice", "SetItem", "setitem", "Construct", "str_index", "str_slice")):
             return f"'{op.doc.split(';')[0].split(':')[0]}'"  # the form it has in code: 'd[k] = v'
         return f"{op.name}()"
     if spelling.kind == "method":
-        receiver = {"array": "x", "list": "list", "dict": "dict", "str": "str"}.get(spelling.receiver, "x")
+        receiver = {"array": "x", "list": "list", "dict": "dict", "str": "str", "generator": "rng"}.get(spelling.receiver, "x")
         return f"{receiver}.{spelling.name}()"
     if spelling.kind == "operator":
         return f"the '{spelling.name.removeprefix('unary ')}' operator"
@@ -403,13 +421,7 @@ def python_signature(function, name, loc):
     """(parameters, result type) of a Python function, from its annotations;
     unannotated ones are Tensors, as in TorchScript (the result is checked at run
     time when script code uses it)."""
-    import inspect  # noqa: PLC0415
-    import typing  # noqa: PLC0415
-
-    from jit.errors import CompilationError  # noqa: PLC0415
-
-    from .annotations import type_of_python_annotation  # noqa: PLC0415
-    from .emitter import ParameterSpec  # noqa: PLC0415
+    from .emitter import ParameterSpec  # noqa: PLC0415 - the emitter imports this module
 
     try:
         signature = inspect.signature(function)

@@ -31,7 +31,8 @@ def compile_class(cls) -> T.ClassType:
     cls.__jit_class_type__ = kind
     try:
         for name in ["__init__"] + [n for n in kind.sources if n != "__init__"]:
-            if name in kind.sources:
+            # everything is compiled but what @jit.ignore / @jit.unused leave in Python
+            if name in kind.sources and getattr(kind.sources[name], "__jit_ignore__", None) is None:
                 method(kind, name, None)
     except BaseException:
         del cls.__jit_class_type__

@@ -22,7 +22,7 @@ from jit.ir import Graph, SourceRange, Value, verify
 from jit.ops.prim import MAX_TRIP_COUNT
 from jit.passes import eliminate_dead_loop_values, eliminate_unused_attribute_reads
 
-from .annotations import AnnotationResolver, resolve_annotation
+from .annotations import AnnotationResolver, resolve_annotation, type_of_unannotated_parameter
 from .calls import CallEmitter
 from .conditions import ConditionEmitter
 from .environment import Deferred, Environment
@@ -30,6 +30,7 @@ from .expressions import BINARY_SYMBOLS, ExpressionEmitter
 from .iteration import IterationEmitter, _unify_all
 from .sugared import ConstantValue, SimpleValue, SugaredValue, TupleSugar
 from .transforms import MAX_COPIED_STATEMENTS, lower_loop_exits, names_in, statement_count
+from .writes import WriteEmitter
 
 _UNSUPPORTED_STATEMENTS = {
     ast.Try: "'try' statements", ast.Delete: "'del'",
@@ -37,6 +38,18 @@ _UNSUPPORTED_STATEMENTS = {
     ast.FunctionDef: "nested function definitions", ast.ClassDef: "class definitions",
     ast.AsyncFunctionDef: "async functions", ast.AsyncFor: "'async for'", ast.AsyncWith: "'async with'",
 }
+class NoneThenValue(CompilationError):
+    """A variable first assigned None is assigned a ``value_type`` later: compiling
+    again with it declared Optional[value_type] from the start (the seeds' Optional
+    rules, with the type inferred) is how the frontend handles it."""
+
+    def __init__(self, message, source_range, emitter, name, value_type):
+        super().__init__(message, source_range)
+        self.emitter, self.name = emitter, name
+        self.optional = value_type if isinstance(value_type, T.OptionalType) else T.OptionalType(
+            T.erase_refinement(value_type))
+
+
 class Returned:
     """The outcome of statements that end in a return."""
 
@@ -70,8 +83,13 @@ class CompiledFunction:
         self.parameters, self.return_type, self.source = parameters, return_type, source
 
 
-class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, CallEmitter):
+class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, CallEmitter, WriteEmitter):
     """Compiles one function definition; expressions and calls are in their own modules."""
+
+    parameter_types: dict = {}  # name -> type, overriding what the def says (set for a variant)
+    optional_locals: dict = {}  # name -> Optional[T]: first assigned None, later a T (found by NoneThenValue)
+    argument_types = None  # a callee compiled for its call (recursive.py): name -> type of an unannotated parameter
+    static_arguments: dict = {}  # name -> the Python function, operator... a parameter is bound to (recursive.py)
 
     def __init__(self, func_def: ast.FunctionDef, source, line_offset: int, col_offset: int,
                  namespaces, qualname: str, self_type=None, defines_attributes=False, resolver=None):
@@ -183,15 +201,24 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             if arg.arg in seen:  # Python's parser lets it through (its compiler refuses it)
                 self.fail(f"the parameter '{arg.arg}' appears twice", arg)
             seen.add(arg.arg)
+            if arg.arg in self.static_arguments:  # no graph input: the name means that Python value
+                self.env.set(arg.arg, self.static_argument(arg))
+                continue
             if self.self_type is not None and index == 0:
                 param_type = self.self_type
                 self.self_name = arg.arg
+            elif arg.arg in self.parameter_types:  # a variant: typed by its call's arguments
+                param_type = self.parameter_types[arg.arg]
             elif comment is not None:
                 param_type = self.annotation(comment.argtypes[index], from_comment=True)
             elif arg.annotation is not None:
                 param_type = self.annotation(arg.annotation)
+            elif self.argument_types is not None and arg.arg in self.argument_types:
+                param_type = self.argument_types[arg.arg]
             else:
-                param_type = T.TENSOR
+                param_type = type_of_unannotated_parameter(default_node)
+            if self.argument_types is not None:
+                default_node = None  # a callee for its call: its calls pass every argument
             default = ops.NO_DEFAULT
             if default_node is not None:
                 default = self.default_value(default_node, arg.arg, param_type)
@@ -199,6 +226,10 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             self.env.set(arg.arg, value)
             params.append(ParameterSpec(arg.arg, param_type, default))
         return params
+
+    def static_argument(self, arg):
+        bound = self.static_arguments[arg.arg]
+        return bound if isinstance(bound, SugaredValue) else self.resolve_python(bound, arg.arg, self.loc(arg))
 
     def default_value(self, node, name, param_type):
         try:
@@ -432,17 +463,35 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             self.assign(target, value, loc)
 
     def emit_augmented_assignment(self, stmt):
+        """``x op= y``: in place on an array (NumPy's ``__iadd__``), a rebinding on a
+        Python number, string, tuple or list element that is not an array."""
+        symbol = BINARY_SYMBOLS[type(stmt.op)]
+        if isinstance(stmt.target, ast.Subscript) and self.emit_augmented_item(stmt, symbol):
+            return None  # out[idx] += w on an array
         if isinstance(stmt.target, (ast.Subscript, ast.Attribute)):  # l[i] += v, self.x += v: read, combine, write
             reading = copy.copy(stmt.target)
             reading.ctx = ast.Load()
-            combined = ast.copy_location(ast.BinOp(reading, stmt.op, stmt.value), stmt)
-            return self.assign(stmt.target, self.emit_expr(combined), self.loc(stmt))
+            current = self.emit_expr(reading).as_value(self, self.loc(stmt.target))
+            if isinstance(current.type, T.TensorType):  # the array itself is written, then stored back
+                combined = self.emit_in_place_operator(symbol, current, self.emit_expr(stmt.value),
+                                                       self.loc(stmt.target), self.loc(stmt.value), self.loc(stmt))
+            else:
+                combined = self.emit_operator(symbol, [(SimpleValue(current), self.loc(stmt.target)),
+                                                       (self.emit_expr(stmt.value), self.loc(stmt.value))],
+                                              self.loc(stmt))
+            return self.assign(stmt.target, combined, self.loc(stmt))
         if not isinstance(stmt.target, ast.Name):
             self.fail("this augmented assignment target is not supported", stmt.target)
         current = self.lookup(stmt.target.id, stmt.target)
         operand = self.emit_expr(stmt.value)
-        result = self.emit_operator(BINARY_SYMBOLS[type(stmt.op)], [(current, self.loc(stmt.target)),
-                                                                    (operand, self.loc(stmt.value))], self.loc(stmt))
+        current_value = current.as_value(self, self.loc(stmt.target)) \
+            if isinstance(current, (SimpleValue, ConstantValue)) else None
+        if current_value is not None and isinstance(current_value.type, T.TensorType):
+            result = self.emit_in_place_operator(symbol, current_value, operand, self.loc(stmt.target),
+                                                 self.loc(stmt.value), self.loc(stmt))
+        else:
+            result = self.emit_operator(symbol, [(current, self.loc(stmt.target)), (operand, self.loc(stmt.value))],
+                                        self.loc(stmt))
         self.assign(stmt.target, result, self.loc(stmt))
 
     def emit_annotated_assignment(self, stmt):
@@ -508,15 +557,17 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
         self.emit_node("prim::SetAttr", [owner, converted], [], loc, name=name)
 
     def assign_item(self, target, sugared, loc):
-        """``l[i] = v`` and ``d[k] = v``; arrays are not written in place in script code."""
+        """``l[i] = v``, ``d[k] = v`` and, in place, ``x[index] = v`` on an array."""
         container = self.emit_expr(target.value).as_value(self, self.loc(target.value))
+        if isinstance(container.type, T.TensorType):
+            return self.assign_array_item(container, target, sugared, loc)
         if isinstance(container.type, T.ListType):
             kind = "prim::ListSetItem"
         elif isinstance(container.type, T.DictType):
             kind = "prim::DictSetItem"
         else:
-            self.fail("assigning to an element of an array would write in place, which script functions do "
-                      "not support; build a new array instead (np.where, np.concatenate)", target)
+            self.fail(f"cannot assign to an element of a {container.type.annotation_str()}: only arrays, lists "
+                      "and dicts support item assignment", target)
         index = self.emit_expr(target.slice)
         self.emit_op_call(ops.lookup(kind), None, [(SimpleValue(container), loc), (index, self.loc(target.slice)),
                                                    (sugared, loc)], {}, loc)
@@ -526,12 +577,17 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             self.env.set(name, sugared)
             return
         value = sugared.as_value(self, loc)
+        if value.type == T.NONE and name in self.optional_locals:  # x = None, later an array: Optional[...]
+            value = self.widen(value, self.optional_locals[name], loc)
         previous = self.env.declared(name)
         if isinstance(previous, Value) and not value.type.is_subtype_of(previous.type) and not retype:
             converted = self.coerce(value, previous.type, loc)
             if converted is None:
-                self.fail(f"variable '{name}' previously had type {previous.type.annotation_str()} but is now being "
-                          f"assigned a value of type {value.type.annotation_str()}", target_node)
+                message = (f"variable '{name}' previously had type {previous.type.annotation_str()} but is now being "
+                           f"assigned a value of type {value.type.annotation_str()}")
+                if previous.type == T.NONE and name not in self.optional_locals and value.type != T.NONE:
+                    raise NoneThenValue(message, self.loc(target_node), self, name, value.type)
+                self.fail(message, target_node)
             value = converted
         if not value.has_debug_name() and value.node.owning_block is self.env.block and _meaningful(name):
             value.set_debug_name(name)

@@ -17,8 +17,9 @@ from jit.ir.code_printer import TensorConstants
 
 from .annotations import namedtuple_type
 from .environment import Deferred
+from .recursive import is_compilable_class
 from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, DeviceBuiltin, EnumerateBuiltin, ForkBuiltin, IsinstanceBuiltin, IsScriptingBuiltin, TensorConstantsValue,
-                      ModuleValue, NamedTupleClass, OpFunction, PythonFunctionValue, ScriptClassValue, RangeBuiltin, RangeValue, ScriptFunctionValue,
+                      ModuleValue, NamedTupleClass, OpFunction, PythonClassValue, PythonFunctionValue, ScriptClassValue, RangeBuiltin, RangeValue, ScriptFunctionValue,
                       SimpleValue, StrictFusionValue, SugaredValue, ZipBuiltin)
 
 # What a builtin or a module attribute may be in saved code (see reachable_from_saved_code).
@@ -116,6 +117,9 @@ class ExpressionEmitter:
             return ScriptClassValue(T.class_type_of(obj))
         if isinstance(obj, T.ClassType) and obj.kind == "class":  # bound by name in saved code
             return ScriptClassValue(obj)
+        if is_compilable_class(obj):  # a plain class: compiled as a script class when called
+            self.refuse_python_in_saved_code(name, loc)
+            return PythonClassValue(obj)
         if _is_constant(obj):
             return ConstantValue(obj)
         if _device.is_array(obj):
@@ -437,7 +441,12 @@ class ExpressionEmitter:
             loc = self.loc(node)
             parts = [self.optional_int(p, loc) for p in (node.lower, node.upper, node.step)]
             return self.emit_node("prim::SliceConstruct", parts, [T.SLICE], loc).output
-        return self.emit_expr(node).as_value(self, self.loc(node))
+        item = self.emit_expr(node)
+        if isinstance(item, RangeValue):  # NumPy indexes with a range as with np.arange of it: integer arrays
+            op, spelling = ops.lookup("np::arange"), None
+            return self.emit_op_call(op, spelling, [(SimpleValue(v), item.loc) for v in item.bounds], {},
+                                     self.loc(node)).as_value(self, self.loc(node))
+        return item.as_value(self, self.loc(node))
 
 
 def is_dunder(name: str) -> bool:

@@ -11,6 +11,7 @@ import difflib
 
 import numpy as np
 
+import device as _device
 from jit import ops
 from jit import types as T
 from jit.errors import CompilationError
@@ -104,9 +105,11 @@ class NamedTupleClass(SugaredValue):
 
 
 def receiver_kind(kind):
-    """Which methods a value of type ``kind`` has: array, list, dict or str ones."""
+    """Which methods a value of type ``kind`` has: array, list, dict, str or Generator ones."""
     if isinstance(kind, T.TensorType):
         return "array"
+    if kind == T.GENERATOR:
+        return "generator"
     if isinstance(kind, T.ListType):
         return "list"
     if isinstance(kind, T.DictType):
@@ -365,20 +368,41 @@ class ScriptFunctionValue(SugaredValue):
 
 
 class PythonFunctionValue(SugaredValue):
-    """A Python function script code calls through the interpreter (an upcall);
-    ``mode``: "python" (plain), "ignore" (@jit.ignore) or "unused" (@jit.unused)."""
+    """A Python function called from script code; ``mode``: "python" (plain: compiled
+    along with its caller, see recursive.py), "ignore" (@jit.ignore: an upcall) or
+    "unused" (@jit.unused: a raise)."""
 
     def __init__(self, function, mode):
         self.function, self.mode = function, mode
 
     def describe(self):
-        return f"the Python function {self.function.__qualname__}"
+        return f"the Python function {getattr(self.function, '__qualname__', self.function)}"
 
     def call(self, emitter, args, keywords, loc):
-        return emitter.emit_python_call(self.function, self.mode, args, keywords, loc)
+        return self.fork(emitter, args, keywords, loc, fork=False)
 
-    def fork(self, emitter, args, keywords, loc):
-        return emitter.emit_python_call(self.function, self.mode, args, keywords, loc, fork=True)
+    def fork(self, emitter, args, keywords, loc, fork=True):
+        if self.mode == "python":
+            from .recursive import emit_compiled_call  # noqa: PLC0415 - recursive.py builds on this module
+
+            return emit_compiled_call(emitter, self.function, args, keywords, loc, fork=fork)
+        return emitter.emit_python_call(self.function, self.mode, args, keywords, loc, fork=fork)
+
+
+class PythonClassValue(SugaredValue):
+    """A plain Python class called from script code: compiled as a script class
+    (TorchScript 1.2's recursive scripting), then called as one."""
+
+    def __init__(self, cls):
+        self.cls = cls
+
+    def describe(self):
+        return f"the class {self.cls.__qualname__}"
+
+    def call(self, emitter, args, keywords, loc):
+        from .recursive import compile_called_class  # noqa: PLC0415 - recursive.py builds on this module
+
+        return emitter.emit_create_object(compile_called_class(self.cls, loc), args, keywords, loc)
 
 
 class DeviceBuiltin(SugaredValue):
@@ -388,13 +412,11 @@ class DeviceBuiltin(SugaredValue):
         return "device.Device"
 
     def call(self, emitter, args, keywords, loc):
-        from device import Device  # noqa: PLC0415
-
         values = [sugared for sugared, _ in args] + [sugared for sugared, _ in keywords.values()]
         if len(values) != 1 or not isinstance(values[0], ConstantValue) or not isinstance(values[0].value, str):
             raise CompilationError("device.Device(...) in script code takes one str literal, such as 'cpu'", loc)
         try:
-            return ConstantValue(emitter.resolver.map_device(Device(values[0].value)))
+            return ConstantValue(emitter.resolver.map_device(_device.Device(values[0].value)))
         except ValueError as error:
             raise CompilationError(str(error), loc) from None
 

@@ -5,7 +5,9 @@ nothing observable: it is a registered op with no side effects (print, raise),
 deterministic (random draws), not structural, and its result is not a mutable
 container. An array result is folded only when it does not escape (see
 ``aliasing``): a returned constant array could be written by the caller and
-change the next call's result. Folding that raises (``1 // 0``) leaves the node,
+change the next call's result; nor is a node reading an array that is written
+in place (an array constant a trace captured, written at each call: the alias
+analysis). Folding that raises (``1 // 0``) leaves the node,
 so the error comes at run time as in eager code. ``prim::If`` with a constant
 condition becomes its taken branch; a loop that runs zero times becomes its
 initial values; ``a, b = (2, 3)`` unpacks at compile time.
@@ -17,6 +19,7 @@ import numpy as np
 import device as _device
 from jit import types as T
 from jit.ir import Block, Graph, Node, constant_value
+from jit.ir.alias_analysis import AliasDb
 from jit.ir.constants import insert_constant
 from jit.ops import NOT_CONSTANT
 
@@ -28,16 +31,16 @@ MAX_FOLDED_ELEMENTS = 1 << 16  # arrays made from scalars alone (np.zeros(n)) ar
 
 def propagate_constants(graph: Graph) -> int:
     """Fold what can be folded everywhere in ``graph``; returns how many nodes went."""
-    return _visit(graph.block)
+    return _visit(graph.block, AliasDb(graph))
 
 
-def _visit(block: Block) -> int:
+def _visit(block: Block, db: AliasDb) -> int:
     folded = 0
     for node in block.nodes:
         if node.kind == "prim::If":
             condition = constant_value(node.inputs[0])
             if type(condition) is bool:
-                folded += _visit(node.blocks[0 if condition else 1])
+                folded += _visit(node.blocks[0 if condition else 1], db)
                 _take_branch(node, 0 if condition else 1)
                 folded += 1
                 continue
@@ -51,8 +54,8 @@ def _visit(block: Block) -> int:
             folded += _unpack(node)
             continue
         for inner in node.blocks:
-            folded += _visit(inner)
-        if _fold(node):
+            folded += _visit(inner, db)
+        if _fold(node, db):
             folded += 1
     return folded
 
@@ -81,11 +84,13 @@ def _unpack(node: Node) -> int:
     return 1
 
 
-def _fold(node: Node) -> bool:
+def _fold(node: Node, db: AliasDb) -> bool:
     op = node.op
     if (op is None or op.structural or op.side_effects or op.nondeterministic or len(node.outputs) != 1
             or node.kind in _BUILDERS or isinstance(node.output.type, (T.ListType, T.DictType))):
         return False
+    if any(db.knows(v) and db.is_written(v) for v in node.inputs):
+        return False  # what it reads changes at run time
     arguments = [constant_value(v) for v in node.inputs]
     if any(a is NOT_CONSTANT for a in arguments):
         return False

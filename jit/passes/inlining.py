@@ -19,6 +19,8 @@ def inline_calls(graph: Graph) -> int:
     while True:
         calls = [node for node in graph.all_nodes() if id(node) not in kept and callee_of(node) is not None]
         if not calls:
+            if inlined:
+                _unpack_returned_tuples(graph)
             return inlined
         for call in calls:
             callee = callee_of(call)
@@ -51,3 +53,21 @@ def _inline(call: Node, function) -> None:
     copy_nodes_into(callee.block, call.owning_block, value_map, before=call)
     call.output.replace_all_uses_with(value_map.get(id(callee.outputs[0]), callee.outputs[0]))
     call.destroy()
+
+
+def _unpack_returned_tuples(graph: Graph) -> None:
+    """``a, b = helper(x)`` once ``helper`` is inlined: the unpacked values are the
+    elements its return built (a tuple is immutable, so they are the same arrays), which
+    lets the fuser see through the call boundary."""
+    for node in list(graph.all_nodes()):
+        if node.kind != "prim::TupleUnpack" or not node.is_inserted():
+            continue
+        built = node.inputs[0].node
+        if built.kind != "prim::TupleConstruct" or len(built.inputs) != len(node.outputs) \
+                or any(o.type != e.type for o, e in zip(node.outputs, built.inputs)):
+            continue  # (a type refined on one side only: the pair stays)
+        for output, element in zip(node.outputs, built.inputs):
+            output.replace_all_uses_with(element)
+        node.destroy()
+        if not built.output.uses:
+            built.destroy()

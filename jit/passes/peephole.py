@@ -10,8 +10,9 @@
 - ``x.T.T`` (two transposes that cancel) becomes ``x``.
 
 Forwarding makes one array serve two names, so it is done only when the
-rewritten result does not escape (see ``aliasing``), and drops the node, so only
-where it cannot raise (``dead_code.may_raise``).
+rewritten result does not escape (see ``aliasing``) and, for a copy (``x * 1``,
+``astype``), when neither array is written in place (the alias analysis), and drops
+the node, so only where it cannot raise (``dead_code.may_raise``).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from jit import types as T
 from jit.ir import Graph, Node, Value, constant_value
+from jit.ir.alias_analysis import AliasDb
 from jit.ir.constants import insert_constant
 from jit.ops import NOT_CONSTANT
 
@@ -31,10 +33,14 @@ _IDENTITIES = {"np::multiply": (1, True), "np::divide": (1, False), "np::add": (
 def peephole(graph: Graph) -> int:
     """Apply the rules everywhere in ``graph``; returns how many rewrites were made."""
     rewrites = 0
+    db = AliasDb(graph)
     for node in list(graph.all_nodes()):
         if not node.is_inserted():
             continue
         replacement = _rewrite(node)
+        if replacement is not None and node.kind != "np::transpose" \
+                and (db.is_written(node.output) or db.is_written(replacement)):
+            continue  # a copy of an array that is written: one of them would see the other's writes
         if replacement is not None:
             node.output.replace_all_uses_with(replacement)
             node.destroy()

@@ -12,7 +12,10 @@ def explain(target, *args, **kwargs) -> "Explanation":
     specialization with its guard, what triggered it and how long it took to
     build, what the passes and the fuser did, and which code these arguments run.
     Nothing is run and nothing is added to the function's specializations."""
+    if getattr(target, "compiles_per_call", False):
+        target = target.variant_for(args, kwargs)
     function, args = _function_and_arguments(target, args)
+    function = function.variant_for(args, kwargs)  # Python numbers for unannotated parameters: their variant
     return Explanation(function, args, kwargs)
 
 

@@ -6,6 +6,7 @@ from jit.ir.code_printer import print_code
 
 from . import codegen
 from .executor import Executor
+from .variants import VariantCache, number_types
 
 
 class ScriptFunction:
@@ -19,13 +20,19 @@ are built by the executor).
 
     is_script_function = True  # lets lower layers recognize one without importing this module
 
-    def __init__(self, compiled, original=None):
+    def __init__(self, compiled, original=None, number_parameters=None):
         self.name = compiled.name
         self.qualname = compiled.qualname
         self._graph = compiled.graph
         self.parameters = compiled.parameters
         self.return_type = compiled.return_type
         self.original = original
+        # Unannotated Tensor parameters that also take a Python int/float/bool: a call that
+        # passes one runs a variant compiled for those types (see variant_for).
+        self.number_parameters = tuple(getattr(compiled, "number_parameters", ()) if number_parameters is None
+                                       else number_parameters)
+        self._recompile = getattr(compiled, "recompile", None)
+        self._variants = VariantCache(self.qualname, self._recompile, original)
         self.refresh()  # the code, and the executor: it sets self._entry, what a call runs
         self.__name__, self.__qualname__ = self.name, self.qualname
         self.__doc__ = getattr(original, "__doc__", None)
@@ -42,21 +49,64 @@ are built by the executor).
             recorder = _tracing.current()
             if recorder is not None:  # a trace records the call, control flow and all
                 return recorder.call_script_function(self, args, kwargs)
-        return self._entry(*args, **kwargs)
+        return self.run(*args, **kwargs)
+
+    def run(self, *args, **kwargs):
+        """The call itself (a module's methods are run with this, their object first)."""
+        try:
+            return self._entry(*args, **kwargs)
+        except codegen.ArgumentError as error:
+            if not self.number_parameters:
+                raise
+            failure = error
+        # A Python number where an array was expected fails in the prologue, before any
+        # of the body ran: such a call runs its variant instead.
+        variant = self.variant_for(args, kwargs)
+        if variant is self:
+            raise failure
+        return variant._entry(*args, **kwargs)
+
+    def variant_for(self, args, kwargs) -> "ScriptFunction":
+        """The function a call with these arguments runs: this one, or, when Python
+        numbers are passed to parameters in ``number_parameters``, the variant compiled
+        with those parameters typed int/float/bool (once per such signature, cached)."""
+        if not self.number_parameters or self._recompile is None:
+            return self
+        try:
+            arguments = self._executor.bind(args, kwargs)
+        except TypeError:
+            return self  # the call's own error says what is wrong
+        declared = {spec.name: spec.type for spec in self.parameters if spec.name in self.number_parameters}
+        types = number_types(declared, {spec.name: a for spec, a in zip(self.parameters, arguments)})
+        return self._variants.get(types) if types else self
+
+    @property
+    def variants(self) -> dict:
+        """The variants compiled so far, by their parameter types (``"eps: float"``)."""
+        return self._variants.compiled()
 
     def graph_for(self, *args, **kwargs):
         """The optimized graph a call with these arguments runs once warmed up (with
         its specialized types, ``Float(4096, 1024, device=cpu)``): the matching
         specialization's, or the one such a call would build; the function's own
         graph when the specialization budget is spent."""
+        variant = self.variant_for(args, kwargs)
+        if variant is not self:
+            return variant.graph_for(*args, **kwargs)
         _, specialization = self._executor.would_run(args, kwargs)
         return self._graph if specialization is None else specialization.graph
 
     def save(self, f, _extra_files=None):
         """``jit.save(self, f, _extra_files)``."""
-        from jit.serialization import save  # noqa: PLC0415 - serialization sits beside the runtime
+        from jit.serialization import save  # noqa: PLC0415 - serialization imports the runtime: it loads into it
 
         save(self, f, _extra_files)
+
+    def __reduce__(self):
+        """Pickles as its ``jit.save`` archive and unpickles through ``jit.load`` (no code is pickled)."""
+        from jit.serialization.pickling import reduce_to_archive  # noqa: PLC0415
+
+        return reduce_to_archive(self)
 
     @property
     def graph(self):

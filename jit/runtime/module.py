@@ -22,7 +22,7 @@ class ScriptMethod:
         self.name = function.name
 
     def __call__(self, *args, **kwargs):
-        return self.function._entry(self.owner, *args, **kwargs)
+        return self.function.run(self.owner, *args, **kwargs)
 
     def graph_for(self, *args, **kwargs):
         return self.function.graph_for(self.owner, *args, **kwargs)
@@ -117,7 +117,7 @@ class ScriptModule(Module):
         forward = self._type.methods.get("forward")
         if forward is None:
             return self._method("forward")  # raises the error that says why
-        return forward._entry(self, *args, **kwargs)
+        return forward.run(self, *args, **kwargs)  # with its variants for Python numbers
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -132,9 +132,15 @@ class ScriptModule(Module):
 
     def save(self, f, _extra_files=None):
         """``jit.save(self, f, _extra_files)``."""
-        from jit.serialization import save  # noqa: PLC0415 - serialization sits beside the runtime
+        from jit.serialization import save  # noqa: PLC0415 - serialization imports the runtime: it loads into it
 
         save(self, f, _extra_files)
+
+    def __reduce__(self):
+        """Pickles as its ``jit.save`` archive and unpickles through ``jit.load`` (no code is pickled)."""
+        from jit.serialization.pickling import reduce_to_archive  # noqa: PLC0415
+
+        return reduce_to_archive(self)
 
     @property
     def graph(self):

@@ -17,7 +17,9 @@ from jit.errors import CompilationError, SerializationError
 from jit.frontend import MAX_SAVED_CODE_TOTAL, code_namespace, compile_source
 from jit.frontend.annotations import AnnotationResolver, namedtuple_type
 from jit.ir.code_printer import CONSTANTS_NAME, TensorConstants
+from jit.runtime import ScriptFunction
 from jit.runtime.codegen import is_reserved_name
+from jit.runtime.module import ScriptModule
 
 from .archive import MANIFEST_ENTRY, ArchiveReader
 from .limits import LoadBudget, parse_manifest
@@ -80,6 +82,32 @@ def _field(container, key, kinds, where):
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
         raise SerializationError(f"{where}: '{key}' is missing or is not {_kind_names(kinds)}")
     return value
+
+
+def _number_parameters(record, compiled, where) -> tuple:
+    """The parameters of a loaded function that take Python numbers (``number_parameters``
+    in its record, a list of names): those of them its code types Tensor or Optional[Tensor]."""
+    names = record.get("number_parameters", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise SerializationError(f"{where}: 'number_parameters' is not a list of parameter names")
+    types = {spec.name: spec.type for spec in compiled.parameters}
+    return tuple(n for n in dict.fromkeys(names) if types.get(n) in (T.TENSOR, T.OptionalType(T.TENSOR)))
+
+
+def _per_call_function(representative, compiled, record, where):
+    """A function saved as compiled per call for Python numbers: its code is one variant;
+    the parameters in ``number_parameters`` are typed by each call again (Tensor, or
+    Optional[Tensor] where they default to None, unless a Python number is passed)."""
+    from jit.runtime.variants import PerCallFunction  # noqa: PLC0415 - the runtime sits beside serialization
+
+    names = record.get("number_parameters")
+    specs = {spec.name: spec for spec in compiled.parameters}
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n in specs for n in names):
+        raise SerializationError(f"{where}: 'number_parameters' is not a list of its parameter names")
+    candidates = {n: T.OptionalType(T.TENSOR) if specs[n].has_default and specs[n].default is None else T.TENSOR
+                  for n in dict.fromkeys(names)}
+    return PerCallFunction.loaded(representative, lambda types: compiled.recompile({**candidates, **types}),
+                                  candidates)
 
 
 def _as_tuple(kinds):
@@ -296,8 +324,6 @@ class _Loader:
 
     # -- code ------------------------------------------------------------------------------------
     def code_unit(self, record):
-        from jit.runtime import ScriptFunction  # noqa: PLC0415 - the runtime sits beside serialization
-
         name = _field(record, "name", str, f"{self.where}: a code unit")
         qualname = record.get("qualname")
         qualname = qualname if isinstance(qualname, str) and 0 < len(qualname) <= 1000 else name
@@ -345,15 +371,17 @@ class _Loader:
             if is_reserved_name(parameter.name):
                 raise SerializationError(f"{where}: the parameter name {shown(parameter.name)} is reserved by the "
                                          "code generator")
-        if unit == "function":
-            self.functions[key] = ScriptFunction(compiled)
+        if unit == "function" and record.get("per_call") is True:
+            self.functions[key] = _per_call_function(ScriptFunction(compiled), compiled, record, where)
+        elif unit == "function":
+            self.functions[key] = ScriptFunction(compiled, number_parameters=_number_parameters(record, compiled,
+                                                                                                where))
         else:
-            kind.methods[name] = ScriptFunction(compiled)
+            kind.methods[name] = ScriptFunction(compiled, number_parameters=_number_parameters(record, compiled,
+                                                                                                where))
 
     # -- modules ---------------------------------------------------------------------------------
     def module(self, records, number, built, open_numbers):
-        from jit.runtime.module import ScriptModule  # noqa: PLC0415 - the runtime sits beside serialization
-
         if type(number) is not int or not 0 <= number < len(records):
             raise SerializationError(f"{self.where}: module {number!r} is not in the manifest's module list")
         if number in built:

@@ -19,6 +19,7 @@ import unicodedata
 from jit.errors import SerializationError
 from jit.ir.code_printer import CONSTANTS_NAME, PRINTED_GLOBALS
 from jit.runtime.codegen import is_safe_identifier
+from jit.runtime.module import ScriptModule
 
 MAX_NAME_LENGTH = 256
 
@@ -99,6 +100,4 @@ def module_member_reserved() -> frozenset:
     """Names a module's plain attributes and constants cannot take: they are stored in
     the ScriptModule's ``__dict__``, beside the runtime's own entries, and would hide
     its methods and properties (``forward``, ``parameters``, ``code``...)."""
-    from jit.runtime.module import ScriptModule  # noqa: PLC0415 - the runtime is imported by then
-
     return MODULE_INTERNALS | {name for name in dir(ScriptModule) if not is_dunder(name)}

@@ -43,6 +43,11 @@ def _write(obj, writer, _extra_files):
         manifest_object, root = "module", saver.module(obj, obj.original_name)
     elif getattr(obj, "is_script_function", False):
         manifest_object, root = "function", saver.function(obj)
+    elif getattr(obj, "compiles_per_call", False):  # the code of one variant, its number parameters marked
+        manifest_object, root = "function", saver.function(obj.representative())
+        record = saver.found[root][0]
+        record["per_call"] = True
+        record["number_parameters"] = list(obj.number_parameters)
     else:
         raise TypeError(f"jit.save saves a ScriptModule or ScriptFunction (from jit.script or jit.trace), not a "
                         f"{type(obj).__name__}")
@@ -68,7 +73,7 @@ def _write(obj, writer, _extra_files):
 
 def _producer() -> str:
     try:
-        from importlib.metadata import version  # noqa: PLC0415
+        from importlib.metadata import version  # noqa: PLC0415 - slow to import; only a save reads the version
 
         return f"arrayscript {version('arrayscript')}"
     except Exception:  # noqa: BLE001 - running from a source tree
@@ -214,6 +219,8 @@ class _Saver:
         if identity not in self.found:
             key = self.fresh_function_key(function.name)
             record = {"unit": "function", "key": key, "name": function.name, "qualname": function.qualname}
+            if function.number_parameters:  # the loaded function takes Python numbers there too
+                record["number_parameters"] = list(function.number_parameters)
             self.discover(identity, record, function)
         return identity
 
@@ -226,6 +233,8 @@ class _Saver:
             function = kind.methods[name]
             record = {"unit": "method", "type": kind.annotation_str(), "name": name,
                       "qualname": f"{kind.annotation_str()}.{name}"}
+            if function.number_parameters:  # the loaded method takes Python numbers there too
+                record["number_parameters"] = list(function.number_parameters)
             self.discover(identity, record, function)
         return identity
 

@@ -14,6 +14,7 @@ import numpy as np
 
 import device as _device
 from jit import types as T
+from jit.api import _matches
 from jit.errors import CompilationError, SerializationError
 from jit.frontend.annotations import resolve_annotation
 
@@ -50,8 +51,6 @@ def encode(value, kind: T.Type, tensors: TensorWriter, where: str):
     if isinstance(kind, T.OptionalType):
         return None if value is None else encode(value, kind.element, tensors, where)
     if isinstance(kind, T.UnionType):
-        from jit.api import _matches  # noqa: PLC0415 - the runtime check jit.isinstance makes
-
         for number, option in enumerate(kind.options):
             if _matches(value, option):
                 return {"option": number, "value": encode(value, option, tensors, where)}

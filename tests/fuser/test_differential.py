@@ -16,7 +16,8 @@ import jit.nn.functional as F
 from ..helpers import assert_same, script_source
 
 DTYPES = ["float32", "float64", "int32", "uint8", "bool"]
-STATIC_ARGS = {"np::astype": ["np.int32", "np.float32", "np.bool_"], "nn::gelu": ["'none'", "'tanh'"]}
+STATIC_ARGS = {"np::astype": ["np.int32", "np.float32", "np.bool_"], "nn::gelu": ["'none'", "'tanh'"],
+               "np::round": ["0", "2", "-1"]}
 FUSIBLE = sorted(op.name for op in ops.all_ops() if op.fusible)
 POWERS = ("np::power", "np::power_operator")  # integer powers stay unfused
 
@@ -43,6 +44,8 @@ def _call(name: str, args: list) -> list:
         return [f"{args[0]}.astype({dtype})" for dtype in STATIC_ARGS[name]]
     if name == "nn::gelu":
         return [f"F.gelu({args[0]}, approximate={mode})" for mode in STATIC_ARGS[name]]
+    if name == "np::round":
+        return [f"np.round({args[0]}, {decimals})" for decimals in STATIC_ARGS[name]]
     if op.namespace == "nn":
         return [f"F.{short}({args[0]})"]
     if name == "np::clip":

@@ -1,5 +1,5 @@
-"""Calls from script code: other script functions, Python functions (upcalls),
-@jit.ignore, @jit.unused, and `with jit.strict_fusion():`."""
+"""Calls from script code: other script functions, Python functions (compiled along
+with their caller), @jit.ignore (upcalls), @jit.unused, and `with jit.strict_fusion():`."""
 from __future__ import annotations
 
 import numpy as np
@@ -65,28 +65,34 @@ def test_calls_nest_and_carry_types():
     assert_same(caller(X), eager(X))
 
 
-def test_python_functions_are_upcalls():
+def test_python_functions_are_compiled_with_their_caller():
     def helper(a, scale: float) -> jit.Tensor:
-        return a * scale + np.sin(a)  # any Python: not compiled
+        return a * scale + np.sin(a)  # compiled along with f (PyTorch 1.2's recursive scripting)
 
     caller, eager = script_source("def f(x, s: float):\n    return helper(x, s) - 1.0\n", "f", helper=helper)
     assert_same(caller(X, 2.0), eager(X, 2.0))
-    node = next(n for n in caller.graph.all_nodes() if n.kind == "prim::PythonOp")
-    assert node["function"] is helper and node["mode"] == "python"
+    assert "prim::PythonOp" not in node_kinds(caller)
+    call = next(n for n in caller.graph.all_nodes() if n.kind == "prim::CallFunction")
+    assert call.inputs[0].node["value"].original is helper
 
 
-def test_python_function_results_are_checked():
+def test_ignored_python_function_results_are_checked():
     def wrong(a) -> int:
         return "not an int"
 
-    caller, _ = script_source("def f(x):\n    return wrong(x) + 1\n", "f", wrong=wrong)
+    # Compiled (not ignored), the wrong return type is a compile error.
+    with pytest.raises(jit.CompilationError, match="annotated as int but is of type str"):
+        script_source("def f(x):\n    return wrong(x) + 1\n", "f", wrong=wrong)
+    ignored_wrong = jit.ignore(wrong)
+    caller, _ = script_source("def f(x):\n    return wrong(x) + 1\n", "f", wrong=ignored_wrong)
     with pytest.raises(TypeError, match="wrong \\(a Python function\\)\\(\\) expected a value of type 'int'"):
         caller(X)
 
+    @jit.ignore
     def unannotated(a):
         return None
 
-    # Unannotated results are Tensors (TorchScript's default), checked only where used.
+    # Unannotated results of ignored functions are Tensors (TorchScript's default), checked only where used.
     statement, _ = script_source("def f(x):\n    unannotated(x)\n    return x\n", "f", unannotated=unannotated)
     assert_same(statement(X), X)
     used, _ = script_source("def f(x):\n    return unannotated(x) + 1.0\n", "f", unannotated=unannotated)

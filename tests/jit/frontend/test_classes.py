@@ -80,7 +80,9 @@ def test_the_seeds_foo_class_with_augmented_attribute_assignment():
         foo.aug_add_x(inc)
         return foo.x
     ''', "f")
-    assert_same(function(X, np.ones(3)), X + 2.0)
+    x = X.copy()
+    assert_same(function(x, np.ones(3)), X + 2.0)
+    assert_same(x, X + 2.0)  # self.x += inc writes the array in place, the caller's x (as in NumPy and the seeds)
 
 
 def test_classes_with_methods_calling_each_other_and_optional_attributes():

@@ -239,7 +239,9 @@ def test_accessing_module_parameters():
 
 
 # -- Statements --------------------------------------------------------------------------
-def test_simple_assignments_do_not_write_in_place():
+def test_augmented_assignments_write_arrays_in_place():
+    # The seeds' language reference says a += b is a = a + b; for arrays API.md (issue 18)
+    # follows NumPy instead: a is b, and both see the write.
     scripted = assert_matches_eager('''
     def f(b, c):
         a = b
@@ -248,7 +250,7 @@ def test_simple_assignments_do_not_write_in_place():
         return a, b
     ''', (A.copy(), B))
     result, original = scripted(A.copy(), B)
-    assert result is not original
+    assert result is original
 
 
 def test_pattern_matching_and_multiple_assignments():
@@ -369,7 +371,9 @@ def test_python_functions_are_called_from_script(capsys):
     assert_same(scripted(A), eager(A))
     out = capsys.readouterr().out
     assert out.count("I am called with [[") == 2
-    assert "prim::PythonOp" in str(scripted.graph)
+    # The seeds' 002 text predates PyTorch 1.2: foo is compiled along with bar now (000/004's
+    # "Recursive Scripting"), a prim::CallFunction, where 002 describes a Python upcall.
+    assert "prim::PythonOp" not in str(scripted.graph) and "prim::CallFunction" in str(scripted.graph)
 
 
 def test_ignored_method_runs_in_python():

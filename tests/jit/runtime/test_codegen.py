@@ -28,8 +28,9 @@ def test_arguments_are_checked_and_converted():
                          ((X, 1, 1.0, True, [1, 2.0]), "argument 't' but found type 'list'")]:
         with pytest.raises(ArgumentError, match=message):
             function(*bad)
-    with pytest.raises(TypeError, match="expected a value of type 'Tensor'"):
-        function(3.0, 1, 1.0, True, (1, 2.0))
+    # x is unannotated: a Python float there runs the variant typed by it (API.md "Parameter types")
+    assert function(3.0, 1, 1.0, True, (1, 2.0)) == 3.0 * 1 + 1.0 + 1.0 + 2.0
+    assert list(function.variants) == ["x: float"]
 
 
 def test_keywords_and_defaults_bind_as_in_python():
@@ -119,6 +120,9 @@ def test_script_functions_are_reentrant_and_thread_safe():
     assert isinstance(function, jit.ScriptFunction)
 
 
+# Its calls are @jit.ignore'd, which a file saves as stubs; the loaded code prints the stub calls'
+# arguments inline (remember(x * 2.0)) where an ignored call's do not: the code comparison differs.
+@pytest.mark.no_round_trip
 def test_arrays_are_freed_after_their_last_read():
     # Eager code frees a temporary as soon as nothing refers to it; generated code
     # deletes each array it made after its last read, so peak memory stays the same.
@@ -127,10 +131,12 @@ def test_arrays_are_freed_after_their_last_read():
 
     tracked = []
 
+    @jit.ignore  # Python code (weakrefs, a list): left to Python, as recursive scripting requires
     def remember(a) -> Tensor:
         tracked.append(weakref.ref(a))
         return a
 
+    @jit.ignore
     def alive() -> bool:
         return tracked[-1]() is not None
 

@@ -299,12 +299,17 @@ def test_ignored_and_unused_calls_are_saved_as_raises():
         loaded_function(X)
 
 
-def test_a_call_of_a_plain_python_function_cannot_be_saved():
+def test_a_call_of_a_plain_python_function_is_saved_with_its_caller():
+    # PyTorch 1.2's recursive scripting: plain_python is compiled along with calls_python
+    # (it was an unsaveable upcall before), so the file holds its code too.
     source = models(IGNORED)
-    with pytest.raises(jit.SerializationError, match=r"calls_python calls the Python function plain_python.*"
-                                                     r"@jit.ignore or @jit.unused") as error:
-        jit.save(source.calls_python, io.BytesIO())
-    assert "plain_python(x)" in str(error.value), "the message shows the call"
+    buffer = io.BytesIO()
+    jit.save(source.calls_python, buffer)
+    names = zipfile.ZipFile(io.BytesIO(buffer.getvalue())).namelist()
+    assert any(name.endswith("plain_python.py") for name in names), names
+    loaded = jit.load(io.BytesIO(buffer.getvalue()))
+    assert_same(loaded(X), source.plain_python(X) + 1)
+    assert "plain_python(x)" in loaded.code
 
 
 @pytest.mark.no_round_trip  # its printed code does not compile again, which is why saving it is refused
@@ -322,17 +327,23 @@ def test_a_parameter_that_would_hide_a_builtin_the_printed_code_calls_is_refused
         jit.save(scripted, io.BytesIO())
 
 
+@pytest.mark.no_round_trip  # unsaveable by design
 def test_a_failed_save_leaves_the_previous_file_and_the_file_object_untouched(tmp_path):
-    source = models(IGNORED)
+    unsaveable = jit.script(models("""
+    def counted(len: Tensor, xs: List[int]):
+        for i in xs:
+            len = len + float(i)
+        return len
+    """).counted)
     path = tmp_path / "model.pt"
     jit.script(nn.ReLU()).save(path)
     before = path.read_bytes()
     with pytest.raises(jit.SerializationError):
-        jit.save(source.calls_python, path)
+        jit.save(unsaveable, path)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.pt"]
     buffer = io.BytesIO()
     with pytest.raises(jit.SerializationError):
-        jit.save(source.calls_python, buffer)
+        jit.save(unsaveable, buffer)
     assert buffer.getvalue() == b""
 
 

@@ -1,0 +1,119 @@
+"""Smaller constructs that real NumPy code uses (issue 18, item 4): ``x.item()``,
+a variable first None and later an array, ``max``/``min`` of 0-d arrays and mixed
+numbers, and indexing with a ``range``. Each test is the kind of code that needed it,
+run eagerly and scripted."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jit
+from jit import types as T
+
+from ...helpers import assert_same, script_source
+
+
+def test_item_gives_python_numbers_as_training_loops_log_them():
+    scripted, eager = script_source("""
+        def normalize_and_log(x, threshold: float):
+            peak = float(np.abs(x).max().item())
+            positives = int((x > threshold).sum().item())
+            return x / peak, positives, x.mean().item(), (x > threshold).any().item()
+    """)
+    rng = np.random.default_rng(3)
+    for x in (rng.standard_normal(7).astype(np.float32), rng.integers(-5, 5, (3, 4))):
+        for _ in range(3):  # profiled, then specialized
+            assert_same(scripted(x, 0.5), eager(x, 0.5))
+
+
+def test_item_is_a_scalar_until_converted():
+    """The array's dtype, so the number's kind, is known only when a call profiles it:
+    script code converts it (float(), int()) to compute with it, as TorchScript's Scalar."""
+    scripted, eager = script_source("""
+        def count_above(x, t: float) -> int:
+            return int((x > t).sum().item()) + 1
+    """)
+    x = np.linspace(-1, 1, 9)
+    assert_same(scripted(x, 0.1), eager(x, 0.1))
+    assert scripted.graph.outputs[0].type == T.INT
+    bare, _ = script_source("""
+        def peak(x):
+            return x.max().item()
+    """)
+    assert bare.return_type == T.NUMBER
+    for x in (np.arange(4), np.linspace(0, 1, 3), np.array([True, False])):
+        assert_same(bare(x), x.max().item())
+    sized, sized_eager = script_source("""
+        def first(x):
+            return x.item()
+    """)
+    with pytest.raises(ValueError) as eager_error:  # NumPy's own error for more than one element
+        sized_eager(np.ones(3))
+    with pytest.raises(ValueError, match=str(eager_error.value)):
+        sized(np.ones(3))
+
+
+def test_a_variable_first_none_then_an_array_is_optional():
+    """The running-best pattern (beam search, early stopping): best = None, then arrays."""
+    scripted, eager = script_source("""
+        def running_best(x, n: int):
+            best = None
+            for i in range(n):
+                candidate = x * (i - 1)
+                if best is None:
+                    best = candidate
+                else:
+                    best = np.maximum(best, candidate)
+            return best
+    """)
+    x = np.array([1.0, -2.0, 3.0])
+    for n in (0, 1, 4):
+        assert_same(scripted(x, n), eager(x, n))
+    assert scripted.return_type == T.OptionalType(T.TENSOR)
+
+
+def test_a_variable_first_none_then_two_types_is_still_an_error():
+    with pytest.raises(jit.CompilationError, match="previously had type"):
+        script_source("""
+            def f(x: Tensor, c: bool):
+                y = None
+                y = x
+                y = 1
+                return y
+        """)
+
+
+def test_max_and_min_of_reductions_and_numbers_guard_a_division():
+    """Scaling by a peak with a floor, as normalization code writes it."""
+    scripted, eager = script_source("""
+        def safe_scale(x, floor: float):
+            peak = max(np.abs(x).max(), floor)
+            low = min(x.min(), 0.0)
+            return x / peak, x - low, max(x.shape[0], 2), min(1.5, floor)
+    """)
+    for x in (np.array([0.5, -4.0, 2.0], np.float32), np.zeros(3, np.float32), np.array([3.0, 7.0])):
+        for floor in (1e-6, 10.0):
+            for _ in range(2):
+                assert_same(scripted(x, floor), eager(x, floor))
+
+
+def test_max_of_an_int_and_a_float_is_a_float_as_in_torchscript():
+    scripted, eager = script_source("""
+        def warmup(step: int, warmup_steps: int, base: float):
+            return base * min(1, step / warmup_steps), max(step, 0.5)
+    """)
+    for step in (0, 5, 20):
+        result, expected = scripted(step, 10, 0.1), eager(step, 10, 0.1)
+        assert result[0] == expected[0]
+        assert type(result[1]) is float and result[1] == expected[1]
+
+
+def test_indexing_with_a_range_is_integer_array_indexing():
+    """x[range(n)] as NumPy reads it (np.arange of the range): im2col-style row picks."""
+    scripted, eager = script_source("""
+        def pick(x, n: int, start: int):
+            return x[range(n)], x[range(start, n, 2)], x[:, range(n)], x[range(n), range(n)]
+    """)
+    x = np.arange(20.0).reshape(4, 5)
+    for n, start in ((3, 0), (4, 1), (0, 0)):
+        assert_same(scripted(x, n, start), eager(x, n, start))
