@@ -23,24 +23,57 @@ def arrayscript():
     return [found] if found else [sys.executable, "-m", "jit.cli"]
 
 
-def test_demo_runs_on_the_cpu_and_matches_eager():
-    result = run(arrayscript() + ["demo"])
+def test_demo_scripts_the_transformer_fuses_it_and_matches_eager_before_and_after_loading():
+    result = run(arrayscript() + ["demo", "--batch", "2", "--tokens", "16"])
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "graph(%x : Tensor," in out and "prim::Loop" in out and "np::tanh" in out
-    assert "def demo_function(x: Tensor, y: Tensor, n: int) -> Tensor:" in out
-    assert "largest difference from eager: 0" in out
-    assert "OK: the scripted function matches eager NumPy" in out
+    assert "a GPT-style transformer written with jit.nn" in out and "input ids (2, 16)" in out
+    assert "def forward(self: CausalSelfAttention, x: Tensor) -> Tensor:" in out  # its script code
+    assert "second call: specializes and compiles the fused kernels ..." in out  # the progress line
+    assert re.search(r"logits float32\(2, 16, 1024\); largest difference from eager: \S+ \(agrees with eager", out)
+    # what fused: the GELU with its bias add, the residual adds, the attention's scale and mask
+    assert re.search(r"\d+ fusion groups, \d+ distinct kernels:", out)
+    assert "x [np::add, nn::gelu] -> STATIC kernel" in out and "x [np::multiply, np::add] -> STATIC kernel" in out
+    assert re.search(r"\d+ x matmul is not elementwise", out)
+    rows = re.findall(r"^\| (eager NumPy|scripted, fusion off|scripted \+ fused) +\| +[\d.]+ ms \| +[\d.]+x \|$", out,
+                      re.MULTILINE)
+    assert rows == ["eager NumPy", "scripted, fusion off", "scripted + fused"]
+    # the saved file ran in a process that could not import jit.models, and agreed
+    assert "load in a fresh process that cannot import jit.models" in out
+    assert re.search(r"jit.load: a GPT in .*the kernels from the disk cache:\n  STATIC kernel", out)
+    assert out.count("(agrees") == 2
+    assert "OK: the scripted model matches eager NumPy, fused and after loading" in out
 
 
 def test_demo_options_and_errors():
-    result = run([sys.executable, "-m", "jit.cli", "demo", "--shape", "4,3", "--steps", "0"])
-    assert result.returncode == 0 and "(4, 3) float32 arrays, n=0" in result.stdout
-    result = run([sys.executable, "-m", "jit.cli", "demo", "--shape", "4,x"])
-    assert result.returncode == 2 and "--shape must be integers" in result.stderr
+    result = run([sys.executable, "-m", "jit.cli", "demo", "--tokens", "65"])
+    assert result.returncode == 2 and "--tokens must be between 1 and the model's context, 64; got 65" in result.stderr
+    result = run([sys.executable, "-m", "jit.cli", "demo", "--batch", "0"])
+    assert result.returncode == 2 and "--batch must be at least 1, got 0" in result.stderr
     if not device.cuda_is_available():
-        result = run([sys.executable, "-m", "jit.cli", "demo", "--device", "cuda"])
-        assert result.returncode == 2 and "no CUDA device is available" in result.stderr
+        for command in ("demo", "bench"):
+            result = run([sys.executable, "-m", "jit.cli", command, "--device", "cuda"])
+            assert result.returncode == 2 and "no CUDA device is available" in result.stderr
+
+
+def test_bench_quick_checks_every_entry_and_writes_the_table(tmp_path):
+    result = run(arrayscript() + ["bench", "--quick", "--out", str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for workload in ("gelu_bias", "small", "chain10", "mlp"):
+        assert re.search(rf"^## {workload} .* float32 \(max \|ArrayScript - NumPy\| = [\d.e+-]+\)$", out, re.MULTILINE)
+        assert f"bench: {workload} " in result.stderr and "checking every entry against NumPy" in result.stderr
+    assert len(re.findall(r"^\| NumPy eager \| [\d.]+ [mu]s \| 1\.00x \|$", out, re.MULTILINE)) == 4
+    assert len(re.findall(r"^\| ArrayScript \(scripted\+fused\) \| [\d.]+ [mu]s \| [\d.]+x \|$", out, re.MULTILINE)) == 4
+    assert "Numba loop by hand" in out  # a dependency: always measured
+    assert "wrong result" not in out
+    assert (tmp_path / "bench.md").read_text() in out
+    try:
+        import matplotlib  # noqa: F401, PLC0415
+    except ImportError:
+        assert "matplotlib is not installed (pip install arrayscript[bench]): no chart" in out
+    else:
+        assert (tmp_path / "bench.png").read_bytes().startswith(b"\x89PNG")
 
 
 SCRIPT = textwrap.dedent('''

@@ -1,0 +1,235 @@
+"""The comparative benchmark behind ``arrayscript bench`` and bench/bench_fusion.py.
+
+Each workload of ``workloads`` runs under NumPy eager (the reference), ArrayScript
+(scripted + fused) and whichever of numexpr, a Numba loop written by hand, torch
+eager, ``torch.compile``, JAX (``jax.jit``) and CuPy (eager, ``cupy.fuse``) are
+installed. Every entry's result is checked against NumPy's before it is timed
+(an entry that disagrees is reported and left out); all entries of a workload
+are timed interleaved, round by round, in one run, and each keeps its best round.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import device as _device
+import jit
+
+from . import workloads
+
+WORKLOADS = ("gelu_bias", "small", "chain10", "mlp")
+ROUNDS = {"small": 2000, "gelu_bias": 15, "chain10": 15, "mlp": 10}
+QUICK_ROUNDS = {"small": 200, "gelu_bias": 5, "chain10": 5, "mlp": 3}
+REFERENCE = "NumPy eager"
+ARRAYSCRIPT = "ArrayScript (scripted+fused)"
+TOLERANCE = dict(rtol=1e-4, atol=1e-4)  # float32 work: libraries differ in the last bits of tanh and of sums
+
+
+@dataclass
+class Entry:
+    """One way of running a workload: ``call()`` returns its result, done (synchronized)."""
+    label: str
+    call: object
+    to_host: object = np.asarray
+
+
+@dataclass
+class Outcome:
+    """What one workload measured: best seconds per call of each entry, the entries
+    left out and why, and what ArrayScript fused."""
+    workload: str
+    shapes: str
+    seconds: dict = field(default_factory=dict)
+    skipped: dict = field(default_factory=dict)
+    fused: list = field(default_factory=list)
+    largest_error: float = 0.0
+
+    def speed_up(self, label: str) -> float:
+        return self.seconds[REFERENCE] / self.seconds[label]
+
+
+def measure(calls: dict, rounds: int) -> dict:
+    """Best seconds per call of each of ``calls`` ({label: function}), interleaved round
+    by round; a round of a fast call is a batch of 50 calls."""
+    inner = 50 if rounds >= 1000 else 1
+    best = {label: math.inf for label in calls}
+    for _ in range(max(1, rounds // inner)):
+        for label, call in calls.items():
+            start = time.perf_counter()
+            for _ in range(inner):
+                call()
+            best[label] = min(best[label], (time.perf_counter() - start) / inner)
+    return best
+
+
+def run(device: str = "cpu", quick: bool = False, workload_names=WORKLOADS, say=print) -> list:
+    """Every workload's Outcome, on ``device`` ("cpu" or a CUDA device); ``say`` gets a
+    line as each workload starts."""
+    dev = _device.Device(device)
+    rounds = QUICK_ROUNDS if quick else ROUNDS
+    outcomes = []
+    for name in workload_names:
+        host_args = workloads.inputs(name, quick=quick)
+        outcome = Outcome(name, " ".join(str(a.shape) for a in host_args))
+        say(f"bench: {name} {outcome.shapes}: compiling and checking every entry against NumPy ...")
+        expected = workloads.EAGER[name](*host_args)
+        entries = [Entry(REFERENCE, lambda f=workloads.EAGER[name], a=host_args: f(*a))]
+        entries += _arrayscript(name, host_args, dev, outcome)
+        builders = _cpu_builders() if dev.type == "cpu" else _cuda_builders()
+        for label, build in builders:
+            try:
+                made = build(name, host_args)
+            except ImportError as error:
+                outcome.skipped[label] = f"not installed ({error.name or error})"
+                continue
+            except Exception as error:  # noqa: BLE001 - a library that cannot run this workload here: say why
+                outcome.skipped[label] = f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
+                continue
+            if made is None:
+                outcome.skipped[label] = "has no form of this workload"
+                continue
+            entries.append(Entry(label, *made) if isinstance(made, tuple) else Entry(label, made))
+        checked = {}
+        for entry in entries:
+            try:
+                result = entry.to_host(entry.call())
+                np.testing.assert_allclose(result, expected, **TOLERANCE)
+            except AssertionError as error:
+                outcome.skipped[entry.label] = "wrong result: " + " ".join(str(error).split())[:160]
+                continue
+            except Exception as error:  # noqa: BLE001
+                outcome.skipped[entry.label] = f"failed: {type(error).__name__}: {str(error).splitlines()[0][:120]}"
+                continue
+            if entry.label == ARRAYSCRIPT:
+                outcome.largest_error = float(np.max(np.abs(result.astype(np.float64) - expected)))
+            checked[entry.label] = entry.call
+        if REFERENCE not in checked:
+            raise RuntimeError(f"bench: NumPy itself failed on {name}: {outcome.skipped.get(REFERENCE)}")
+        outcome.seconds = measure(checked, rounds[name])
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _arrayscript(name, host_args, dev, outcome) -> list:
+    args = [_device.to(a, dev) for a in host_args]
+    function = workloads.scripted(name)
+    for _ in range(3):  # profile, specialize (compiling the kernels), then steady state
+        function(*args)
+    report = jit.explain(function, *args)
+    fusion = report.specialization.report.fusion if report.specialization is not None else None
+    groups = fusion.details.get("groups", []) if fusion is not None else []
+    outcome.fused = [f"[{', '.join(group.kinds)}]" for group in groups] or ["nothing fused"]
+    if dev.type == "cpu":
+        return [Entry(ARRAYSCRIPT, lambda: function(*args))]
+    synchronize = _device.cupy_module().cuda.Device().synchronize
+    return [Entry(ARRAYSCRIPT, lambda: _synchronized(function(*args), synchronize), _device_to_host)]
+
+
+def _synchronized(result, synchronize):
+    synchronize()
+    return result
+
+
+def _device_to_host(result):
+    if hasattr(result, "get"):  # CuPy
+        return result.get()
+    if hasattr(result, "cpu"):  # torch
+        return result.cpu().numpy()
+    return np.asarray(result)
+
+
+# -- the other libraries: each builder returns a call, a (call, to_host) pair, or None -----
+
+def _numexpr(name, args):
+    import numexpr  # noqa: PLC0415
+
+    expression = workloads.NUMEXPR.get("gelu_bias" if name == "small" else name)
+    if expression is None:
+        return None
+    local = dict(zip(("x", "y") if name == "chain10" else ("x", "b"), args))
+    return lambda: numexpr.evaluate(expression, local_dict=local)
+
+
+def _numba(name, args):
+    loop = workloads.numba_by_hand()[name]
+    loop(*args)  # compile (or load from Numba's cache)
+    return lambda: loop(*args)
+
+
+def _torch_cpu(compiled: bool):
+    def build(name, args):
+        import torch  # noqa: PLC0415
+
+        tensors = [torch.from_numpy(a) for a in args]
+        function = workloads.with_array_module(workloads.EAGER[name], torch)
+        if compiled:
+            torch._dynamo.reset()  # the workloads share code objects: compile each for its own shapes
+            function = torch.compile(function, dynamic=False)
+        with torch.no_grad():
+            function(*tensors)
+
+        def call():
+            with torch.no_grad():
+                return function(*tensors)
+        return call, lambda t: t.numpy()
+    return build
+
+
+def _jax(on_gpu: bool):
+    def build(name, args):
+        import jax  # noqa: PLC0415
+        import jax.numpy as jnp  # noqa: PLC0415
+
+        where = jax.devices("gpu" if on_gpu else "cpu")[0]
+        arrays = [jax.device_put(jnp.asarray(a), where) for a in args]
+        function = jax.jit(workloads.with_array_module(workloads.EAGER[name], jnp))
+        function(*arrays).block_until_ready()
+        return (lambda: function(*arrays).block_until_ready()), np.asarray
+    return build
+
+
+def _cpu_builders():
+    return [("numexpr", _numexpr), ("Numba loop by hand", _numba), ("torch eager", _torch_cpu(False)),
+            ("torch.compile", _torch_cpu(True)), ("JAX (jax.jit)", _jax(False))]
+
+
+def _cupy_entry(fused: bool):
+    def build(name, args):
+        cupy = _device.cupy_module()
+        if cupy is None:
+            raise ImportError("cupy", name="cupy")
+        if fused and name == "mlp":
+            return None  # cupy.fuse takes elementwise code only
+        arrays = [cupy.asarray(a) for a in args]
+        function = workloads.with_array_module(workloads.EAGER[name], cupy)
+        if fused:
+            function = cupy.fuse(function)
+        synchronize = cupy.cuda.Device().synchronize
+        function(*arrays)
+        return (lambda: _synchronized(function(*arrays), synchronize)), _device_to_host
+    return build
+
+
+def _torch_cuda(compiled: bool):
+    def build(name, args):
+        import torch  # noqa: PLC0415
+
+        if not torch.cuda.is_available():
+            raise RuntimeError("torch has no CUDA here")
+        tensors = [torch.from_numpy(a).cuda() for a in args]
+        function = workloads.with_array_module(workloads.EAGER[name], torch)
+        if compiled:
+            torch._dynamo.reset()
+            function = torch.compile(function, dynamic=False)
+        function(*tensors)
+        return (lambda: _synchronized(function(*tensors), torch.cuda.synchronize)), _device_to_host
+    return build
+
+
+def _cuda_builders():
+    return [("CuPy eager", _cupy_entry(False)), ("cupy.fuse", _cupy_entry(True)),
+            ("torch eager (CUDA)", _torch_cuda(False)), ("torch.compile (CUDA)", _torch_cuda(True)),
+            ("JAX (jax.jit, GPU)", _jax(True))]
