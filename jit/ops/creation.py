@@ -21,7 +21,7 @@ numpy_op("logspace", f"start: array, stop: array, {_RANGE}, base: array = 10.0, 
 numpy_op("geomspace", f"start: array, stop: array, {_RANGE}, dtype: dtype = None, axis: int = 0", positional=2)
 numpy_op("eye", "N: int, M: int? = None, k: int = 0, dtype: dtype = np.float64")
 numpy_op("identity", "n: int, dtype: dtype = None")
-numpy_op("tri", "N: float, M: float? = None, k: float = 0, dtype: dtype = np.float64")  # NumPy takes a float k
+numpy_op("tri", "N: int, M: int? = None, k: float = 0, dtype: dtype = np.float64")  # NumPy takes a float k
 numpy_op("diag", "v: array, k: int = 0", aliases=True)  # of a matrix: a view of its diagonal
 numpy_op("diagflat", "v: array, k: int = 0")
 numpy_op("vander", "x: array, N: int? = None, increasing: bool = False")
@@ -39,5 +39,5 @@ for _name in ("ascontiguousarray", "asfortranarray", "asanyarray"):
     numpy_op(_name, "a: array, dtype: dtype = None", shape=same_shape, aliases=True)  # the input when it fits
 # Window functions: M points (float64).
 for _window in ("bartlett", "blackman", "hamming", "hanning"):
-    numpy_op(_window, "M: float")  # NumPy takes a float M
-numpy_op("kaiser", "M: float, beta: float")
+    numpy_op(_window, "M: int")
+numpy_op("kaiser", "M: int, beta: float")

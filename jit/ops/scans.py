@@ -49,7 +49,7 @@ numpy_op("histogram_bin_edges", "a: array, bins: int = 10")
 numpy_op("polyval", "p: array, x: array", positional=2)
 numpy_op("polyfit", "x: tensor, y: tensor, deg: int", positional=3)
 numpy_op("polyder", "p: tensor, m: int = 1")
-numpy_op("polyint", "p: tensor, m: float = 1")  # NumPy takes int(m)
+numpy_op("polyint", "p: tensor, m: int = 1")
 for _name in ("polyadd", "polysub"):
     numpy_op(_name, "a1: array, a2: array", positional=2)
 numpy_op("polymul", "a1: array, a2: array", positional=2, data_dependent=True)  # leading zeros are trimmed

@@ -24,6 +24,10 @@ SPECIAL_ROLES = {
     ("nn::gelu", "approximate"): "gelu_mode",
     ("nn::dropout", "p"): "probability",
     ("np::getitem", "index"): "index",
+    # Sizes NumPy takes as floats too: a drawn 65504.0 would make a gigabyte array.
+    ("np::tri", "N"): "small_int", ("np::tri", "M"): "small_int_or_none", ("np::kaiser", "M"): "small_int",
+    ("np::bartlett", "M"): "small_int", ("np::blackman", "M"): "small_int", ("np::hamming", "M"): "small_int",
+    ("np::hanning", "M"): "small_int",
     ("np::arange", "start"): "small_int",
     ("np::arange", "stop"): "small_int_or_none",
     ("np::arange", "step"): "step_or_none",
