@@ -50,6 +50,17 @@ def _operators():
     return rows, frozenset(ordering), frozenset(logical)
 
 
+LDEXP_EXPONENT_LIMIT = 100000  # beyond it every finite nonzero float is 0 or inf either way
+
+
+def ldexp_of_float_exponent(x, e):
+    """NumPy's ldexp for an exponent held as a float (kernels compute both in one dtype)."""
+    e = np.asarray(e)
+    if e.dtype.kind == "f":
+        e = np.clip(e, -LDEXP_EXPONENT_LIMIT, LDEXP_EXPONENT_LIMIT).astype(np.int64)
+    return np.ldexp(x, e)
+
+
 def _functions():
     inexact = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "sin", "cos", "tan",
                "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh"]
@@ -62,7 +73,10 @@ def _functions():
     rows += [Primitive(name, 2, FUNCTION, SAME, getattr(np, name))
              for name in ("arctan2", "hypot", "power", "fmod", "remainder", "floor_divide")]
     rows += [Primitive(name, 2, FUNCTION, SAME, getattr(np, name), exact=True)
-             for name in ("maximum", "minimum", "copysign")]
+             for name in ("maximum", "minimum", "copysign", "nextafter")]
+    rows += [Primitive(name, 2, FUNCTION, SAME, getattr(np, name), exact=True) for name in ("gcd", "lcm")]
+    # ldexp(x, e) with e converted to x's float dtype (an integer there); clamped where every result saturates
+    rows.append(Primitive("ldexp", 2, FUNCTION, SAME, ldexp_of_float_exponent))
     rows += [Primitive("eq", 2, FUNCTION, BOOL, np.equal, exact=True),
              Primitive("ne", 2, FUNCTION, BOOL, np.not_equal, exact=True),
              Primitive("where", 3, FUNCTION, BRANCHES, np.where, exact=True)]

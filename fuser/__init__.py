@@ -18,6 +18,7 @@ from kernels.ir import UnsupportedKernel
 
 from .grouping import FUSION_GROUP, MAX_KERNEL_ARGUMENTS, Grouping, build_subgraph, replace_with_group
 from .lowering import lower
+from .reduction_lowering import is_reduction, lower_reduction_group
 from .strict import check_strict_fusion
 
 __all__ = ["FUSION_GROUP", "MAX_KERNEL_ARGUMENTS", "FusedGroup", "fuse_elementwise", "check_strict_fusion", "run_unfused"]
@@ -50,7 +51,8 @@ def fuse_elementwise(graph, context) -> int:
         subgraph, inputs, outputs = build_subgraph(members, block)
         kinds = [m.kind for m in members]
         try:
-            kernel = lower(subgraph, "kernel")
+            has_reduction = any(is_reduction(m) for m in members)
+            kernel = lower_reduction_group(subgraph, "kernel") if has_reduction else lower(subgraph, "kernel")
             kernel = replace(kernel, name=_kernel_name(kinds, kernel))
             tensors = [v.type for v in inputs if isinstance(v.type, T.TensorType)]
             shapes = [t.shape for t in tensors if t.ndim] if context.kind == "STATIC" else None

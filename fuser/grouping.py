@@ -27,6 +27,7 @@ from kernels.backend import backend_for
 from kernels.legalization import refusal
 
 from .lowering import POWER_OPS, scalar_dtype, weak_int_refusal
+from .reduction_lowering import fuses_alone, group_refusal, is_reduction, is_static_shape_list, reduction_node_refusal
 
 FUSION_GROUP = "prim::FusionGroup"
 MAX_KERNEL_ARGUMENTS = 64  # inputs and outputs together
@@ -87,6 +88,10 @@ class Grouping:
         op = node.op
         if op is None or op.structural:
             return f"{kind} is not an array operation"
+        if is_reduction(node):
+            return self._reduction_refusal(node)
+        if is_static_shape_list(node):
+            return None  # layer_norm's normalized_shape, a list of constants: it joins its user's group
         if not op.fusible:
             return f"{op.short_name} is not elementwise"
         output = node.output.type
@@ -131,6 +136,17 @@ class Grouping:
                 return reason
         return weak_int_refusal(op, [arg_info(v) for v in node.inputs], compute, output.dtype)
 
+    def _reduction_refusal(self, node: Node) -> str | None:
+        reason = reduction_node_refusal(node, self.static)
+        if reason is not None:
+            return reason
+        source, output = node.inputs[0].type, node.output.type
+        backend = backend_for(source.device)
+        for dtype in (source.dtype, output.dtype):
+            if np.dtype(dtype).name not in backend.dtypes:
+                return f"{np.dtype(dtype).name} is not supported by the {backend.name} kernels"
+        return None
+
     # -- per block --------------------------------------------------------------------
     def _visit(self, block: Block):
         scope = _Scope(block, self._effects)
@@ -166,7 +182,7 @@ class Grouping:
             if id(group) in seen:
                 continue
             seen.add(id(group))
-            if len(group.members) >= 2:
+            if len(group.members) >= 2 or fuses_alone(group.members[0]):
                 self.groups.append((group.members, group.anchor))
             else:
                 node = group.members[0]
@@ -221,6 +237,8 @@ class Grouping:
         return self._shape_refusal(merged, members, outputs)
 
     def _shape_refusal(self, merged, members, outputs) -> str | None:
+        if any(is_reduction(m) for m in merged):
+            return group_refusal(merged, outputs, self.static)
         shapes = []
         for member in merged:
             for value in member.inputs:

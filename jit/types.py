@@ -121,8 +121,16 @@ class AnyType(_SimpleType):
 
 
 class NumberType(_SimpleType):
-    """int, float or bool: TorchScript's ``Scalar``; only used in schemas."""
+    """int, float or bool: TorchScript's ``Scalar``, in schemas and as the type of
+    ``x.item()`` where the dtype of x is not known."""
     _name = "Scalar"
+
+    def is_subtype_of(self, other):
+        # Scalar is Union[int, float, bool]: it goes wherever all three go.
+        if isinstance(other, UnionType) and all(any(t.is_subtype_of(o) for o in other.options)
+                                                for t in PYTHON_SCALAR_TYPES):
+            return True
+        return Type.is_subtype_of(self, other)
 
 
 class ClassType(Type):

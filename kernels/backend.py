@@ -32,7 +32,7 @@ from typing import NamedTuple
 import device as _device
 
 from . import cpu, cuda
-from .ir import Kernel
+from .ir import Kernel, ReductionKernel
 from .launch import dtype_refusal
 
 __all__ = ["Support", "CpuBackend", "CudaBackend", "CPU", "backend_for", "warm_up_all"]
@@ -82,6 +82,8 @@ class CudaBackend:
         self.device = dev
 
     def supports(self, kernel: Kernel) -> Support:
+        if isinstance(kernel, ReductionKernel) and not getattr(cuda, "RENDERS_REDUCTIONS", False):
+            return Support(False, "reduction kernels have no CUDA renderer yet")
         refusal = dtype_refusal(kernel, self.dtypes, self.name)
         return _YES if refusal is None else Support(False, refusal)
 

@@ -28,9 +28,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from device import python_builtins
+from device.scalar_vocabulary import LDEXP_EXPONENT_LIMIT
+
 from . import cache, cpu_math
-from .ir import (LOGICAL, ORDERING, SUPPORTED_DTYPES, Const, Kernel, Layout, UnsupportedKernel, layout_of,
-                 uniform_power_form)
+from .ir import (LOGICAL, ORDERING, SUPPORTED_DTYPES, Const, Kernel, Layout, ReductionKernel, UnsupportedKernel,
+                 layout_of, uniform_power_form)
 from .launch import broadcast_error, dtype_refusal, dynamic_shape, first_line, partial_output_checks, python_int_checks
 from .rendering import Renderer
 
@@ -47,7 +50,9 @@ from numba import njit
 from numpy import bool_, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64
 """
 _FLOAT_HELPERS = {("exp", "float32"): "_exp_f32", ("tanh", "float32"): "_tanh_f32",
-                  ("erf", "float32"): "_erf_f32", ("log", "float32"): "_log_f32"}
+                  ("erf", "float32"): "_erf_f32", ("log", "float32"): "_log_f32",
+                  ("exp", "float64"): "_exp_f64", ("expm1", "float64"): "_expm1_f64", ("log", "float64"): "_log_f64",
+                  ("log1p", "float64"): "_log1p_f64", ("tanh", "float64"): "_tanh_f64"}
 _MATH = {"exp": "math.exp", "expm1": "math.expm1", "log": "math.log", "log2": "math.log2", "log10": "math.log10",
          "log1p": "math.log1p", "sqrt": "math.sqrt", "cbrt": "np.cbrt", "sin": "math.sin", "cos": "math.cos",
          "tan": "math.tan", "arcsin": "math.asin", "arccos": "math.acos", "arctan": "math.atan",
@@ -165,6 +170,11 @@ class CpuRenderer(Renderer):
         "absolute": lambda r, e: f"{e.dt}(abs({e.a}))" if e.dt != "bool" else e.a,
         "sign": lambda r, e: f"({e.dt}(1) if {e.a} > 0 else ({e.dt}(-1) if {e.a} < 0 else {e.a}))",
         "power": lambda r, e: f"{e.dt}({e.a} ** {e.b})" if _is_float(e.dt) else None,
+        "nextafter": lambda r, e: f"{e.dt}(np.nextafter({e.a}, {e.b}))" if _is_float(e.dt) else None,
+        **{name: (lambda helper: lambda r, e: f"{e.dt}({r.helper(helper, e.a, e.b)})" if _is_int(e.dt) else None)(
+            f"_{name}_int") for name in ("gcd", "lcm")},
+        "ldexp": lambda r, e: (f"{e.dt}(math.ldexp({e.a}, int(min(max({e.b}, -{LDEXP_EXPONENT_LIMIT}.0), "
+                               f"{LDEXP_EXPONENT_LIMIT}.0))))" if _is_float(e.dt) else None),
         "power_uniform": _uniform_power,
         **dict.fromkeys(("floor_divide", "remainder", "fmod"), _division),
         **dict.fromkeys(("floor", "ceil", "trunc", "rint"), _rounding),
@@ -224,30 +234,30 @@ def numba_signature(kernel: Kernel):
 
 
 class _Variant:
-    """One compiled (kernel, layout): the Numba dispatcher and how it was obtained."""
+    """One compiled (kernel, layout): the Numba dispatcher of ``source``'s function ``name``,
+    compiled for ``signature``, and how it was obtained."""
 
-    def __init__(self, kernel: Kernel, layout: Layout):
-        self.source = render(kernel, layout)
-        import numba  # noqa: F401, PLC0415 - imported once per process; not part of the kernel's time
-        start = time.perf_counter()
-        module = cache.load_module(self.source)
-        self.function = getattr(module, kernel.name)
-        hits_before = sum(self.function.stats.cache_hits.values())
-        self.function.compile(numba_signature(kernel))
+    def __init__(self, source: str, name: str, signature):
+        self.source = source
+        with python_builtins.untouched():  # numba reads builtins as it loads and compiles: a trace's range is not one
+            import numba  # noqa: F401, PLC0415 - imported once per process; not part of the kernel's time
+            start = time.perf_counter()
+            module = cache.load_module(self.source)
+            self.function = getattr(module, name)
+            hits_before = sum(self.function.stats.cache_hits.values())
+            self.function.compile(signature)
         self.seconds = time.perf_counter() - start
         self.cache_hit = sum(self.function.stats.cache_hits.values()) > hits_before
         self.module_name = module.__name__
 
 
-class CpuKernel:
-    """A kernel ready to run on NumPy arrays: ``launch(*operands)`` returns the
-    output array (a tuple when there are several). ``layout`` is the STATIC layout, or None for a
-    DYNAMIC kernel. ``fallback(*operands)`` computes the same unfused; it runs
-    for a layout that cannot compile, or an output that turns out smaller than
-    the iteration shape. Raises UnsupportedKernel when even the first layout
-    cannot be built."""
+class CompiledKernels:
+    """What both CPU kernel kinds share: the STATIC layout or the DYNAMIC variants per broadcast
+    pattern, compiled on first sight; ``fallback`` for what cannot compile. A subclass says
+    how a layout becomes source (``compile_variant``) and writes ``_make_launcher``."""
+    kind = "kernel"
 
-    def __init__(self, kernel: Kernel, layout: Layout | None, fallback=None, first_layout: Layout | None = None):
+    def __init__(self, kernel, layout: Layout | None, fallback=None, first_layout: Layout | None = None):
         refusal = dtype_refusal(kernel, DTYPES, "CPU")
         if refusal is not None:
             raise UnsupportedKernel(refusal)
@@ -258,12 +268,18 @@ class CpuKernel:
         initial = layout if layout is not None else first_layout
         if initial is not None:
             try:
-                self.variants[initial.broadcast] = _Variant(kernel, initial)
+                self.variants[initial.broadcast] = self.compile_variant(initial)
             except UnsupportedKernel:
                 raise
             except Exception as error:  # Numba's typing or lowering errors, a full disk...
                 raise UnsupportedKernel(f"the kernel did not compile: {first_line(error)}") from error
         self.launch = self._make_launcher()
+
+    def compile_variant(self, layout: Layout) -> _Variant:
+        raise NotImplementedError
+
+    def _make_launcher(self):
+        raise NotImplementedError
 
     @property
     def static(self) -> bool:
@@ -277,7 +293,7 @@ class CpuKernel:
         variant = self.compiled[0]
         how = (f"loaded from the disk cache in {variant.seconds * 1e3:.1f} ms" if variant.cache_hit
                else f"compiled in {variant.seconds:.2f} s")
-        return f"{'STATIC' if self.static else 'DYNAMIC'} kernel {self.kernel.name}, {how}"
+        return f"{'STATIC' if self.static else 'DYNAMIC'} {self.kind} {self.kernel.name}, {how}"
 
     def variant(self, broadcast: tuple):
         """The compiled variant for a broadcast pattern, or None when it cannot compile."""
@@ -287,10 +303,22 @@ class CpuKernel:
         with self._lock:
             if broadcast not in self.variants and broadcast not in self.failures:
                 try:
-                    self.variants[broadcast] = _Variant(self.kernel, Layout(broadcast))
+                    self.variants[broadcast] = self.compile_variant(Layout(broadcast))
                 except Exception as error:
                     self.failures[broadcast] = first_line(error)
         return self.variants.get(broadcast)
+
+
+class CpuKernel(CompiledKernels):
+    """A kernel ready to run on NumPy arrays: ``launch(*operands)`` returns the
+    output array (a tuple when there are several). ``layout`` is the STATIC layout, or None for a
+    DYNAMIC kernel. ``fallback(*operands)`` computes the same unfused; it runs
+    for a layout that cannot compile, or an output that turns out smaller than
+    the iteration shape. Raises UnsupportedKernel when even the first layout
+    cannot be built."""
+
+    def compile_variant(self, layout: Layout) -> _Variant:
+        return _Variant(render(self.kernel, layout), self.kernel.name, numba_signature(self.kernel))
 
     def _make_launcher(self):
         kernel = self.kernel
@@ -416,6 +444,9 @@ def build(kernel: Kernel, static_shapes=None, fallback=None) -> CpuKernel:
     """A CpuKernel: STATIC when ``static_shapes`` gives the exact shape of each
     array operand, else DYNAMIC, compiled ahead for operands that broadcast only
     by rank (a bias row against a batch), other patterns on first sight."""
+    if isinstance(kernel, ReductionKernel):
+        from .cpu_reduction import build_reduction  # noqa: PLC0415 - it imports this module
+        return build_reduction(kernel, static_shapes, fallback)
     if static_shapes is not None:
         _, layout = layout_of(kernel, [tuple(s) for s in static_shapes], True)
         return CpuKernel(kernel, layout, fallback)

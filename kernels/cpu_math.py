@@ -9,6 +9,12 @@ Cephes polynomials (the coefficients are theirs), tanh by a polynomial below
 tanh is within 1 float32 ulp of the correctly rounded value (so 2 of NumPy's,
 itself 1 off), exp within 3 ulps of NumPy, log 4, erf 8; all keep NaN,
 infinities, signed zeros and the ends of the range (tests/kernels/test_cpu_math.py).
+The float64 ones (``_f64``) are the same kind of code in double precision:
+exp, expm1 (Taylor polynomials after a two-part ln2 reduction), log and log1p
+(the fdlibm form, log1p carrying 1 + x's rounding error), and tanh through
+expm1 (one Newton step on its division); exp, expm1, log and log1p are within 1 ulp of
+NumPy, tanh within 2, with and without FMA contraction. float64 sin, cos, erf and
+power still call libm (scalar).
 The others give NumPy's definitions where Python's differ: floor division and
 remainder of floats (``npy_divmod``), integer division and shifts, which NumPy
 defines for zero divisors and large shift counts.
@@ -21,10 +27,30 @@ from __future__ import annotations
 _DECORATOR = '@njit(error_model="numpy")\n'
 # These may fuse a * b + c into one rounding where the CPU has FMA, which halves their
 # polynomials' instructions; their bounds were checked with and without.
-_CONTRACTED = frozenset({"_tanh_f32"})
+_CONTRACTED = frozenset({"_tanh_f32", "_exp_f64", "_expm1_f64", "_log_f64", "_log1p_f64"})
+# Helpers that call other helpers: a kernel that uses one gets those too.
+_NEEDS = {"_log_f64": ("_log_f64_core",), "_log1p_f64": ("_log_f64_core",), "_expm1_f64": ("_expm1_f64_core",),
+          "_tanh_f64": ("_expm1_f64_core",)}
 _CONTRACTED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"})\n'
+# Numba inlines these into their callers itself (which then gives them the callers' fastmath):
+# LLVM's inliner left tanh with expm1 in it as a call, and a loop with a call is not vectorized.
+_INLINED = frozenset({"_expm1_f64_core", "_log_f64_core", "_tanh_f64"})
+_INLINED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, inline="always")\n'
+
+# Reassociation lets LLVM split the sum into vector lanes; only these helpers have it, so no
+# formula's rounding changes (the sum is in float64 whatever order it takes).
+_REASSOCIATED = frozenset({"_sum_row_f64"})
+_REASSOCIATED_DECORATOR = '@njit(error_model="numpy", fastmath={"reassoc", "contract"})\n'
 
 SOURCES = {
+    "_sum_row_f64": '''
+def _sum_row_f64(buffer, count):
+    # A row buffer's values summed in float64 (a reduction kernel's float sum).
+    total = float64(0.0)
+    for e in range(count):
+        total += float64(buffer[e])
+    return total
+''',
     "_tanh_f32": '''
 def _tanh_f32(x):
     # Below 0.55 an odd polynomial, a + a * s * P(s) with s = a * a; from 0.55 on
@@ -127,6 +153,139 @@ def _log_f32(x):
     y = x if x == float32(inf) else y
     return y if x == x else x
 ''',
+    "_exp_f64": '''
+def _exp_f64(x):
+    # exp(x) = 2**n * exp(r), r = x - n ln2 in [-ln2/2, ln2/2] (ln2 in two parts, the first with
+    # 21 trailing zero bits so n * its first part is exact); exp(r) by its Taylor series to r**13
+    # (the next term is 4e-18 of the result). n comes from the low bits of x / ln2 + 1.5 * 2**52.
+    c = min(max(x, -746.0), 709.8)
+    shifted = c * 1.4426950408889634 + 6755399441055744.0
+    n = shifted - 6755399441055744.0
+    r = (c - n * 0.6931471803691238) - n * 1.9082149292705877e-10
+    p = 1.6059043836821613e-10
+    p = p * r + 2.08767569878681e-09
+    p = p * r + 2.505210838544172e-08
+    p = p * r + 2.755731922398589e-07
+    p = p * r + 2.755731922398589e-06
+    p = p * r + 2.48015873015873e-05
+    p = p * r + 0.0001984126984126984
+    p = p * r + 0.001388888888888889
+    p = p * r + 0.008333333333333333
+    p = p * r + 0.041666666666666664
+    p = p * r + 0.16666666666666666
+    p = p * r + 0.5
+    e = 1.0 + (r + (r * r) * p)
+    k = float64(shifted).view(int64) - int64(4843621399236968448)  # the bits of 1.5 * 2**52
+    half = k >> int64(1)
+    # 2**k as two factors, so that k from -1076 to 1024 needs no subnormal or infinite factor;
+    # the result underflows or overflows in the last product, as NumPy's does
+    y = e * int64((half + int64(1023)) << int64(52)).view(float64) \\
+        * int64((k - half + int64(1023)) << int64(52)).view(float64)
+    return y if x == x else x
+''',
+    "_log_f64_core": '''
+def _log_f64_core(u, c):
+    # log(u) + c for u > 0 normal and c a correction below u's ulp: u = 2**k * m with m in
+    # [sqrt(1/2), sqrt(2)) (k from the bits of u plus a sqrt(2) offset, so it is chosen without a
+    # compare), f = m - 1 exactly, log(1 + f) = f - f*f/2 + s * (f*f/2 + R(s*s)), s = f / (2 + f),
+    # R the fdlibm minimax polynomial (its coefficients), and k ln2 in two parts.
+    bits = float64(u).view(int64) + int64(2638149301829632)  # 0x3ff0... - 0x3fe6a09e...
+    k = (bits >> int64(52)) - int64(1023)
+    f = int64((bits & int64(4503599627370495)) + int64(4604544269498187776)).view(float64) - 1.0
+    dk = int64(k + int64(4843621399236968448)).view(float64) - 6755399441055744.0  # k as a float, packed
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01))
+    t2 = z * (6.666666666666735130e-01 + w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01
+                                                                             + w * 1.479819860511658591e-01)))
+    return s * (hfsq + (t2 + t1)) + (dk * 1.90821492927058770002e-10 + c) - hfsq + f + dk * 6.93147180369123816490e-01
+''',
+    "_log_f64": '''
+def _log_f64(x):
+    tiny = x < 2.2250738585072014e-308
+    y = _log_f64_core(x * (18014398509481984.0 if tiny else 1.0), 0.0)  # subnormals: by 2**54 first
+    y = y - 37.42994775023704 if tiny else y  # 54 ln2
+    y = -inf if x == 0.0 else y
+    y = nan if x < 0.0 else y
+    y = x if x == inf else y
+    return y if x == x else x
+''',
+    "_log1p_f64": '''
+def _log1p_f64(x):
+    # log1p(x) = log(u) + e / u for u = 1 + x rounded and e its exact rounding error (TwoSum)
+    u = 1.0 + x
+    x_part = u - 1.0
+    e = (1.0 - (u - x_part)) + (x - x_part)
+    y = _log_f64_core(u, e / u)
+    y = x if u == 1.0 else y  # |x| <= 2**-53, where log1p(x) rounds to x; keeps -0.0
+    y = -inf if x == -1.0 else y
+    y = nan if x < -1.0 else y
+    y = x if x == inf else y
+    return y if x == x else x
+''',
+    "_expm1_f64": '''
+def _expm1_f64(x):
+    return _expm1_f64_core(x)
+''',
+    "_expm1_f64_core": '''
+def _expm1_f64_core(x):
+    # exp(x) - 1 = 2**n * em + (2**n - 1), em = expm1(r) for r = x - n ln2 (as in _exp_f64, the
+    # rounding of r carried as cc); em = r + r*r*P(r) keeps tiny r exact. From n = 57 on the -1 is
+    # lost anyway, and 2**n is two factors as in exp. Below -40 it rounds to -1.
+    c = min(max(x, -40.0), 709.8)
+    shifted = c * 1.4426950408889634 + 6755399441055744.0
+    n = shifted - 6755399441055744.0
+    hi = c - n * 0.6931471803691238
+    lo = n * 1.9082149292705877e-10
+    r = hi - lo
+    cc = (hi - r) - lo
+    p = 1.6059043836821613e-10
+    p = p * r + 2.08767569878681e-09
+    p = p * r + 2.505210838544172e-08
+    p = p * r + 2.755731922398589e-07
+    p = p * r + 2.755731922398589e-06
+    p = p * r + 2.48015873015873e-05
+    p = p * r + 0.0001984126984126984
+    p = p * r + 0.001388888888888889
+    p = p * r + 0.008333333333333333
+    p = p * r + 0.041666666666666664
+    p = p * r + 0.16666666666666666
+    p = p * r + 0.5
+    t = (r * r) * p
+    em = r + t
+    k = float64(shifted).view(int64) - int64(4843621399236968448)
+    near = min(k, int64(56))
+    scale = int64((near + int64(1023)) << int64(52)).view(float64)
+    # (scale - 1) + scale * r exactly as a sum and its error (TwoSum), then the small terms
+    whole = scale - 1.0
+    part = scale * r
+    s = whole + part
+    part_back = s - whole
+    error = (whole - (s - part_back)) + (part - part_back)
+    y = s + (error + scale * (t + cc * (em + 1.0)))
+    half = k >> int64(1)
+    big = (em + 1.0) * int64((half + int64(1023)) << int64(52)).view(float64) \\
+        * int64((k - half + int64(1023)) << int64(52)).view(float64)
+    y = big if k > int64(56) else y
+    y = math.copysign(y, x)  # its sign is x's: keeps -0.0
+    return y if x == x else x
+''',
+    "_tanh_f64": '''
+def _tanh_f64(x):
+    # tanh(a) = em / (em + 2), em = expm1(2a): relative errors of em shrink by 2 / (em + 2).
+    # From 0.55 on 1 - 2 / (em + 2), where em + 2 no longer rounds 2 away when em is large,
+    # so that it rounds to 1 from 19.06 on (NumPy's tanh from 18.99), not from 18.7.
+    a = min(abs(x), 22.0)
+    em = _expm1_f64_core(a + a)
+    d = em + 2.0
+    d_error = (2.0 - d) + em  # exact: em < 2 where it is used
+    q = em / d
+    small = q + ((em - q * d) - q * d_error) / d  # one Newton step takes out d's and q's roundings
+    y = small if a < 0.55 else 1.0 - 2.0 / d
+    return math.copysign(y, x)  # NaN stays NaN
+''',
     "_floor_divide_float": '''
 def _floor_divide_float(a, b):
     if b == 0:
@@ -176,10 +335,37 @@ def _fmod_int(a, b):
         r -= b
     return r
 ''',
+    # NumPy's gcd and lcm: Euclid on the magnitudes in uint64, lcm = |a| / gcd * |b| wrapping;
+    # the caller converts to the dtype, which wraps as NumPy's does (gcd(-128, 0) is -128 in int8).
+    "_gcd_int": '''
+def _gcd_int(a, b):
+    x = uint64(0) - uint64(a) if a < 0 else uint64(a)
+    y = uint64(0) - uint64(b) if b < 0 else uint64(b)
+    while x != 0:
+        x, y = y % x, x
+    return y
+''',
+    "_lcm_int": '''
+def _lcm_int(a, b):
+    x = uint64(0) - uint64(a) if a < 0 else uint64(a)
+    y = uint64(0) - uint64(b) if b < 0 else uint64(b)
+    g, h = x, y
+    while g != 0:
+        g, h = h % g, g
+    return uint64(0) if h == 0 else (x // h) * y
+''',
 }
 
 
 def source_of(names) -> str:
-    """The definitions of the named helpers, in a fixed order."""
-    return "".join(f"\n{_CONTRACTED_DECORATOR if name in _CONTRACTED else _DECORATOR}{SOURCES[name].lstrip()}"
-                   for name in sorted(names))
+    """The definitions of the named helpers and those they call, in a fixed order."""
+    names = set(names) | {needed for name in names for needed in _NEEDS.get(name, ())}
+    return "".join(f"\n{_decorator(name)}{SOURCES[name].lstrip()}" for name in sorted(names))
+
+
+def _decorator(name: str) -> str:
+    if name in _REASSOCIATED:
+        return _REASSOCIATED_DECORATOR
+    if name in _INLINED:
+        return _INLINED_DECORATOR
+    return _CONTRACTED_DECORATOR if name in _CONTRACTED else _DECORATOR

@@ -32,10 +32,11 @@ from math import prod
 import numpy as np
 
 import device as _device
+from device.scalar_vocabulary import LDEXP_EXPONENT_LIMIT
 
 from . import nvrtc
-from .ir import (LOGICAL, ORDERING, SUPPORTED_DTYPES, Const, Kernel, Layout, UnsupportedKernel, layout_of,
-                 uniform_power_form)
+from .ir import (LOGICAL, ORDERING, SUPPORTED_DTYPES, Const, Kernel, Layout, ReductionKernel, UnsupportedKernel,
+                 layout_of, uniform_power_form)
 from .launch import broadcast_error, dynamic_shape, first_line, partial_output_checks, python_int_checks
 from .rendering import Renderer
 
@@ -79,6 +80,19 @@ static __device__ __forceinline__ unsigned short double_to_half(double d) {
 #endif
 static __device__ __forceinline__ float round_half(float x) { return half_to_float(float_to_half(x)); }
 static __device__ __forceinline__ float round_half_d(double x) { return half_to_float(double_to_half(x)); }
+"""
+# NumPy's float16 nextafter on a float16 value held in a float: one step of its bits
+# (away from zero is +1 in sign-magnitude); x == y gives y, NaN gives NaN.
+_NEXTAFTER_HALF = """\
+static __device__ __forceinline__ float nextafter_half(float x, float y) {
+    if (x != x || y != y) return x + y;
+    if (x == y) return y;
+    unsigned short h = float_to_half(x);
+    if (x == 0.0f) h = (unsigned short)((y < 0.0f ? 0x8000 : 0) | 1);
+    else if ((x < y) == (x > 0.0f)) h = (unsigned short)(h + 1);
+    else h = (unsigned short)(h - 1);
+    return half_to_float(h);
+}
 """
 _BITS = """\
 #ifndef ARRAYSCRIPT_HOST
@@ -274,11 +288,42 @@ class CudaRenderer(Renderer):
     def _math(self, e):
         return f"{_MATH[e.op]}{'' if e.dt == 'float64' else 'f'}({', '.join(e.args)})" if _is_float(e.dt) else None
 
+    def _nextafter(self, e):
+        if e.dt == "float16":
+            self.helpers.setdefault("half", _HALF)
+            return self.helper("nextafter_half", _NEXTAFTER_HALF, e.a, e.b)
+        return f"nextafter{'' if e.dt == 'float64' else 'f'}({e.a}, {e.b})" if _is_float(e.dt) else None
+
+    def _gcd_lcm(self, e):
+        """NumPy's gcd and lcm (kernels.cpu_math's _gcd_int, _lcm_int): Euclid on the magnitudes."""
+        if _is_float(e.dt) or e.dt == "bool":
+            return None
+        t = STORAGE[e.dt]
+        magnitude = ("{0} < 0 ? 0ULL - (unsigned long long){0} : (unsigned long long){0}" if _is_signed(e.dt)
+                     else "(unsigned long long){0}")
+        result = "(x / h) * y" if e.op == "lcm" else "h"
+        source = (f"static __device__ __forceinline__ {t} {e.op}_{e.dt}({t} a, {t} b) {{\n"
+                  f"    const unsigned long long x = {magnitude.format('a')}, y = {magnitude.format('b')};\n"
+                  f"    unsigned long long g = x, h = y;\n"
+                  f"    while (g != 0) {{ const unsigned long long r = h % g; h = g; g = r; }}\n"
+                  f"    return ({t})(h == 0 ? 0ULL : {result});\n}}\n")
+        return self.helper(f"{e.op}_{e.dt}", source, e.a, e.b)
+
+    def _ldexp(self, e):
+        """The exponent is held in the float dtype (an integer value): clamped, then converted to int."""
+        if not _is_float(e.dt):
+            return None
+        f, limit = ("" if e.dt == "float64" else "f"), f"{LDEXP_EXPONENT_LIMIT}.0{'' if e.dt == 'float64' else 'f'}"
+        return f"ldexp{f}({e.a}, (int)fmin{f}(fmax{f}({e.b}, -{limit}), {limit}))"
+
     code_for_op = {
         **dict.fromkeys(_MATH, _math),  # the library functions; the entries below take precedence
         **dict.fromkeys(ORDERING, lambda r, e: f"({e.a} {e.op} {e.b})"),
         **dict.fromkeys(LOGICAL,
                         lambda r, e: f"(({e.a} != 0) {'&&' if e.op == 'and' else '||'} ({e.b} != 0))"),
+        "nextafter": _nextafter,
+        **dict.fromkeys(("gcd", "lcm"), _gcd_lcm),
+        "ldexp": _ldexp,
         "not": lambda r, e: f"({e.a} == 0)",
         **dict.fromkeys(("&", "|", "^"), _bitwise),
         **dict.fromkeys(("+", "-", "*", "/"), _arithmetic),
@@ -695,10 +740,17 @@ def backend_for(dev) -> CupyBackend:
     return _backends[index]
 
 
+RENDERS_REDUCTIONS = True  # kernels.cuda_reduction renders ReductionKernels (kernels.backend asks)
+
+
 def build(kernel: Kernel, dev, static_shapes=None, fallback=None, backend=None) -> CudaKernel:
     """A CudaKernel for arrays on ``dev``: STATIC when ``static_shapes`` gives the
-    exact shape of each array operand, else DYNAMIC."""
+    exact shape of each array operand, else DYNAMIC (a CudaReductionKernel for a ReductionKernel)."""
+    backend = backend if backend is not None else backend_for(dev)
+    if isinstance(kernel, ReductionKernel):
+        from .cuda_reduction import build_reduction  # noqa: PLC0415 - it imports this module
+        return build_reduction(kernel, backend, static_shapes, fallback)
     layout = None
     if static_shapes is not None:
         _, layout = layout_of(kernel, [tuple(s) for s in static_shapes], True)
-    return CudaKernel(kernel, layout, backend if backend is not None else backend_for(dev), fallback)
+    return CudaKernel(kernel, layout, backend, fallback)

@@ -24,6 +24,7 @@ from jit.ir import MAX_BLOCK_DEPTH, Source, block_depth
 from jit.ir.code_printer import PRINTED_GLOBALS
 
 from .annotations import AnnotationResolver, annotation_captures
+from .calls import EmptyListThenAppend
 from .emitter import CompiledFunction, FunctionEmitter, NoneThenValue, ParameterSpec
 from .fstring_pieces import cut_long_fstrings
 from .recursive import compiling, static_defaults
@@ -67,6 +68,15 @@ def _closure_namespace(fn) -> dict:
     return namespace
 
 
+def _generator_defaults(fn) -> dict:
+    """Parameter name -> its default, for the parameters that default to a NumPy Generator."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in parameters if isinstance(p.default, numpy.random.Generator)}
+
+
 def compile_function(fn, self_type=None, defines_attributes=False, extra_names=None,
                      parameter_types=None, *, argument_types=None, static_arguments=None,
                      definition_locals=None) -> CompiledFunction:
@@ -105,6 +115,7 @@ def compile_function(fn, self_type=None, defines_attributes=False, extra_names=N
         emitter.resolver.annotation_names = annotation_captures(fn, func_def, definition_locals)
         emitter.argument_types = None if argument_types is None else dict(argument_types)
         emitter.static_arguments = static_defaults(fn) if static_arguments is None else dict(static_arguments)
+        emitter.generator_defaults = _generator_defaults(fn)
         return emitter
 
     with _no_cycle_collection(), compiling(fn):
@@ -202,17 +213,23 @@ def _parse(text: str, what: str, line_offset: int) -> ast.Module:
 
 def _emit_inferring_optionals(make_emitter, what: str):
     """(compiled, emitter): each time a variable first assigned None is later assigned
-    a value of another type, compile again with it Optional of that type from the start."""
-    optional_locals = {}
+    a value of another type, compile again with it Optional of that type from the start;
+    each time a variable assigned [] is first appended a non-Tensor, again with it a list
+    of that element type."""
+    optional_locals, list_locals = {}, {}
     while True:
         emitter = make_emitter()
-        emitter.optional_locals = dict(optional_locals)
+        emitter.optional_locals, emitter.list_locals = dict(optional_locals), dict(list_locals)
         try:
             return _emit(emitter, what), emitter
         except NoneThenValue as found:
             if found.emitter is not emitter or found.name in optional_locals or len(optional_locals) >= 32:
                 raise CompilationError(found.message, found.source_range) from None
             optional_locals[found.name] = found.optional
+        except EmptyListThenAppend as found:  # xs = [] then xs.append(3): a List[int] from the start
+            if found.emitter is not emitter or found.name in list_locals or len(list_locals) >= 32:
+                raise CompilationError(found.message, found.source_range) from None
+            list_locals[found.name] = found.list_type
 
 
 def _emit(emitter: FunctionEmitter, what: str) -> CompiledFunction:

@@ -23,7 +23,8 @@ from jit.errors import CompilationError
 from jit.runtime.futures import Future
 
 _SIMPLE = {int: T.INT, float: T.FLOAT, bool: T.BOOL, str: T.STR, type(None): T.NONE,
-           T.Tensor: T.TENSOR, np.ndarray: T.TENSOR, np.dtype: T.DTYPE, _device.Device: T.DEVICE}
+           T.Tensor: T.TENSOR, np.ndarray: T.TENSOR, np.dtype: T.DTYPE, _device.Device: T.DEVICE,
+           np.random.Generator: T.GENERATOR}
 _TUPLE_HEADS = (typing.Tuple, tuple)
 _LIST_HEADS = (typing.List, list)
 _DICT_HEADS = (typing.Dict, dict)
@@ -137,6 +138,8 @@ class _Resolver:
             return compile_class(obj)
         if _is_array_class(obj):  # np.ndarray subclasses and aliases (numpy.typing.NDArray)
             return T.TENSOR
+        if obj in _TUPLE_HEADS or obj in _LIST_HEADS or obj in _DICT_HEADS or obj in (typing.Optional, Future):
+            self.fail(node, f"'{ast.unparse(node)}' needs its element types, e.g. {ast.unparse(node)}[int]")
         if typing.get_origin(obj) is not None and not self.resolver.saved:  # an alias: Cache = Tuple[...]
             try:
                 return type_of_python_annotation(obj)
@@ -150,8 +153,6 @@ class _Resolver:
         if isinstance(obj, type) and issubclass(obj, np.generic):
             self.fail(node, f"'{ast.unparse(node)}' is a NumPy scalar type; annotate arrays as Tensor "
                             "and dtypes as np.dtype")
-        if obj in _TUPLE_HEADS or obj in _LIST_HEADS or obj in _DICT_HEADS or obj in (typing.Optional, Future):
-            self.fail(node, f"'{ast.unparse(node)}' needs its element types, e.g. {ast.unparse(node)}[int]")
         self.fail(node, f"'{ast.unparse(node)}' is not a type the script language knows "
                         "(Tensor, int, float, bool, str, None, Tuple, List, Dict, Optional)")
 

@@ -19,6 +19,17 @@ from .sugared import (ConstantValue, ModuleDictView, PythonMethodValue, ScriptMe
 from .writes import takes_out_argument
 
 
+class EmptyListThenAppend(CompilationError):
+    """A variable assigned ``[]`` (a List[Tensor] by default) is appended an element of
+    another type: compiling again with that ``[]`` a list of the first append's element
+    type is how the frontend infers what users leave unannotated."""
+
+    def __init__(self, message, source_range, emitter, name, element_type):
+        super().__init__(message, source_range)
+        self.emitter, self.name = emitter, name
+        self.list_type = T.ListType(T.erase_refinement(element_type))
+
+
 class CallEmitter:
     """The call part of FunctionEmitter."""
 
@@ -44,7 +55,12 @@ class CallEmitter:
             message = str(error)
             if not message.startswith(name.removesuffix("()") + ":"):
                 message = f"{name}: {message}"
-            self.fail(message + _empty_container_hint(values), loc)
+            message += _empty_container_hint(values)
+            listed = self.empty_lists.get(id(values[0])) if op.name == "prim::ListAppend" else None
+            first_append = not any(use.user.kind == "prim::ListAppend" for use in values[0].uses)
+            if listed is not None and listed not in self.list_locals and first_append:  # xs = [], xs.append(3)
+                raise EmptyListThenAppend(message, loc, self, listed, values[1].type)
+            self.fail(message, loc)
         if op.returns is None:  # print, raise: the call's value is None
             self.emit_node(op.name, values, [], loc)
             return ConstantValue(None)
@@ -283,7 +299,9 @@ class CallEmitter:
         converted = []
         for index, (value, arg_loc) in enumerate(zip(values, locs)):
             arg = canonical[min(index, len(canonical) - 1)]
-            result = self.coerce(value, arg.type, arg_loc)
+            # Python's operators do not make arrays of tuples ((1, 2) % 2 is a TypeError); NumPy's functions do.
+            operator = spelling is not None and spelling.kind == "operator"
+            result = self.coerce(value, arg.type, arg_loc, arrays_from_data=not operator)
             if result is None:
                 hint = f"; {op.hint}" if op.hint else ""
                 if isinstance(value.type, T.OptionalType) and self.coerce_type_check(value.type.element, arg.type):
@@ -298,7 +316,7 @@ class CallEmitter:
         that must be an array becomes one, and with no array among the array-like
         arguments the first of them becomes a 0-d array (``np.exp(1.0)`` is np.float64)."""
         values = list(values)
-        numbers = (T.INT, T.FLOAT, T.BOOL)
+        numbers = (T.INT, T.FLOAT, T.BOOL, T.NUMBER)
         for index, arg in enumerate(canonical):
             if arg.type == T.TENSOR and values[index].type in numbers:
                 values[index] = self.num_to_tensor(values[index], locs[index])
@@ -316,7 +334,7 @@ class CallEmitter:
         is elementwise, ``==`` is not)."""
         for index in _numpy_array_likes(canonical):
             kind = values[index].type
-            if isinstance(kind, T.TensorType) or kind in (T.INT, T.FLOAT, T.BOOL):
+            if isinstance(kind, T.TensorType) or kind in (T.INT, T.FLOAT, T.BOOL, T.NUMBER):
                 continue
             if self.coerce_type_check(kind, canonical[index].type):  # else the type check reports it
                 hint = ("; it may be None here: check 'if x is not None:' first (local variables only)"
@@ -340,9 +358,10 @@ class CallEmitter:
             return converted
         return self.emit_node("prim::annotate", [converted], [declared], loc).output
 
-    def coerce(self, value, expected, loc):
+    def coerce(self, value, expected, loc, arrays_from_data=True):
         """``value`` as a value of type ``expected``: itself, an int converted to float
-        where only a float is accepted, or None when it cannot be."""
+        where only a float is accepted, a tuple or list of numbers made an array where an
+        array is expected (``arrays_from_data``), or None when it cannot be."""
         if value.type.is_subtype_of(expected):
             return value
         if value.type == T.INT and T.FLOAT.is_subtype_of(expected):
@@ -350,7 +369,7 @@ class CallEmitter:
                 return self.emit_constant(float(value.node["value"]), loc)
             op, spelling = ops.for_python_object(float)
             return self.emit_op_call(op, spelling, [(SimpleValue(value), loc)], {}, loc).value
-        if _takes_arrays(expected) and is_array_data(value.type):  # np.sum((1, 2)): NumPy makes it an array
+        if arrays_from_data and _takes_arrays(expected) and is_array_data(value.type):  # np.sum((1, 2)): NumPy makes it an array
             return self.emit_op_call(ops.lookup("np::asarray"), None, [(SimpleValue(value), loc)], {}, loc).value
         return None
 

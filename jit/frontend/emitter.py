@@ -23,7 +23,7 @@ from jit.ops.prim import MAX_TRIP_COUNT
 from jit.passes import eliminate_dead_loop_values, eliminate_unused_attribute_reads
 
 from .annotations import AnnotationResolver, resolve_annotation, type_of_unannotated_parameter
-from .calls import CallEmitter
+from .calls import CallEmitter, EmptyListThenAppend
 from .conditions import ConditionEmitter
 from .environment import Deferred, Environment
 from .expressions import BINARY_SYMBOLS, ExpressionEmitter
@@ -90,6 +90,9 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
     optional_locals: dict = {}  # name -> Optional[T]: first assigned None, later a T (found by NoneThenValue)
     argument_types = None  # a callee compiled for its call (recursive.py): name -> type of an unannotated parameter
     static_arguments: dict = {}  # name -> the Python function, operator... a parameter is bound to (recursive.py)
+    generator_defaults: dict = {}  # name -> the np.random.Generator a parameter defaults to (rng=default_rng(0))
+    list_locals: dict = {}  # name -> List[T]: assigned [], first appended a T (found by EmptyListThenAppend)
+    empty_lists: dict = {}  # id of a plain `xs = []` list -> xs (replaced, never changed in place)
 
     def __init__(self, func_def: ast.FunctionDef, source, line_offset: int, col_offset: int,
                  namespaces, qualname: str, self_type=None, defines_attributes=False, resolver=None):
@@ -215,12 +218,16 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
                 param_type = self.annotation(arg.annotation)
             elif self.argument_types is not None and arg.arg in self.argument_types:
                 param_type = self.argument_types[arg.arg]
+            elif arg.arg in self.generator_defaults:
+                param_type = T.GENERATOR
             else:
                 param_type = type_of_unannotated_parameter(default_node)
             if self.argument_types is not None:
                 default_node = None  # a callee for its call: its calls pass every argument
             default = ops.NO_DEFAULT
-            if default_node is not None:
+            if default_node is not None and arg.arg in self.generator_defaults and param_type == T.GENERATOR:
+                default = self.generator_defaults[arg.arg]  # eager's one object, whose draws advance it
+            elif default_node is not None:
                 default = self.default_value(default_node, arg.arg, param_type)
             value = self.graph.add_input(param_type, arg.arg)
             self.env.set(arg.arg, value)
@@ -423,7 +430,11 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
         elif isinstance(stmt, ast.Assign):
             if self.is_parallel_assignment(stmt):
                 return self.emit_parallel_assignment(stmt)
-            value = self.emit_expr(stmt.value)
+            if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.List) \
+                    and not stmt.value.elts:
+                value = self.empty_list_local(stmt.targets[0].id, stmt)
+            else:
+                value = self.emit_expr(stmt.value)
             for target in stmt.targets:
                 self.assign(target, value, self.loc(stmt.value))
         elif isinstance(stmt, ast.AugAssign):
@@ -493,6 +504,15 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             result = self.emit_operator(symbol, [(current, self.loc(stmt.target)), (operand, self.loc(stmt.value))],
                                         self.loc(stmt))
         self.assign(stmt.target, result, self.loc(stmt))
+
+    def empty_list_local(self, name, stmt):
+        """``xs = []``: a list of what the first append gives (once found), else List[Tensor];
+        remembered so that an append of another type can say which variable it was."""
+        if name in self.list_locals:
+            return SimpleValue(self.typed_empty_container(self.list_locals[name], stmt.value, stmt))
+        value = self.emit_expr(stmt.value).as_value(self, self.loc(stmt.value))
+        self.empty_lists = {**self.empty_lists, id(value): name}
+        return SimpleValue(value)
 
     def emit_annotated_assignment(self, stmt):
         if stmt.value is None:
@@ -585,6 +605,12 @@ class FunctionEmitter(ExpressionEmitter, IterationEmitter, ConditionEmitter, Cal
             if converted is None:
                 message = (f"variable '{name}' previously had type {previous.type.annotation_str()} but is now being "
                            f"assigned a value of type {value.type.annotation_str()}")
+                if id(previous) in self.empty_lists:
+                    message += (f" (an empty [] is a List[Tensor] unless an append to it gives the element type "
+                                f"first: declare it, as in '{name}: {value.type.annotation_str()} = []')")
+                if value.type == T.NUMBER and previous.type in T.PYTHON_SCALAR_TYPES:
+                    message += (" (a Scalar is x.item() of an array whose dtype is not known here: write "
+                                f"{previous.type}(...) around it, or annotate the array's dtype)")
                 if previous.type == T.NONE and name not in self.optional_locals and value.type != T.NONE:
                     raise NoneThenValue(message, self.loc(target_node), self, name, value.type)
                 self.fail(message, target_node)

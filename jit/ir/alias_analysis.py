@@ -201,26 +201,54 @@ _REFERENCES = frozenset({"prim::TupleConstruct", "prim::ListConstruct", "prim::D
 _METADATA = _REFERENCES | {"prim::is", "prim::is_not", "prim::len", "np::shape", "np::ndim", "np::size", "np::dtype"}
 
 
-def values_not_to_move(block: Block) -> set:
-    """ids of the values in ``block`` (and nested blocks) that a consumer computing
-    values where they are used must compute where they are: the results of reads of
-    memory that something writes, and the arrays an op writes into (which must be
-    names, not expressions: ``x += y`` rebinds x)."""
+def values_not_to_move(block: Block, inlined: set) -> set:
+    """ids of the values of ``inlined`` (candidates for being computed where they are
+    used, in ``block`` and nested blocks) that must be computed where they are: the
+    arrays an op writes into (which must be names, not expressions: ``x += y`` rebinds
+    x), and the reads of written memory that would move across a write of that memory
+    (``cell(xs[i], h)`` reads xs[i] right before the call: nothing moves)."""
     db = AliasDb(block)
     if not db.writers:
         return set()
-    kept = set()
+    kept, reads = set(), []
     pending = [block]
     while pending:
         current = pending.pop()
         for node in current.nodes:
             pending.extend(node.blocks)
             if node.outputs and node.kind not in _METADATA and db.reads_written_memory(node):
-                kept.update(id(v) for v in node.outputs)
+                reads.append(node)
             op = node.op
             if op is not None and op.writes:
                 kept.update(id(node.inputs[i]) for i in op.writes if i < len(node.inputs))
-    return kept
+    remaining = set(inlined) - kept
+    while True:  # keeping one read in place moves where the reads it feeds are evaluated
+        moved = {id(v) for node in reads for v in node.outputs
+                 if id(v) in remaining and _crosses_a_write(db, node, remaining)}
+        if not moved:
+            return kept | (set(inlined) & {id(v) for node in reads for v in node.outputs} - remaining)
+        remaining -= moved
+
+
+def _crosses_a_write(db: AliasDb, read: Node, inlined: set) -> bool:
+    """Whether computing ``read`` where its (inlined) consumers are evaluated would run it
+    after a node that may write what it reads."""
+    user = read
+    while True:
+        uses = [use for value in user.outputs for use in value.uses]
+        if len(uses) != 1:
+            return True
+        user = uses[0].user
+        if not (user.outputs and id(user.outputs[0]) in inlined):
+            break
+    if user.owning_block is not read.owning_block:
+        return True
+    between = read.next
+    while between is not None and between is not user:
+        if db.writes_memory_of(between, read.inputs):
+            return True
+        between = between.next
+    return between is None
 
 
 def epoch_key(db: AliasDb, node: Node, epochs: dict):

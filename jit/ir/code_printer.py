@@ -434,7 +434,8 @@ class CodePrinter(PythonCodeGen):
         params = []
         for spec in self.parameters:
             text = f"{spec.name}: {spec.type.annotation_str()}"
-            if spec.default is not NO_DEFAULT:
+            # A Generator default is the caller's object, not a value a file holds: loaded, it is an argument.
+            if spec.default is not NO_DEFAULT and not isinstance(spec.default, np.random.Generator):
                 text += f" = {literal(spec.default).text}"
             params.append(text)
         return self.function_text(f"def {self.name}({', '.join(params)}) -> {return_type.annotation_str()}:")

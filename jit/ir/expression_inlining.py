@@ -68,7 +68,7 @@ def inlinable_values(block: Block, refined: bool = False, left_out=None) -> set:
     error is still raised."""
     found: set[int] = set()
     _collect_inlinable(block, found, {})
-    found -= values_not_to_move(block)  # reads of written memory run where they are; written arrays are names
+    found -= values_not_to_move(block, found)  # reads do not cross writes of their memory; written arrays are names
     if left_out is not None:
         found -= {id(node.inputs[index]) for node in _all_nodes(block) for index in left_out(node)}
     _keep_observable_order(block, found, refined)

@@ -11,6 +11,7 @@ from . import mutation  # noqa: F401, I001 - last: its in-place operators follow
 # NumPy's reference beyond the core: one module per family (jit.ops.declare declares them).
 from . import comparison, constants, creation, indexing, joining, linalg, manipulation, random, scans, sorting  # noqa: F401, E501
 from . import conversion, items  # noqa: F401
+from . import ufuncs  # noqa: F401
 from .registry import (ARRAY_LIKE, NO_DEFAULT, OPERAND, NOT_CONSTANT, TEMPLATE_GLOBALS, Arg, ArgInfo, OpDef, Spelling,
                        add_spelling, all_ops, array_attribute_names, attribute_names, for_method, for_operator, for_property, for_python_object, for_subscript, lookup, operator_overloads, python_object_overloads,
                        python_function, table)

@@ -4,17 +4,57 @@
 
 The type rules probe with identity matrices, which every factorization accepts;
 a singular or indefinite input raises NumPy's LinAlgError when the op runs.
-Results that NumPy gives as named tuples (``qr``, ``eigh``, ``svd``,
-``slogdet``) are plain tuples here: index them (``np.linalg.qr(a)[0]``). Saved
-code cannot name NumPy's result classes, whose fields are annotated with NumPy's
-own typing.
+Results that NumPy 2 gives as named tuples (``qr``, ``eigh``, ``svd``,
+``slogdet``) are named tuples here too, with NumPy's class and field names
+(``np.linalg.slogdet(a).logabsdet``, or unpacked); the classes are ours, as
+``jit.ops.constants.finfo`` is, because NumPy's are private to ``numpy.linalg``.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from jit import types as T
 
 from .declare import numpy_op
 from .registry import Spelling
+
+
+class SlogdetResult(NamedTuple):
+    sign: T.Tensor
+    logabsdet: T.Tensor
+
+
+class EighResult(NamedTuple):
+    eigenvalues: T.Tensor
+    eigenvectors: T.Tensor
+
+
+class QRResult(NamedTuple):
+    Q: T.Tensor  # noqa: N815 - NumPy's field names
+    R: T.Tensor  # noqa: N815
+
+
+class SVDResult(NamedTuple):
+    U: T.Tensor  # noqa: N815
+    S: T.Tensor  # noqa: N815
+    Vh: T.Tensor  # noqa: N815
+
+
+def _named(cls):
+    """The result as ``cls``, and a type rule that names its elements (the probe gives a tuple)."""
+    def declare(op):
+        probed = op.rule
+
+        def rule(infos):
+            result = probed(infos)
+            elements = result.elements if isinstance(result, T.TupleType) else [T.TENSOR] * len(cls._fields)
+            return T.NamedTupleType(cls, elements)
+
+        op.rule = rule
+        op.returns = T.NamedTupleType(cls, [T.TENSOR] * len(cls._fields))
+        return op
+
+    return declare
 
 numpy_op("vdot", "a: array, b: array", positional=2)
 numpy_op("inner", "a: array, b: array", positional=2)
@@ -54,17 +94,21 @@ numpy_op("linalg.solve", "a: tensor, b: tensor", positional=2, **_FILL)
 numpy_op("linalg.matrix_power", "a: tensor, n: int", positional=2, **_FILL)
 numpy_op("linalg.tensorinv", "a: tensor, ind: int = 2", **_FILL)
 numpy_op("linalg.tensorsolve", "a: tensor, b: tensor", positional=2, **_FILL)
-numpy_op("linalg.slogdet", "a: tensor", returns="tuple2", impl=lambda xp, a: tuple(xp.linalg.slogdet(a)), **_FILL,
-         doc="np.linalg.slogdet(a): (sign, logabsdet)")
-numpy_op("linalg.eigh", "a: tensor, UPLO: str = 'L'", returns="tuple2",
-         impl=lambda xp, a, uplo: tuple(xp.linalg.eigh(a, UPLO=uplo)), **_FILL,
-         doc="np.linalg.eigh(a, UPLO='L'): (eigenvalues, eigenvectors)")
-numpy_op("linalg.qr", "a: tensor, mode: str = 'reduced'", returns="tuple2",
-         impl=lambda xp, a, mode: tuple(xp.linalg.qr(a, mode=mode)), **_FILL,
-         doc="np.linalg.qr(a, mode='reduced'|'complete'): (Q, R)")
-numpy_op("linalg.svd", "a: tensor, full_matrices: bool = True", returns="tuple3",
-         impl=lambda xp, a, full: tuple(xp.linalg.svd(a, full_matrices=full)), **_FILL,
-         doc="np.linalg.svd(a, full_matrices=True): (U, S, Vh)")
+_named(SlogdetResult)(numpy_op(
+    "linalg.slogdet", "a: tensor", returns="tuple2", impl=lambda xp, a: SlogdetResult(*xp.linalg.slogdet(a)), **_FILL,
+    doc="np.linalg.slogdet(a): SlogdetResult(sign, logabsdet)"))
+_named(EighResult)(numpy_op(
+    "linalg.eigh", "a: tensor, UPLO: str = 'L'", returns="tuple2",
+    impl=lambda xp, a, uplo: EighResult(*xp.linalg.eigh(a, UPLO=uplo)), **_FILL,
+    doc="np.linalg.eigh(a, UPLO='L'): EighResult(eigenvalues, eigenvectors)"))
+_named(QRResult)(numpy_op(
+    "linalg.qr", "a: tensor, mode: str = 'reduced'", returns="tuple2",
+    impl=lambda xp, a, mode: QRResult(*xp.linalg.qr(a, mode=mode)), **_FILL,
+    doc="np.linalg.qr(a, mode='reduced'|'complete'): QRResult(Q, R)"))
+_named(SVDResult)(numpy_op(
+    "linalg.svd", "a: tensor, full_matrices: bool = True", returns="tuple3",
+    impl=lambda xp, a, full: SVDResult(*xp.linalg.svd(a, full_matrices=full)), **_FILL,
+    doc="np.linalg.svd(a, full_matrices=True): SVDResult(U, S, Vh)"))
 numpy_op("linalg.lstsq", "a: tensor, b: tensor, rcond: float? = None", positional=2,
          returns=T.TupleType([T.TENSOR] * 4), impl=lambda xp, a, b, rcond: tuple(xp.linalg.lstsq(a, b, rcond=rcond)),
          **_FILL, doc="np.linalg.lstsq(a, b, rcond=None): (x, residuals, rank, singular values); rank is a NumPy int")

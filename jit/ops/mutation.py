@@ -143,3 +143,64 @@ register(OpDef("np::partition_in_place", [_WRITTEN, Arg("kth", ARRAY_LIKE), Arg(
                _axis_rule("x.partition()", 2), template="{0}.partition({1}, {2})",
                spellings=[Spelling("method", "partition")], writes=(0,),
                doc="x.partition(kth, axis=-1): partitions x in place"))
+
+
+def _indexed_write_rule(what, index_name, index_kinds):
+    """An in-place writer ``np.<what>(a, <index>, values)``: a, an index of ``index_kinds``
+    (an array, an int or a list of ints) and the values, an array or a number."""
+    def rule(infos):
+        _target(infos[0], f"np.{what}")
+        index = infos[1].type
+        if not (R.is_tensor(index) or index in index_kinds or isinstance(index, (T.ListType, T.TupleType))):
+            raise TypeError(f"np.{what}: {index_name} must be an array, not a {index.annotation_str()}")
+        if not (R.is_tensor(infos[2].type) or infos[2].type in (T.INT, T.FLOAT, T.BOOL)
+                or isinstance(infos[2].type, (T.ListType, T.TupleType))):
+            raise TypeError(f"np.{what}: the values must be an array or a number, not a {infos[2].type.annotation_str()}")
+        return T.NONE
+    return rule
+
+
+_INDEX_LIKE = T.UnionType([T.TENSOR, T.INT, T.BOOL, T.ListType(T.INT), T.ListType(T.BOOL)])
+_VALUES = T.UnionType([T.TENSOR, T.INT, T.FLOAT, T.BOOL, T.ListType(T.INT), T.ListType(T.FLOAT)])
+_MODES = ("raise", "wrap", "clip")
+
+
+def _put_rule(infos):
+    rule = _indexed_write_rule("put", "ind", (T.INT,))
+    if infos[3].is_constant and infos[3].value not in _MODES:
+        raise TypeError(f"np.put: mode must be 'raise', 'wrap' or 'clip', not {infos[3].value!r}")
+    return rule(infos)
+
+
+# NumPy's in-place writers by flat index, mask and index array: each writes its first argument.
+register(OpDef("np::put", [_WRITTEN, Arg("ind", _INDEX_LIKE), Arg("v", _VALUES), Arg("mode", T.STR, "raise")], None,
+               _put_rule, template="{xp}.put({0}, {1}, {2}, mode={3})",
+               spellings=[Spelling("function", "np.put", np.put), Spelling("method", "put")], writes=(0,),
+               doc="np.put(a, ind, v, mode='raise'), a.put(...): flat-index assignment, in place"))
+register(OpDef("np::place", [Arg("arr", T.TENSOR), Arg("mask", _INDEX_LIKE), Arg("vals", _VALUES)], None,
+               _indexed_write_rule("place", "mask", (T.BOOL,)), template="{xp}.place({0}, {1}, {2})",
+               spellings=[Spelling("function", "np.place", np.place)], writes=(0,),
+               doc="np.place(arr, mask, vals): vals, repeated, into the masked places, in place"))
+register(OpDef("np::putmask", [_WRITTEN, Arg("mask", _INDEX_LIKE), Arg("values", _VALUES)], None,
+               _indexed_write_rule("putmask", "mask", (T.BOOL,)), template="{xp}.putmask({0}, {1}, {2})",
+               spellings=[Spelling("function", "np.putmask", np.putmask)], writes=(0,),
+               doc="np.putmask(a, mask, values): a[mask] = values at the same flat positions, in place"))
+
+
+def _put_along_axis_rule(infos):
+    target = _target(infos[0], "np.put_along_axis")
+    if not R.is_tensor(infos[1].type):
+        raise TypeError(f"np.put_along_axis: indices must be an array, not a {infos[1].type.annotation_str()}")
+    axis = infos[3]
+    if axis.type not in (T.INT, T.NONE):
+        raise TypeError(f"np.put_along_axis: axis must be an int or None, not a {axis.type.annotation_str()}")
+    if axis.is_constant and axis.value is not None and target.ndim is not None:
+        R.normalize_axes(axis.value, target.ndim)
+    return T.NONE
+
+
+register(OpDef("np::put_along_axis", [Arg("arr", T.TENSOR), Arg("indices", T.TENSOR), Arg("values", ARRAY_LIKE),
+                                      Arg("axis", T.OptionalType(T.INT))], None,
+               _put_along_axis_rule, template="{xp}.put_along_axis({0}, {1}, {2}, {3})",
+               spellings=[Spelling("function", "np.put_along_axis", np.put_along_axis)], writes=(0,),
+               doc="np.put_along_axis(arr, indices, values, axis), in place"))

@@ -103,10 +103,13 @@ def _softmax_rule(infos):
     return _float_rule(infos)
 
 
+# kernel_form: a fused kernel computes these as their impls do, from row reductions
+# (fuser.reduction_lowering; jit.ops.reductions has the plain reductions' forms).
 _nn_op("softmax", [Arg("input", T.TENSOR), Arg("dim", T.INT, -1)], _softmax_rule, impl=_softmax,
-       doc="exp(x) / sum(exp(x)) along dim, computed stably", raises=raising.along_axis)
+       doc="exp(x) / sum(exp(x)) along dim, computed stably", raises=raising.along_axis).kernel_form = "softmax"
 _nn_op("log_softmax", [Arg("input", T.TENSOR), Arg("dim", T.INT, -1)], _softmax_rule, impl=_log_softmax,
-       doc="x - logsumexp(x) along dim, computed stably", raises=raising.along_axis)
+       doc="x - logsumexp(x) along dim, computed stably",
+       raises=raising.along_axis).kernel_form = "log_softmax"
 
 
 def _layer_norm(xp, x, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -151,7 +154,8 @@ def _layer_norm_rule(infos):
 _nn_op("layer_norm",
        [Arg("input", T.TENSOR), Arg("normalized_shape", SHAPE), Arg("weight", _OPTIONAL_TENSOR, None),
         Arg("bias", _OPTIONAL_TENSOR, None), Arg("eps", T.FLOAT, 1e-5)],
-       _layer_norm_rule, impl=_layer_norm, doc="normalize over the trailing normalized_shape dims")
+       _layer_norm_rule, impl=_layer_norm,
+       doc="normalize over the trailing normalized_shape dims").kernel_form = "layer_norm"
 
 
 def _linear(xp, x, weight, bias=None):

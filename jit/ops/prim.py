@@ -132,7 +132,8 @@ register(OpDef("prim::SliceConstruct", [Arg("start", _OPTIONAL_INT), Arg("stop",
 
 
 def _num_to_tensor_rule(infos):
-    dtype = {T.INT: np.int64, T.FLOAT: np.float64, T.BOOL: np.bool_}[infos[0].type]
+    # A Scalar (x.item() of an unknown dtype) gives an array whose dtype is known when run.
+    dtype = {T.INT: np.int64, T.FLOAT: np.float64, T.BOOL: np.bool_}.get(infos[0].type)
     return T.TensorType(dtype, (), "cpu")
 
 
@@ -198,7 +199,7 @@ def _numbers_rule(infos):
         raise TypeError("min() and max() take at least two numbers")
     kinds = {info.type for info in infos if not R.is_tensor(info.type)}
     arrays = [info.type for info in infos if R.is_tensor(info.type)]
-    if not kinds <= set(_NUMBERS):
+    if not kinds <= {*_NUMBERS, T.NUMBER}:
         raise TypeError("min() and max() take numbers or 0-d arrays, got "
                         + ", ".join(i.type.annotation_str() for i in infos))
     if arrays:
@@ -208,7 +209,9 @@ def _numbers_rule(infos):
         return T.TensorType(dtype, None, devices.pop() if len(devices) == 1 else None)
     if kinds == {T.BOOL}:
         return T.BOOL
-    return T.FLOAT if T.FLOAT in kinds else T.INT
+    if T.FLOAT in kinds:
+        return T.FLOAT
+    return T.NUMBER if T.NUMBER in kinds else T.INT  # x.item() of an unknown dtype: its kind decides
 
 
 def _extremum(pick):

@@ -113,8 +113,11 @@ numpy_op("random.choice", "a: array, size: shape? = None, replace: bool = True, 
 
 def _permutation_rule(infos):
     x = infos[0].type
-    if R.is_tensor(x):
+    if R.is_tensor(x) and x.shape is None:
+        return T.TensorType(None, None, "cpu")
+    if R.is_tensor(x) and x.shape:
         return T.TensorType(x.dtype, x.shape, "cpu")
+    # NumPy shuffles np.arange(x) for an integer, and a NumPy integer is our 0-d array.
     return T.TensorType(np.int64, (infos[0].value if infos[0].is_constant else None,), "cpu")
 
 

@@ -62,17 +62,19 @@ def reduction(name, *, dtype_arg=False, ddof_arg=False, function_names=None, ide
                           raises=raising.reduction(needs_elements=not identity)))
 
 
-reduction("sum", dtype_arg=True)
-reduction("prod", dtype_arg=True)
-reduction("mean", dtype_arg=True)
-reduction("max", function_names=["max", "amax"], identity=False)
-reduction("min", function_names=["min", "amin"], identity=False)
-reduction("argmax", identity=False)
-reduction("argmin", identity=False)
-reduction("var", dtype_arg=True, ddof_arg=True)
-reduction("std", dtype_arg=True, ddof_arg=True)
-reduction("any")
-reduction("all")
+# ``kernel_form``: how a fused kernel computes each reduction (fuser.reduction_lowering reads it):
+# a kernels.ir.Reduce of that primitive (its identity and combine: kernels.ir.Reduce), then the
+# per-row finalize: "mean" divides the sum by the row's size; "var" is a second pass summing
+# (x - mean)**2, divided by max(size - ddof, 0); "std" its square root, as NumPy's _var/_std.
+for _name, _options, _form in [
+        ("sum", {"dtype_arg": True}, "sum"), ("prod", {"dtype_arg": True}, "prod"),
+        ("mean", {"dtype_arg": True}, "mean"),
+        ("max", {"function_names": ["max", "amax"], "identity": False}, "max"),
+        ("min", {"function_names": ["min", "amin"], "identity": False}, "min"),
+        ("argmax", {"identity": False}, "argmax"), ("argmin", {"identity": False}, "argmin"),
+        ("var", {"dtype_arg": True, "ddof_arg": True}, "var"), ("std", {"dtype_arg": True, "ddof_arg": True}, "std"),
+        ("any", {}, "any"), ("all", {}, "all")]:
+    reduction(_name, **_options).kernel_form = _form
 
 
 def _known(shape):

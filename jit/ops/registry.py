@@ -17,6 +17,7 @@ An ``OpDef`` holds everything about an operator in one place:
 """
 from __future__ import annotations
 
+import itertools
 import math
 import operator as _operator
 
@@ -25,7 +26,7 @@ import numpy as np
 import device as _device
 from jit import types as T
 
-from .type_rules import promotion_operand
+from .type_rules import join_scalar_alternatives, promotion_operand
 
 
 class _Marker:
@@ -191,7 +192,34 @@ element reads), which rewrites that merge or forward values must respect. ``stru
         Raises TypeError with a user-facing message when the combination is invalid."""
         if self.rule is None:
             raise TypeError(f"{self.name} is typed by the frontend, not by a rule")
-        return self.rule(infos)
+        scalar_positions = self._scalar_positions(infos)
+        if not scalar_positions:
+            return self.rule(infos)
+        # A Scalar (x.item() of an unknown dtype) where the op takes numbers: type it
+        # for each kind it may be; kinds the op rejects raise at run time, as eagerly.
+        results, errors = [], []
+        for kinds in itertools.product(T.PYTHON_SCALAR_TYPES, repeat=len(scalar_positions)):
+            alternative = list(infos)
+            for position, kind in zip(scalar_positions, kinds):
+                alternative[position] = ArgInfo(kind)
+            try:
+                results.append(self.rule(alternative))
+            except TypeError as error:
+                errors.append(error)
+        if not results:
+            raise errors[0]
+        return join_scalar_alternatives(results)
+
+    def _scalar_positions(self, infos) -> list:
+        """The arguments that are Scalar where the schema takes numbers of given kinds."""
+        positions = []
+        for position, info in enumerate(infos):
+            if info.type != T.NUMBER:
+                continue
+            arg = self.args[min(position, len(self.args) - 1)]
+            if arg.type not in (T.NUMBER, T.ANY):
+                positions.append(position)
+        return positions
 
     def may_raise(self, infos) -> bool:
         """Whether running the op on arguments of these static types (and constant

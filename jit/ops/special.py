@@ -12,6 +12,8 @@ import threading
 
 import numpy as np
 
+from device import python_builtins
+
 from . import scalar_expr
 
 _lock = threading.Lock()
@@ -27,10 +29,11 @@ def _compiled_numpy_erf():
     if _numpy_erf is None:
         with _lock:
             if _numpy_erf is None:
-                import numba  # noqa: PLC0415 - numba is slow to import; only erf needs it here
+                with python_builtins.untouched():  # numba reads builtins as it loads and compiles: a trace's math.erf is not one
+                    import numba  # noqa: PLC0415 - numba is slow to import; only erf needs it here
 
-                _numpy_erf = numba.vectorize(
-                    ["float32(float32)", "float64(float64)"], cache=True, nopython=True)(_erf_scalar)
+                    _numpy_erf = numba.vectorize(
+                        ["float32(float32)", "float64(float64)"], cache=True, nopython=True)(_erf_scalar)
     return _numpy_erf
 
 

@@ -91,6 +91,24 @@ def python_scalar_result(pyop, infos) -> T.Type:
     return T.type_of_constant(result)
 
 
+def join_scalar_alternatives(results) -> T.Type:
+    """One type for a result computed once per kind a ``Scalar`` argument may have
+    (int, float, bool): the common type, ``Scalar`` where the kinds give different
+    Python numbers, and an array of unknown dtype (or shape) where the arrays differ."""
+    first = results[0]
+    if all(r == first for r in results):
+        return first
+    if all(r in T.PYTHON_SCALAR_TYPES or r == T.NUMBER for r in results):
+        return T.NUMBER
+    if all(is_tensor(r) for r in results):
+        dtypes, shapes = {r.dtype for r in results}, {r.shape for r in results}
+        return T.TensorType(dtypes.pop() if len(dtypes) == 1 else None, shapes.pop() if len(shapes) == 1 else None,
+                            common_device(results))
+    kinds = " or ".join(sorted({r.annotation_str() for r in results}))
+    raise TypeError(f"the result is a {kinds} depending on whether the Scalar argument is an int, a float or "
+                    "a bool; convert it first (float(v), int(v))")
+
+
 def elementwise(ufunc, pyop=None, *, array_args=None):
     """The rule of an op computed by ``ufunc`` over ``array_args`` (default: all
     arguments). With no tensor argument the op is Python's ``pyop`` on scalars."""

@@ -9,6 +9,7 @@ rejects the inputs: the run will raise as eager code does).
 """
 from __future__ import annotations
 
+import device as _device
 from jit import types as T
 from jit.ir import Block, Graph, Node, arg_info
 
@@ -23,8 +24,12 @@ def propagate_types(graph: Graph) -> None:
 
 def erase_types(graph: Graph) -> None:
     """Forget every refinement (a trace records the types of the inputs it was traced
-    with, which other inputs need not share), so propagation starts from what is declared."""
+    with, which other inputs need not share), so propagation starts from what is declared.
+    An array constant keeps its dtype and shape: they are facts of its value (a frozen
+    module's weights), true for every input."""
     for node in graph.all_nodes():
+        if node.kind == "prim::Constant" and _device.is_array(node["value"]):
+            continue
         for value in _defined(node):
             value.type = T.erase_refinement(value.type)
     for value in graph.inputs:

@@ -9,7 +9,12 @@ code. A generated dispatcher with the function's own signature checks each
 specialization's guards (plain comparisons: Python type, dtype, rank or shape,
 device) and calls the first that holds; a call that fails all of them is a miss:
 it is profiled and specialized in turn while the strategy's budget lasts, and
-runs the unfused graph after that. Building happens under a lock, once, however
+runs the unfused graph after that. Profiles are kept per exact input signature,
+so when shapes churn (each call a new shape) no profile would ever finish: a miss
+whose ranks were already profiled at other shapes is specialized at once from its
+arguments, which spends the STATIC budget and then builds the DYNAMIC
+specialization that takes every later shape of those ranks (with no DYNAMIC entry
+left in the strategy, STATIC ones still wait for a shape that recurs). Building happens under a lock, once, however
 many threads call; the code that runs is swapped in with one assignment.
 """
 from __future__ import annotations
@@ -153,11 +158,36 @@ class Executor:
         profile = self.profiles.pop(key, None) or Profile()
         if profile.runs >= settings.num_profiled_runs():
             return self.build(kind, arguments, profile, install=True), None
+        churn_runs = self.runs_of_other_shapes(key)
+        if self.shapes_churn(kind, profile, churn_runs, len(specializations)):
+            if profile.runs:
+                self.profiles[key] = profile  # kept: that shape may still come back and complete it
+            return self.build(kind, arguments, Profile(), install=True, churn_runs=churn_runs), None
         self.profiles[key] = profile
         while len(self.profiles) > _MAX_PENDING_PROFILES:
             del self.profiles[next(iter(self.profiles))]
         self.profiled_calls += 1
         return None, profile
+
+    def runs_of_other_shapes(self, key: tuple) -> int:
+        """Profiled runs still pending for the other shapes of ``key``'s ranks (same
+        Python types, dtypes and devices): calls whose exact shapes never came back."""
+        ranks = _ranks_only(key)
+        return sum(profile.runs for other, profile in self.profiles.items()
+                   if other != key and _ranks_only(other) == ranks)
+
+    @staticmethod
+    def shapes_churn(kind: str, profile: Profile, churn_runs: int, number: int) -> bool:
+        """Whether a miss (for specialization ``number``) builds from the call instead
+        of being profiled: once the other shapes of its ranks have had the profiled
+        runs one signature needs, shapes change from call to call and profiling more
+        of them learns nothing a guard uses. A DYNAMIC specialization counts its own
+        profile's runs too. A STATIC one is built so only on the way to a DYNAMIC
+        one: without one in the strategy, exact shapes go to the shapes that recur."""
+        needed = settings.num_profiled_runs()
+        if kind == "STATIC":
+            return churn_runs >= needed and churn_runs > 0 and settings.dynamic_budget_after(number)
+        return churn_runs + profile.runs >= needed and churn_runs > 0
 
     def run_profiled(self, profile: Profile, arguments):
         if settings.fusion_enabled():
@@ -201,9 +231,10 @@ class Executor:
         return self.specializations[settings.fusion_enabled()]
 
     # -- building ------------------------------------------------------------------------------
-    def build(self, kind: str, arguments, profile: Profile, install: bool) -> Specialization:
+    def build(self, kind: str, arguments, profile: Profile, install: bool, churn_runs: int = 0) -> Specialization:
         """A specialization of ``kind`` from ``profile`` (or, when it has no runs, from
-        the argument types); ``install`` adds it to the dispatcher."""
+        the argument types); ``install`` adds it to the dispatcher. ``churn_runs`` is
+        how many profiled runs of other shapes made it build without profiling."""
         function = self.function
         graph, value_map = copy_graph(function.graph)
         inline_calls(graph)
@@ -215,6 +246,8 @@ class Executor:
         specializations = self.current()
         trigger = (f"{'profiled runs' if profile.runs else 'the call'} with "
                    + (", ".join(str(g) for g in guards) or "no arrays"))
+        if churn_runs:
+            trigger += f" (not profiled: shapes change between calls; {churn_runs} profiled run(s) of other shapes)"
         specialization = Specialization(len(specializations), kind, guards, graph, report, trigger,
                                         function.parameters, function.name)
         if install:
@@ -309,10 +342,21 @@ class Executor:
             kind = settings.specialization_kind(len(self.current()))
             if kind is None:
                 return "fallback", None
-            pending = self.profiles.get(self.signature(arguments, kind))
-            specialization = self.build(kind, arguments, Profile(), install=False)  # for exactly these arguments
-            runs = 0 if pending is None else pending.runs
-            return ("profiling" if runs < settings.num_profiled_runs() else "new specialization"), specialization
+            key = self.signature(arguments, kind)
+            pending = self.profiles.get(key) or Profile()
+            churn_runs = self.runs_of_other_shapes(key)
+            churn = (pending.runs < settings.num_profiled_runs()
+                     and self.shapes_churn(kind, pending, churn_runs, len(self.current())))
+            specialization = self.build(kind, arguments, Profile(), install=False,  # for exactly these arguments
+                                        churn_runs=churn_runs if churn else 0)
+            ready = churn or pending.runs >= settings.num_profiled_runs()
+            return ("new specialization" if ready else "profiling"), specialization
+
+
+def _ranks_only(signature: tuple) -> tuple:
+    """A signature (``Executor.signature``) with each exact shape replaced by its rank."""
+    return tuple(entry if entry is None or type(entry[2]) is int else (*entry[:2], len(entry[2]), entry[3])
+                 for entry in signature)
 
 
 def _attribute_guards(graph: Graph, parameters, kind: str, arguments) -> list:

@@ -5,11 +5,12 @@ from jit import _tracing
 from jit.ir.code_printer import print_code
 
 from . import codegen
+from .archived import Archived
 from .executor import Executor
 from .variants import VariantCache, number_types
 
 
-class ScriptFunction:
+class ScriptFunction(Archived):
     """A function compiled to a graph. Calling it runs the generated code.
 
     ``.graph`` is its SSA graph, ``.code`` the graph printed as script code,
@@ -95,18 +96,6 @@ are built by the executor).
             return variant.graph_for(*args, **kwargs)
         _, specialization = self._executor.would_run(args, kwargs)
         return self._graph if specialization is None else specialization.graph
-
-    def save(self, f, _extra_files=None):
-        """``jit.save(self, f, _extra_files)``."""
-        from jit.serialization import save  # noqa: PLC0415 - serialization imports the runtime: it loads into it
-
-        save(self, f, _extra_files)
-
-    def __reduce__(self):
-        """Pickles as its ``jit.save`` archive and unpickles through ``jit.load`` (no code is pickled)."""
-        from jit.serialization.pickling import reduce_to_archive  # noqa: PLC0415
-
-        return reduce_to_archive(self)
 
     @property
     def graph(self):

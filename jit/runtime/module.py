@@ -11,6 +11,7 @@ from __future__ import annotations
 from jit import _tracing
 from jit.nn.module import Module
 
+from .archived import Archived
 from .codegen import ArgumentError, converter
 
 
@@ -43,7 +44,7 @@ class ScriptMethod:
         return f"<ScriptMethod {self.owner.original_name}.{self.name}>"
 
 
-class ScriptModule(Module):
+class ScriptModule(Archived, Module):
     """A module compiled to script code (``jit.script(module)``)."""
 
     is_script_module = True
@@ -129,18 +130,6 @@ class ScriptModule(Module):
                           f"recorded that mode's behaviour (dropout...) and does not change with "
                  f".{'train()' if mode else 'eval()'}; trace it again in the mode you will run it in")
         return self
-
-    def save(self, f, _extra_files=None):
-        """``jit.save(self, f, _extra_files)``."""
-        from jit.serialization import save  # noqa: PLC0415 - serialization imports the runtime: it loads into it
-
-        save(self, f, _extra_files)
-
-    def __reduce__(self):
-        """Pickles as its ``jit.save`` archive and unpickles through ``jit.load`` (no code is pickled)."""
-        from jit.serialization.pickling import reduce_to_archive  # noqa: PLC0415
-
-        return reduce_to_archive(self)
 
     @property
     def graph(self):

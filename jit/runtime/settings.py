@@ -65,6 +65,15 @@ def specialization_kind(index: int):
     return None
 
 
+def dynamic_budget_after(index: int) -> bool:
+    """Whether the strategy has a DYNAMIC specialization after number ``index``."""
+    for kind, count in _strategy:
+        if kind == "DYNAMIC" and count and index + 1 < count:
+            return True
+        index -= count
+    return False
+
+
 class fuser:  # noqa: N801 - the contract's name, used as `with jit.fuser("none"):`
     """``jit.fuser("none")`` turns fusion off and ``jit.fuser("default")`` on, from
     now on; used as ``with jit.fuser(...):`` the previous setting comes back at the

@@ -13,11 +13,14 @@ import inspect
 import re
 import threading
 
+import numpy as np
+
 from jit import _tracing
 from jit import types as T
 from jit.errors import CompilationError
 
-_PYTHON_NUMBERS = {bool: T.BOOL, int: T.INT, float: T.FLOAT}
+# A Generator passed to an unannotated parameter is typed as one too (rng.normal(...)).
+_PYTHON_NUMBERS = {bool: T.BOOL, int: T.INT, float: T.FLOAT, np.random.Generator: T.GENERATOR}
 
 
 def number_types(declared: dict, arguments: dict) -> dict:
@@ -82,17 +85,21 @@ def number_candidates(fn) -> dict:
 
 
 def compiles_for_numbers(recompile, candidates: dict, error: CompilationError):
-    """Types (name -> int/float) of some of ``candidates`` with which the code compiles,
-    or None. Led by the errors: each candidate the failing expression names becomes a
-    float, then an int, and the code is compiled again (at most twice per candidate)."""
+    """Types (name -> int/float/Generator) of some of ``candidates`` with which the code
+    compiles, or None. Led by the errors: each candidate the failing expression names
+    becomes a float, then an int (a Generator where the line calls one of its methods on
+    it), and the code is compiled again (at most twice per candidate)."""
     types = {}
     for _ in range(2 * len(candidates)):
         named = _names_at(error.source_range) & set(candidates)
-        moving = [name for name in sorted(named) if types.get(name) != T.INT]
+        moving = [name for name in sorted(named) if types.get(name) not in (T.INT, T.GENERATOR)]
         if not moving:
             return None
         for name in moving:
-            types[name] = T.INT if name in types else T.FLOAT
+            if name not in types and _draws_from(name, error.source_range):
+                types[name] = T.GENERATOR
+            else:
+                types[name] = T.INT if name in types else T.FLOAT
         typed = {name: T.OptionalType(kind) if isinstance(candidates[name], T.OptionalType) else kind
                  for name, kind in types.items()}
         try:
@@ -102,6 +109,13 @@ def compiles_for_numbers(recompile, candidates: dict, error: CompilationError):
             continue
         return typed
     return None
+
+
+def _draws_from(name: str, where) -> bool:
+    """Whether the failing line calls a Generator method on ``name`` (``rng.normal(...)``)."""
+    line = where.source.line(where.line) if where is not None else ""
+    return any(not attribute.startswith("_") and hasattr(np.random.Generator, attribute)
+               for attribute in re.findall(rf"\b{re.escape(name)}\s*\.\s*(\w+)", line))
 
 
 def _names_at(where) -> set:

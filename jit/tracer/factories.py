@@ -14,11 +14,13 @@ compiles as before; everywhere else they call NumPy itself.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 
 import numpy as np
 
+from device import python_builtins
 from jit import _tracing, ops
 from jit.ops.registry import alias_python_object
 
@@ -77,3 +79,24 @@ def uninstall():
         if _users == 0:
             for (module, name), (original, _) in _WRAPPERS.items():
                 setattr(module, name, original)
+
+
+@contextlib.contextmanager
+def suspended():
+    """The originals in place (for code that compiles Python functions: Numba) while traces run."""
+    with _lock:
+        active = _users > 0
+        if active:
+            for (module, name), (original, _) in _WRAPPERS.items():
+                setattr(module, name, original)
+    try:
+        yield
+    finally:
+        if active:
+            with _lock:
+                if _users > 0:
+                    for (module, name), (_, wrapper) in _WRAPPERS.items():
+                        setattr(module, name, wrapper)
+
+
+python_builtins.register_suspender(suspended)

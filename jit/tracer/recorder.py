@@ -189,8 +189,8 @@ class Recorder(CallEmitter, WriteEmitter):
                   for index, (value, loc) in enumerate(zip(values, locs))]
         return super().convert_arguments(op, spelling, name, values, locs)
 
-    def coerce(self, value, expected, loc):
-        return self._kept_scalar(value, expected, loc) or super().coerce(value, expected, loc)
+    def coerce(self, value, expected, loc, arrays_from_data=True):
+        return self._kept_scalar(value, expected, loc) or super().coerce(value, expected, loc, arrays_from_data)
 
     def bake(self, array, loc):
         """An array the trace did not make, as a constant of the graph."""

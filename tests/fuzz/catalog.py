@@ -31,7 +31,12 @@ SPECIAL_ROLES = {
     ("np::arange", "start"): "small_int",
     ("np::arange", "stop"): "small_int_or_none",
     ("np::arange", "step"): "step_or_none",
+    # An int population is np.arange(a): a drawn 1e300 would allocate without end.
+    ("np::random.choice", "a"): "population", ("np::random.permutation", "x"): "population",
 }
+# Arguments of the random distributions that may take any value; the others are kept in
+# the range where NumPy's samplers end quickly (np.random.vonmises(0, 1e300) never returns).
+_RANDOM_LOCATIONS = ("loc", "low", "high", "mu", "left", "mode", "right")
 GELU_MODES = ("'none'", "'tanh'")
 # Operators whose result is not a function of their inputs: what np.empty returns is
 # whatever the memory held (NumPy documents the values as arbitrary).
@@ -48,6 +53,10 @@ for _name in ("indices", "take", "ravel_multi_index", "array_split", "hsplit", "
 for _name in ("iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "iand", "ior", "ixor",
               "ilshift", "irshift"):
     EXCLUDED[f"np::{_name}"] = "an augmented assignment statement, drawn by the in_place feature"
+# In-place writers by index: statements returning None, with indices that must fit the array;
+# tests/jit/ops/test_writers.py checks them against NumPy.
+for _name in ("put", "place", "putmask", "put_along_axis"):
+    EXCLUDED[f"np::{_name}"] = "an in-place writer (a statement) whose indices must fit the array"
 # Inputs with a structure random arrays rarely have (square, positive definite, non-negative integers...).
 for _name, _needs in (("unpackbits", "uint8 input"), ("diag_indices_from", "a square array"),
                       ("bincount", "non-negative integers"), ("linalg.inv", "an invertible matrix"),
@@ -55,7 +64,9 @@ for _name, _needs in (("unpackbits", "uint8 input"), ("diag_indices_from", "a sq
                       ("linalg.solve", "an invertible matrix"), ("linalg.matrix_power", "a square matrix"),
                       ("linalg.tensorsolve", "a square tensor"), ("random.hypergeometric", "ngood + nbad >= nsample"),
                       ("random.multivariate_normal", "a covariance matrix"), ("correlate", "1-d inputs"),
-                      ("take_along_axis", "indices of the array's rank"), ("linalg.slogdet", "a square matrix")):
+                      ("take_along_axis", "indices of the array's rank"), ("linalg.slogdet", "a square matrix"),
+                      ("linalg.tensorinv", "an invertible square tensor"),
+                      ("vecmat", "a vector as long as the matrix's second-to-last axis")):
     EXCLUDED[f"np::{_name}"] = f"needs {_needs}, which random draws rarely give; tests/jit/ops tests it"
 # Methods of a Generator object, which the generator does not create; tests/jit/ops/test_random.py covers them.
 for _name in ("normal", "uniform", "standard_normal", "random", "integers", "exponential", "standard_exponential",
@@ -71,6 +82,9 @@ def role_of(op, arg) -> str | None:
     special = SPECIAL_ROLES.get((op.name, arg.name))
     if special is not None:
         return special
+    if op.name.startswith("np::random.") and str(arg.type) in _ARRAY_LIKE and arg.name not in _RANDOM_LOCATIONS \
+            and not (op.name == "np::random.lognormal" and arg.name == "mean"):
+        return "distribution_parameter"
     kind = str(arg.type)
     if "dtype" in kind:
         return "dtype_or_none" if "NoneType" in kind else "dtype"
@@ -114,7 +128,7 @@ class Form:
         """elementwise (a ufunc or a fusible op), scalar (``math::``), or array (the rest)."""
         if self.op.fusible or getattr(self.op.rule, "ufunc", None) is not None:
             return "elementwise"
-        if all(role == "scalar" for _, role in self.roles):
+        if all(role == "scalar" for _, role in self.roles if role is not None):
             return "scalar"
         return "array"
 
@@ -137,7 +151,8 @@ def forms(excluded=()) -> tuple[list, dict]:
         if missing:
             skipped[op.name] = f"no value generator for argument(s) {', '.join(missing)}"
             continue
-        roles = [(arg, role) for arg, role in roles if role is not None]
+        # An argument without a value generator stays in the list (role None, always left
+        # out) so that the ones after it are passed by keyword, not shifted into its place.
         usable = [s for s in op.spellings if s.receiver == "array"]
         if not usable:
             skipped[op.name] = "no spelling on arrays"

@@ -125,6 +125,12 @@ class _Rejected(Exception):
     """A candidate the generator does not keep."""
 
 
+# Where a random distribution's parameter keeps NumPy's sampler quick (by argument name,
+# or by (operator, argument)); the default is (0.5, 5.0).
+DISTRIBUTION_RANGES = {"p": (0.05, 0.95), ("np::random.zipf", "a"): (1.5, 5.0), ("np::random.power", "a"): (0.5, 5.0),
+                       "nonc": (0.0, 5.0)}
+
+
 class Generator:
     def __init__(self, seed: int, options: Options | None = None):
         self.seed = seed
@@ -331,7 +337,7 @@ class Generator:
         """Source text calling ``form`` with generated arguments."""
         args, first = [], None
         for position, (arg, role) in enumerate(form.roles):
-            if arg.has_default and self.chance(0.45) and role not in ("index",):
+            if role is None or arg.has_default and self.chance(0.45) and role not in ("index",):
                 args.append((arg, None))
                 continue
             text = self.argument(form, arg, role, first, depth)
@@ -458,7 +464,10 @@ class Generator:
         if role == "bool":
             return self.pick(["True", "False"])
         if role == "small_number":
-            return self.pick(["0", "1", "2", "0.5", "1e-05"] if arg.name != "ddof" else ["0", "1"])
+            if arg.name == "ddof":
+                return self.pick(["0", "1"])
+            # An int parameter gets an int: NumPy's int() of a float there is not our typed contract.
+            return self.pick(["0", "1", "2"] if str(arg.type) == "int" else ["0", "1", "2", "0.5", "1e-05"])
         if role == "small_int":
             return str(int(self.rng.integers(-3, 6)))
         if role == "small_int_or_none":
@@ -494,6 +503,13 @@ class Generator:
             return self.pick(catalog.GELU_MODES)
         if role == "probability":
             return self.pick(["0.0", "0.5", "1.0"])
+        if role == "distribution_parameter":
+            low, high = DISTRIBUTION_RANGES.get((name, arg.name), DISTRIBUTION_RANGES.get(arg.name, (0.5, 5.0)))
+            if self.chance(0.5):
+                return self.pick([str(low), str(round((low + high) / 2, 2)), str(high)])
+            return f"np.clip(np.abs({self.array_atom()}), {low}, {high})"
+        if role == "population":
+            return str(int(self.rng.integers(1, 6))) if self.chance(0.5) else self.array_expr(depth - 1)
         if role == "index":
             return self.index(first)
         if role == "scalar":

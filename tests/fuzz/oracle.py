@@ -121,6 +121,10 @@ def compare(actual, expected, path="result", precision=None):
         return _compare_values(np.asarray(actual), np.asarray(expected), path, precision)
     if isinstance(expected, float):
         return _compare_values(np.asarray(actual), np.asarray(expected), path, precision)
+    if isinstance(expected, np.random.Generator):  # equal when they will draw the same numbers
+        if actual.bit_generator.state != expected.bit_generator.state:
+            return "wrong value", f"{path}: a Generator in another state", "value Generator"
+        return None
     if actual != expected:
         return "wrong value", f"{path}: {actual!r} instead of {expected!r}", f"value {type(expected).__name__}"
     return None

@@ -12,7 +12,7 @@ from jit.ir.cloning import copy_graph
 from jit.passes import erase_types, inline_calls
 from jit.runtime import codegen
 from jit.runtime.optimization import optimize
-from kernels import cuda
+from kernels import cuda, cuda_reduction
 
 GPU = device.Device("cuda:0")
 
@@ -41,7 +41,8 @@ def run(scripted, args, kind: str, backend, monkeypatch):
     """(results, graph): ``scripted`` called on ``args`` through its emulated-GPU specialization."""
     graph = specialize(scripted, args, kind, backend, monkeypatch)
     for kernel in kernels_of(graph):
-        assert isinstance(kernel, cuda.CudaKernel), f"a group on cuda:0 got a {type(kernel).__name__}"
+        assert isinstance(kernel, (cuda.CudaKernel, cuda_reduction.CudaReductionKernel)), \
+            f"a group on cuda:0 got a {type(kernel).__name__}"
     _, function = codegen.generate(graph, scripted.name, scripted.parameters)
     with np.errstate(all="ignore"):
         return function(*args), graph

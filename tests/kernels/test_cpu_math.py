@@ -1,14 +1,17 @@
 """The CPU kernels' own float32 functions (kernels.cpu_math) against NumPy over
 float32: 2**20 bit patterns spread evenly over all of them (both signs, subnormals,
 infinities, NaNs), every 97th float32 where a function bends or saturates, and
-the special values, each run through a built one-instruction kernel."""
+the special values, each run through a built one-instruction kernel; the float64
+ones the same way over spread bit patterns, the special values and dense samples."""
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
 
 from jit.ops import special
-from kernels import cpu
+from kernels import cpu, cpu_math
 from kernels.ir import Instr, Kernel, Operand, Output
 
 SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-45, -1e-45, 1.1754942e-38, 1.17549435e-38,
@@ -88,3 +91,80 @@ def test_tanh_stays_below_one_until_it_rounds_to_one():
     x = np.concatenate([below, ones, -below, -ones])
     got, expected = _run("tanh", x), np.tanh(x)
     np.testing.assert_array_equal(np.abs(got) < 1, np.abs(expected) < 1)
+
+
+# -- float64 ---------------------------------------------------------------------------------------
+SPECIAL64 = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 5e-324, -5e-324, 2.2250738585072014e-308,
+             2.225073858507201e-308, 1.7976931348623157e308, -1.7976931348623157e308, 1.0, -1.0, 0.5, 0.55,
+             0.3465735902799726, 0.34657359027997264, 19.0, 19.1, 22.0, 709.782712893384, 709.7827128933841,
+             -708.3964185322641, -745.1332191019411, -745.1332191019412, -38.0, -40.0, 1e-300, -1e-300]
+
+
+def _ordered64(values):
+    """float64 bits as integers that count ulps across zero (-0.0 and 0.0 both 0)."""
+    bits = values.view(np.int64)
+    return np.where(bits < 0, -(bits & 0x7FFFFFFFFFFFFFFF), bits)
+
+
+def _sweep64(*dense_ranges):
+    """2**18 bit patterns spread evenly over all float64s, the special values, and 20,000
+    uniform samples of each range (with both signs) where the function bends or saturates."""
+    spread = (np.arange(2 ** 18, dtype=np.uint64) * np.uint64((2 ** 64 - 1) // 2 ** 18)).view(np.float64)
+    uniform = np.random.default_rng(21).uniform
+    dense = [uniform(low, high, 20_000) for low, high in dense_ranges]
+    return np.concatenate([spread, np.array(SPECIAL64), *dense, *(-d for d in dense)])
+
+
+def _run64(op, x):
+    kernel = Kernel(f"sweep64_{op}", (Operand("a0", "float64", 1),), (Instr("t0", op, ("a0",), "float64"),),
+                    (Output("out0", "t0", "float64"),), 1)
+    result = cpu.build(kernel).launch(x)
+    return result[0] if isinstance(result, tuple) else result
+
+
+# op, NumPy's function, the ulps allowed, where to look closely
+CASES64 = [("exp", np.exp, 1, [(0.0, 1.0), (700.0, 710.0), (708.0, 746.0), (0.0, 1e-10)]),
+           ("expm1", np.expm1, 1, [(0.0, 1.0), (0.3, 0.8), (0.0, 1e-10), (30.0, 45.0), (700.0, 710.0)]),
+           ("log", np.log, 1, [(0.5, 2.0), (0.99, 1.01), (0.0, 1e-300), (1e300, 1.7e308)]),
+           ("log1p", np.log1p, 1, [(0.0, 1.0), (0.0, 1e-10), (1.0, 1e10), (0.99, 1.0)]),
+           ("tanh", np.tanh, 2, [(0.0, 1.0), (0.0, 1e-10), (0.5, 0.6), (15.0, 25.0)])]
+
+
+@pytest.mark.parametrize("op, reference, ulps, dense", CASES64, ids=[case[0] for case in CASES64])
+def test_float64_function_is_within_its_ulps_of_numpy(op, reference, ulps, dense):
+    x = _sweep64(*dense)
+    with np.errstate(all="ignore"):
+        got, expected = _run64(op, x), reference(x)
+    assert got.dtype == np.float64 and expected.dtype == np.float64
+    nan = np.isnan(expected)
+    np.testing.assert_array_equal(np.isnan(got), nan, err_msg=f"{op}: NaN where NumPy has none, or none where it has")
+    distance = np.abs(_ordered64(got[~nan]) - _ordered64(expected[~nan]))
+    worst = int(np.argmax(distance))
+    assert distance[worst] <= ulps, (f"{op}({x[~nan][worst]!r}) is {got[~nan][worst]!r}, NumPy's "
+                                     f"{expected[~nan][worst]!r}: {distance[worst]} ulps apart, {ulps} allowed")
+    zeros = expected == 0
+    np.testing.assert_array_equal(np.signbit(got[zeros]), np.signbit(expected[zeros]),
+                                  err_msg=f"{op}: the sign of a zero result differs from NumPy's")
+
+
+LOOP = """
+@njit(error_model="numpy")
+def softplus_tanh(a, out):
+    for i in range(a.shape[0]):
+        out[i] = _log1p_f64(_exp_f64(a[i])) + _tanh_f64(a[i])
+"""
+
+
+def test_float64_helpers_are_used_and_vectorized():
+    """The float64 kernel calls the helper, not libm, and its loop is packed (AVX2/AVX-512)."""
+    source = cpu_math.source_of(["_exp_f64", "_log1p_f64", "_tanh_f64"])
+    namespace = {}
+    exec(compile(cpu._HEADER + source + LOOP, "<float64 helpers>", "exec"), namespace)  # noqa: S102 - our source
+    loop = namespace["softplus_tanh"]
+    x = np.linspace(-30.0, 30.0, 1001)
+    out = np.empty_like(x)
+    loop(x, out)
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(out, np.log1p(np.exp(x)) + np.tanh(x), rtol=1e-15, atol=0)
+    assembly = next(iter(loop.inspect_asm().values()))
+    assert re.search(r"\bv(fmadd|fmsub|fnmadd|mul|add)\w*pd\s+%[yz]mm", assembly), "no packed float64 arithmetic"

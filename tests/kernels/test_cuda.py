@@ -328,3 +328,26 @@ def test_an_int_parameter_beyond_the_kernels_dtypes_runs_in_numpy(dtype, express
     calls = [(x, n) for n in inside + outside]
     source = f"def f(x, n: int):\n    return {expression}\n"
     assert _integer_calls(source, calls, "DYNAMIC", sanitized_shim, monkeypatch, capfd) == len(outside)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_float_steps_and_ldexp_at_their_edges(dtype, shim, monkeypatch):
+    """nextafter, spacing (float16 steps toward +inf, as NumPy's half loop) and ldexp with int32
+    exponents that overflow, underflow to subnormals and saturate far beyond the range."""
+    specials = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 5e-324, -3e-5, 6e4, 3.0, -2.5])
+    with np.errstate(all="ignore"):
+        x = np.tile(specials.astype(dtype), (9, 1))
+    y = x[:, ::-1].copy()
+    e = np.array([-100000000, -1075, -150, -1, 0, 1, 128, 1024, 2**31 - 1], np.int32)[:, None] + np.zeros((1, 12), np.int32)
+    source = "def f(x, y, e):\n    return np.nextafter(x, y) * 1.0, np.spacing(x) + 0.0, np.ldexp(x, e) + 0.0\n"
+    for kind in ("STATIC", "DYNAMIC"):
+        _fused(source, [x, y, e], kind, shim, monkeypatch)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int32", "int64", "uint16", "uint64"])
+def test_gcd_and_lcm_at_the_integer_limits(dtype, shim, monkeypatch):
+    """Euclid on the magnitudes: gcd of the minimum int wraps, lcm overflow wraps as |a| / gcd * |b|."""
+    info = np.iinfo(dtype)
+    values = [v for v in (info.min, info.min + 1, -12, -1, 0, 1, 6, 2**15 + 3, info.max) if info.min <= v <= info.max]
+    x, y = (v.astype(dtype) for v in np.meshgrid(np.array(values, object), np.array(values, object)))
+    _fused("def f(x, y):\n    return np.gcd(x, y) | 0, np.lcm(x, y) | 0\n", [x, y], "STATIC", shim, monkeypatch)

@@ -292,3 +292,13 @@ def test_round(expression, dtype):
     decimals round them through float64), booleans round only with 0 decimals (float16)."""
     source = f"def f(a, b: float):\n    return {expression}\n"
     _each(unary_layouts(dtype), lambda a: assert_op_matches_eager("np::round", source, a, 2.345))
+
+
+def test_round_with_decimals_known_only_at_run_time():
+    """np.round(x, n) with n an int parameter: every n (negative too) as eager, on floats and ints."""
+    function, eager = scripted("def f(a, n: int):\n    return np.round(a * 2, n) + 1\n")
+    for dtype in (np.float64, np.float32, np.int32):
+        a = array(dtype, (3, 4), 5)
+        for n in (2, 2, 2, -1, 0, 3):  # the profiled and specialized runs, then other n
+            with np.errstate(all="ignore"):
+                assert_same(function(a, n), eager(a, n))

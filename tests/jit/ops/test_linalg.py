@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ...helpers import run_with_fake_cupy
+from ...helpers import assert_same, reloaded, run_with_fake_cupy, script_source
 from .reference_cases import case_id, check_case
 
 CASES = [
@@ -37,7 +37,10 @@ CASES = [
     ("np::linalg.solve", "np.linalg.solve(a, a[..., :1] + 1)", "sq"),
     ("np::linalg.matrix_power", "np.linalg.matrix_power(a, 3)", "sq"),
     ("np::linalg.matrix_power", "np.linalg.matrix_power(a, 0)", "sq"),
-    ("np::linalg.slogdet", "np.linalg.slogdet(a)[1]", "sq"), ("np::linalg.eigh", "np.linalg.eigh(a)[0]", "sq"),
+    ("np::linalg.slogdet", "np.linalg.slogdet(a)[1]", "sq"),
+    ("np::linalg.slogdet", "np.linalg.slogdet(a).sign * np.linalg.slogdet(a).logabsdet", "sq"),
+    ("np::linalg.eigh", "np.linalg.eigh(a).eigenvalues", "sq"), ("np::linalg.qr", "np.abs(np.linalg.qr(a).R)", "sq"),
+    ("np::linalg.svd", "np.linalg.svd(a, full_matrices=False).S", "sq"), ("np::linalg.eigh", "np.linalg.eigh(a)[0]", "sq"),
     ("np::linalg.eigh", "np.abs(np.linalg.eigh(a, UPLO='U')[1])", "sq"),
     ("np::linalg.qr", "np.abs(np.linalg.qr(a)[1])", "sq"), ("np::linalg.qr", "np.abs(np.linalg.qr(a, mode='complete')[1])", "sq"),
     ("np::linalg.svd", "np.linalg.svd(a)[1]", "sq"), ("np::linalg.svd", "np.linalg.svd(a, full_matrices=False)[1]", "sq"),
@@ -105,3 +108,22 @@ def test_a_function_the_array_module_lacks_raises_a_clear_error():
     """)
     assert "np.matvec has no cupy implementation (cupy.matvec does not exist" in output
     assert "[3.0, 3.0]" in output
+
+
+def test_factorizations_give_numpys_named_tuples():
+    """NumPy 2's result classes' names and fields: read by name, unpacked, returned, saved and loaded."""
+    source = ("def f(a):\n    r = np.linalg.slogdet(a)\n    sign, logdet = np.linalg.slogdet(a)\n"
+              "    w, v = np.linalg.eigh(a)\n    q = np.linalg.qr(a)\n"
+              "    return r.sign * r.logabsdet - sign * logdet + w.sum() + np.abs(q.Q @ q.R - a).max(), "
+              "np.linalg.svd(a)\n")
+    function, eager = script_source(source)
+    a = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.0], [0.5, 0.0, 2.0]])
+    value, svd = function(a)
+    expected_value, expected_svd = eager(a)
+    assert_same(value, expected_value)
+    assert type(svd).__name__ == "SVDResult" and svd._fields == ("U", "S", "Vh")
+    for field in svd._fields:
+        assert_same(getattr(svd, field), getattr(expected_svd, field))
+    loaded = reloaded(function)
+    assert_same(loaded(a)[0], expected_value)
+    assert_same(loaded(a)[1].Vh, expected_svd.Vh)

@@ -98,8 +98,7 @@ def test_generators_are_not_merged_and_their_draws_keep_their_order():
 def test_generator_errors_name_what_is_wrong():
     with pytest.raises(jit.CompilationError, match="the generator attribute 'normall'; did you mean 'normal'"):
         script_source("def f():\n    rng = np.random.default_rng(0)\n    return rng.normall(size=2)\n")
-    with pytest.raises(jit.CompilationError, match="'np.random.Generator' is not a type the script language knows"):
-        script_source("def f(rng: np.random.Generator):\n    return rng.normal(size=2)\n")
+    # A Generator parameter is supported now: tests/jit/frontend/test_generator_params.py.
     function, eager = script_source("def f(seed: int):\n    return np.random.default_rng(seed).integers(0, -1, 3)\n")
     with pytest.raises(ValueError, match="high <= 0"):  # NumPy's own error
         function(0)

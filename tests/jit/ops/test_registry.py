@@ -18,7 +18,8 @@ TEST_MODULES = ["tests.jit.ops.test_elementwise", "tests.jit.ops.test_reductions
                 "tests.jit.ops.test_random", "tests.jit.ops.test_constants", "tests.jit.frontend.test_constructs",
                 "tests.jit.frontend.test_optional_and_exits", "tests.jit.frontend.test_containers",
                 "tests.jit.frontend.test_calls", "tests.jit.frontend.test_classes", "tests.jit.runtime.test_futures",
-                "tests.fuser.test_grouping", "tests.jit.frontend.test_mutation", "tests.jit.ops.test_conversion"]
+                "tests.fuser.test_grouping", "tests.jit.frontend.test_mutation", "tests.jit.ops.test_conversion",
+                "tests.jit.ops.test_ufuncs", "tests.jit.ops.test_writers"]
 
 
 def test_every_registered_op_is_covered_by_a_test():

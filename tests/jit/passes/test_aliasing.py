@@ -10,6 +10,7 @@ import numpy as np
 
 from jit import types as T
 from jit.ir.alias_analysis import EXTERNAL, AliasDb, values_not_to_move
+from jit.ir.expression_inlining import inlinable_values
 from jit.passes import (eliminate_common_subexpressions, eliminate_dead_code, peephole, propagate_constants,
                         propagate_types, unroll_loops)
 
@@ -195,7 +196,22 @@ def test_inlined_expressions_are_not_moved_past_a_write():
             return y + 1.0
     """)
     graph = scripted.graph
-    kept = values_not_to_move(graph.block)
-    assert id(_value(graph, "y")) in kept
+    candidates = inlinable_values(graph.block)
+    y = id(_value(graph, "y"))
+    assert y in values_not_to_move(graph.block, candidates | {y})
     _same_on_copies(graph, scripted, eager, _matrix())
     assert "y = x * 2" in scripted.code and "x[0] = 100.0" in scripted.code
+
+
+def test_a_read_of_written_memory_is_inlined_where_no_write_comes_between():
+    """``cell(xs[i], h)``: the read runs right before the call, where it was written."""
+    scripted, eager = script_source("""
+        def f(xs, h):
+            for i in range(xs.shape[0]):
+                v = xs[i]
+                h = np.tanh(v + h)
+                xs[i] = h
+            return h
+    """)
+    assert "np.tanh(xs[i] + h0)" in scripted.code
+    _same_on_copies(scripted.graph, scripted, eager, _matrix(), _matrix()[0])

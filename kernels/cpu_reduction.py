@@ -1,0 +1,356 @@
+"""The CPU renderer and launcher of reduction kernels (``kernels.ir.ReductionKernel``).
+
+The generated Numba function has the elementwise kernels' shape (``kernels.cpu``):
+a serial ``nogil`` function over a range [start, stop) of rows, which the launcher
+splits over the same thread pool. Each row runs the kernel's stages as loops over
+the reduced dimensions, innermost last, so that a last-axis row is read contiguously;
+a row of a few thousand elements stays in L1/L2 between the passes, so softmax and
+layer norm read each row from memory once and write it once. Row outputs go into a
+flat array of one value per row, which the launcher reshapes to the reduced shape.
+
+Generated locals start with an underscore (``_row``, ``_e``, ``_acc_*``, ``_buf_*``): no IR name does.
+
+Accumulators, per ``Reduce`` (NumPy's semantics, kernels.ir.Reduce): float sums and
+products accumulate in float64 and round once; int64/uint64 sums and products in
+uint64 (NumPy's wrap-around without LLVM's no-signed-wrap assumption); max/min/
+argmax/argmin keep the first NaN. A call with an empty row or no rows runs the
+fallback, which gives NumPy's exact answer, warning or error.
+"""
+from __future__ import annotations
+
+
+import numpy as np
+
+from . import cache, cpu_math
+from .cpu import _HEADER, DTYPES, PARALLEL_MIN_ELEMENTS, CompiledKernels, CpuRenderer, _nested_key, _Variant, run_parallel
+from .ir import ROW_SIZE, Const, Layout, ReductionKernel, UnsupportedKernel, layout_of, reduction_identity
+from .launch import broadcast_error, dynamic_shape, python_int_checks
+
+__all__ = ["render_reduction", "CpuReductionKernel", "build_reduction", "element_reads"]
+
+
+def _literal(value, dtype: str) -> str:
+    if dtype == "bool":
+        return repr(bool(value))
+    if isinstance(value, float) and not np.isfinite(value):
+        return f"{dtype}({'-inf' if value < 0 else 'inf'})"
+    return f"{dtype}({value!r})"
+
+
+class _ReductionPrinter:
+    def __init__(self, kernel: ReductionKernel, layout: Layout):
+        self.kernel, self.layout = kernel, layout
+        self.printer = CpuRenderer(kernel)
+        self.printer.dtypes[ROW_SIZE] = "int64"
+        self.lines: list = []
+
+    def size(self, d: int) -> str:
+        return str(self.layout.shape[d]) if self.layout.shape is not None else f"n{d}"
+
+    def emit(self, depth: int, text: str):
+        self.lines.append("    " * depth + text)
+
+    def loads(self, depth: int, names):
+        arrays = self.kernel.arrays
+        rank = self.kernel.rank
+        for operand, flags in zip(arrays, self.layout.broadcast):
+            if operand.name not in names:
+                continue
+            offset = rank - operand.rank
+            index = ", ".join("0" if flag else f"i{offset + d}" for d, flag in enumerate(flags))
+            self.emit(depth, f"{operand.name} = {operand.name}_array[{index}]")
+
+    def element_loop(self, depth: int, body, tail, counter: bool = False, buffered=frozenset()) -> None:
+        """One pass over the row's elements: loads, ``body`` (its ``buffered`` values read back from
+        the row buffers of the last stage instead of computed again), then the ``tail`` lines."""
+        if counter:
+            self.emit(depth, "_e = 0")
+        for d in self.kernel.axes:
+            self.emit(depth, f"for i{d} in range({self.size(d)}):")
+            depth += 1
+        reads = {a for instr in body for a in instr.args if not isinstance(a, Const)}
+        reads |= {line_name for line_name in tail.reads}
+        self.loads(depth, reads)
+        for instr in body:
+            if instr.target in buffered:
+                self.emit(depth, f"{instr.target} = _buf_{instr.target}[_e]")
+            else:
+                self.emit(depth, self.printer.instruction(instr))
+        for line in tail.lines:
+            self.emit(depth, line)
+        if counter:
+            self.emit(depth, "_e += 1")
+
+    def reduce_lines(self, reduce):
+        """(init lines, per-element lines, final lines) of one accumulator."""
+        op, dt, target = reduce.op, reduce.dtype, reduce.target
+        value = self.printer.arg(reduce.value)
+        value_dtype = reduce.value.dtype if isinstance(reduce.value, Const) else self.printer.dtypes[reduce.value]
+        acc = f"_acc_{target}"
+        kind = np.dtype(dt).kind
+        if op in ("sum", "prod"):
+            symbol = "+" if op == "sum" else "*"
+            if kind == "f":
+                wide = "float64"
+            elif kind == "b":
+                wide = None
+            elif dt in ("int64", "uint64"):
+                wide = "uint64"
+            else:
+                wide = dt
+            if wide is None:  # bool sum/prod: or/and
+                start = reduction_identity(op, dt)
+                combine = "|" if op == "sum" else "&"
+                return [f"{acc} = {start!r}"], [f"{acc} = {acc} {combine} {value}"], [f"{target} = {acc}"]
+            identity = reduction_identity(op, dt)
+            init = f"{acc} = {wide}({identity!r})"
+            update = f"{acc} = {wide}({acc} {symbol} {wide}({value}))"
+            return [init], [update], [f"{target} = {dt}({acc})"]
+        if op in ("max", "min"):
+            compare = ">" if op == "max" else "<"
+            init = f"{acc} = {_literal(reduction_identity(op, dt), dt)}"
+            if kind == "f":
+                update = f"if {value} {compare} {acc} or {value} != {value}: {acc} = {value}"
+                # once NaN, acc stays NaN: no number compares greater than it, and a NaN replaces a NaN
+                return [init], [update], [f"{target} = {acc}"]
+            if kind == "b":
+                combine = "|" if op == "max" else "&"
+                return [init], [f"{acc} = {acc} {combine} {value}"], [f"{target} = {acc}"]
+            return [init], [f"if {value} {compare} {acc}: {acc} = {value}"], [f"{target} = {acc}"]
+        if op in ("argmax", "argmin"):
+            compare = ">" if op == "argmax" else "<"
+            base = "max" if op == "argmax" else "min"
+            vkind = np.dtype(value_dtype).kind
+            init = [f"{acc} = {_literal(reduction_identity(base, value_dtype), value_dtype)}", f"{acc}_at = 0"]
+            if vkind == "f":
+                init.append(f"{acc}_nan = False")
+                update = [f"if not {acc}_nan and ({value} {compare} {acc} or {value} != {value}):",
+                          f"    {acc} = {value}", f"    {acc}_at = _e", f"    {acc}_nan = {value} != {value}"]
+            else:
+                update = [f"if {value} {compare} {acc}:", f"    {acc} = {value}", f"    {acc}_at = _e"]
+            return init, update, [f"{target} = int64({acc}_at)"]
+        if op in ("all", "any"):
+            truth = value if value_dtype == "bool" else f"({value} != 0)"
+            combine = "&" if op == "all" else "|"
+            return [f"{acc} = {op == 'all'!r}"], [f"{acc} = {acc} {combine} {truth}"], [f"{target} = {acc}"]
+        raise UnsupportedKernel(f"reduction {op!r} has no CPU form")
+
+    def render(self) -> str:
+        kernel = self.kernel
+        rank, kept = kernel.rank, kernel.kept
+        row_names = [o.name for o in kernel.row_outputs]
+        element_names = [o.name for o in kernel.element_outputs]
+        array_names = {o.name for o in kernel.arrays}
+        params = ["start", "stop", *row_names, *element_names, *(f"n{d}" for d in range(rank)),
+                  *(f"{o.name}_array" if o.name in array_names else o.name for o in kernel.operands)]
+        self.emit(0, "@njit(nogil=True, error_model=\"numpy\", cache=True)")
+        self.emit(0, f"def {kernel.name}({', '.join(params)}):")
+        row_size = " * ".join(self.size(d) for d in kernel.axes)
+        self.emit(1, f"{ROW_SIZE} = int64({row_size})")
+        buffers, buffers_at = [], len(self.lines)  # per-call row buffers, inserted here at the end
+        self.emit(1, "for _row in range(start, stop):")
+        if kept:
+            self.emit(2, "_rest = _row")
+            for d in reversed(kept):
+                if d == kept[0]:
+                    self.emit(2, f"i{d} = _rest")
+                else:
+                    self.emit(2, f"i{d} = _rest % {self.size(d)}")
+                    self.emit(2, f"_rest //= {self.size(d)}")
+        last_buffered = frozenset()
+        for stage in kernel.stages:
+            last_buffered = frozenset()
+            inits, updates, finals = [], [], []
+            counter = any(r.op in ("argmax", "argmin") for r in stage.reduces)
+            self.printer.dtypes.update((instr.target, instr.dtype) for instr in stage.body)
+            for reduce in stage.reduces:
+                init, update, final = self.reduce_lines(reduce)
+                inits += init
+                updates += update
+                finals += final
+                self.printer.dtypes[reduce.target] = reduce.dtype
+            for line in inits:
+                self.emit(2, line)
+            reads = {r.value for r in stage.reduces if not isinstance(r.value, Const)}
+            if stage.body and kept:
+                # Two loops: the elementwise work into a row buffer (a loop LLVM vectorizes: no
+                # accumulator carried across iterations), then the accumulation over the buffer.
+                values = sorted(reads)
+                last_buffered = frozenset(v for v in values if v in {i.target for i in stage.body})
+                for value in values:
+                    dtype = self.printer.dtypes[value]
+                    buffers.append(f"_buf_{value} = np.empty({ROW_SIZE}, {'bool_' if dtype == 'bool' else dtype})")
+                self.element_loop(2, stage.body, _Tail([f"_buf_{v}[_e] = {v}" for v in values], reads), True)
+                if all(_float_sum(reduce) for reduce in stage.reduces):  # a vectorized sum of each buffer
+                    for reduce in stage.reduces:
+                        helper = self.printer.helper("_sum_row_f64", f"_buf_{reduce.value}", ROW_SIZE)
+                        self.emit(2, f"_acc_{reduce.target} = float64(_acc_{reduce.target} + {helper})")
+                else:
+                    self.emit(2, f"for _e in range({ROW_SIZE}):")
+                    for value in values:
+                        self.emit(3, f"{value} = _buf_{value}[_e]")
+                    for line in updates:
+                        self.emit(3, line)
+            else:
+                self.element_loop(2, stage.body, _Tail(updates, reads), counter)
+            for line in finals:
+                self.emit(2, line)
+            for instr in stage.finalize:
+                self.emit(2, self.printer.instruction(instr))
+        if kernel.element_outputs:
+            index = ", ".join(f"i{d}" for d in range(rank))
+            stores = [f"{o.name}[{index}] = {o.value}" for o in kernel.element_outputs]
+            # the same name is the same instruction in every pass (lowering repeats them): reuse the buffer
+            self.element_loop(2, kernel.element_body, _Tail(stores, {o.value for o in kernel.element_outputs}),
+                              bool(last_buffered), last_buffered)
+        for output in kernel.row_outputs:
+            self.emit(2, f"{output.name}[_row] = {output.value}")
+        self.lines[buffers_at:buffers_at] = ["    " + line for line in buffers]
+        return "\n".join([_HEADER + cpu_math.source_of(self.printer.helpers), "", *self.lines]) + "\n"
+
+
+class _Tail:
+    """Lines that end an element pass, and the names they read (operands among them are loaded)."""
+
+    def __init__(self, lines, reads):
+        self.lines, self.reads = list(lines), set(reads)
+
+
+def render_reduction(kernel: ReductionKernel, layout: Layout) -> str:
+    """The Python source of ``kernel`` for ``layout``: a module defining the Numba function
+    ``kernel(start, stop, *row_outputs, *element_outputs, n0.., *operands)`` over rows [start, stop)."""
+    return _ReductionPrinter(kernel, layout).render()
+
+
+def numba_reduction_signature(kernel: ReductionKernel):
+    import numba  # noqa: PLC0415 - loaded with the first kernel, not with ArrayScript
+    from numba import types  # noqa: PLC0415 - as numba above
+
+    arguments = [types.int64, types.int64]
+    arguments += [types.Array(numba.from_dtype(np.dtype(o.dtype)), 1, "C") for o in kernel.row_outputs]
+    arguments += [types.Array(numba.from_dtype(np.dtype(o.dtype)), kernel.rank, "C") for o in kernel.element_outputs]
+    arguments += [types.int64] * kernel.rank
+    for operand in kernel.operands:
+        scalar = numba.from_dtype(np.dtype(operand.dtype))
+        if operand.is_array and operand.rank > 0:
+            arguments.append(types.Array(scalar, operand.rank, "C"))
+        elif operand.is_array:
+            arguments.append(scalar)
+        else:
+            arguments.append({"bool": types.boolean, "int64": types.int64,
+                              "uint64": types.uint64}.get(operand.dtype, types.float64))
+    return tuple(arguments)
+
+
+def element_reads(kernel: ReductionKernel) -> dict:
+    """Output name -> the array operands its value depends on, through row values too: an output
+    whose arrays do not broadcast to the iteration shape would be smaller in NumPy."""
+    reads = {o.name: {o.name} for o in kernel.operands if o.is_array and o.rank > 0}
+
+    def walk(instrs):
+        for instr in instrs:
+            reads[instr.target] = set().union(*(reads.get(a, set()) for a in instr.args if not isinstance(a, Const)))
+
+    for stage in kernel.stages:
+        walk(stage.body)
+        for reduce in stage.reduces:
+            reads[reduce.target] = set(reads.get(reduce.value, set())) if not isinstance(reduce.value, Const) else set()
+        walk(stage.finalize)
+    walk(kernel.element_body)
+    result = {o.name: reads.get(o.value, set()) for o in kernel.outputs}
+    for stage in kernel.stages:  # what a reduction reads must span the iteration space too
+        for reduce in stage.reduces:
+            result[reduce.target] = reads[reduce.target]
+    return result
+
+
+def _float_sum(reduce) -> bool:
+    return reduce.op == "sum" and np.dtype(reduce.dtype).kind == "f" and not isinstance(reduce.value, Const)
+
+
+class CpuReductionKernel(CompiledKernels):
+    """A reduction kernel ready to run on NumPy arrays; the conventions of ``kernels.cpu.CpuKernel``
+    (``launch``, ``report``, STATIC ``layout`` or DYNAMIC variants per broadcast pattern, the
+    fallback for what the kernel cannot take)."""
+    kind = "reduction kernel"
+
+    def compile_variant(self, layout: Layout) -> _Variant:
+        return _Variant(render_reduction(self.kernel, layout), self.kernel.name,
+                        numba_reduction_signature(self.kernel))
+
+    def _make_launcher(self):
+        kernel = self.kernel
+        rank, axes, kept = kernel.rank, kernel.axes, kernel.kept
+        names = [o.name for o in kernel.operands]
+        arrays = kernel.arrays
+        fallback = f"return _self.fallback({', '.join(names)})"
+        namespace = {"_empty": np.empty, "_parallel": run_parallel, "_mismatch": broadcast_error,
+                     "_bshape": np.broadcast_shapes, "_self": self, "_uint64": np.uint64}
+        for output in kernel.outputs:
+            namespace[f"_dt_{output.name}"] = np.dtype(output.dtype)
+        passed = [f"{o.name}[()]" if o.is_array and o.rank == 0 else
+                  (f"_uint64({o.name})" if not o.is_array and o.dtype == "uint64" else o.name)
+                  for o in kernel.operands]
+        lines = [f"def launch({', '.join(names)}):"]
+        lines += python_int_checks(kernel, fallback)
+        if self.static:
+            sizes = [str(s) for s in self.layout.shape]
+            namespace["_run"] = self.variants[self.layout.broadcast].function
+            if int(np.prod(self.layout.shape)) == 0:
+                lines.append(f"    {fallback}")
+        else:
+            shape_lines, sizes = dynamic_shape(kernel)
+            lines += shape_lines
+            flags = [f"({o.name}.shape[{d}] == 1 and n{rank - o.rank + d} != 1)" for o in arrays for d in range(o.rank)]
+            key = _nested_key(arrays, flags)
+            lines.append(f"    if {' * '.join(sizes)} == 0: {fallback}")  # NumPy's answer for empty rows
+            lines.append(f"    _run = _self.variants.get({key})")
+            lines.append(f"    if _run is None: _run = _self.variant({key})")
+            lines.append(f"    if _run is None: {fallback}")
+            lines.append("    _run = _run.function")
+            every = {o.name for o in arrays}
+            full = f"({', '.join(sizes)},)"
+            for name, used in element_reads(kernel).items():
+                used = used & every
+                if used != every:
+                    shapes = ", ".join(f"{n}.shape" for n in sorted(used))
+                    check = f"_bshape({shapes}) != {full}" if used else f"{full} != ({', '.join(['1'] * rank)},)"
+                    lines.append(f"    if {check}: {fallback}")
+        rows = " * ".join(sizes[d] for d in kept) if kept else "1"
+        lines.append(f"    _rows = {rows}")
+        for output in kernel.row_outputs:
+            lines.append(f"    {output.name} = _empty(_rows, _dt_{output.name})")
+        full_shape = f"({', '.join(sizes)},)"
+        for output in kernel.element_outputs:
+            lines.append(f"    {output.name} = _empty({full_shape}, _dt_{output.name})")
+        call_args = ", ".join([o.name for o in kernel.row_outputs] + [o.name for o in kernel.element_outputs]
+                              + sizes + passed)
+        total = " * ".join(sizes)
+        lines.append(f"    if {total} >= {PARALLEL_MIN_ELEMENTS} and _rows > 1: _parallel(_run, _rows, ({call_args},))")
+        lines.append(f"    else: _run(0, _rows, {call_args})")
+        results = []
+        for output in kernel.outputs:
+            if output in kernel.row_outputs:
+                shape = [("1" if d in axes else sizes[d]) for d in range(rank)] if output.keepdims \
+                    else [sizes[d] for d in kept]
+                if not shape:  # a full reduction: NumPy's scalar
+                    results.append(f"{output.name}[0]")
+                else:
+                    results.append(f"{output.name}.reshape(({', '.join(shape)},))")
+            else:
+                results.append(output.name)
+        lines.append(f"    return {results[0] if len(results) == 1 else '(' + ', '.join(results) + ',)'}")
+        source = "\n".join(lines) + "\n"
+        self.launcher_source = source
+        exec(compile(source, f"<arrayscript launcher {kernel.name}>", "exec"), namespace)  # noqa: S102
+        return namespace["launch"]
+
+
+def build_reduction(kernel: ReductionKernel, static_shapes=None, fallback=None) -> CpuReductionKernel:
+    """A CpuReductionKernel: STATIC for these exact operand shapes, else DYNAMIC (compiled ahead for
+    operands that broadcast only by rank)."""
+    if static_shapes is not None:
+        _, layout = layout_of(kernel, [tuple(s) for s in static_shapes], True)
+        return CpuReductionKernel(kernel, layout, fallback)
+    plain = Layout(tuple((False,) * o.rank for o in kernel.arrays))
+    return CpuReductionKernel(kernel, None, fallback, first_layout=plain)

@@ -1,0 +1,143 @@
+"""Reduction kernels (kernels.ir.ReductionKernel) on the CPU renderer, against NumPy: every
+Reduce op, the last axis, a middle axis and all axes, keepdims, int/float/bool dtypes, NaN,
+empty rows (the fallback), and a float32 accuracy bound."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kernels import cpu
+from kernels.backend import CPU
+from kernels.ir import (ROW_SIZE, Const, Instr, Operand, Output, Reduce, ReductionKernel, RowOutput, Stage,
+                        UnsupportedKernel)
+
+OPS = ("sum", "prod", "max", "min", "argmax", "argmin", "all", "any")
+
+
+def _every_reduction(dtype: str, rank: int, axes: tuple) -> ReductionKernel:
+    """One stage computing each op of OPS over ``axes``, stored without and with keepdims."""
+    total = np.sum(np.ones(1, dtype)).dtype.name  # NumPy's sum/prod dtype
+    body = (Instr("wide", "cast", ("a0",), total),) if total != dtype else ()
+    value = "wide" if body else "a0"
+    reduces = (Reduce("s", "sum", value, total), Reduce("p", "prod", value, total),
+               Reduce("hi", "max", "a0", dtype), Reduce("lo", "min", "a0", dtype),
+               Reduce("ahi", "argmax", "a0", "int64"), Reduce("alo", "argmin", "a0", "int64"),
+               Reduce("every", "all", "a0", "bool"), Reduce("some", "any", "a0", "bool"))
+    rows = tuple(RowOutput(f"{r.target}_{k}", r.target, r.dtype, keepdims=k == "kept")
+                 for r in reduces for k in ("flat", "kept"))
+    return ReductionKernel(f"every_{dtype}_{rank}_{''.join(map(str, axes))}", (Operand("a0", dtype, rank),), rank,
+                           axes, (Stage(body, reduces),), rows)
+
+
+def _numpy_every(x, axes):
+    axis = axes if len(axes) > 1 else axes[0]
+    flat_axis = None if len(axes) == x.ndim else axis  # argmax takes one axis or all of them
+    results = []
+    for name in OPS:
+        function = getattr(np, name)
+        use = flat_axis if name.startswith("arg") else axis
+        results += [function(x, axis=use), function(x, axis=use, keepdims=True)]
+    return tuple(results)
+
+
+def _check(kernel, x, axes):
+    with np.errstate(all="ignore"):
+        expected = _numpy_every(x, axes)
+        actual = cpu.build(kernel, None, lambda a: _numpy_every(a, axes)).launch(x)
+    for name, a, e in zip([f"{op}{k}" for op in OPS for k in ("", "-keepdims")], actual, expected):
+        assert type(a) is type(e) and np.shape(a) == np.shape(e), name
+        assert np.asarray(a).dtype == np.asarray(e).dtype, name
+        if np.asarray(e).dtype.kind == "f":
+            np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6, equal_nan=True, err_msg=name)
+        else:
+            np.testing.assert_array_equal(a, e, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype, axes", [("float64", (2,)), ("float64", (1,)), ("float32", (0, 1, 2)),
+                                         ("int32", (2,)), ("bool", (1,))])
+def test_every_reduction_matches_numpy(dtype, axes):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((3, 4, 5)) * 3).astype(dtype)
+    if dtype == "int32":
+        x[0, 0, :] = 7  # ties: the first index wins
+    kernel = _every_reduction(dtype, 3, axes)
+    _check(kernel, x, axes)
+    _check(kernel, x[:, :, ::-1], axes)  # a strided layout, same kernel (DYNAMIC)
+
+
+def test_nan_propagates_and_is_found_first():
+    x = np.arange(24, dtype=np.float64).reshape(4, 6)
+    x[1, 2] = x[1, 4] = np.nan
+    x[2, 0] = np.nan
+    x[3, :] = -np.inf  # every element the identity: argmax is 0
+    _check(_every_reduction("float64", 2, (1,)), x, (1,))
+
+
+def test_empty_rows_run_the_fallback():
+    kernel = _every_reduction("float64", 2, (1,))
+    calls = []
+
+    def fallback(a):
+        calls.append(a.shape)
+        return np.sum(a, axis=1)
+
+    launched = cpu.build(kernel, None, fallback)
+    assert launched.launch(np.ones((3, 0))).shape == (3,) and calls == [(3, 0)]
+
+
+def test_softmax_shape_stages_and_a_float32_accuracy_bound():
+    """softmax of rows of 10**6 float32 elements: the sum accumulates in float64, so it is within
+    1e-6 (relative) of NumPy's pairwise float32 result and closer to the exact sum."""
+    x = Operand("a0", "float32", 2)
+    shifted = (Instr("d", "-", ("a0", "m"), "float32"), Instr("e", "exp", ("d",), "float32"))
+    kernel = ReductionKernel(
+        "softmax_test", (x,), 2, (1,),
+        (Stage((), (Reduce("m", "max", "a0", "float32"),)), Stage(shifted, (Reduce("s", "sum", "e", "float32"),))),
+        (RowOutput("total", "s", "float32"),), shifted + (Instr("y", "/", ("e", "s"), "float32"),),
+        (Output("out", "y", "float32"),), order=("out", "total"))
+    a = np.random.default_rng(1).random((2, 10 ** 6), dtype=np.float32)
+    out, total = cpu.build(kernel, [a.shape]).launch(a)
+    e = np.exp(a - a.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(total, e.sum(axis=1), rtol=1e-6)
+    exact = e.astype(np.float64).sum(axis=1)
+    assert np.all(np.abs(total - exact) <= np.abs(e.sum(axis=1) - exact) + np.spacing(total))
+    np.testing.assert_allclose(out, e / e.sum(axis=1, keepdims=True), rtol=1e-5)
+
+
+def test_mean_with_row_size_and_a_broadcast_operand():
+    x, w = Operand("a0", "float64", 2), Operand("a1", "float64", 1)
+    kernel = ReductionKernel(
+        "centered_test", (x, w), 2, (1,),
+        (Stage((), (Reduce("s", "sum", "a0", "float64"),),
+               (Instr("n", "cast", (ROW_SIZE,), "float64"), Instr("mean", "/", ("s", "n"), "float64"))),),
+        (RowOutput("mean_out", "mean", "float64", keepdims=True),),
+        (Instr("d", "-", ("a0", "mean"), "float64"), Instr("y", "*", ("d", "a1"), "float64")),
+        (Output("out", "y", "float64"),))
+    a, b = np.random.default_rng(2).random((5, 7)), np.arange(7.0)
+    out, mean = cpu.build(kernel).launch(a, b)
+    np.testing.assert_allclose(mean, a.mean(axis=1, keepdims=True))
+    np.testing.assert_allclose(out, (a - a.mean(axis=1, keepdims=True)) * b)
+
+
+def test_ir_checks_and_backends():
+    x = Operand("a0", "float32", 2)
+    with pytest.raises(ValueError, match="reads 'm' before"):
+        ReductionKernel("bad", (x,), 2, (1,), (Stage((Instr("t", "-", ("a0", "m"), "float32"),),
+                                                     (Reduce("m", "max", "t", "float32"),)),),
+                        (RowOutput("o", "m", "float32"),))
+    with pytest.raises(ValueError, match="sum of float32 into float64"):
+        ReductionKernel("bad", (x,), 2, (1,), (Stage((), (Reduce("s", "sum", "a0", "float64"),)),),
+                        (RowOutput("o", "s", "float64"),))
+    with pytest.raises(ValueError, match="axes"):
+        ReductionKernel("bad", (x,), 2, (2,), (Stage((), (Reduce("s", "sum", "a0", "float32"),)),),
+                        (RowOutput("o", "s", "float32"),))
+    kernel = ReductionKernel("ok", (x,), 2, (0, 1), (Stage((), (Reduce("s", "sum", "a0", "float32"),)),),
+                             (RowOutput("o", "s", "float32"),))
+    assert CPU.supports(kernel)
+    assert isinstance(cpu.build(kernel).launch(np.ones((2, 3), np.float32)), np.float32)  # NumPy's scalar
+    with pytest.raises(UnsupportedKernel):
+        ReductionKernel("f16", (Operand("a0", "bfloat", 1),), 1, (0,),
+                        (Stage((), (Reduce("s", "sum", "a0", "bfloat"),)),), (RowOutput("o", "s", "bfloat"),))
+    with pytest.raises(ValueError, match="order"):
+        ReductionKernel("bad", (x,), 2, (1,), (Stage((), (Reduce("s", "sum", Const(1.0, "float32"), "float32"),)),),
+                        (RowOutput("o", "s", "float32"),), order=("o", "o"))
