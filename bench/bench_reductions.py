@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 import jit  # noqa: E402
+from fuser.reduction_lowering import fused_reductions  # noqa: E402
 from bench import workloads  # noqa: E402
 from bench.publish import publish  # noqa: E402
 

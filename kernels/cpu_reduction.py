@@ -264,6 +264,20 @@ def element_reads(kernel: ReductionKernel) -> dict:
     return result
 
 
+def partial_read_checks(kernel: ReductionKernel, sizes) -> list:
+    """Conditions under which a DYNAMIC call must run the fallback: a value computed from only
+    some of the arrays would not span the iteration space (``sizes``), as the kernel assumes."""
+    every = {o.name for o in kernel.arrays}
+    full = f"({', '.join(sizes)},)"
+    checks = []
+    for used in element_reads(kernel).values():
+        used = used & every
+        if used != every:
+            shapes = ", ".join(f"{n}.shape" for n in sorted(used))
+            checks.append(f"_bshape({shapes}) != {full}" if used else f"{full} != ({', '.join(['1'] * kernel.rank)},)")
+    return checks
+
+
 def _float_sum(reduce) -> bool:
     return reduce.op == "sum" and np.dtype(reduce.dtype).kind == "f" and not isinstance(reduce.value, Const)
 
@@ -308,14 +322,7 @@ class CpuReductionKernel(CompiledKernels):
             lines.append(f"    if _run is None: _run = _self.variant({key})")
             lines.append(f"    if _run is None: {fallback}")
             lines.append("    _run = _run.function")
-            every = {o.name for o in arrays}
-            full = f"({', '.join(sizes)},)"
-            for name, used in element_reads(kernel).items():
-                used = used & every
-                if used != every:
-                    shapes = ", ".join(f"{n}.shape" for n in sorted(used))
-                    check = f"_bshape({shapes}) != {full}" if used else f"{full} != ({', '.join(['1'] * rank)},)"
-                    lines.append(f"    if {check}: {fallback}")
+            lines += [f"    if {check}: {fallback}" for check in partial_read_checks(kernel, sizes)]
         rows = " * ".join(sizes[d] for d in kept) if kept else "1"
         lines.append(f"    _rows = {rows}")
         for output in kernel.row_outputs:

@@ -507,15 +507,8 @@ class CudaReductionKernel:
         else:
             shape_lines, sizes = dynamic_shape(kernel)
             lines += shape_lines
-            from .cpu_reduction import element_reads  # noqa: PLC0415 - the CPU launcher's rule, shared
-            every = {o.name for o in arrays}
-            full = f"({', '.join(sizes)},)"
-            for name, used in element_reads(kernel).items():
-                used = used & every
-                if used != every:
-                    shapes = ", ".join(f"{n}.shape" for n in sorted(used))
-                    check = f"_bshape({shapes}) != {full}" if used else f"{full} != ({', '.join(['1'] * rank)},)"
-                    lines.append(f"    if {check}: {fallback}")
+            from .cpu_reduction import partial_read_checks  # noqa: PLC0415 - the CPU launcher's rule, shared
+            lines += [f"    if {check}: {fallback}" for check in partial_read_checks(kernel, sizes)]
         lines.append(f"    if {' * '.join(sizes)} == 0: {fallback}")  # NumPy's answer for empty rows
         rows = " * ".join(sizes[d] for d in kept) if kept else "1"
         lines.append(f"    _rows = {rows}")
