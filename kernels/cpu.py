@@ -21,6 +21,7 @@ strided, including negative strides) are Numba's own type specialization.
 """
 from __future__ import annotations
 
+import abc
 import os
 import threading
 import time
@@ -251,7 +252,7 @@ class _Variant:
         self.module_name = module.__name__
 
 
-class CompiledKernels:
+class CompiledKernels(abc.ABC):
     """What both CPU kernel kinds share: the STATIC layout or the DYNAMIC variants per broadcast
     pattern, compiled on first sight; ``fallback`` for what cannot compile. A subclass says
     how a layout becomes source (``compile_variant``) and writes ``_make_launcher``."""
@@ -275,11 +276,13 @@ class CompiledKernels:
                 raise UnsupportedKernel(f"the kernel did not compile: {first_line(error)}") from error
         self.launch = self._make_launcher()
 
+    @abc.abstractmethod
     def compile_variant(self, layout: Layout) -> _Variant:
-        raise NotImplementedError
+        """The compiled variant of the kernel for ``layout``."""
 
+    @abc.abstractmethod
     def _make_launcher(self):
-        raise NotImplementedError
+        """The generated ``launch(*operands)`` function."""
 
     @property
     def static(self) -> bool:
