@@ -222,6 +222,16 @@ def numba_signature(kernel: Kernel):
     rank = kernel.rank
     arguments = [types.int64, types.int64]
     arguments += [types.Array(numba.from_dtype(np.dtype(o.dtype)), rank, "C") for o in kernel.outputs]
+    return tuple(arguments) + operand_types(kernel)
+
+
+def operand_types(kernel) -> tuple:
+    """The Numba types of a kernel's operands: C-contiguous arrays, 0-d arrays by value, Python
+    scalars as 64-bit numbers."""
+    import numba  # noqa: PLC0415 - loaded with the first kernel, not with ArrayScript
+    from numba import types  # noqa: PLC0415 - as numba above
+
+    arguments = []
     for operand in kernel.operands:
         scalar = numba.from_dtype(np.dtype(operand.dtype))
         if operand.is_array and operand.rank > 0:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import cache, cpu_math
-from .cpu import _HEADER, DTYPES, PARALLEL_MIN_ELEMENTS, CompiledKernels, CpuRenderer, _nested_key, _Variant, run_parallel
+from .cpu import _HEADER, DTYPES, PARALLEL_MIN_ELEMENTS, CompiledKernels, CpuRenderer, _nested_key, _Variant, operand_types, run_parallel
 from .ir import ROW_SIZE, Const, Layout, ReductionKernel, UnsupportedKernel, layout_of, reduction_identity
 from .launch import broadcast_error, dynamic_shape, python_int_checks
 
@@ -230,16 +230,7 @@ def numba_reduction_signature(kernel: ReductionKernel):
     arguments += [types.Array(numba.from_dtype(np.dtype(o.dtype)), 1, "C") for o in kernel.row_outputs]
     arguments += [types.Array(numba.from_dtype(np.dtype(o.dtype)), kernel.rank, "C") for o in kernel.element_outputs]
     arguments += [types.int64] * kernel.rank
-    for operand in kernel.operands:
-        scalar = numba.from_dtype(np.dtype(operand.dtype))
-        if operand.is_array and operand.rank > 0:
-            arguments.append(types.Array(scalar, operand.rank, "C"))
-        elif operand.is_array:
-            arguments.append(scalar)
-        else:
-            arguments.append({"bool": types.boolean, "int64": types.int64,
-                              "uint64": types.uint64}.get(operand.dtype, types.float64))
-    return tuple(arguments)
+    return tuple(arguments) + operand_types(kernel)
 
 
 def element_reads(kernel: ReductionKernel) -> dict:
