@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 
 _modules: dict = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # a kernel module loads the shared helpers' module as it is imported
 
 
 def cache_root() -> Path:

@@ -43,13 +43,7 @@ DTYPES = SUPPORTED_DTYPES - {"float16"}  # Numba has no float16 arithmetic
 # the pool costs more than it saves.
 PARALLEL_MIN_ELEMENTS = 1 << 16
 
-_HEADER = """\
-import math
-import numpy as np
-from math import inf, nan
-from numba import njit
-from numpy import bool_, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64
-"""
+_HEADER = cpu_math.HEADER
 _FLOAT_HELPERS = {("exp", "float32"): "_exp_f32", ("tanh", "float32"): "_tanh_f32",
                   ("erf", "float32"): "_erf_f32", ("log", "float32"): "_log_f32",
                   ("exp", "float64"): "_exp_f64", ("expm1", "float64"): "_expm1_f64", ("log", "float64"): "_log_f64",
@@ -174,6 +168,9 @@ class CpuRenderer(Renderer):
         "nextafter": lambda r, e: f"{e.dt}(np.nextafter({e.a}, {e.b}))" if _is_float(e.dt) else None,
         **{name: (lambda helper: lambda r, e: f"{e.dt}({r.helper(helper, e.a, e.b)})" if _is_int(e.dt) else None)(
             f"_{name}_int") for name in ("gcd", "lcm")},
+        "popcount": lambda r, e: f"{e.dt}({r.helper('_popcount_int', e.a)})" if _is_int(e.dt) else None,
+        "frexp_mantissa": lambda r, e: f"{e.dt}(math.frexp({e.a})[0])" if _is_float(e.dt) else None,
+        "frexp_exponent": lambda r, e: f"{e.dt}(math.frexp({e.a})[1])" if _is_float(e.dt) else None,
         "ldexp": lambda r, e: (f"{e.dt}(math.ldexp({e.a}, int(min(max({e.b}, -{LDEXP_EXPONENT_LIMIT}.0), "
                                f"{LDEXP_EXPONENT_LIMIT}.0))))" if _is_float(e.dt) else None),
         "power_uniform": _uniform_power,
@@ -324,11 +321,14 @@ class CompiledKernels(abc.ABC):
 
 class CpuKernel(CompiledKernels):
     """A kernel ready to run on NumPy arrays: ``launch(*operands)`` returns the
-    output array (a tuple when there are several). ``layout`` is the STATIC layout, or None for a
+    output array (a tuple when there are several); a one-output kernel's
+    ``launch(*operands, _out=view)`` writes into ``view`` (any strides) when it has
+    the iteration shape, and returns it. ``layout`` is the STATIC layout, or None for a
     DYNAMIC kernel. ``fallback(*operands)`` computes the same unfused; it runs
     for a layout that cannot compile, or an output that turns out smaller than
     the iteration shape. Raises UnsupportedKernel when even the first layout
     cannot be built."""
+    launches_into = True  # see launch's _out (fuser.inplace_store)
 
     def compile_variant(self, layout: Layout) -> _Variant:
         return _Variant(render(self.kernel, layout), self.kernel.name, numba_signature(self.kernel))
@@ -345,7 +345,8 @@ class CpuKernel(CompiledKernels):
         passed = [f"{o.name}[()]" if o.is_array and o.rank == 0 else
                   (f"_uint64({o.name})" if not o.is_array and o.dtype == "uint64" else o.name)
                   for o in kernel.operands]
-        lines = [f"def launch({', '.join(names)}):"]
+        into = len(kernel.outputs) == 1  # one output may be written into the caller's array (_out)
+        lines = [f"def launch({', '.join(names + (['_out=None'] if into else []))}):"]
         lines += python_int_checks(kernel, f"return _self.fallback({', '.join(names)})")
         if self.static:
             shape = self.layout.shape
@@ -367,6 +368,10 @@ class CpuKernel(CompiledKernels):
         outputs = [o.name for o in kernel.outputs]
         for index, name in enumerate(outputs):
             lines.append(f"    {name} = _empty({out_shape}, _dt{index})")
+        if into:  # (a fresh result when _out has another shape: the caller copies it)
+            lines[-1] = f"    if _out is None: {outputs[0]} = _empty({out_shape}, _dt0)"
+            lines.append(f"    elif _out.shape != {out_shape}: return _self.fallback({', '.join(names)})")
+            lines.append(f"    else: {outputs[0]} = _out")
         call_args = ", ".join(outputs + passed)
         total, outer = " * ".join(sizes), sizes[0]
         if not self.static:

@@ -19,28 +19,70 @@ The others give NumPy's definitions where Python's differ: floor division and
 remainder of floats (``npy_divmod``), integer division and shifts, which NumPy
 defines for zero divisors and large shift counts.
 
-Each entry is the source of one function; a kernel module gets the ones it
-calls (so the kernel's file, and its disk-cache key, holds all its code).
+Each entry is the source of one function. All of them live in one generated module of
+the disk cache (``shared_module_source``), compiled once per process and per signature
+and cached by Numba (``cache=True``), so each kernel does not compile its own copies:
+that was half of a small reduction kernel's cold compile. A kernel imports the ones it calls
+by the module's name, a hash of every helper's source, so its own file and disk-cache key
+still change whenever a helper does.
 """
 from __future__ import annotations
 
-_DECORATOR = '@njit(error_model="numpy")\n'
+from . import cache
+
+HEADER = """\
+import math
+import numpy as np
+from math import inf, nan
+from numba import njit
+from numpy import bool_, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64
+"""
+
+_DECORATOR = '@njit(error_model="numpy", cache=True)\n'
 # These may fuse a * b + c into one rounding where the CPU has FMA, which halves their
 # polynomials' instructions; their bounds were checked with and without.
 _CONTRACTED = frozenset({"_tanh_f32", "_exp_f64", "_expm1_f64", "_log_f64", "_log1p_f64"})
-# Helpers that call other helpers: a kernel that uses one gets those too.
-_NEEDS = {"_log_f64": ("_log_f64_core",), "_log1p_f64": ("_log_f64_core",), "_expm1_f64": ("_expm1_f64_core",),
-          "_tanh_f64": ("_expm1_f64_core",)}
-_CONTRACTED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"})\n'
+_CONTRACTED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, cache=True)\n'
 # Numba inlines these into their callers itself (which then gives them the callers' fastmath):
 # LLVM's inliner left tanh with expm1 in it as a call, and a loop with a call is not vectorized.
 _INLINED = frozenset({"_expm1_f64_core", "_log_f64_core", "_tanh_f64"})
-_INLINED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, inline="always")\n'
+_INLINED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, inline="always", cache=True)\n'
 
 # Reassociation lets LLVM split the sum into vector lanes; only these helpers have it, so no
 # formula's rounding changes (the sum is in float64 whatever order it takes).
 _REASSOCIATED = frozenset({"_sum_row_f64"})
-_REASSOCIATED_DECORATOR = '@njit(error_model="numpy", fastmath={"reassoc", "contract"})\n'
+_REASSOCIATED_DECORATOR = '@njit(error_model="numpy", fastmath={"reassoc", "contract"}, cache=True)\n'
+
+# A float row's max/min with NumPy's NaN (any NaN gives NaN). LLVM does not vectorize a float
+# compare-and-select reduction (Numba puts no nnan flag on the select), so this reduces integer keys
+# of the bit patterns, ordered as the floats are (vpmaxsd), and ors a NaN test of the bits beside.
+_EXTREME_ROW = """
+def _{op}_row_{suffix}(row, count):
+    bits = row.view({int_type})
+    best = {int_type}({start})
+    nan = {int_type}(0)
+    for e in range(count):
+        b = bits[e]
+        key = {int_type}(b ^ {int_type}({int_type}(b >> {int_type}({shift})) & {int_type}({magnitude})))
+        best = key if key {compare} best else best
+        nan = {int_type}(nan | {int_type}({int_type}(b & {int_type}({magnitude})) > {int_type}({infinity})))
+    if nan:
+        return {float_type}(np.nan)
+    return {int_type}(best ^ {int_type}({int_type}(best >> {int_type}({shift})) & {int_type}({magnitude}))).view({float_type})
+"""
+
+
+def _extreme_rows() -> dict:
+    sources = {}
+    for float_type, int_type, bits, infinity in (("float32", "int32", 32, 0x7F800000),
+                                                 ("float64", "int64", 64, 0x7FF0000000000000)):
+        for op, compare, start in (("max", ">", -(1 << (bits - 1))), ("min", "<", (1 << (bits - 1)) - 1)):
+            name = f"_{op}_row_f{bits}"
+            sources[name] = _EXTREME_ROW.format(op=op, suffix=f"f{bits}", int_type=int_type, float_type=float_type,
+                                                start=start, shift=bits - 1, magnitude=(1 << (bits - 1)) - 1,
+                                                infinity=infinity, compare=compare)
+    return sources
+
 
 SOURCES = {
     "_sum_row_f64": '''
@@ -51,6 +93,7 @@ def _sum_row_f64(buffer, count):
         total += float64(buffer[e])
     return total
 ''',
+    **_extreme_rows(),
     "_tanh_f32": '''
 def _tanh_f32(x):
     # Below 0.55 an odd polynomial, a + a * s * P(s) with s = a * a; from 0.55 on
@@ -345,6 +388,16 @@ def _gcd_int(a, b):
         x, y = y % x, x
     return y
 ''',
+    # NumPy's bitwise_count: the set bits of |a| (of its bits as unsigned, for the minimum int), by SWAR,
+    # which LLVM turns into its popcount instruction.
+    "_popcount_int": '''
+def _popcount_int(a):
+    x = uint64(0) - uint64(a) if a < 0 else uint64(a)
+    x = x - ((x >> uint64(1)) & uint64(0x5555555555555555))
+    x = (x & uint64(0x3333333333333333)) + ((x >> uint64(2)) & uint64(0x3333333333333333))
+    x = (x + (x >> uint64(4))) & uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * uint64(0x0101010101010101)) >> uint64(56)
+''',
     "_lcm_int": '''
 def _lcm_int(a, b):
     x = uint64(0) - uint64(a) if a < 0 else uint64(a)
@@ -357,10 +410,27 @@ def _lcm_int(a, b):
 }
 
 
+def shared_module_source() -> str:
+    """The module of every helper, in a fixed order."""
+    return HEADER + "".join(f"\n{_decorator(name)}{SOURCES[name].lstrip()}" for name in sorted(SOURCES))
+
+
 def source_of(names) -> str:
-    """The definitions of the named helpers and those they call, in a fixed order."""
-    names = set(names) | {needed for name in names for needed in _NEEDS.get(name, ())}
-    return "".join(f"\n{_decorator(name)}{SOURCES[name].lstrip()}" for name in sorted(names))
+    """The lines of a kernel module that bind the named helpers from the shared module."""
+    if not names:
+        return ""
+    names = sorted(set(names))
+    module = cache.module_name(shared_module_source())
+    return (f"\nfrom kernels.cpu_math import shared_helpers\n"
+            f"{', '.join(names)}, = shared_helpers({module!r}, {', '.join(map(repr, names))})\n")
+
+
+def shared_helpers(module_name: str, *names):
+    """The named helpers of the shared module, loaded (once per process) from the disk cache."""
+    module = cache.load_module(shared_module_source())
+    if module.__name__ != module_name:  # a kernel file rendered against other helpers than these
+        raise ImportError(f"kernel helpers {module_name} are not this ArrayScript's ({module.__name__})")
+    return tuple(getattr(module, name) for name in names)
 
 
 def _decorator(name: str) -> str:
