@@ -27,19 +27,20 @@ __all__ = ["fused_reductions", "fuses_alone", "is_reduction", "reduction_node_re
 
 
 # Forms whose result is an element value (the full shape), computed from reductions of its rows.
-ELEMENT_FORMS = frozenset({"softmax", "log_softmax", "layer_norm"})
+ELEMENT_FORMS = frozenset({"softmax", "log_softmax", "layer_norm", "rms_norm"})
+# Forms over the trailing normalized_shape dims.
+NORMALIZATIONS = frozenset({"layer_norm", "rms_norm"})
 
 
-# Fused reductions are new (issue 21) and stay off by default until the programs whose results
-# they change beyond float tolerance (the corpus's traced GPT-2, the demo model) are fixed;
-# ``fused_reductions()`` turns them on.
-_enabled = False
+# On by default; ``fused_reductions(False)`` keeps every reduction a NumPy call (to compare,
+# or to measure what fusing them gives).
+_enabled = True
 
 
 @contextlib.contextmanager
 def fused_reductions(on: bool = True):
     """Within the block, reductions (and softmax, log_softmax, layer_norm) fuse with elementwise work
-    in the specializations built there."""
+    in the specializations built there (``on``), or do not (``on=False``)."""
     global _enabled
     previous, _enabled = _enabled, on
     try:
@@ -54,17 +55,22 @@ def is_reduction(node) -> bool:
     return _enabled and node.op is not None and getattr(node.op, "kernel_form", None) is not None
 
 
+# The arguments of reductions a kernel takes as constant int sequences (read as axes_of).
+_STATIC_SEQUENCES = ("normalized_shape", "dim", "axis")
+
+
 def is_static_shape_list(node) -> bool:
-    """A list of constant ints read only as the normalized_shape of ops computed from reductions."""
+    """A list of constant ints read only as the axes or normalized_shape of reductions."""
+    # Not a tuple: the code printer's CSE shares an equal tuple between reductions of other groups.
     return (node.kind == "prim::ListConstruct" and node.outputs and node.output.uses
             and all(arg_info(v).is_constant and type(arg_info(v).value) is int for v in node.inputs)
-            and all(is_reduction(u.user) and u.user.op.kernel_form == "layer_norm" and u.index == 1
-                    for u in node.output.uses))
+            and all(is_reduction(u.user) and u.index < len(u.user.op.args)
+                    and u.user.op.args[u.index].name in _STATIC_SEQUENCES for u in node.output.uses))
 
 
 def fuses_alone(node) -> bool:
-    """A node worth a kernel by itself: softmax and layer norm are several NumPy passes each."""
-    return is_reduction(node) and node.op.kernel_form in ELEMENT_FORMS
+    """A node worth a kernel by itself: softmax, layer norm and logsumexp are several NumPy passes each."""
+    return is_reduction(node) and node.op.kernel_form in ELEMENT_FORMS | {"logsumexp"}
 
 
 def _gives_rows(node) -> bool:
@@ -88,7 +94,7 @@ def reduction_node_refusal(node, static: bool) -> str | None:
         return f"{name} of a 0-d array is one element"
     if static and None in source.shape:
         return f"{name}: the shape of its input is not known"
-    for option in ("axis", "keepdims", "ddof", "dim", "eps"):
+    for option in ("axis", "keepdims", "ddof", "dim", "keepdim", "eps"):
         info = _static(node, option)
         if info is not None and not info.is_constant:
             return f"{name}: its {option} is not a constant"
@@ -111,7 +117,7 @@ def reduction_node_refusal(node, static: bool) -> str | None:
         if info is not None and not (info.is_constant and info.value is None):
             if not isinstance(info.type, T.TensorType) or info.type.dtype != output.dtype:
                 return f"{name}: its {option} is not an array of the result's dtype {output.dtype}"
-    if node.op.kernel_form == "layer_norm" and output.ndim != source.ndim:
+    if node.op.kernel_form in NORMALIZATIONS and output.ndim != source.ndim:
         return f"{name}: its weight or bias changes the result's rank"
     if np.dtype(source.dtype).kind not in "biuf" or np.dtype(output.dtype).kind not in "biuf":
         return f"{name} of {source.dtype} is not fused"
@@ -123,9 +129,9 @@ def reduction_node_refusal(node, static: bool) -> str | None:
 def axes_of(node) -> tuple:
     ndim = node.inputs[0].type.ndim
     form = node.op.kernel_form
-    if form in ("softmax", "log_softmax"):
-        return R.normalize_axes(_static(node, "dim").value, ndim, "dim")
-    if form == "layer_norm":
+    if form in ("softmax", "log_softmax", "logsumexp"):
+        return tuple(sorted(R.normalize_axes(_static(node, "dim").value, ndim, "dim")))
+    if form in NORMALIZATIONS:
         return tuple(range(ndim - len(int_sequence(_static(node, "normalized_shape"))), ndim))
     return tuple(sorted(R.normalize_axes(_static(node, "axis").value, ndim)))
 
@@ -192,6 +198,12 @@ def group_refusal(merged, outputs, static: bool) -> str | None:
         if value.type.ndim != rank or (static and tuple(value.type.shape) != tuple(full)):
             return (f"%{value.debug_name} ({value.type.shape}) is neither the reduced shape nor the "
                     f"reductions' input shape {tuple(full) if full is not None else ''}")
+        if not static and any(id(v) in rows for v in member.inputs) and not any(
+                id(v.node) in member_ids and id(v) not in rows and isinstance(v.type, T.TensorType)
+                for v in member.inputs):
+            # gcd(prod(x, keepdims=True) outside, x.max()): its shape is the outside array's, not the rows'
+            return (f"%{value.debug_name} combines a reduced value with arrays from outside the group only: "
+                    "its shape is not known to be the rows'")
         if static:
             for operand in member.inputs:
                 if id(operand.node) not in member_ids and isinstance(operand.type, T.TensorType) \
@@ -214,7 +226,7 @@ class _ReductionLowering(_Lowering):
         self.body, self.env, self.dtypes, self.operands, self.python_ints = [], {}, {}, [], set()
         self.compute = {id(node): node.op.compute_dtypes([arg_info(v) for v in node.inputs])
                         for node in subgraph.block.nodes
-                        if node.kind not in ("prim::Constant", "prim::ListConstruct") and not is_reduction(node)}
+                        if node.kind != "prim::Constant" and not is_static_shape_list(node) and not is_reduction(node)}
 
     def reduction_kernel(self) -> ReductionKernel:
         self.dtypes[ROW_SIZE] = "int64"
@@ -239,7 +251,7 @@ class _ReductionLowering(_Lowering):
                 self.env[id(node.output)] = _Weak(node["value"])
             elif is_reduction(node):
                 self.env[id(node.output)] = self.reduction(node)
-            elif node.kind == "prim::ListConstruct":  # normalized_shape: read as axes_of(node)
+            elif is_static_shape_list(node):  # axes or normalized_shape: read as axes_of(node)
                 self.env[id(node.output)] = _Weak(None)
             else:
                 self.env[id(node.output)] = self.node(node)
@@ -278,6 +290,18 @@ class _ReductionLowering(_Lowering):
             if form == "softmax":
                 return self.emit("/", (exponent, total), out)
             return self.emit("-", (shifted, self.emit("log", (total,), out)), out)
+        if form == "logsumexp":  # as jit.ops.nn_functional's _logsumexp
+            peak = self.reduce("max", value, out)
+            peak = self.emit("where", (self.emit("isfinite", (peak,), "bool"), peak, self.constant(0.0, out)), out)
+            total = self.reduce("sum", self.emit("exp", (self.emit("-", (value, peak), out),), out), out)
+            return self.emit("+", (self.emit("log", (total,), out), peak), out)
+        if form == "rms_norm":  # as _rms_norm
+            squares = self.reduce("sum", self.emit("*", (value, value), out), out)
+            eps = _static(node, "eps").value
+            eps = self.constant(float(np.finfo(out).eps if eps is None else eps), out)
+            mean_square = self.emit("/", (squares, self.cast(ROW_SIZE, out)), out)
+            result = self.emit("/", (value, self.emit("sqrt", (self.emit("+", (mean_square, eps), out),), out)), out)
+            return self.affine(node, result, out, ("weight",))
         # mean, var, std: NumPy's _mean/_var, in the result's float dtype; layer_norm as _layer_norm
         mean = self.emit("/", (self.reduce("sum", value, out), self.cast(ROW_SIZE, out)), out)
         if form == "layer_norm":
@@ -286,12 +310,7 @@ class _ReductionLowering(_Lowering):
             variance = self.emit("/", (squares, self.cast(ROW_SIZE, out)), out)
             eps = self.constant(float(_static(node, "eps").value), out)
             result = self.emit("/", (centered, self.emit("sqrt", (self.emit("+", (variance, eps), out),), out)), out)
-            for option, symbol in (("weight", "*"), ("bias", "+")):
-                index = next(i for i, a in enumerate(node.op.args) if a.name == option)
-                given = self.env[id(node.inputs[index])] if index < len(node.inputs) else None
-                if given is not None and not (isinstance(given, _Weak) and given.value is None):
-                    result = self.emit(symbol, (result, given), out)
-            return result
+            return self.affine(node, result, out, ("weight", "bias"))
         if form == "mean":
             return mean
         deviation = self.emit("-", (value, mean), out)
@@ -301,6 +320,15 @@ class _ReductionLowering(_Lowering):
         count = self.emit("maximum", (count, KConst(0.0, "float64")), "float64")
         variance = self.emit("/", (squares, self.cast(count, out)), out)
         return variance if form == "var" else self.emit("sqrt", (variance,), out)
+
+    def affine(self, node, result, out: str, options) -> str:
+        """``result * weight`` and ``+ bias``, for those of ``options`` the call gives."""
+        for option in options:
+            index = next(i for i, a in enumerate(node.op.args) if a.name == option)
+            given = self.env[id(node.inputs[index])] if index < len(node.inputs) else None
+            if given is not None and not (isinstance(given, _Weak) and given.value is None):
+                result = self.emit("*" if option == "weight" else "+", (result, given), out)
+        return result
 
     def reduce(self, op: str, value, dtype: str) -> str:
         target = f"r{len(self.body)}"

@@ -172,7 +172,11 @@ class _ReductionPrinter:
             for line in inits:
                 self.emit(2, line)
             reads = {r.value for r in stage.reduces if not isinstance(r.value, Const)}
-            if stage.body and kept:
+            rows = self.direct_rows(stage)
+            if rows is not None:  # each accumulator one vectorized helper call over a contiguous input row
+                for reduce in stage.reduces:
+                    self.emit_row_helper(reduce, rows[reduce.value])
+            elif stage.body and kept:
                 # Two loops: the elementwise work into a row buffer (a loop LLVM vectorizes: no
                 # accumulator carried across iterations), then the accumulation over the buffer.
                 values = sorted(reads)
@@ -181,10 +185,9 @@ class _ReductionPrinter:
                     dtype = self.printer.dtypes[value]
                     buffers.append(f"_buf_{value} = np.empty({ROW_SIZE}, {'bool_' if dtype == 'bool' else dtype})")
                 self.element_loop(2, stage.body, _Tail([f"_buf_{v}[_e] = {v}" for v in values], reads), True)
-                if all(_float_sum(reduce) for reduce in stage.reduces):  # a vectorized sum of each buffer
-                    for reduce in stage.reduces:
-                        helper = self.printer.helper("_sum_row_f64", f"_buf_{reduce.value}", ROW_SIZE)
-                        self.emit(2, f"_acc_{reduce.target} = float64(_acc_{reduce.target} + {helper})")
+                if all(_row_helper(reduce, self.printer.dtypes) for reduce in stage.reduces):
+                    for reduce in stage.reduces:  # a vectorized helper over each buffer
+                        self.emit_row_helper(reduce, f"_buf_{reduce.value}")
                 else:
                     self.emit(2, f"for _e in range({ROW_SIZE}):")
                     for value in values:
@@ -207,6 +210,38 @@ class _ReductionPrinter:
             self.emit(2, f"{output.name}[_row] = {output.value}")
         self.lines[buffers_at:buffers_at] = ["    " + line for line in buffers]
         return "\n".join([_HEADER + cpu_math.source_of(self.printer.helpers), "", *self.lines]) + "\n"
+
+
+    def emit_row_helper(self, reduce, row: str) -> None:
+        helper = _row_helper(reduce, self.printer.dtypes)
+        call = self.printer.helper(helper, row, ROW_SIZE)
+        acc = f"_acc_{reduce.target}"
+        if reduce.op == "sum":
+            self.emit(2, f"{acc} = float64({acc} + {call})")
+        else:  # the accumulator starts at the identity: the row's extreme is the result
+            self.emit(2, f"{acc} = {call}")
+
+    def direct_rows(self, stage):
+        """{operand: the expression of its current row as a contiguous 1-d array} when every
+        accumulator of this body-less stage has a row helper and reads a whole-rank operand that
+        is not broadcast along trailing reduced axes; else None (an element loop)."""
+        kernel, rank = self.kernel, self.kernel.rank
+        axes = tuple(kernel.axes)
+        if stage.body or not kernel.kept or axes != tuple(range(rank - len(axes), rank)):
+            return None
+        flags = {o.name: f for o, f in zip(kernel.arrays, self.layout.broadcast)}
+        rows = {}
+        for reduce in stage.reduces:
+            value = reduce.value
+            if isinstance(value, Const) or value not in flags or not _row_helper(reduce, self.printer.dtypes):
+                return None
+            operand_flags = flags[value]
+            if len(operand_flags) != rank or any(operand_flags[d] for d in axes):
+                return None
+            index = ", ".join("0" if operand_flags[d] else f"i{d}" for d in kernel.kept)
+            row = f"{value}_array[{index}]"
+            rows[value] = row if len(axes) == 1 else f"{row}.reshape({ROW_SIZE})"
+        return rows
 
 
 class _Tail:
@@ -269,8 +304,15 @@ def partial_read_checks(kernel: ReductionKernel, sizes) -> list:
     return checks
 
 
-def _float_sum(reduce) -> bool:
-    return reduce.op == "sum" and np.dtype(reduce.dtype).kind == "f" and not isinstance(reduce.value, Const)
+def _row_helper(reduce, dtypes):
+    """The kernels.cpu_math helper that reduces a contiguous row for ``reduce``, or None."""
+    if isinstance(reduce.value, Const):
+        return None
+    if reduce.op == "sum" and np.dtype(reduce.dtype).kind == "f":
+        return "_sum_row_f64"
+    if reduce.op in ("max", "min") and reduce.dtype in ("float32", "float64") and dtypes.get(reduce.value) == reduce.dtype:
+        return f"_{reduce.op}_row_f{reduce.dtype[-2:]}"
+    return None
 
 
 class CpuReductionKernel(CompiledKernels):

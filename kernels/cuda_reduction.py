@@ -310,8 +310,8 @@ class _Printer:
                      + (f"half_to_float({text});" if operand.dtype == "float16" else f"{text};"))
         if kernel.element_outputs:  # C strides of the full-shape outputs
             for d in range(rank - 1, -1, -1):
-                stride = "1" if d == rank - 1 else f"c{d + 1} * ({self.offset}){self.size(d + 1)}"
-                e(1, f"const {self.offset} c{d} = {stride};")
+                stride = "1" if d == rank - 1 else f"_c{d + 1} * ({self.offset}){self.size(d + 1)}"
+                e(1, f"const {self.offset} _c{d} = {stride};")  # underscored: formulas name constants c0, c1...
         shared_at = len(self.lines)
         if self.grid:  # every block takes part in the one row
             e(1, f"{{ const {self.index} _row = 0;")
@@ -325,7 +325,7 @@ class _Printer:
             for output in kernel.element_outputs:
                 value = self.value(output.value)
                 value = f"float_to_half({value})" if output.dtype == "float16" else value
-                offset = " + ".join(f"({self.offset})i{d} * c{d}" for d in range(rank))
+                offset = " + ".join(f"({self.offset})i{d} * _c{d}" for d in range(rank))
                 stores.append(f"{output.name}[{offset}] = {value};")
             self.printer.dtypes.update((i.target, i.dtype) for i in kernel.element_body)
             self.element_pass(2, kernel.element_body, {o.value for o in kernel.element_outputs}, stores)

@@ -2,9 +2,10 @@
 with eager results, and the ``.code`` round trip."""
 from __future__ import annotations
 
+import contextlib
+import copy
 import importlib.util
 import io
-import copy
 import itertools
 import math
 import os
@@ -14,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import device
 import jit
@@ -76,9 +78,9 @@ FLOAT_TOLERANCE = {np.dtype(np.float16): (1e-3, 1e-3), np.dtype(np.float32): (2e
                    np.dtype(np.float64): (1e-12, 1e-15)}
 
 
-def assert_same(actual, expected, path="result"):
-    """Equal value (floats within FLOAT_TOLERANCE), dtype, shape and Python type;
-    NaNs compare equal."""
+def assert_same(actual, expected, path="result", precision=None):
+    """Equal value (floats within FLOAT_TOLERANCE of their dtype, or of ``precision`` for a program
+    that computes in a narrower float than it returns), dtype, shape and Python type; NaNs compare equal."""
     if device.is_array(expected):
         assert device.is_array(actual), f"{path}: expected an array, got {type(actual).__name__}"
         assert type(actual) is type(expected), f"{path}: type {type(actual).__name__} != {type(expected).__name__}"
@@ -87,7 +89,7 @@ def assert_same(actual, expected, path="result"):
         xp = device.array_module(expected)
         actual, expected = device.to(xp.asarray(actual), "cpu"), device.to(xp.asarray(expected), "cpu")
         if expected.dtype in FLOAT_TOLERANCE:
-            rtol, atol = FLOAT_TOLERANCE[expected.dtype]
+            rtol, atol = FLOAT_TOLERANCE[np.dtype(precision or expected.dtype)]
             np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True, err_msg=path)
         else:
             np.testing.assert_array_equal(actual, expected, err_msg=path)
@@ -95,12 +97,12 @@ def assert_same(actual, expected, path="result"):
         assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
         assert list(actual) == list(expected), f"{path}: keys {list(actual)} != {list(expected)}"
         for key in expected:
-            assert_same(actual[key], expected[key], f"{path}[{key!r}]")
+            assert_same(actual[key], expected[key], f"{path}[{key!r}]", precision)
     elif isinstance(expected, (tuple, list)):
         assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
         assert len(actual) == len(expected), f"{path}: length {len(actual)} != {len(expected)}"
         for index, (a, e) in enumerate(zip(actual, expected)):
-            assert_same(a, e, f"{path}[{index}]")
+            assert_same(a, e, f"{path}[{index}]", precision)
     else:
         assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
         if isinstance(expected, float) and math.isnan(expected):
@@ -319,6 +321,29 @@ def _add_classes(namespace, kind):
 FAKE_CUPY = Path(__file__).parent / "device" / "fake_cupy"
 
 
+def optimized_against_eager(function, eager, args, calls=3):
+    """Call ``function`` ``calls`` times on copies of ``args`` against ``eager``: equal results and
+    equal arguments after the call (writes included); the last optimized graph."""
+    for _ in range(calls):
+        mine, theirs = copy.deepcopy(args), copy.deepcopy(args)
+        assert_same(function(*mine), eager(*theirs))
+        assert_same(mine, theirs, "the arguments after the call")
+    return jit.last_executed_optimized_graph()
+
+
+def require_host_shim_and_nvrtc():
+    """Skip, saying why, where the fake CuPy cannot run kernels: it compiles them with NVRTC
+    (as the backend does) and runs them with the host shim (g++)."""
+    from kernels import host_shim, nvrtc  # noqa: PLC0415 - only the CUDA tests need them
+
+    if host_shim.compiler() is None:
+        pytest.skip("no g++ on the PATH: the fake CuPy runs kernels with the host shim")
+    try:
+        nvrtc.version()
+    except nvrtc.NvrtcNotFound as error:
+        pytest.skip(f"the backend compiles with NVRTC: {error}")
+
+
 def run_with_fake_cupy(code: str) -> str:
     """Run ``code`` in a fresh interpreter that imports the fake CuPy of
     tests/device (two CUDA devices, arrays tagged with a device); its stdout."""
@@ -327,6 +352,21 @@ def run_with_fake_cupy(code: str) -> str:
                             cwd=Path(__file__).parent.parent)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+_precision = None  # the float the running test's program computes in, where it returns a wider one
+
+
+@contextlib.contextmanager
+def computed_in(precision):
+    """Within the block, results are compared at ``precision``'s tolerance (``assert_same``'s
+    ``precision``), also by the suite's check of each function's optimized specialization."""
+    global _precision
+    previous, _precision = _precision, precision
+    try:
+        yield
+    finally:
+        _precision = previous
 
 
 def check_optimized(obj, args, kwargs, expected):
@@ -346,7 +386,8 @@ def check_optimized(obj, args, kwargs, expected):
     arguments = function._executor.bind(args, kwargs)
     with np.errstate(all="ignore"):
         result = specialization.run(*arguments)
-    assert_same(result, expected, f"the optimized {function.qualname} (specialization {specialization.kind})")
+    assert_same(result, expected, f"the optimized {function.qualname} (specialization {specialization.kind})",
+                _precision)
 
 
 def _changes_state(graph) -> bool:

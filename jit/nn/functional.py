@@ -11,8 +11,8 @@ import numpy as np
 
 from jit import ops
 
-_NAMES = ("relu", "gelu", "silu", "sigmoid", "softmax", "log_softmax", "layer_norm", "linear", "dropout",
-          "embedding")
+_NAMES = ("relu", "gelu", "silu", "sigmoid", "softmax", "log_softmax", "logsumexp", "layer_norm", "rms_norm",
+          "linear", "dropout", "embedding")
 
 for _name in _NAMES:
     _op = ops.lookup(f"nn::{_name}")

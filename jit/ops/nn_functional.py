@@ -112,13 +112,49 @@ _nn_op("log_softmax", [Arg("input", T.TENSOR), Arg("dim", T.INT, -1)], _softmax_
        raises=raising.along_axis).kernel_form = "log_softmax"
 
 
-def _layer_norm(xp, x, normalized_shape, weight=None, bias=None, eps=1e-5):
+def _logsumexp(xp, x, dim, keepdim=False):
     x = _as_float(xp, x)
+    axes = R.normalize_axes(dim, max(1, x.ndim), "dim")
+    if x.ndim == 0:
+        x = x.reshape(1)
+    if any(x.shape[a] == 0 for a in axes):  # torch's: log(0) = -inf (max would raise)
+        peak = xp.full(tuple(1 if i in axes else n for i, n in enumerate(x.shape)), -np.inf, x.dtype)
+    else:
+        peak = x.max(axis=axes, keepdims=True)
+    peak = xp.where(xp.isfinite(peak), peak, 0)  # a row of -inf, inf or NaN is not shifted
+    with np.errstate(divide="ignore"):
+        result = xp.log(xp.exp(x - peak).sum(axis=axes, keepdims=True)) + peak
+    return result if keepdim else result.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+def _logsumexp_rule(infos):
+    source, dim, keepdim = infos[0].type, infos[1], infos[2]
+    shape = None
+    if source.shape is not None and dim.is_constant and keepdim.is_constant:
+        axes = R.normalize_axes(dim.value, max(1, len(source.shape)), "dim")
+        full = source.shape or (1,)
+        shape = tuple(1 if i in axes else n for i, n in enumerate(full)) if keepdim.value else \
+            tuple(n for i, n in enumerate(full) if i not in axes)
+    return T.TensorType(R.float_result_dtype(source.dtype), shape, source.device)
+
+
+_nn_op("logsumexp", [Arg("input", T.TENSOR), Arg("dim", T.UnionType([T.INT, T.SequenceType(T.INT)])),
+                     Arg("keepdim", T.BOOL, False)], _logsumexp_rule, impl=_logsumexp,
+       doc="log(sum(exp(x))) along dim, computed stably (torch.logsumexp)",
+       raises=raising.along_axis).kernel_form = "logsumexp"
+
+
+def _normalized_axes(name, x, normalized_shape):
     dims = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(x.shape[x.ndim - len(dims):]) != dims:
-        raise ValueError(f"layer_norm: normalized_shape {dims} does not match the trailing "
+        raise ValueError(f"{name}: normalized_shape {dims} does not match the trailing "
                          f"dimensions of an input of shape {x.shape}")
-    axes = tuple(range(x.ndim - len(dims), x.ndim))
+    return tuple(range(x.ndim - len(dims), x.ndim))
+
+
+def _layer_norm(xp, x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    x = _as_float(xp, x)
+    axes = _normalized_axes("layer_norm", x, normalized_shape)
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
     variance = (centered * centered).mean(axis=axes, keepdims=True)
@@ -133,17 +169,24 @@ def _layer_norm(xp, x, normalized_shape, weight=None, bias=None, eps=1e-5):
 _scale_rule, _shift_rule = R.elementwise(np.multiply), R.elementwise(np.add)
 
 
-def _layer_norm_rule(infos):
-    source, normalized = infos[0].type, int_sequence(infos[1])
-    if source.shape is not None and normalized is not None and None not in normalized:
-        trailing = source.shape[len(source.shape) - len(normalized):]
-        if len(normalized) > len(source.shape) or any(
-                s is not None and s != n for s, n in zip(trailing, normalized)):
-            raise TypeError(f"layer_norm: normalized_shape {tuple(normalized)} does not match "
-                            f"an input of shape {source.shape}")
-    result = _float_rule(infos)
+def _normalized_rule(name, affine):
+    """The type rule of a normalization over the trailing normalized_shape dims, then
+    ``* weight`` (and ``+ bias``) where ``affine`` names those arguments' positions."""
+    def rule(infos):
+        source, normalized = infos[0].type, int_sequence(infos[1])
+        if source.shape is not None and normalized is not None and None not in normalized:
+            trailing = source.shape[len(source.shape) - len(normalized):]
+            if len(normalized) > len(source.shape) or any(
+                    s is not None and s != n for s, n in zip(trailing, normalized)):
+                raise TypeError(f"{name}: normalized_shape {tuple(normalized)} does not match "
+                                f"an input of shape {source.shape}")
+        return _affine_result(_float_rule(infos), [(rule_, infos[i]) for rule_, i in affine])
+    return rule
+
+
+def _affine_result(result, steps):
     # result * weight + bias: NumPy broadcasts and promotes (a (1, 1, 1) weight adds an axis)
-    for rule, info in ((_scale_rule, infos[2]), (_shift_rule, infos[3])):
+    for rule, info in steps:
         if R.is_tensor(info.type):
             result = rule([ArgInfo(result), info])
         elif info.type != T.NONE:  # an Optional[Tensor]: applied or not, only known when it runs
@@ -154,8 +197,24 @@ def _layer_norm_rule(infos):
 _nn_op("layer_norm",
        [Arg("input", T.TENSOR), Arg("normalized_shape", SHAPE), Arg("weight", _OPTIONAL_TENSOR, None),
         Arg("bias", _OPTIONAL_TENSOR, None), Arg("eps", T.FLOAT, 1e-5)],
-       _layer_norm_rule, impl=_layer_norm,
+       _normalized_rule("layer_norm", ((_scale_rule, 2), (_shift_rule, 3))), impl=_layer_norm,
        doc="normalize over the trailing normalized_shape dims").kernel_form = "layer_norm"
+
+
+def _rms_norm(xp, x, normalized_shape, weight=None, eps=None):
+    x = _as_float(xp, x)
+    axes = _normalized_axes("rms_norm", x, normalized_shape)
+    eps = float(np.finfo(x.dtype).eps) if eps is None else eps  # torch's default
+    result = x / xp.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+    return result if weight is None else result * weight
+
+
+_nn_op("rms_norm",
+       [Arg("input", T.TENSOR), Arg("normalized_shape", SHAPE), Arg("weight", _OPTIONAL_TENSOR, None),
+        Arg("eps", T.OptionalType(T.FLOAT), None)],
+       _normalized_rule("rms_norm", ((_scale_rule, 2),)), impl=_rms_norm,
+       doc="x / sqrt(mean(x * x) + eps) over the trailing normalized_shape dims, then * weight "
+           "(torch.nn.functional.rms_norm; eps None: the dtype's machine epsilon)").kernel_form = "rms_norm"
 
 
 def _linear(xp, x, weight, bias=None):

@@ -8,7 +8,7 @@ import numpy as np
 
 import jit
 
-from ..helpers import assert_same
+from ..helpers import assert_same, computed_in
 from .cases import Case, arguments
 
 
@@ -25,7 +25,7 @@ def scripted(case: Case, edited: bool = False):
 def traced(case: Case, size: int = 0):
     """``jit.trace`` of the case's program on its inputs of ``size``; returns
     (the traced function, the TracerWarnings recorded)."""
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, computed_in(case.computes_in):
         warnings.simplefilter("always", jit.TracerWarning)
         function = jit.trace(case.eager(), arguments(case, size))
     return function, [w for w in caught if issubclass(w.category, jit.TracerWarning)]
@@ -41,4 +41,5 @@ def call(function, case: Case, size: int):
 
 
 def assert_agrees(function, case: Case, size: int):
-    assert_same(call(function, case, size), call(case.eager(), case, size))
+    with computed_in(case.computes_in):
+        assert_same(call(function, case, size), call(case.eager(), case, size), precision=case.computes_in)

@@ -12,13 +12,6 @@ import jit.nn.functional as F
 from ..helpers import assert_same, script_source
 
 
-@pytest.fixture(autouse=True)
-def _reductions_fused():
-    """Reductions fuse only where they are turned on (fuser.reduction_lowering): here they are."""
-    with fused_reductions():
-        yield
-
-
 def _array(*shape, dtype=np.float32, seed=0):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
@@ -60,6 +53,34 @@ def test_jit_nn_softmax_log_softmax_layer_norm_fuse_alone_and_with_neighbours():
     kinds = [k for group in _groups(graph) for k in group]
     assert {"nn::softmax", "nn::log_softmax", "nn::layer_norm"} <= set(kinds)
     assert not [n for n in graph.block.nodes if n.kind.startswith("nn::")]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_logsumexp_and_rms_norm_fuse_alone_and_with_neighbours(dtype):
+    source = ("def f(x, w):\n"
+              "    a = F.logsumexp(x * 2.0, -1) + 1.0\n"
+              "    b = F.logsumexp(x, 1, True)\n"
+              "    c = F.logsumexp(x, dim=0)\n"
+              "    d = F.rms_norm(x + 1.0, [x.shape[1]], w)\n"
+              "    e = F.rms_norm(x, [24], eps=1e-3)\n"
+              "    return a, b, c, d, e\n")
+    x = _array(6, 24, dtype=dtype)
+    x[0] = -np.inf  # a row of -inf gives -inf, as torch's; inf gives inf; NaN stays NaN
+    x[1, 3], x[2, 5] = np.inf, np.nan
+    with np.errstate(all="ignore"):
+        _, graph = _run(source, x, _array(24, dtype=dtype, seed=1), F=F)
+    kinds = [k for group in _groups(graph) for k in group]
+    assert kinds.count("nn::logsumexp") == 3 and kinds.count("nn::rms_norm") == 2
+    assert not [n for n in graph.block.nodes if n.kind.startswith("nn::")]
+
+
+def test_fused_reductions_can_be_turned_off():
+    source = "def f(x):\n    return np.exp(x - x.max(axis=-1, keepdims=True)) * 2.0\n"
+    with fused_reductions(False):
+        _, graph = _run(source, _array(4, 8))
+    assert _groups(graph) == [["np::subtract", "np::exp", "np::multiply"]]
+    _, graph = _run(source, _array(4, 8))
+    assert _groups(graph) == [["np::max", "np::subtract", "np::exp", "np::multiply"]]
 
 
 def test_producers_consumers_axes_and_keepdims():

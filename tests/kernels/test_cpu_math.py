@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from jit.ops import special
-from kernels import cpu, cpu_math
+from kernels import cache, cpu, cpu_math
 from kernels.ir import Instr, Kernel, Operand, Output
 
 SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-45, -1e-45, 1.1754942e-38, 1.17549435e-38,
@@ -168,3 +168,32 @@ def test_float64_helpers_are_used_and_vectorized():
         np.testing.assert_allclose(out, np.log1p(np.exp(x)) + np.tanh(x), rtol=1e-15, atol=0)
     assembly = next(iter(loop.inspect_asm().values()))
     assert re.search(r"\bv(fmadd|fmsub|fnmadd|mul|add)\w*pd\s+%[yz]mm", assembly), "no packed float64 arithmetic"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_row_max_and_min_helpers_equal_numpy_and_keep_nan(dtype):
+    """The reduction kernels' max/min over a row (integer keys that sort as the floats do): NumPy's
+    value for rows of infinities, subnormals and random values, NaN wherever a row holds one. The
+    sign of a zero result is not compared: NumPy's own depends on the order of the zeros."""
+    module = cache.load_module(cpu_math.shared_module_source())
+    bits = np.finfo(dtype).bits
+    row_max, row_min = getattr(module, f"_max_row_f{bits}"), getattr(module, f"_min_row_f{bits}")
+    rng = np.random.default_rng(3)
+    tiny = np.finfo(dtype).smallest_subnormal
+    rows = [rng.standard_normal(n).astype(dtype) for n in (1, 7, 64, 1001)]
+    rows += [np.array(r, dtype) for r in ([-np.inf, -np.inf], [np.inf, -np.inf, 1.0], [-tiny, tiny, 0.0],
+                                          [-tiny, -2 * tiny], [np.finfo(dtype).max, -np.finfo(dtype).max])]
+    for row in rows:
+        assert row_max(row, row.size) == row.max() and row_min(row, row.size) == row.min(), row
+        for place in (0, row.size - 1):
+            with_nan = row.copy()
+            with_nan[place] = np.nan
+            assert np.isnan(row_max(with_nan, row.size)) and np.isnan(row_min(with_nan, row.size))
+    if bits == 32:  # compiled afresh: a function loaded from Numba's cache has no assembly to show
+        namespace = {}
+        source = cpu_math.HEADER + '@njit(error_model="numpy")' + cpu_math.SOURCES["_max_row_f32"]
+        exec(compile(source, "<row max>", "exec"), namespace)  # noqa: S102 - our source
+        fresh = namespace["_max_row_f32"]
+        assert fresh(rows[-3], rows[-3].size) == rows[-3].max()
+        assembly = next(iter(fresh.inspect_asm().values()))
+        assert re.search(r"\bvpmax\w*\s+%[yz]mm", assembly), "the float32 row max is not packed"

@@ -10,6 +10,8 @@ import pytest
 import jit
 from jit import nn
 
+from ...helpers import assert_same
+
 X = np.random.default_rng(0).standard_normal((5, 6)).astype(np.float32)
 
 
@@ -78,6 +80,25 @@ def test_layer_norm_normalises_the_trailing_axes():
     flat = x.reshape(-1)
     np.testing.assert_allclose(plain(X), ((flat - flat.mean()) / np.sqrt(flat.var() + 1e-5)).reshape(5, 6),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_rms_norm_divides_by_the_root_mean_square_and_fuses_when_scripted():
+    norm = nn.RMSNorm(6)
+    assert norm.eps is None and norm.weight.dtype == np.float32 and np.all(norm.weight == 1)
+    norm.weight = np.linspace(0.5, 1.5, 6).astype(np.float32)
+    x = X.astype(np.float64)
+    eps = np.finfo(np.float32).eps  # None: the input dtype's machine epsilon, as torch's
+    expected = x / np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps) * norm.weight
+    np.testing.assert_allclose(norm(X), expected, rtol=1e-5, atol=1e-6)
+    plain = nn.RMSNorm((5, 6), eps=1e-3, elementwise_affine=False)
+    assert plain.weight is None and list(plain.parameters()) == []
+    np.testing.assert_allclose(plain(X), x / np.sqrt((x * x).mean() + 1e-3), rtol=1e-5, atol=1e-6)
+    scripted = jit.script(norm)
+    for _ in range(3):
+        result = scripted(X)
+    assert_same(result, norm(X))
+    assert "[nn::rms_norm] -> STATIC reduction kernel" in str(jit.explain(scripted, X))
+    assert repr(plain) == "RMSNorm((5, 6), eps=0.001, elementwise_affine=False)"
 
 
 def test_dropout_trains_and_evaluates():

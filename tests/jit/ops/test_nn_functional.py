@@ -10,11 +10,11 @@ import pytest
 import jit.nn.functional as F
 from jit import ops
 
-from ...helpers import run_both
+from ...helpers import assert_same, run_both
 from .samples import DTYPES, FLOATS, array, assert_op_matches_eager, scripted
 
 COVERS = {"nn::relu", "nn::gelu", "nn::silu", "nn::sigmoid", "nn::softmax", "nn::log_softmax", "nn::layer_norm",
-          "nn::linear", "nn::dropout", "nn::embedding"}
+          "nn::linear", "nn::dropout", "nn::embedding", "nn::logsumexp", "nn::rms_norm"}
 
 UNARY = [("nn::relu", "F.relu(a)"), ("nn::gelu", "F.gelu(a)"), ("nn::gelu", "F.gelu(a, approximate='tanh')"),
          ("nn::silu", "F.silu(a)"), ("nn::sigmoid", "F.sigmoid(a)"), ("nn::softmax", "F.softmax(a)"),
@@ -75,6 +75,34 @@ def test_layer_norm(expression):
     normalized = F.layer_norm(x, (4,))
     np.testing.assert_allclose(normalized.mean(-1), 0, atol=1e-12)
     np.testing.assert_allclose(normalized.var(-1), 1, rtol=1e-4)
+
+
+@pytest.mark.parametrize("expression", ["F.logsumexp(a, -1)", "F.logsumexp(a, 0, True)", "F.logsumexp(a, (0, 2))",
+                                        "F.logsumexp(a, dim=1, keepdim=False)", "F.logsumexp(a, 3)"])
+def test_logsumexp(expression):
+    source = f"import jit.nn.functional as F\ndef f(a):\n    return {expression}\n"
+    for dtype in DTYPES:
+        for a in (array(dtype, (2, 3, 4)), array(dtype, (2, 3, 8))[..., ::2], array(dtype, (2, 0, 4))):
+            assert_op_matches_eager("nn::logsumexp", source, a)
+    x = array(np.float64, (3, 5), special=False)
+    np.testing.assert_allclose(F.logsumexp(x, 1), np.log(np.exp(x).sum(1)), rtol=1e-14)
+    rows = np.array([[-np.inf, -np.inf], [np.inf, 1.0], [np.nan, 1.0], [1000.0, 1000.0]])
+    with np.errstate(all="ignore"):
+        assert_same(F.logsumexp(rows, 1), np.array([-np.inf, np.inf, np.nan, 1000.0 + math.log(2)]))
+    assert_same(F.logsumexp(np.zeros((2, 0)), 1), np.full(2, -np.inf))  # torch's: the log of an empty sum
+
+
+@pytest.mark.parametrize("expression", ["F.rms_norm(a, (4,))", "F.rms_norm(a, [3, 4], w2)",
+                                        "F.rms_norm(a, 4, w, eps=1e-3)", "F.rms_norm(a, (5,))"])
+def test_rms_norm(expression):
+    source = f"import jit.nn.functional as F\ndef f(a, w, w2):\n    return {expression}\n"
+    for dtype in FLOATS:
+        args = (array(dtype, (2, 3, 4), special=False), array(dtype, (4,), 1), array(dtype, (3, 4), 3))
+        assert_op_matches_eager("nn::rms_norm", source, *args)
+    x = array(np.float32, (2, 3, 4), special=False)
+    wide = x.astype(np.float64)
+    expected = wide / np.sqrt((wide * wide).mean(-1, keepdims=True) + np.finfo(np.float32).eps)
+    np.testing.assert_allclose(F.rms_norm(x, (4,)), expected, rtol=2e-6)
 
 
 @pytest.mark.parametrize("expression", ["F.linear(a, w)", "F.linear(a, w, b)", "F.linear(a[0], w, b)",
