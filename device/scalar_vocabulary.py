@@ -61,6 +61,16 @@ def ldexp_of_float_exponent(x, e):
     return np.ldexp(x, e)
 
 
+def _same_dtype(result, like):
+    return np.asarray(result).astype(np.asarray(like).dtype)
+
+
+def _part_of(ufunc, function):
+    """``function`` (a part of ``ufunc``, in its argument's dtype), with ``types`` as a ufunc's: its loops."""
+    function.types = [f"{loop.split('->')[0]}->{loop.split('->')[0]}" for loop in ufunc.types]
+    return function
+
+
 def _functions():
     inexact = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "sin", "cos", "tan",
                "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh"]
@@ -75,6 +85,13 @@ def _functions():
     rows += [Primitive(name, 2, FUNCTION, SAME, getattr(np, name), exact=True)
              for name in ("maximum", "minimum", "copysign", "nextafter")]
     rows += [Primitive(name, 2, FUNCTION, SAME, getattr(np, name), exact=True) for name in ("gcd", "lcm")]
+    # NumPy's bitwise_count (the set bits of |x|), in the integer's own dtype; frexp's two parts,
+    # the exponent held in the float dtype (an integer there, as ldexp's is)
+    rows += [Primitive("popcount", 1, FUNCTION, SAME,
+                       _part_of(np.bitwise_count, lambda x: _same_dtype(np.bitwise_count(x), x)), exact=True),
+             Primitive("frexp_mantissa", 1, FUNCTION, SAME, _part_of(np.frexp, lambda x: np.frexp(x)[0]), exact=True),
+             Primitive("frexp_exponent", 1, FUNCTION, SAME,
+                       _part_of(np.frexp, lambda x: _same_dtype(np.frexp(x)[1], x)), exact=True)]
     # ldexp(x, e) with e converted to x's float dtype (an integer there); clamped where every result saturates
     rows.append(Primitive("ldexp", 2, FUNCTION, SAME, ldexp_of_float_exponent))
     rows += [Primitive("eq", 2, FUNCTION, BOOL, np.equal, exact=True),

@@ -27,6 +27,7 @@ from kernels.backend import backend_for
 from kernels.legalization import refusal
 
 from .lowering import POWER_OPS, scalar_dtype, weak_int_refusal
+from .multi_output import element_types, has_tuple_formula, is_element_read, tuple_refusal
 from .reduction_lowering import fuses_alone, group_refusal, is_reduction, is_static_shape_list, reduction_node_refusal
 
 FUSION_GROUP = "prim::FusionGroup"
@@ -85,6 +86,8 @@ class Grouping:
         kind = node.kind
         if kind in ("prim::If", "prim::Loop"):
             return "control flow is not fused (its blocks are fused separately)"
+        if is_element_read(node):
+            return None  # an element of a multi-output node's tuple: it joins that node's group
         op = node.op
         if op is None or op.structural:
             return f"{kind} is not an array operation"
@@ -94,7 +97,11 @@ class Grouping:
             return None  # layer_norm's normalized_shape, a list of constants: it joins its user's group
         if not op.fusible:
             return f"{op.short_name} is not elementwise"
-        output = node.output.type
+        if has_tuple_formula(node):
+            reason = tuple_refusal(node)
+            if reason is not None:
+                return reason
+        output, *others = element_types(node)  # every element has the broadcast shape
         if not isinstance(output, T.TensorType):
             return f"{op.short_name} works on Python scalars here, not arrays"
         devices = set()
@@ -127,7 +134,7 @@ class Grouping:
             compute = op.compute_dtypes([arg_info(v) for v in node.inputs])
         except TypeError as error:
             return f"its types are rejected: {error}"
-        for dtype in [output.dtype, *(c for c in compute if c is not None)]:
+        for dtype in [output.dtype, *(o.dtype for o in others), *(c for c in compute if c is not None)]:
             if np.dtype(dtype).name not in backend.dtypes:
                 return f"{np.dtype(dtype).name} is not supported by the {backend.name} kernels"
         if op.short_name in POWER_OPS:  # the one refusal the kernels make (kernels.legalization), said early
@@ -182,7 +189,7 @@ class Grouping:
             if id(group) in seen:
                 continue
             seen.add(id(group))
-            if len(group.members) >= 2 or fuses_alone(group.members[0]):
+            if sum(not is_element_read(m) for m in group.members) >= 2 or fuses_alone(group.members[0]):
                 self.groups.append((group.members, group.anchor))
             else:
                 node = group.members[0]
@@ -237,7 +244,10 @@ class Grouping:
         return self._shape_refusal(merged, members, outputs)
 
     def _shape_refusal(self, merged, members, outputs) -> str | None:
+        outputs = [o for o in outputs if isinstance(o.type, T.TensorType)]  # a tuple: its reads join later
         if any(is_reduction(m) for m in merged):
+            if any(has_tuple_formula(m) for m in merged):
+                return "a multi-output op does not fuse with a reduction"
             return group_refusal(merged, outputs, self.static)
         shapes = []
         for member in merged:
@@ -274,7 +284,7 @@ def _reordered_error(scope: _Scope, merged: list, positions: list, members: set,
         for index in raisers[bisect.bisect_right(raisers, low):bisect.bisect_left(raisers, high)]:
             if id(scope.nodes[index]) not in members:  # at most len(members) checks before one is not
                 crossed = _describe(scope.nodes[index])
-                return (f"%{member.output.debug_name} may raise, and would move across {crossed}, which may "
+                return (f"%{member.outputs[0].debug_name} may raise, and would move across {crossed}, which may "
                         "raise too: eager code raises the first of their errors")
     return None
 

@@ -26,6 +26,8 @@ from jit.ops.scalar_expr import INPUT, Binary, Call, Cast, Const, IfFloat, Input
 from kernels.ir import BOOL_RESULTS, Instr, Kernel, Operand, Output, UnsupportedKernel
 from kernels.ir import Const as KConst
 
+from .multi_output import element_types, is_element_read
+
 _PYTHON_SCALARS = {T.INT: "int64", T.FLOAT: "float64", T.BOOL: "bool"}
 
 
@@ -154,7 +156,8 @@ class _Lowering:
         self.operands: list[Operand] = []
         self.python_ints: set[str] = set()  # operands that are Python ints
         self.compute = {id(node): node.op.compute_dtypes([arg_info(v) for v in node.inputs])
-                        for node in subgraph.block.nodes if node.kind != "prim::Constant"}
+                        for node in subgraph.block.nodes
+                        if node.kind != "prim::Constant" and not is_element_read(node)}
 
     def kernel(self) -> Kernel:
         rank = 0
@@ -173,10 +176,14 @@ class _Lowering:
         for node in self.graph.block.nodes:
             if node.kind == "prim::Constant":
                 self.env[id(node.output)] = _Weak(node["value"])
+            elif is_element_read(node):
+                self.element_read(node)
             else:
                 self.env[id(node.output)] = self.node(node)
         outputs = []
         for index, value in enumerate(self.graph.outputs):
+            if not isinstance(value.type, T.TensorType):
+                raise UnsupportedKernel(f"%{value.debug_name}, a {value.type}, would be a kernel output")
             stored = self.env[id(value)]
             dtype = value.type.dtype.name
             if isinstance(stored, _Weak) or self.dtypes[stored] != dtype:
@@ -205,7 +212,7 @@ class _Lowering:
         op = node.op
         infos = [arg_info(v) for v in node.inputs]
         compute = self.compute[id(node)]
-        wanted = node.output.type.dtype.name
+        wanted = element_types(node)[0].dtype.name
         folded = _out_of_range_answer(op, infos, compute, wanted)
         if isinstance(folded, str):
             raise UnsupportedKernel(f"{op.short_name}: {folded}")
@@ -226,10 +233,22 @@ class _Lowering:
         for index, dtype in enumerate(compute):
             if dtype is not None:
                 loaded[index] = self.convert(self.env[id(node.inputs[index])], np.dtype(dtype).name)
-        result = self.expression(expression, loaded)
-        if isinstance(result, _Weak) or self.dtypes[result] != wanted:
-            result = self.cast(result, wanted)
-        return result
+        if isinstance(expression, tuple):  # one expression per output (divmod): the tuple of their results
+            return tuple(self.typed(self.expression(part, loaded), element.dtype.name)
+                         for part, element in zip(expression, element_types(node)))
+        return self.typed(self.expression(expression, loaded), wanted)
+
+    def typed(self, result, dtype: str):
+        return self.cast(result, dtype) if isinstance(result, _Weak) or self.dtypes[result] != dtype else result
+
+    def element_read(self, node):
+        """An unpack or constant index of a multi-output node's tuple of results."""
+        parts = self.env[id(node.inputs[0])]
+        if node.kind == "prim::TupleUnpack":
+            for value, part in zip(node.outputs, parts):
+                self.env[id(value)] = part
+        else:
+            self.env[id(node.output)] = parts[self.env[id(node.inputs[1])].value]
 
     def expression(self, expr, loaded):
         if isinstance(expr, Input):

@@ -94,6 +94,13 @@ static __device__ __forceinline__ float nextafter_half(float x, float y) {
     return half_to_float(h);
 }
 """
+# The population count intrinsics; on the host, the compiler's builtins.
+_POPC = """\
+#ifdef ARRAYSCRIPT_HOST
+static inline int __popc(unsigned int x) { return __builtin_popcount(x); }
+static inline int __popcll(unsigned long long x) { return __builtin_popcountll(x); }
+#endif
+"""
 _BITS = """\
 #ifndef ARRAYSCRIPT_HOST
 static __device__ __forceinline__ double bits_to_double(long long b) { return __longlong_as_double(b); }
@@ -309,6 +316,27 @@ class CudaRenderer(Renderer):
                   f"    return ({t})(h == 0 ? 0ULL : {result});\n}}\n")
         return self.helper(f"{e.op}_{e.dt}", source, e.a, e.b)
 
+    def _popcount(self, e):
+        """NumPy's bitwise_count: the set bits of |a| (the minimum int's magnitude is its own bits)."""
+        if _is_float(e.dt) or e.dt == "bool":
+            return None
+        self.helpers.setdefault("popc", _POPC)
+        wide = np.dtype(e.dt).itemsize == 8
+        u = "unsigned long long" if wide else "unsigned int"
+        magnitude = f"({e.a} < 0 ? ({u})0 - ({u}){e.a} : ({u}){e.a})" if _is_signed(e.dt) else f"({u}){e.a}"
+        return f"(({_VALUE[e.dt]}){'__popcll' if wide else '__popc'}({magnitude}))"
+
+    def _frexp(self, e):
+        """A part of frexp; the exponent as a float (the formula gives 0 where x is not finite)."""
+        if not _is_float(e.dt):
+            return None
+        t, f = ("double", "") if e.dt == "float64" else ("float", "f")
+        body = (f"return frexp{f}(x, &exponent);" if e.op == "frexp_mantissa"
+                else f"(void)frexp{f}(x, &exponent);\n    return ({t})exponent;")
+        source = (f"static __device__ __forceinline__ {t} {e.op}_{t}({t} x) {{\n"
+                  f"    int exponent = 0;\n    {body}\n}}\n")
+        return self.helper(f"{e.op}_{t}", source, e.a)
+
     def _ldexp(self, e):
         """The exponent is held in the float dtype (an integer value): clamped, then converted to int."""
         if not _is_float(e.dt):
@@ -324,6 +352,8 @@ class CudaRenderer(Renderer):
         "nextafter": _nextafter,
         **dict.fromkeys(("gcd", "lcm"), _gcd_lcm),
         "ldexp": _ldexp,
+        "popcount": _popcount,
+        **dict.fromkeys(("frexp_mantissa", "frexp_exponent"), _frexp),
         "not": lambda r, e: f"({e.a} == 0)",
         **dict.fromkeys(("&", "|", "^"), _bitwise),
         **dict.fromkeys(("+", "-", "*", "/"), _arithmetic),

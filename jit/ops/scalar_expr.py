@@ -215,8 +215,10 @@ def build(formula, arguments):
     """The expression tree of ``formula``. ``arguments`` has one entry per canonical
     argument of the op: ``INPUT`` for a run-time value (it becomes ``Input(i)``,
     i the argument's index), else the compile-time value itself (a static
-    argument, or None for an omitted bound)."""
-    return _wrap(formula(*[Input(i) if a is INPUT else a for i, a in enumerate(arguments)]))
+    argument, or None for an omitted bound). A formula of an op with several
+    outputs (``divmod``) gives a tuple, one expression per output."""
+    result = formula(*[Input(i) if a is INPUT else a for i, a in enumerate(arguments)])
+    return tuple(map(_wrap, result)) if isinstance(result, tuple) else _wrap(result)
 
 
 def inputs_of(expr: Expr) -> set:

@@ -3,15 +3,16 @@
 (``gcd``, ``lcm``, ``bitwise_count``).
 
 ``float_power`` (``power`` computed in float64 or wider), ``nextafter``, ``ldexp``,
-``spacing``, ``gcd`` and ``lcm`` fuse on both renderers, with NumPy's edge cases
-(gcd of negatives and of the minimum int, lcm overflow wrapping as
-``|a| / gcd * |b|``, nextafter's direction, spacing of inf and NaN).
-``bitwise_count`` runs unfused, as NumPy's loop: the vocabulary has no popcount. The
-multi-output ones (``divmod``, ``frexp``, ``modf``) give a tuple of arrays, as
-NumPy does.
+``spacing``, ``gcd``, ``lcm`` and ``bitwise_count`` fuse on both renderers, with NumPy's
+edge cases (gcd of negatives and of the minimum int, lcm overflow wrapping as
+``|a| / gcd * |b|``, nextafter's direction, spacing of inf and NaN, the bits of |x|).
+The multi-output ones (``divmod``, ``frexp``, ``modf``) give a tuple of arrays, as
+NumPy does; their formulas give one expression per output, so they fuse where the
+tuple is unpacked or indexed (``fuser.multi_output``).
 """
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
@@ -21,7 +22,7 @@ from jit import types as T
 from . import raising
 from . import type_rules as R
 from .arithmetic import numpy_function, ufunc_op
-from .registry import ARRAY_LIKE, Arg, OpDef, register
+from .registry import ARRAY_LIKE, SCALAR_RESULT, Arg, OpDef, Spelling, register
 from .scalar_expr import fn
 
 ufunc_op("float_power", fn.power, doc="np.float_power: power in float64 (or wider); fuses")
@@ -38,14 +39,17 @@ def _spacing(x):
 ufunc_op("spacing", _spacing)
 ufunc_op("gcd", fn.gcd)
 ufunc_op("lcm", fn.lcm)
-ufunc_op("bitwise_count", None, doc="np.bitwise_count: runs unfused (NumPy's loop)")
+ufunc_op("bitwise_count", fn.popcount, doc="np.bitwise_count: the set bits of |x|, as uint8; fuses")
 
 
-def _outputs_rule(ufunc):
-    """A ufunc with several outputs: each output's dtype from NumPy's loop, the broadcast shape."""
+def _outputs_rule(ufunc, pyop=None):
+    """A ufunc with several outputs: each output's dtype from NumPy's loop, the broadcast shape.
+    With no array argument it is Python's ``pyop`` (the builtin ``divmod``) on scalars."""
 
     def rule(infos):
         tensors = R.tensor_types(infos)
+        if not tensors and pyop is not None:
+            return R.python_scalar_result(pyop, infos)
         promoted = [R.promotion_operand(i) for i in infos]
         shape = R.broadcast_shapes([t.shape if R.is_tensor(t) else () for t in (i.type for i in infos)])
         dtypes = [None] * ufunc.nout
@@ -61,15 +65,30 @@ def _outputs_rule(ufunc):
     return rule
 
 
-def _multi_output_op(name, doc):
+def _multi_output_op(name, formula, doc, builtin=None):
+    """``builtin``: the Python function that spells it too (``divmod``): on arrays NumPy's, on numbers Python's."""
     ufunc = getattr(np, name)
     args = [Arg("x", ARRAY_LIKE)] if ufunc.nin == 1 else [Arg("x1", ARRAY_LIKE), Arg("x2", ARRAY_LIKE)]
     placeholders = ", ".join(f"{{{i}}}" for i in range(ufunc.nin))
-    register(OpDef(f"np::{name}", args, T.TupleType([T.TENSOR] * ufunc.nout), _outputs_rule(ufunc),
-                   template=f"{{xp}}.{name}({placeholders})", spellings=[numpy_function(name)], doc=doc,
-                   raises=raising.elementwise()))
+    spellings = [numpy_function(name)]
+    returns = T.TupleType([T.TENSOR] * ufunc.nout)
+    if builtin is not None:
+        spellings.append(Spelling("function", builtin.__name__, builtin))
+        returns = T.TupleType([SCALAR_RESULT] * ufunc.nout)
+    register(OpDef(f"np::{name}", args, returns, _outputs_rule(ufunc, builtin),
+                   template=f"{{xp}}.{name}({placeholders})", spellings=spellings, doc=doc, formula=formula,
+                   scalar_template=f"{builtin.__name__}({placeholders})" if builtin is not None else None,
+                   raises=raising.elementwise(builtin)))
 
 
-_multi_output_op("divmod", "np.divmod(x1, x2): (floor_divide, remainder); runs unfused")
-_multi_output_op("frexp", "np.frexp(x): (mantissa, int32 exponent); runs unfused")
-_multi_output_op("modf", "np.modf(x): (fractional part, integral part); runs unfused")
+# NumPy's npy_divmod: the floor_divide and remainder primitives are its two halves.
+_multi_output_op("divmod", lambda a, b: (fn.floor_divide(a, b), fn.remainder(a, b)),
+                 "np.divmod(x1, x2) and divmod(a, b): (floor_divide, remainder); fuses where unpacked",
+                 builtin=builtins.divmod)
+# C's frexp leaves the exponent of inf and NaN unspecified; NumPy's is 0.
+_multi_output_op("frexp", lambda x: (fn.frexp_mantissa(x), fn.where(fn.isfinite(x), fn.frexp_exponent(x), 0)),
+                 "np.frexp(x): (mantissa, int32 exponent); fuses where unpacked")
+# The fraction keeps x's sign (modf(-2.0) is (-0.0, -2.0)); an infinity's is a signed zero.
+_multi_output_op("modf", lambda x: (fn.where(fn.isinf(x), fn.copysign(0.0, x), fn.copysign(x - fn.trunc(x), x)),
+                                    fn.trunc(x)),
+                 "np.modf(x): (fractional part, integral part); fuses where unpacked")

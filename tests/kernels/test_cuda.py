@@ -351,3 +351,25 @@ def test_gcd_and_lcm_at_the_integer_limits(dtype, shim, monkeypatch):
     values = [v for v in (info.min, info.min + 1, -12, -1, 0, 1, 6, 2**15 + 3, info.max) if info.min <= v <= info.max]
     x, y = (v.astype(dtype) for v in np.meshgrid(np.array(values, object), np.array(values, object)))
     _fused("def f(x, y):\n    return np.gcd(x, y) | 0, np.lcm(x, y) | 0\n", [x, y], "STATIC", shim, monkeypatch)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int32", "uint16", "int64", "uint64"])
+def test_bitwise_count_at_the_integer_limits(dtype, shim, monkeypatch):
+    """__popc / __popcll of the magnitude: the minimum int counts its own bits."""
+    info = np.iinfo(dtype)
+    values = [v for v in (info.min, info.min + 1, -2, -1, 0, 1, 6, info.max) if info.min <= v <= info.max]
+    x = np.array([values, values[::-1]], object).astype(dtype)
+    _fused("def f(x):\n    return np.bitwise_count(x) + 0\n", [x], "STATIC", shim, monkeypatch, groups=1)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_divmod_frexp_and_modf_fused_where_unpacked(dtype, shim, monkeypatch):
+    """The outputs of one multi-output node are stored by one kernel: floor semantics, signed zeros,
+    inf and NaN, frexp's int32 exponent of subnormals."""
+    with np.errstate(over="ignore"):
+        edges = np.array([0.0, -0.0, 1.0, -2.0, 2.5, -2.5, 0.75, np.inf, -np.inf, np.nan, 1e-40, 6e-8, 7.0],
+                         np.float64).astype(dtype)
+    a, b = np.meshgrid(edges, edges)
+    source = ("def f(a, b):\n    q, r = np.divmod(a, b)\n    m, e = np.frexp(a)\n    parts = np.modf(b)\n"
+              "    return q + 0, r + 0, m * 1, e + 0, parts[0] + 0, parts[1] + 0\n")
+    _fused(source, [a, b], "STATIC", shim, monkeypatch)

@@ -67,18 +67,26 @@ def test_formula_matches_eager(name, dtype):
             continue
         compute = op.compute_dtypes(infos)
         result_type = op.result_type(infos)
-        assert result_type.dtype == expected.dtype, f"{name}: rule dtype {result_type.dtype}, eager {expected.dtype}"
         expression = build(op.formula, [INPUT if c is not None else a for c, a in zip(compute, args)])
         values = [np.asarray(a).astype(c) if c is not None else a for c, a in zip(compute, args)]
-        assert inputs_of(expression) <= {i for i, c in enumerate(compute) if c is not None}
-        with np.errstate(all="ignore"):
-            actual = np.asarray(evaluate(expression, values)).astype(result_type.dtype)
-        tolerance = 1e-6 if expected.dtype in (np.float32, np.float16) else 1e-13
-        if np.issubdtype(expected.dtype, np.floating):
-            np.testing.assert_allclose(actual, expected, rtol=tolerance, atol=tolerance, equal_nan=True,
-                                       err_msg=f"{name} {[getattr(a, 'dtype', a) for a in args]}")
-        else:
-            np.testing.assert_array_equal(actual, expected, err_msg=name)
+        if isinstance(expression, tuple):  # several outputs (divmod): each part against eager's
+            for part, element, wanted in zip(expression, result_type.elements, op(*args), strict=True):
+                _assert_formula(name, part, element, values, compute, np.asarray(wanted), args)
+            continue
+        _assert_formula(name, expression, result_type, values, compute, expected, args)
+
+
+def _assert_formula(name, expression, result_type, values, compute, expected, args):
+    assert result_type.dtype == expected.dtype, f"{name}: rule dtype {result_type.dtype}, eager {expected.dtype}"
+    assert inputs_of(expression) <= {i for i, c in enumerate(compute) if c is not None}
+    with np.errstate(all="ignore"):
+        actual = np.asarray(evaluate(expression, values)).astype(result_type.dtype)
+    tolerance = 1e-6 if expected.dtype in (np.float32, np.float16) else 1e-13
+    if np.issubdtype(expected.dtype, np.floating):
+        np.testing.assert_allclose(actual, expected, rtol=tolerance, atol=tolerance, equal_nan=True,
+                                   err_msg=f"{name} {[getattr(a, 'dtype', a) for a in args]}")
+    else:
+        np.testing.assert_array_equal(actual, expected, err_msg=name)
 
 
 def test_every_elementwise_op_of_the_contract_is_fusible():

@@ -110,3 +110,18 @@ def test_a_trace_records_the_new_entries():
     assert {"np::put", "np::divmod", "np::linalg.slogdet", "np::spacing", "np::ldexp"} <= kinds
     other = np.eye(3) * 3.0 + 0.1
     assert_same(traced(other), f(other))
+
+
+def test_the_builtin_divmod_on_numbers_and_arrays():
+    """Python's divmod: ints and floats as Python computes them (floor semantics, a signed
+    zero remainder, ZeroDivisionError), arrays as np.divmod."""
+    source = ("def f(a, b, n: int, m: int, x: float):\n    q, r = divmod(a, b)\n"
+              "    return q, r, divmod(n, m), divmod(x, 0.75), divmod(n, x), np.divmod(n, m)\n")
+    function, eager = script_source(source)
+    a, b = array(np.float64, (3, 4), 1), array(np.int32, (4,), 2, special=False)
+    with np.errstate(all="ignore"):
+        for n, m, x in [(7, -2, -3.5), (-7, 3, 2.0), (-2**62, 5, -0.5)]:
+            for _ in range(2):
+                assert_same(function(a, b, n, m, x), eager(a, b, n, m, x))
+    with pytest.raises(ZeroDivisionError):
+        function(a, b, 1, 0, 1.0)
