@@ -17,11 +17,13 @@ from kernels.backend import backend_for
 from kernels.ir import UnsupportedKernel
 
 from .grouping import FUSION_GROUP, MAX_KERNEL_ARGUMENTS, Grouping, build_subgraph, replace_with_group
+from .inplace_store import fuse_stores, store_of
 from .lowering import lower
 from .reduction_lowering import is_reduction, lower_reduction_group
 from .strict import check_strict_fusion
 
-__all__ = ["FUSION_GROUP", "MAX_KERNEL_ARGUMENTS", "FusedGroup", "fuse_elementwise", "check_strict_fusion", "run_unfused"]
+__all__ = ["FUSION_GROUP", "MAX_KERNEL_ARGUMENTS", "FusedGroup", "fuse_elementwise", "check_strict_fusion", "run_unfused",
+           "store_of"]
 
 
 @dataclass
@@ -71,6 +73,7 @@ def fuse_elementwise(graph, context) -> int:
     context.details["groups"] = fused
     context.details["reasons"] = grouping.reasons
     context.notes.extend(group.describe() for group in fused)
+    fuse_stores(fused, context)
     for node, reason in grouping.splits:
         if id(node) not in grouping.reasons:
             location = f" ({node.source_range})" if node.source_range is not None else ""
@@ -89,6 +92,8 @@ def run_unfused(subgraph, args):
     for node in subgraph.block.nodes:
         if node.kind == "prim::Constant":
             values[id(node.output)] = node["value"]
+        elif node.kind == "prim::TupleUnpack":  # of a multi-output op's tuple (fuser.multi_output)
+            values.update(zip(map(id, node.outputs), values[id(node.inputs[0])]))
         else:
             values[id(node.output)] = node.op(*[values[id(v)] for v in node.inputs])
     results = tuple(values[id(v)] for v in subgraph.outputs)

@@ -479,8 +479,24 @@ class ExecutorCodeGen(PythonCodeGen):
             raise _unchecked_name(name)
         self.emit(indent, f"{target} = {self.text(node.inputs[1])}", node)
 
+    def statement_of(self, node: Node) -> str | None:
+        if node.kind == "np::setitem" and "fused_group" in node.attrs:
+            return "fused_store"
+        return super().statement_of(node)
+
+    def fused_store(self, node: Node, indent: int):
+        """A store its group's kernel does (fuser.inplace_store): written with the group, just above."""
+
     def launch_kernel(self, node: Node, indent: int):
-        """A FusionGroup: one generated kernel, whose launcher returns its outputs."""
+        """A FusionGroup: one generated kernel, whose launcher returns its outputs; a
+        group whose store is fused (fuser.inplace_store) launches into the view."""
+        store_launch = node.attrs.get("store_launch")
+        if store_launch is not None:
+            setitem = node.output.uses[0].user  # the next statement, which prints nothing
+            launch = self.bind_global("store", store_launch)
+            arguments = ", ".join(self.text(v) for v in [*setitem.inputs[:2], *node.inputs])
+            self.emit(indent, f"{self.name_of(node.output)} = {launch}({arguments})", node)
+            return
         launch = self.bind_global("kernel", node["kernel"].launch)
         arguments = ", ".join(self.text(v) for v in node.inputs)
         self.emit(indent, f"{', '.join(self.name_of(v) for v in node.outputs)} = {launch}({arguments})", node)

@@ -1,0 +1,143 @@
+"""A fusion group whose result is only stored into a view (``h[t] = tanh(...)``):
+its kernel writes into the view directly, so the store and the group are one
+kernel launch instead of a kernel, a fresh array and a copy.
+
+``fuse_stores`` runs after the groups are made. It pairs a group with the
+``np::setitem`` that is the only use of its one output when the index is basic
+(ints, slices, None, ...: the destination is a view), the dtypes agree and the
+shapes do where they are known. The setitem stays in the graph, so the alias
+analysis and every pass still see the write; it gets the attribute
+``fused_group`` (the group's index) and prints nothing, and the group's
+statement launches ``StoreLaunch``: it writes into the view unless that could
+differ from NumPy's answer (NumPy computes the value fully, then stores), and
+otherwise launches as before and copies (``base[index] = value``). A kernel may
+write into an input's memory only where it reads the same element it writes
+(``x[:] = x * 2``); any other overlap (``x[1:] = x[:-1] * 2``) copies. So does a view
+that is not C-contiguous (``h[:, t]``): Numba compiles a strided output to a scalar loop,
+slower than the vectorized kernel and a copy (bench/bench_inplace_store.py).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from jit import types as T
+from jit.ir import arg_info
+from jit.ir.effects import is_observable
+from jit.ops.shapes import index_result_shape
+from jit.ops.static_args import index_items
+
+__all__ = ["SETITEM", "StoreLaunch", "fuse_stores", "store_of"]
+
+SETITEM = "np::setitem"
+_BASIC_INDEX_TYPES = (T.IntType, T.SliceType, T.NoneType, T.EllipsisType)
+# np.shares_memory's bound on the work of its exact test; past it the store copies.
+_MAX_OVERLAP_WORK = 1000
+
+
+def store_of(group):
+    """(its StoreLaunch, the np::setitem it does) for a FusionGroup node whose
+    store is fused, else None."""
+    launch = group.attrs.get("store_launch")
+    return None if launch is None else (launch, group.output.uses[0].user)
+
+
+def fuse_stores(fused: list, context) -> int:
+    """Pair each group of ``fused`` (FusedGroup records) with the store that is the
+    only use of its output where that is safe; returns how many were paired."""
+    count = 0
+    for record in fused:
+        setitem, reason = _fusible_store(record)
+        if setitem is None:
+            if reason is not None:
+                context.notes.append(f"store not fused into {record.name}: {reason}")
+            continue
+        group = record.node
+        group.move_before(setitem)  # nothing between them reads or writes what it computes (checked)
+        group["store_launch"] = StoreLaunch(record.kernel)
+        setitem["fused_group"] = group.attrs.get("index", 0)
+        base, index = (f"%{v.debug_name}" for v in setitem.inputs[:2])
+        context.notes.append(f"store fused: {base}[{index}] = %{group.output.debug_name} is written by "
+                             f"{record.name} into the view (one launch; it copies when the view overlaps an input or is not C-contiguous)")
+        count += 1
+    return count
+
+
+def _fusible_store(record):
+    """(the np::setitem to fuse, None) or (None, why not: None when there is no store)."""
+    group = record.node
+    if len(group.outputs) != 1:
+        stored = any(len(v.uses) == 1 and v.uses[0].user.kind == SETITEM for v in group.outputs)
+        return None, "the group has other outputs (one kernel writes one view)" if stored else None
+    output = group.output
+    uses = output.uses
+    if len(uses) != 1 or uses[0].user.kind != SETITEM or uses[0].index != 2:
+        return None, None
+    setitem = uses[0].user
+    if setitem.owning_block is not group.owning_block:
+        return None, "the store is in another block"
+    if not getattr(record.kernel, "launches_into", False) or len(record.kernel.kernel.outputs) != 1:
+        return None, "its kernel cannot write into a view (reduction and CUDA kernels do not)"
+    items = index_items(arg_info(setitem.inputs[1]))
+    if not all(isinstance(item.type, _BASIC_INDEX_TYPES) for item in items):
+        return None, "the index is not basic (ints, slices, None, ...), so the destination is not a view"
+    target, value = setitem.inputs[0].type, output.type
+    if not isinstance(target, T.TensorType) or target.dtype is None or target.dtype != value.dtype:
+        return None, "the destination's dtype is not the value's: NumPy's cast is kept"
+    if target.shape is not None and value.shape is not None:
+        try:
+            destination = index_result_shape(target.shape, items)
+        except TypeError:
+            destination = None
+        if destination is not None and tuple(destination) != tuple(value.shape):
+            return None, "the destination's shape is not the value's: NumPy's broadcast is kept"
+    node = group.next
+    while node is not setitem:  # the group moves down to the store: only pure nodes may be crossed
+        if is_observable(node) or (node.op is not None and node.op.writes):
+            return None, f"{node.kind} runs between the group and the store"
+        node = node.next
+    return setitem, None
+
+
+class StoreLaunch:
+    """``base[index] = kernel(*operands)`` with the kernel writing into the view."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self.launch = kernel.launch
+        self.into_view = 0  # how many stores wrote into the view (tests read these)
+        self.copied = 0
+
+    def __call__(self, base, index, *operands):
+        destination = base[index]
+        if self._writes_into(destination, operands):
+            result = self.launch(*operands, _out=destination)
+            if result is destination:
+                self.into_view += 1
+                return None
+        else:
+            result = self.launch(*operands)
+        self.copied += 1
+        base[index] = result
+        return None
+
+    @staticmethod
+    def _writes_into(destination, operands) -> bool:
+        if type(destination) is not np.ndarray or not destination.flags.writeable:
+            return False  # a numpy scalar (every axis indexed), or a read-only array: NumPy's setitem decides
+        if not destination.flags.c_contiguous:
+            return False  # a strided output is a scalar loop (see the module's docstring)
+        for operand in operands:
+            if isinstance(operand, np.ndarray) and np.may_share_memory(destination, operand):
+                if _same_elements(destination, operand):
+                    continue  # each element is read, then written, at one index
+                try:
+                    if np.shares_memory(destination, operand, max_work=_MAX_OVERLAP_WORK):
+                        return False
+                except np.exceptions.TooHardError:
+                    return False
+        return True
+
+
+def _same_elements(a: np.ndarray, b: np.ndarray) -> bool:
+    return (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])

@@ -1,0 +1,172 @@
+"""A fusion group that ends in an in-place store (fuser.inplace_store): the group's
+kernel writes into the view, one launch and no copy, where that gives NumPy's
+answer; the copying store otherwise. The oracle is the same function run eagerly,
+results and written arrays both, scripted and traced."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import jit
+from jit.ir.alias_analysis import AliasDb
+
+from ..helpers import assert_same, optimized_against_eager, script_source
+
+RNN = """
+def rnn(x, W, U, h0):
+    h = np.zeros((x.shape[0], x.shape[1], W.shape[1]), dtype=x.dtype)
+    prev = h0
+    for t in range(x.shape[0]):
+        h[t] = np.tanh(x[t] @ W + prev @ U)
+        prev = h[t]
+    return h
+"""
+# Batch-major, as cs231n writes it: h[:, t] is a strided view, which the kernel does not write
+# into (a strided output is not vectorized; the kernel and a copy are faster).
+RNN_BATCH_MAJOR = RNN.replace("x[t]", "x[:, t]").replace("h[t]", "h[:, t]").replace(
+    "range(x.shape[0])", "range(x.shape[1])")
+
+OVERLAPS = """
+def overlaps(x, y):
+    x[1:] = x[:-1] * 2.0 + y[1:]
+    y[:] = y * 2.0 + 1.0
+    x[::-1] = x + 1.0 - y
+    return x
+"""
+
+
+def _arrays(*shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return tuple(rng.standard_normal(shape) for shape in shapes)
+
+
+def _rnn_inputs(batch=4, steps=5, features=3, hidden=6, batch_major=False):
+    x_shape = (batch, steps, features) if batch_major else (steps, batch, features)
+    return _arrays(x_shape, (features, hidden), (hidden, hidden), (batch, hidden))
+
+
+def _stores(graph):
+    """(fused setitems, unfused setitems, the StoreLaunch of each fused group)."""
+    setitems = [n for n in graph.all_nodes() if n.kind == "np::setitem"]
+    launches = [n["store_launch"] for n in graph.all_nodes()
+                if n.kind == "prim::FusionGroup" and "store_launch" in n.attrs]
+    fused = [n for n in setitems if "fused_group" in n.attrs]
+    return fused, [n for n in setitems if "fused_group" not in n.attrs], launches
+
+
+def _explained(function, *args) -> str:
+    return str(jit.explain(function, *args))
+
+
+def test_rnn_row_update_is_one_launch_into_the_view():
+    scripted, eager = script_source(RNN)
+    args = _rnn_inputs()
+    graph = optimized_against_eager(scripted, eager, args)
+    fused, unfused, launches = _stores(graph)
+    assert fused and not unfused and len(launches) == len(fused)
+    # Every row went straight into the view h[t]: no fresh array, no copy.
+    assert all(launch.into_view >= 1 and launch.copied == 0 for launch in launches)
+    assert "np::setitem[fused_group=" in str(graph)
+    db = AliasDb(graph)  # the fused store is still the write the alias analysis sees
+    h = fused[0].inputs[0]
+    assert all(db.writes_memory_of(store, [h]) for store in fused) and db.is_written(h)
+    assert "store fused: %h[" in _explained(scripted, *args)
+
+
+def test_a_strided_destination_takes_the_kernel_and_a_copy():
+    scripted, eager = script_source(RNN_BATCH_MAJOR)
+    graph = optimized_against_eager(scripted, eager, _rnn_inputs(batch_major=True))
+    fused, unfused, launches = _stores(graph)
+    assert fused and not unfused
+    assert all(launch.copied >= 1 and launch.into_view == 0 for launch in launches)
+
+
+@pytest.mark.filterwarnings("ignore::jit.errors.TracerWarning")  # the trace records range(steps): meant here
+def test_rnn_store_through_tracing():
+    _, eager = script_source(RNN)
+    args = _rnn_inputs()
+    traced = jit.trace(eager, copy.deepcopy(args))
+    graph = optimized_against_eager(traced, eager, args)
+    fused, unfused, launches = _stores(graph)
+    assert fused and not unfused
+    assert all(launch.into_view >= 1 and launch.copied == 0 for launch in launches)
+
+
+def test_overlapping_stores_copy_and_an_identical_view_is_written_in_place():
+    scripted, eager = script_source(OVERLAPS)
+    args = (np.arange(12.0).reshape(6, 2), np.linspace(-1.0, 1.0, 12).reshape(6, 2))
+    graph = optimized_against_eager(scripted, eager, args)
+    fused, _, launches = _stores(graph)
+    assert len(fused) == 3
+    shifted, same, reversed_ = launches  # in program order
+    assert shifted.copied >= 1 and shifted.into_view == 0  # x[1:] reads x[:-1]: NumPy computes, then stores
+    assert same.into_view >= 1 and same.copied == 0  # y[:] = y * 2 + 1 reads each element where it writes it
+    assert reversed_.copied >= 1 and reversed_.into_view == 0
+
+
+def test_overlapping_stores_through_tracing():
+    _, eager = script_source(OVERLAPS)
+    args = (np.arange(12.0).reshape(6, 2), np.linspace(-1.0, 1.0, 12).reshape(6, 2))
+    traced = jit.trace(eager, copy.deepcopy(args))
+    optimized_against_eager(traced, eager, args)
+
+
+def test_a_view_of_the_callers_array_sees_the_write():
+    scripted, eager = script_source("""
+    def f(out, x):
+        rows = out[1:3]
+        rows[:] = np.tanh(x) * 2.0 - 1.0
+        return x
+    """)
+    out, x = np.zeros((4, 6)), _arrays((2, 6))[0]
+    optimized_against_eager(scripted, eager, (out, x))
+    mine, theirs = np.zeros((4, 6)), np.zeros((4, 6))
+    scripted(mine, x)
+    eager(theirs, x)
+    assert_same(mine, theirs, "the caller's array")
+    assert np.count_nonzero(mine) == x.size  # (the write did happen)
+    _, _, launches = _stores(jit.last_executed_optimized_graph())
+    assert launches and launches[0].into_view >= 1
+
+
+def test_broadcast_and_casting_stores_keep_numpys_copy():
+    scripted, eager = script_source("""
+    def f(h, low, b):
+        h[:, 1] = np.tanh(b) + 1.0
+        low[0] = np.exp(b) * 2.0
+        return h
+    """)
+    args = (np.zeros((4, 3, 6)), np.zeros((2, 6), dtype=np.float32), _arrays((6,))[0])
+    graph = optimized_against_eager(scripted, eager, args)
+    fused, unfused, _ = _stores(graph)
+    assert not fused and len(unfused) == 2
+    notes = _explained(scripted, *args)
+    assert "NumPy's broadcast is kept" in notes and "NumPy's cast is kept" in notes
+
+
+def test_dynamic_shapes_and_a_read_only_destination():
+    scripted, eager = script_source("""
+    def f(h, x):
+        h[1:] = np.tanh(x) * 0.5
+        return h
+    """)
+    for rows in (3, 4, 5, 6):  # past the STATIC specializations, into a DYNAMIC one
+        optimized_against_eager(scripted, eager, (np.zeros((rows, 4)), _arrays((rows - 1, 4))[0]), calls=1)
+    _, _, launches = _stores(jit.last_executed_optimized_graph())
+    assert launches and launches[0].into_view >= 1 and not launches[0].kernel.static
+    frozen = np.zeros((3, 4))
+    frozen.flags.writeable = False
+    x = _arrays((2, 4))[0]
+    try:
+        eager(frozen, x)
+    except ValueError as error:
+        expected = str(error)
+    try:
+        scripted(frozen, x)
+    except ValueError as error:
+        assert str(error) == expected
+    else:
+        raise AssertionError("a write into a read-only array did not raise")
+    assert_same(frozen, np.zeros((3, 4)))
