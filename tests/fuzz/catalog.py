@@ -20,6 +20,7 @@ SPECIAL_ROLES = {
     ("np::transpose", "axes"): "permutation",
     ("np::split", "indices_or_sections"): "sections",
     ("nn::layer_norm", "normalized_shape"): "trailing_shape",
+    ("nn::rms_norm", "normalized_shape"): "trailing_shape",
     ("nn::embedding", "input"): "index_array",
     ("nn::gelu", "approximate"): "gelu_mode",
     ("nn::dropout", "p"): "probability",

@@ -281,3 +281,28 @@ def test_array_only_methods_of_a_numpy_scalar_raise():
         def f(x):
             return x.sum().argpartition(0), x.max().mT
     """, [[spec([1, 2], "uint64")]], modes=("script",))
+
+
+def test_a_reduced_value_with_an_outside_array_keeps_its_shape_in_dynamic():
+    """gcd(prod(x, keepdims=True), x.max()): a DYNAMIC reduction group once stored it with the
+    rows' shape (2,) instead of (1,) (bounded fuzz, seed 23054)."""
+    source = """
+        def f(x0):
+            v1 = np.gcd(np.prod(x0, dtype=None, keepdims=True), x0.max())
+            return v1
+    """
+    calls = [
+        [spec([0, 0], 'int16')],
+    ]
+    assert_program_matches(source, calls, modes=('dynamic',))
+
+
+@pytest.mark.parametrize("seed", [23005, 23219])
+@pytest.mark.xfail(strict=True, reason="test_programs.KNOWN_SEEDS: bugs the bounded run found, not yet fixed")
+def test_known_seed_agrees_with_numpy(seed):
+    from .generator import Options, generate  # noqa: PLC0415
+    from .oracle import check  # noqa: PLC0415
+    from .test_programs import CHECK_OPTIONS, KNOWN_BUGS  # noqa: PLC0415
+
+    outcome = check(generate(seed, Options(**{flag: False for flag in KNOWN_BUGS})), **CHECK_OPTIONS)
+    assert not outcome.mismatches, [str(m) for m in outcome.mismatches[:1]]

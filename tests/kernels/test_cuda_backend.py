@@ -15,10 +15,10 @@ import json
 
 import pytest
 
-from kernels import host_shim, nvrtc
+from kernels import nvrtc
 
 from ..gpu import layouts
-from ..helpers import run_with_fake_cupy
+from ..helpers import require_host_shim_and_nvrtc, run_with_fake_cupy
 
 _GELU = "def f(x, b):\\n    y = x + b\\n    return 0.5 * y * (1.0 + np.tanh(0.7978845608 * (y + 0.044715 * y * y * y)))\\n"
 
@@ -56,17 +56,8 @@ def _run(environment: dict, prepare: str = "pass") -> dict:
     return json.loads(run_with_fake_cupy(program).strip().splitlines()[-1])
 
 
-def _require_compilers():
-    if host_shim.compiler() is None:
-        pytest.skip("no g++ on the PATH: the fake CuPy runs kernels with the host shim")
-    try:
-        nvrtc.version()
-    except nvrtc.NvrtcNotFound as error:
-        pytest.skip(f"the backend compiles with NVRTC: {error}")
-
-
 def test_a_scripted_function_on_cupy_arrays_runs_its_nvrtc_cubin(tmp_path):
-    _require_compilers()
+    require_host_shim_and_nvrtc()
     major, minor = nvrtc.version()
     report = _run({"ARRAYSCRIPT_CACHE_DIR": str(tmp_path)})
     assert report["devices"] == ["cuda:1"]
@@ -97,7 +88,7 @@ def test_without_nvrtc_the_group_stays_unfused_and_explain_says_how_to_get_it(tm
 
 
 def test_an_nvrtc_newer_than_the_driver_leaves_the_group_unfused_naming_the_extra(tmp_path):
-    _require_compilers()
+    require_host_shim_and_nvrtc()
     if nvrtc.version()[0] <= 12:
         pytest.skip("this NVRTC is not newer than a CUDA 12.4 driver")
     report = _run({"ARRAYSCRIPT_CACHE_DIR": str(tmp_path)},
@@ -114,7 +105,7 @@ def test_the_gpu_layout_recipes_make_the_kernel_tests_layouts():
 def test_layouts_sliced_on_the_device_arrive_as_such_and_run_their_variants():
     """tests/gpu's layout cases on the fake CuPy: views of device bases stay strided,
     reversed, transposed or misaligned, and each launches the variant the kernel tests expect."""
-    _require_compilers()
+    require_host_shim_and_nvrtc()
     output = run_with_fake_cupy('''
         import json, pathlib, tempfile
         from tests import helpers
@@ -191,7 +182,7 @@ def test_the_capture_check_passes_the_backend_and_fails_a_host_copy_or_another_s
     """tests/gpu's CUDA graph check on the fake CuPy (which captures as CUDA does): the
     backend as built passes, its last fused launch on the captured stream; the same
     backend with a host copy in its launch, or launching on the legacy stream, fails it."""
-    _require_compilers()
+    require_host_shim_and_nvrtc()
     report = json.loads(run_with_fake_cupy(_CAPTURE.format(launch=launch)).strip().splitlines()[-1])
     if failure is None:
         assert report == {"failure": None, "last stream": "<fake stream stream>"}, report

@@ -28,8 +28,9 @@ import pytest
 
 from kernels import cuda, nvrtc
 
-from .test_cuda_nvcc import _batches, _every_source
+from .cuda_sources import batches, unit
 
+BATCH = 200  # sources per NVRTC call: the first batch is also compiled for sm_80
 ARCHITECTURES = ["sm_80", "sm_90"]
 CUPY_RAWMODULE_OPTIONS = ("--std=c++14", "-ftz=true")  # RawModule(code=...) with the old options: its -ftz last
 # Math-library calls the renderer prints; their inlined code uses fma and .approx on purpose.
@@ -46,17 +47,13 @@ def _require_nvrtc():
         pytest.skip(str(error))
 
 
-def _unit(batch: dict) -> str:
-    return "".join(f"namespace variant{k} {{\n{text}}}\n" for k, text in enumerate(batch.values()))
-
-
 def _compile_all(batches, options, architectures) -> list:
     """(batch, architecture, Compiled) for every batch and architecture."""
     jobs = [(batch, arch) for batch in batches for arch in architectures]
 
     def one(job):
         batch, arch = job
-        return batch, arch, nvrtc.compile_cuda(_unit(batch), options, arch)
+        return batch, arch, nvrtc.compile_cuda(unit(batch), options, arch)
 
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         return list(pool.map(one, jobs))
@@ -97,21 +94,18 @@ def is_plain(name: str, source: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def sources():
+def sources(request):
     _require_nvrtc()
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        found = _every_source(monkeypatch)
-    assert len(found) > 1000, "the cases generate far fewer kernels than expected"
-    return found
+    return request.getfixturevalue("every_cuda_source")
 
 
 @pytest.fixture(scope="module")
 def compiled(sources):
     """Every batch for the last architecture; the first batch for the others (the PTX
     checks read what NVRTC's front end emits, which the architecture barely changes)."""
-    batches = _batches(sources)
-    every = _compile_all(batches, cuda.NVRTC_OPTIONS, ARCHITECTURES[-1:])
-    return _compile_all(batches[:1], cuda.NVRTC_OPTIONS, ARCHITECTURES[:-1]) + every
+    units = batches(sources, BATCH)
+    every = _compile_all(units, cuda.NVRTC_OPTIONS, ARCHITECTURES[-1:])
+    return _compile_all(units[:1], cuda.NVRTC_OPTIONS, ARCHITECTURES[:-1]) + every
 
 
 def test_every_generated_kernel_compiles_with_nvrtc_for_each_architecture(compiled):
@@ -147,7 +141,7 @@ def test_the_checks_find_flush_to_zero_and_contraction_under_cupys_options(sourc
     """The options RawModule(code=...) compiled with: each check above finds its fault."""
     mixes = {text: name for text, name in sources.items()  # a = x * y + y over the dtype mixes
              if name.startswith("fused_multiply_add_") and is_plain(name, text)}
-    (batch,) = _batches(mixes)
+    (batch,) = batches(mixes, BATCH)
     ((_, _, faulty),) = _compile_all([batch], CUPY_RAWMODULE_OPTIONS, ["sm_90"])
     assert flush_to_zero_faults(faulty.ptx), "FTZ under -ftz=true was not seen"
     assert contractible_faults(faulty.ptx), "unrounded float adds under contraction were not seen"

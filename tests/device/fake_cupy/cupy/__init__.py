@@ -3,7 +3,8 @@
 functions and operators work on them (results on the current device), and
 ``RawModule`` loads NVRTC binaries (checking their architecture) or compiles
 CUDA C, running the source with the host shim of ``kernels.host_shim`` over the
-launch's grid, one thread at a time; ``launches`` records each launch as
+launch's grid, a block's threads at once where they meet at barriers or shuffles
+(so block reductions run as on a GPU); ``launches`` records each launch as
 (kernel name, grid, block, device, stream), ``loaded`` each module load.
 Streams capture as CUDA graphs do: work on a capturing stream is kept for the
 graph's replay, work on another stream runs at once, and reading an array on
@@ -134,7 +135,7 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
               "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__matmul__",
               "__rmatmul__", "__neg__", "__pos__", "__abs__", "__invert__", "__and__", "__rand__", "__or__", "__ror__",
               "__xor__", "__rxor__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__", "__getitem__",
-              "astype", "reshape", "transpose", "sum", "mean", "copy"):
+              "astype", "reshape", "transpose", "sum", "mean", "max", "min", "prod", "copy"):
     setattr(ndarray, _name, _method(_name))
 ndarray.T = property(lambda self: _wrap(self._data.T))
 ndarray.__hash__ = None
@@ -168,23 +169,44 @@ class RawModule:
     def __init__(self, *, code=None, path=None, options=()):
         if (code is None) == (path is None):
             raise TypeError("Exactly one of `code` and `path` keyword arguments must be given.")
-        self.code, self.path, self.options, self._libraries = code, path, options, {}
+        self.code, self.path, self.options, self._loaded, self._launchers = code, path, options, set(), {}
 
-    def _library(self, name):
+    def _launcher(self, name):
+        """The host shim's ``launch(blocks, threads, args)`` of kernel ``name``, built on first use
+        on each device (when a binary is loaded, the CUDA C kept beside it)."""
         from kernels import host_shim, nvrtc
 
-        if _current not in self._libraries:
-            code = self.code
-            if self.path is not None:
+        code = self.code
+        if self.path is not None:
+            if _current not in self._loaded:
                 _check_binary(open(self.path, "rb").read(), self.path, name)
-                code = nvrtc.source_of(self.path)
                 loaded.append((self.path, _current))
-            self._libraries[_current] = host_shim.HostBackend().library(code)
-        return self._libraries[_current]
+            code = nvrtc.source_of(self.path)
+        self._loaded.add(_current)
+        if (_current, name) not in self._launchers:
+            backend = host_shim.HostBackend(warp=_Runtime.getDeviceProperties(_current)["warpSize"])
+            self._launchers[_current, name] = backend.launcher(code, name, _parameters(code, name))
+        return self._launchers[_current, name]
 
     def get_function(self, name):
-        self._library(name)  # CuPy loads the module (or compiles it) here, on the current device
+        self._launcher(name)  # CuPy loads the module (or compiles it) here, on the current device
         return _RawKernel(self, name)
+
+
+def _parameters(code, name):
+    """(name, C type) of each parameter of kernel ``name`` in ``code``, as the host shim's launcher
+    takes them: pointers with their const, scalars without it, no ``__restrict__``."""
+    import re
+
+    found = re.search(rf"__global__\s+void\s+{re.escape(name)}\s*\(([^)]*)\)", code)
+    if found is None:
+        raise RuntimeError(f"CUDA_ERROR_NOT_FOUND: no kernel {name} in the module's source")
+    params = []
+    for declaration in filter(None, (part.strip() for part in found.group(1).split(","))):
+        words = declaration.replace("*", "* ").replace("__restrict__", "").split()
+        ctype = " ".join(words[:-1]).replace(" *", "*")
+        params.append((words[-1], ctype if ctype.endswith("*") else ctype.removeprefix("const ")))
+    return params
 
 
 def _check_binary(data, path, name):
@@ -211,32 +233,19 @@ class _RawKernel:
         self.module, self.name = module, name
 
     def compile(self, log_stream=None):
-        self.module._library(self.name)
+        self.module._launcher(self.name)
 
     def __call__(self, grid, block, args, *, shared_mem=0, stream=None):
-        import ctypes
-
         name = self.name
-        library = self.module._library(name)
-        function = getattr(library, name)
-        function.restype = None
-        set_thread = library.arrayscript_set_thread
-        set_thread.argtypes = [ctypes.c_uint] * 4
-        types = {numpy.dtype(numpy.uint32): ctypes.c_uint32, numpy.dtype(numpy.uint64): ctypes.c_uint64,
-                 numpy.dtype(numpy.int32): ctypes.c_int32, numpy.dtype(numpy.int64): ctypes.c_int64,
-                 numpy.dtype(numpy.float64): ctypes.c_double, numpy.dtype(numpy.bool_): ctypes.c_bool}
+        launch = self.module._launcher(name)
         launches.append((name, grid, block, _current, stream if stream is not None else _stream))
         for value in args:
             if isinstance(value, ndarray) and value.device.id != _current:
                 raise RuntimeError(f"{name}: an array on device {value.device.id} launched on {_current}")
-        converted = [ctypes.c_void_p(a._data.ctypes.data) if isinstance(a, ndarray) else types[a.dtype](a.item())
-                     for a in args]
+        converted = [a._data if isinstance(a, ndarray) else a for a in args]
 
         def run():
-            for b in range(grid[0]):
-                for t in range(block[0]):
-                    set_thread(b, t, grid[0], block[0])
-                    function(*converted)
+            launch(grid[0], block[0], converted)
         _enqueue(stream if stream is not None else _stream, run)
 
 
@@ -344,8 +353,10 @@ class _Runtime:
 
     @staticmethod
     def getDeviceProperties(index):
+        # warps of 4 lanes (whole warps in a block of 8 threads, which the shim needs): a block reduction
+        # then combines two warps through shared memory, as on a GPU
         return {"name": b"fake", "multiProcessorCount": 2, "maxThreadsPerBlock": 8, "maxThreadsPerMultiProcessor": 16,
-                "major": 9, "minor": 0}
+                "warpSize": 4, "major": 9, "minor": 0}
 
     @staticmethod
     def driverGetVersion():
