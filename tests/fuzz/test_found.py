@@ -16,6 +16,7 @@ import jit
 
 from ..helpers import assert_same
 from .oracle import assert_program_matches
+from .test_programs import CHECK_OPTIONS, KNOWN_BUGS, KNOWN_SEEDS
 from .values import npscalar, spec  # noqa: F401 - shrunk tests print them
 
 # -- issue 23's classes, fixed: kept as regression tests --------------------------------
@@ -297,12 +298,11 @@ def test_a_reduced_value_with_an_outside_array_keeps_its_shape_in_dynamic():
     assert_program_matches(source, calls, modes=('dynamic',))
 
 
-@pytest.mark.parametrize("seed", [23005, 23219])
+@pytest.mark.parametrize("seed", sorted(KNOWN_SEEDS))
 @pytest.mark.xfail(strict=True, reason="test_programs.KNOWN_SEEDS: bugs the bounded run found, not yet fixed")
 def test_known_seed_agrees_with_numpy(seed):
     from .generator import Options, generate  # noqa: PLC0415
     from .oracle import check  # noqa: PLC0415
-    from .test_programs import CHECK_OPTIONS, KNOWN_BUGS  # noqa: PLC0415
 
     outcome = check(generate(seed, Options(**{flag: False for flag in KNOWN_BUGS})), **CHECK_OPTIONS)
     assert not outcome.mismatches, [str(m) for m in outcome.mismatches[:1]]
