@@ -1,8 +1,8 @@
 """A fusion group that ends in an in-place store (fuser.inplace_store): an RNN's row update
 ``h[t] = np.tanh(x[t] @ W + prev @ U)`` time-major (a C-contiguous row, written by the kernel)
-and ``h[:, t] = ...`` batch-major (a strided row: the kernel's result is copied, because a
-strided output compiles to a scalar loop), against the same function with every store
-copied, and eager NumPy.
+and ``h[:, t] = ...`` batch-major (a strided row, written by the kernel's rows variant:
+kernels.cpu.CpuKernel.launch_rows), against the same function with every store copied,
+and eager NumPy.
 
     python bench/bench_inplace_store.py [--repeat N]
 

@@ -13,12 +13,16 @@ differ from NumPy's answer (NumPy computes the value fully, then stores), and
 otherwise launches as before and copies (``base[index] = value``). A kernel may
 write into an input's memory only where it reads the same element it writes
 (``x[:] = x * 2``); any other overlap (``x[1:] = x[:-1] * 2``) copies. So does a view
-that is not C-contiguous (``h[:, t]``): Numba compiles a strided output to a scalar loop,
-slower than the vectorized kernel and a copy (bench/bench_inplace_store.py).
+whose strides the kernel cannot write (a transpose): a view with unit inner stride and rows
+that do not overlap (``h[:, t]``) is written by the kernel's rows variant
+(kernels.cpu.CpuKernel.launch_rows), as vectorized as the C-contiguous one, where Numba's
+strided arrays would make a scalar loop (bench/bench_inplace_store.py).
 """
 from __future__ import annotations
 
 import numpy as np
+
+import device as _device
 
 from jit import types as T
 from jit.ir import arg_info
@@ -57,7 +61,7 @@ def fuse_stores(fused: list, context) -> int:
         setitem["fused_group"] = group.attrs.get("index", 0)
         base, index = (f"%{v.debug_name}" for v in setitem.inputs[:2])
         context.notes.append(f"store fused: {base}[{index}] = %{group.output.debug_name} is written by "
-                             f"{record.name} into the view (one launch; it copies when the view overlaps an input or is not C-contiguous)")
+                             f"{record.name} into the view (one launch; it copies when the view overlaps an input or its strides do not suit the kernel)")
         count += 1
     return count
 
@@ -76,7 +80,7 @@ def _fusible_store(record):
     if setitem.owning_block is not group.owning_block:
         return None, "the store is in another block"
     if not getattr(record.kernel, "launches_into", False) or len(record.kernel.kernel.outputs) != 1:
-        return None, "its kernel cannot write into a view (reduction and CUDA kernels do not)"
+        return None, "its kernel cannot write into a view (reduction kernels do not)"
     items = index_items(arg_info(setitem.inputs[1]))
     if not all(isinstance(item.type, _BASIC_INDEX_TYPES) for item in items):
         return None, "the index is not basic (ints, slices, None, ...), so the destination is not a view"
@@ -88,7 +92,7 @@ def _fusible_store(record):
             destination = index_result_shape(target.shape, items)
         except TypeError:
             destination = None
-        if destination is not None and tuple(destination) != tuple(value.shape):
+        if destination is not None and not _may_equal(tuple(destination), tuple(value.shape)):
             return None, "the destination's shape is not the value's: NumPy's broadcast is kept"
     node = group.next
     while node is not setitem:  # the group moves down to the store: only pure nodes may be crossed
@@ -122,14 +126,17 @@ class StoreLaunch:
 
     @staticmethod
     def _writes_into(destination, operands) -> bool:
-        if type(destination) is not np.ndarray or not destination.flags.writeable:
+        if not _device.is_array(destination) or not getattr(destination.flags, "writeable", True):
             return False  # a numpy scalar (every axis indexed), or a read-only array: NumPy's setitem decides
-        if not destination.flags.c_contiguous:
-            return False  # a strided output is a scalar loop (see the module's docstring)
+        if not _rows_apart(destination):
+            return False  # a view whose elements overlap (as_strided): NumPy's last write wins; threads would race
+        xp = _device.array_module(destination)
         for operand in operands:
-            if isinstance(operand, np.ndarray) and np.may_share_memory(destination, operand):
+            if _device.is_array(operand) and xp.may_share_memory(destination, operand):
                 if _same_elements(destination, operand):
                     continue  # each element is read, then written, at one index
+                if xp is not np:
+                    return False  # CuPy's exact test sorts every address: copy instead
                 try:
                     if np.shares_memory(destination, operand, max_work=_MAX_OVERLAP_WORK):
                         return False
@@ -138,6 +145,28 @@ class StoreLaunch:
         return True
 
 
-def _same_elements(a: np.ndarray, b: np.ndarray) -> bool:
+def _rows_apart(view) -> bool:
+    """Whether no two elements of ``view`` share memory: each stride (by size) spans the
+    dimensions inside it."""
+    extent = view.itemsize
+    for stride, size in sorted((abs(stride), size) for size, stride in zip(view.shape, view.strides) if size > 1):
+        if stride < extent:
+            return False
+        extent = stride * (size - 1) + extent
+    return True
+
+
+def _may_equal(destination: tuple, value: tuple) -> bool:
+    """Whether the shapes can be equal (a DYNAMIC size is None); the launch compares the real
+    ones and copies, broadcasting as NumPy does, where they are not."""
+    return len(destination) == len(value) and all(
+        a is None or b is None or a == b for a, b in zip(destination, value))
+
+
+def _same_elements(a, b) -> bool:
     return (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
-            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+            and type(a) is type(b) and _address(a) == _address(b))
+
+
+def _address(array) -> int:
+    return array.ctypes.data if isinstance(array, np.ndarray) else array.data.ptr

@@ -179,10 +179,13 @@ class CpuRenderer(Renderer):
     }
 
 
-def render(kernel: Kernel, layout: Layout) -> str:
+def render(kernel: Kernel, layout: Layout, rows_output: bool = False) -> str:
     """The Python source of ``kernel`` for ``layout``: a module defining the
     Numba function ``kernel(start, stop, *outputs, *operands)`` that computes the
-    outer-dimension indices [start, stop)."""
+    outer-dimension indices [start, stop). With ``rows_output`` (one output, rank >= 2)
+    the output is ``out_flat, out_s0, ..., out_s{rank-2}``: the memory a view with unit
+    inner stride spans, as a C-contiguous 1-d array, and its outer strides in elements,
+    so that the inner loop still vectorizes (a strided 'A' array compiles to a scalar loop)."""
     printer = CpuRenderer(kernel)
     rank = kernel.rank
     arrays = kernel.arrays
@@ -193,14 +196,22 @@ def render(kernel: Kernel, layout: Layout) -> str:
         loads.append(f"{operand.name} = {operand.name}_array[{index}]")
     loop_index = ", ".join(f"i{d}" for d in range(rank))
     stores = [f"{o.name}[{loop_index}] = {o.value}" for o in kernel.outputs]
+    output_params = [o.name for o in kernel.outputs]
+    if rows_output:
+        name = kernel.outputs[0].name
+        offset = " + ".join(f"i{d} * {name}_s{d}" for d in range(rank - 1))
+        stores = [f"{name}_flat[{offset} + i{rank - 1}] = {kernel.outputs[0].value}"]
+        output_params = [f"{name}_flat", *(f"{name}_s{d}" for d in range(rank - 1)),
+                         *(f"{name}_n{d}" for d in range(1, rank))]
     array_names = {o.name for o in arrays}
-    params = ["start", "stop", *(o.name for o in kernel.outputs),
+    params = ["start", "stop", *output_params,
               *(f"{o.name}_array" if o.name in array_names else o.name for o in kernel.operands)]
     lines = ["@njit(nogil=True, error_model=\"numpy\", cache=True)",
              f"def {kernel.name}({', '.join(params)}):"]
     first_output = kernel.outputs[0].name
     for d in range(1, rank):
-        size = layout.shape[d] if layout.shape is not None else f"{first_output}.shape[{d}]"
+        size = (layout.shape[d] if layout.shape is not None else
+                f"{first_output}_n{d}" if rows_output else f"{first_output}.shape[{d}]")
         lines.append(f"    n{d} = {size}")
     lines.append("    for i0 in range(start, stop):")
     for d in range(1, rank):
@@ -210,15 +221,19 @@ def render(kernel: Kernel, layout: Layout) -> str:
     return "\n".join([_HEADER + cpu_math.source_of(printer.helpers), "", *lines]) + "\n"
 
 
-def numba_signature(kernel: Kernel):
+def numba_signature(kernel: Kernel, rows_output: bool = False):
     """The Numba signature of a call with C-contiguous arrays (Python scalars as
-    64-bit numbers), compiled ahead of the first call."""
+    64-bit numbers), compiled ahead of the first call; ``rows_output`` as in ``render``."""
     import numba  # noqa: PLC0415 - loaded with the first kernel, not with ArrayScript
     from numba import types  # noqa: PLC0415 - as numba above
 
     rank = kernel.rank
     arguments = [types.int64, types.int64]
-    arguments += [types.Array(numba.from_dtype(np.dtype(o.dtype)), rank, "C") for o in kernel.outputs]
+    if rows_output:
+        arguments += [types.Array(numba.from_dtype(np.dtype(kernel.outputs[0].dtype)), 1, "C"),
+                      *([types.int64] * (2 * rank - 2))]
+    else:
+        arguments += [types.Array(numba.from_dtype(np.dtype(o.dtype)), rank, "C") for o in kernel.outputs]
     return tuple(arguments) + operand_types(kernel)
 
 
@@ -271,6 +286,7 @@ class CompiledKernels(abc.ABC):
             raise UnsupportedKernel(refusal)
         self.kernel, self.layout, self.fallback = kernel, layout, fallback
         self.variants: dict = {}
+        self._rows_variants: dict = {}  # broadcast -> the rows-output variant, or None (CpuKernel.launch_rows)
         self.failures: dict = {}
         self._lock = threading.Lock()
         initial = layout if layout is not None else first_layout
@@ -333,6 +349,33 @@ class CpuKernel(CompiledKernels):
     def compile_variant(self, layout: Layout) -> _Variant:
         return _Variant(render(self.kernel, layout), self.kernel.name, numba_signature(self.kernel))
 
+    def launch_rows(self, broadcast: tuple, out: np.ndarray, outer: int, total: int, operands: tuple):
+        """Write into ``out``, a view that is not C-contiguous, through the rows variant
+        (see ``render``); ``out`` when done, None when its strides do not suit (the caller
+        computes a fresh array) or that variant cannot compile."""
+        spans = _row_spans(out)
+        if spans is None:
+            return None
+        if broadcast not in self._rows_variants:
+            with self._lock:
+                if broadcast not in self._rows_variants:
+                    try:
+                        variant = _Variant(render(self.kernel, Layout(broadcast, self.layout and self.layout.shape),
+                                                  rows_output=True),
+                                           self.kernel.name, numba_signature(self.kernel, rows_output=True))
+                    except Exception:  # noqa: BLE001 - Numba's errors: computed fresh and copied instead
+                        variant = None
+                    self._rows_variants[broadcast] = variant
+        variant = self._rows_variants[broadcast]
+        if variant is None:
+            return None
+        arguments = (*spans, *out.shape[1:], *operands)
+        if total >= PARALLEL_MIN_ELEMENTS and outer > 1:
+            run_parallel(variant.function, outer, arguments)
+        else:
+            variant.function(0, outer, *arguments)
+        return out
+
     def _make_launcher(self):
         kernel = self.kernel
         names = [o.name for o in kernel.operands]
@@ -369,9 +412,14 @@ class CpuKernel(CompiledKernels):
         for index, name in enumerate(outputs):
             lines.append(f"    {name} = _empty({out_shape}, _dt{index})")
         if into:  # (a fresh result when _out has another shape: the caller copies it)
+            broadcast = repr(self.layout.broadcast) if self.static else key
             lines[-1] = f"    if _out is None: {outputs[0]} = _empty({out_shape}, _dt0)"
             lines.append(f"    elif _out.shape != {out_shape}: return _self.fallback({', '.join(names)})")
-            lines.append(f"    else: {outputs[0]} = _out")
+            lines.append(f"    elif _out.flags.c_contiguous: {outputs[0]} = _out")
+            if kernel.rank >= 2:
+                lines.append(f"    elif _self.launch_rows({broadcast}, _out, {sizes[0]}, {' * '.join(sizes)}, "
+                             f"({''.join(a + ', ' for a in passed)})) is not None: return _out")
+            lines.append(f"    else: {outputs[0]} = _empty({out_shape}, _dt0)")
         call_args = ", ".join(outputs + passed)
         total, outer = " * ".join(sizes), sizes[0]
         if not self.static:
@@ -390,6 +438,24 @@ class CpuKernel(CompiledKernels):
         self.launcher_source = source
         exec(compile(source, f"<arrayscript launcher {kernel.name}>", "exec"), namespace)  # noqa: S102
         return namespace["launch"]
+
+
+def _row_spans(out: np.ndarray):
+    """(the memory ``out`` spans as a C-contiguous 1-d array, its outer strides in elements)
+    for a writeable view with unit inner stride whose rows do not overlap and run forward
+    (``h[:, t]``, ``x[:, :k]``), else None."""
+    itemsize = out.itemsize
+    if out.strides[-1] != itemsize or not out.flags.writeable or out.size == 0:
+        return None
+    strides, extent = [], out.shape[-1]  # extent: elements spanned by the inner dimensions
+    for size, stride in zip(reversed(out.shape[:-1]), reversed(out.strides[:-1])):
+        step, rest = divmod(stride, itemsize)
+        if size > 1 and (rest or step < extent):
+            return None
+        strides.append(step if size > 1 else 0)
+        extent += (size - 1) * step if size > 1 else 0
+    flat = np.lib.stride_tricks.as_strided(out, shape=(extent,), strides=(itemsize,))
+    return (flat, *reversed(strides))
 
 
 def _nested_key(arrays, flags) -> str:

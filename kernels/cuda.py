@@ -403,6 +403,8 @@ def parameters(kernel: Kernel, layout: Layout | None, key) -> list:
             params += [(f"n{d}", _INDEX[bits]) for d in range(kernel.rank)]
         for k, operand in enumerate(kernel.arrays):
             params += [(f"s{k}_{d}", _OFFSET[bits]) for d in range(operand.rank)]
+        for j in range(len(kernel.outputs)):  # outputs too: a store may write into a strided view
+            params += [(f"so{j}_{d}", _OFFSET[bits]) for d in range(kernel.rank)]
     return params
 
 
@@ -456,16 +458,20 @@ def render(kernel: Kernel, layout: Layout | None, key) -> str:
         lines.append("    }")
     else:
         lines.append(f"    for ({index} i = first; i < n; i += step) {{")
-        loads = {}
+        loads, stores = {}, {o.name: f"{o.name}[i]" for o in kernel.outputs}
         if mode == FLAT:
             loads = {o.name: _load(o.dtype, f"{o.name}[i]") for o in kernel.arrays}
         else:
             offsets = [_offset(kernel, layout, mode, k, offset) for k in range(len(kernel.arrays))]
             used = set().union(*(dims for _, dims in offsets))
+            if mode == STRIDED:
+                used |= set(range(kernel.rank))
+                stores = {o.name: f"{o.name}[{' + '.join(f'({offset})i{d} * so{j}_{d}' for d in range(kernel.rank)) or '0'}]"
+                          for j, o in enumerate(kernel.outputs)}
             lines += _decompose(kernel, layout, used, index)
             for operand, (text, _) in zip(kernel.arrays, offsets):
                 loads[operand.name] = _load(operand.dtype, f"{operand.name}[{text}]")
-        lines += _element_call(kernel, loads, {o.name: f"{o.name}[i]" for o in kernel.outputs}, "        ")
+        lines += _element_call(kernel, loads, stores, "        ")
         lines.append("    }")
     lines.append("}")
     header = [f"// ArrayScript kernel {kernel.name}: {mode} variant, {bits}-bit indices"]
@@ -552,6 +558,8 @@ class CudaKernel:
     compile error leaves the group unfused (UnsupportedKernel) and explain can
     report the compile time."""
 
+    launches_into = True  # a one-output kernel's launch(..., _out=view) writes into the view (fuser.inplace_store)
+
     def __init__(self, kernel: Kernel, layout: Layout | None, backend, fallback=None):
         self.kernel, self.layout, self.backend, self.fallback = kernel, layout, backend, fallback
         self.variants: dict = {}
@@ -619,12 +627,14 @@ class CudaKernel:
                                ("bool", np.bool_)):
             namespace[f"_{dtype}"] = convert
         passed = [o.name if o.is_array else f"_{o.dtype}({o.name})" for o in kernel.operands]
-        lines = [f"def launch({', '.join(names)}):"]
+        into = len(outputs) == 1  # one output may be written into the caller's view (_out)
+        lines = [f"def launch({', '.join(names + (['_out=None'] if into else []))}):"]
         lines += python_int_checks(kernel, f"return _self.fallback({', '.join(names)})")
         if self.backend.device_index is not None:  # run on the arrays' device whatever the current one is
             namespace["_current"], namespace["_on_device"] = self.backend.current_device, self.backend.on_device
+            again = "(lambda *a: launch(*a, _out=_out))" if into else "launch"
             lines.append(f"    if _current() != {self.backend.device_index}: "
-                         f"return _on_device(launch, ({''.join(n + ', ' for n in names)}))")
+                         f"return _on_device({again}, ({''.join(n + ', ' for n in names)}))")
         if self.static:
             sizes = [str(s) for s in self.layout.shape]
         else:
@@ -636,15 +646,20 @@ class CudaKernel:
         lines.append(f"    _shape = {shape}")
         for index, name in enumerate(outputs):
             lines.append(f"    {name} = _empty(_shape, _dt{index})")
+        if into:  # (a fresh result when _out has another shape: the caller copies it)
+            lines[-1] = f"    if _out is None: {outputs[0]} = _empty(_shape, _dt0)"
+            lines.append(f"    elif _out.shape != _shape: return _self.fallback({', '.join(names)})")
+            lines.append(f"    else: {outputs[0]} = _out")
         result = outputs[0] if len(outputs) == 1 else "(" + ", ".join(outputs) + ",)"
         lines.append(f"    _n = {' * '.join(sizes)}")
         lines.append(f"    if not _n: return {result}")
         head = ", ".join(outputs + passed)
         run = "_self.variants.get({key}) or _self.variant({key})"
         every = [*(o.name for o in arrays), *outputs]
+        contiguous_output = [f"{outputs[0]}.flags.c_contiguous"] if into else []
         if all(o.rank == kernel.rank for o in arrays) and (
                 not self.static or not any(any(flags) for flags in self.layout.broadcast)):
-            flat = [f"{o.name}.flags.c_contiguous" for o in arrays]
+            flat = [f"{o.name}.flags.c_contiguous" for o in arrays] + contiguous_output
             if not self.static:
                 flat += [f"{o.name}.shape == _shape" for o in arrays]
             lines.append(f"    if {' and '.join(flat) or 'True'}:")
@@ -657,12 +672,12 @@ class CudaKernel:
                          f"(_n, ({head}, _INDEX[_bits](_n)))")
             lines.append(f"        return {result}")
         if self.static:
-            baked = [f"{o.name}.flags.c_contiguous" for o in arrays]
+            baked = [f"{o.name}.flags.c_contiguous" for o in arrays] + contiguous_output
             bits = 32 if prod(self.layout.shape) < INDEX_LIMIT else 64
             lines.append(f"    if {' and '.join(baked) or 'True'}:")
             lines.append(f"        ({run.format(key=repr((BAKED, bits)))})(_n, ({head}, _INDEX[{bits}](_n)))")
             lines.append(f"        return {result}")
-        arrays_tuple = "(" + "".join(f"{o.name}, " for o in arrays) + ")"
+        arrays_tuple = "(" + "".join(f"{name}, " for name in every) + ")"  # the outputs' strides come last
         lines.append(f"    _bits, _strides = _strided({arrays_tuple}, _shape, _n)")
         lines.append(f"    if _bits is None: return _self.fallback({', '.join(names)})")
         sizes_passed = "" if self.static else "".join(f", _INDEX[_bits]({s})" for s in sizes)

@@ -23,8 +23,8 @@ def rnn(x, W, U, h0):
         prev = h[t]
     return h
 """
-# Batch-major, as cs231n writes it: h[:, t] is a strided view, which the kernel does not write
-# into (a strided output is not vectorized; the kernel and a copy are faster).
+# Batch-major, as cs231n writes it: h[:, t] is a strided view with unit inner stride, which the
+# kernel's rows variant writes (kernels.cpu.CpuKernel.launch_rows).
 RNN_BATCH_MAJOR = RNN.replace("x[t]", "x[:, t]").replace("h[t]", "h[:, t]").replace(
     "range(x.shape[0])", "range(x.shape[1])")
 
@@ -75,12 +75,64 @@ def test_rnn_row_update_is_one_launch_into_the_view():
     assert "store fused: %h[" in _explained(scripted, *args)
 
 
-def test_a_strided_destination_takes_the_kernel_and_a_copy():
+def test_a_strided_row_destination_is_written_by_the_kernel():
     scripted, eager = script_source(RNN_BATCH_MAJOR)
     graph = optimized_against_eager(scripted, eager, _rnn_inputs(batch_major=True))
     fused, unfused, launches = _stores(graph)
     assert fused and not unfused
-    assert all(launch.copied >= 1 and launch.into_view == 0 for launch in launches)
+    assert all(launch.into_view >= 1 and launch.copied == 0 for launch in launches)
+    rows = [launch.kernel for launch in launches if launch.kernel._rows_variants]
+    assert rows and all(variant is not None for k in rows for variant in k._rows_variants.values())
+
+
+@pytest.mark.parametrize("index", ["[:, 1]", "[:, :, 2:5]", "[1:, ::2]", "[::2, 1, :]", "[None, 1:]"])
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_strided_destinations_agree_with_numpy(index, dynamic):
+    # 3-d h: the destination's outer strides skip rows, planes or every other one; b broadcasts.
+    scripted, eager = script_source(f"""
+    def f(h, x, b):
+        h{index} = np.tanh(x * 2.0) + b
+        return h
+    """)
+    destination = np.zeros((4, 5, 6))[eval(f"np.s_{index}")]  # noqa: S307 - the test's own index
+    x = _arrays(destination.shape, seed=1)[0]
+    b = _arrays(destination.shape[-1:], seed=2)[0]
+    previous = jit.set_fusion_strategy([("DYNAMIC", 2)] if dynamic else [("STATIC", 2)])
+    try:
+        optimized_against_eager(scripted, eager, (np.zeros((4, 5, 6)), x, b))
+    finally:
+        jit.set_fusion_strategy(previous)
+    _, _, launches = _stores(jit.last_executed_optimized_graph())
+    assert launches and launches[0].into_view >= 1 and launches[0].copied == 0
+    assert launches[0].kernel.static is not dynamic
+
+
+def test_destinations_the_kernel_cannot_write_copy():
+    # A transpose (inner stride not 1) and a reversed row (negative stride): kernel, then copy.
+    scripted, eager = script_source("""
+    def f(h, x):
+        t = h.T
+        t[1:3] = np.tanh(x) + 1.0
+        h[::-1, 0] = np.exp(h[:, 1]) * 0.5
+        return h
+    """)
+    optimized_against_eager(scripted, eager, (np.zeros((6, 4)), _arrays((2, 6))[0]))
+    _, _, launches = _stores(jit.last_executed_optimized_graph())
+    assert launches and all(launch.copied >= 1 and launch.into_view == 0 for launch in launches)
+
+
+def test_rows_spans_refuse_overlapping_rows():
+    from kernels.cpu import _row_spans  # noqa: PLC0415 - the helper under test
+
+    base = np.zeros(20)
+    overlapping = np.lib.stride_tricks.as_strided(base, shape=(4, 5), strides=(3 * 8, 8))
+    assert _row_spans(overlapping) is None  # rows 3 apart, 5 long: NumPy's last write wins; ours would race
+    gapped = np.zeros((4, 7))[:, 1:6]
+    flat, stride = _row_spans(gapped)
+    assert stride == 7 and flat.flags.c_contiguous and flat.size == 3 * 7 + 5
+    flat[stride * 2 + 3] = 9.0
+    assert gapped[2, 3] == 9.0
+    assert _row_spans(np.zeros((4, 6))[::-1]) is None
 
 
 @pytest.mark.filterwarnings("ignore::jit.errors.TracerWarning")  # the trace records range(steps): meant here
@@ -170,3 +222,56 @@ def test_dynamic_shapes_and_a_read_only_destination():
     else:
         raise AssertionError("a write into a read-only array did not raise")
     assert_same(frozen, np.zeros((3, 4)))
+
+
+def test_a_dynamic_value_that_broadcasts_into_the_destination_is_copied():
+    # DYNAMIC shapes are not known when the store fuses: the launch sees (1, 6) into (3, 6).
+    scripted, eager = script_source("""
+    def f(h, x):
+        h[:, 1] = np.tanh(x) - 1.0
+        return h
+    """)
+    previous = jit.set_fusion_strategy([("DYNAMIC", 2)])
+    try:
+        optimized_against_eager(scripted, eager, (np.zeros((3, 4, 6)), _arrays((3, 6))[0]), calls=2)
+        optimized_against_eager(scripted, eager, (np.zeros((3, 4, 6)), _arrays((1, 6))[0]), calls=1)
+    finally:
+        jit.set_fusion_strategy(previous)
+    _, _, launches = _stores(jit.last_executed_optimized_graph())
+    assert launches and launches[0].into_view >= 1 and launches[0].copied >= 1
+
+
+# -- the CUDA renderer, through the host shim: its flat variants write a C-contiguous view, its
+# strided variant any other (the output's strides are arguments, as the inputs' are).
+
+@pytest.fixture(scope="module")
+def shim(tmp_path_factory):
+    from kernels import host_shim  # noqa: PLC0415 - only these tests need the host shim
+
+    if host_shim.compiler() is None:
+        pytest.skip("no g++ on the PATH: the host shim cannot compile the CUDA C kernels")
+    return host_shim.HostBackend(directory=str(tmp_path_factory.mktemp("shim")))
+
+
+@pytest.mark.parametrize("kind", ["STATIC", "DYNAMIC"])
+def test_cuda_stores_write_into_views(kind, shim, monkeypatch):
+    from ..kernels import emulated_gpu  # noqa: PLC0415 - the CUDA path without a GPU
+
+    scripted, eager = script_source("""
+    def f(h, x, b):
+        h[1] = np.tanh(x[0]) + b
+        h[:, 2] = np.exp(x[1] * 0.5) - b
+        g = h.transpose(1, 0, 2)
+        g[3, ::2] = x[2, ::2] * 2.0 + 1.0
+        h[::-1, 4] = x[3] * 3.0 - 1.0
+        return h
+    """)
+    args = (np.zeros((6, 6, 5)), _arrays((4, 6, 5), seed=3)[0], _arrays((5,), seed=4)[0])
+    mine, theirs = copy.deepcopy(args), copy.deepcopy(args)
+    result, graph = emulated_gpu.run(scripted, mine, kind, shim, monkeypatch)
+    assert_same(result, eager(*theirs))
+    assert_same(mine, theirs, "the arguments after the call")
+    _, unfused, launches = _stores(graph)
+    assert len(launches) == 4 and not unfused, graph
+    assert all(launch.into_view == 1 and launch.copied == 0 for launch in launches)
+    assert all(type(launch.kernel).__name__ == "CudaKernel" for launch in launches)
