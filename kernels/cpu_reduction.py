@@ -24,7 +24,7 @@ import numpy as np
 from . import cache, cpu_math
 from .cpu import _HEADER, DTYPES, PARALLEL_MIN_ELEMENTS, CompiledKernels, CpuRenderer, _nested_key, _Variant, operand_types, run_parallel
 from .ir import ROW_SIZE, Const, Layout, ReductionKernel, UnsupportedKernel, layout_of, reduction_identity
-from .launch import broadcast_error, dynamic_shape, python_int_checks
+from .launch import dynamic_shape, python_int_checks
 
 __all__ = ["render_reduction", "CpuReductionKernel", "build_reduction", "element_reads"]
 
@@ -331,7 +331,7 @@ class CpuReductionKernel(CompiledKernels):
         names = [o.name for o in kernel.operands]
         arrays = kernel.arrays
         fallback = f"return _self.fallback({', '.join(names)})"
-        namespace = {"_empty": np.empty, "_parallel": run_parallel, "_mismatch": broadcast_error,
+        namespace = {"_empty": np.empty, "_parallel": run_parallel,
                      "_bshape": np.broadcast_shapes, "_self": self, "_uint64": np.uint64}
         for output in kernel.outputs:
             namespace[f"_dt_{output.name}"] = np.dtype(output.dtype)
@@ -346,7 +346,7 @@ class CpuReductionKernel(CompiledKernels):
             if int(np.prod(self.layout.shape)) == 0:
                 lines.append(f"    {fallback}")
         else:
-            shape_lines, sizes = dynamic_shape(kernel)
+            shape_lines, sizes = dynamic_shape(kernel, on_mismatch=fallback)
             lines += shape_lines
             flags = [f"({o.name}.shape[{d}] == 1 and n{rank - o.rank + d} != 1)" for o in arrays for d in range(o.rank)]
             key = _nested_key(arrays, flags)

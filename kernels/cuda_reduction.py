@@ -35,7 +35,7 @@ import numpy as np
 from .cuda import _HALF, _INDEX, _OFFSET, _VALUE, _WIDE_UNSIGNED, SCALAR_PARAMETERS, STORAGE, Build, CudaRenderer, \
     _strided_arguments
 from .ir import ROW_SIZE, Const, Layout, ReductionKernel, UnsupportedKernel, layout_of, reduction_identity
-from .launch import broadcast_error, dtype_refusal, dynamic_shape, first_line, python_int_checks
+from .launch import dtype_refusal, dynamic_shape, first_line, python_int_checks
 
 __all__ = ["render_reduction", "reduction_parameters", "CudaReductionKernel", "build_reduction"]
 
@@ -496,7 +496,7 @@ class CudaReductionKernel:
         names = [o.name for o in kernel.operands]
         arrays = kernel.arrays
         fallback = f"return _self.fallback({', '.join(names)})"
-        namespace = {"_empty": self.backend.empty, "_mismatch": broadcast_error, "_bshape": np.broadcast_shapes,
+        namespace = {"_empty": self.backend.empty, "_bshape": np.broadcast_shapes,
                      "_self": self}
         for output in kernel.outputs:
             namespace[f"_dt_{output.name}"] = np.dtype(output.dtype)
@@ -505,7 +505,7 @@ class CudaReductionKernel:
         if self.static:
             sizes = [str(s) for s in self.layout.shape]
         else:
-            shape_lines, sizes = dynamic_shape(kernel)
+            shape_lines, sizes = dynamic_shape(kernel, on_mismatch=fallback)
             lines += shape_lines
             from .cpu_reduction import partial_read_checks  # noqa: PLC0415 - the CPU launcher's rule, shared
             lines += [f"    if {check}: {fallback}" for check in partial_read_checks(kernel, sizes)]

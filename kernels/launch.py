@@ -26,9 +26,12 @@ def python_int_checks(kernel: Kernel, otherwise: str) -> list:
             for o in kernel.operands if o.limits is not None]
 
 
-def dynamic_shape(kernel: Kernel):
+def dynamic_shape(kernel: Kernel, on_mismatch: str | None = None):
     """Lines computing the iteration sizes n0, n1... from the arrays' shapes with
-    NumPy's broadcasting rule, and the size expressions."""
+    NumPy's broadcasting rule, and the size expressions. Shapes that do not broadcast
+    raise NumPy's error, or do ``on_mismatch``: a reduction kernel's arrays need not
+    broadcast in NumPy (``np.mean(a) + b`` reads a and b in one row domain), so its
+    launcher runs the fallback, which answers as NumPy does."""
     lines = []
     arrays = kernel.arrays
     shapes = ", ".join(f"{o.name}.shape" for o in arrays)
@@ -40,7 +43,7 @@ def dynamic_shape(kernel: Kernel):
             size = f"{operand.name}.shape[{dim}]"
             lines.append(f"    if {size} != n{d}:")
             lines.append(f"        if n{d} == 1: n{d} = {size}")
-            lines.append(f"        elif {size} != 1: _mismatch({shapes})")
+            lines.append(f"        elif {size} != 1: {on_mismatch or f'_mismatch({shapes})'}")
     return lines, [f"n{d}" for d in range(kernel.rank)]
 
 

@@ -102,7 +102,10 @@ class Recorder(CallEmitter, WriteEmitter):
         return self.run_node(kind, inputs, output_types, loc, attrs)
 
     def emit_constant(self, value, loc):
-        node = self.frame.graph.create("prim::Constant", [], [T.type_of_constant(value)], loc, value=value)
+        # The graph keeps the array's values now: the run goes on with the array itself, which a
+        # later write may change (x1 **= np.asanyarray(x1) bakes x1, then writes it).
+        baked = value.copy() if _device.is_array(value) else value
+        node = self.frame.graph.create("prim::Constant", [], [T.type_of_constant(baked)], loc, value=baked)
         self.frame.graph.block.append(node)
         self.frame.concrete[id(node.output)] = value
         return node.output

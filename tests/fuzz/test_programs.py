@@ -24,12 +24,9 @@ KNOWN_BUGS = {
     # remainder, conditioning the oracle does not model. Campaigns without --known still draw it.
     "ufuncs_on_python_scalars": "float32 noise amplified by np.remainder at seed 23184 (not a bug)",
 }
-# Seeds whose programs show a bug not yet fixed: seed -> the bug. Each has a strict-xfail test in
-# test_found.py (test_known_seed_agrees_with_numpy); when it passes, delete the seed here.
-KNOWN_SEEDS = {
-    23005: "a DYNAMIC reduction group raises a broadcast error NumPy does not (shapes (6,) and (5,))",
-    23219: "a trace of `x1 **= np.asanyarray(x1)` (uint64) writes wrong values: the operand aliases the target",
-}
+# Seeds whose programs show a bug not yet fixed: seed -> the bug. Add the seed's shrunk program to
+# test_found.py as a strict xfail; when it passes, delete the seed here and drop the marker.
+KNOWN_SEEDS: dict[int, str] = {}
 # An oracle switch (False: NumPy scalars are always traced inputs), on since the trace keeps the
 # dtype of a NumPy scalar constant it reads; test_trace_keeps_the_dtype_of_a_numpy_scalar_constant.
 TRACE_NUMPY_SCALAR_CONSTANTS = True
