@@ -70,6 +70,8 @@ class Recorder(CallEmitter, WriteEmitter):
         self.finished = False
         self.busy = 0  # > 0 while the recorder itself runs NumPy (type rules, ops): not the user's calls
         self.bakes: list[str] = []  # "file:line" of each traced value turned into a Python value
+        self._baked: list = []  # the prim::Constant nodes of arrays, holding the array itself (as TorchScript)
+        self._snapshots: dict[int, tuple] = {}  # id(an array owning its memory) -> (it, its copy)
 
     def note_bake(self):
         """A traced value became a Python value (or a NumPy array) here: the dataflow is cut."""
@@ -102,13 +104,47 @@ class Recorder(CallEmitter, WriteEmitter):
         return self.run_node(kind, inputs, output_types, loc, attrs)
 
     def emit_constant(self, value, loc):
-        # The graph keeps the array's values now: the run goes on with the array itself, which a
-        # later write may change (x1 **= np.asanyarray(x1) bakes x1, then writes it).
-        baked = value.copy() if _device.is_array(value) else value
-        node = self.frame.graph.create("prim::Constant", [], [T.type_of_constant(baked)], loc, value=baked)
+        node = self.frame.graph.create("prim::Constant", [], [T.type_of_constant(value)], loc, value=value)
         self.frame.graph.block.append(node)
+        if _device.is_array(value):
+            self._baked.append(node)
         self.frame.concrete[id(node.output)] = value
         return node.output
+
+    def _keep_baked_values(self, written):
+        """Before the run writes ``written``: a baked constant whose memory it may write keeps
+        the values it had (x1 **= np.asanyarray(x1) bakes x1, then writes x1), the run goes on
+        with the array itself, as NumPy does."""
+        if not _device.is_array(written):
+            return
+        kept = []
+        for node in self._baked:
+            array = node["value"]
+            if isinstance(array, np.ndarray) and isinstance(written, np.ndarray):
+                overlaps = np.may_share_memory(array, written)
+            else:
+                overlaps = type(array) is type(written)  # CuPy: assumed to
+            if overlaps:
+                node["value"] = self._snapshot(array)
+            else:
+                kept.append(node)
+        self._baked = kept  # (a snapshot is no longer the caller's array)
+
+    def _snapshot(self, array):
+        """``array``'s values now, as a view of one copy of the memory it views: constants that
+        are views of one array stay views of one array (one storage in the archive)."""
+        if not isinstance(array, np.ndarray):
+            return array.copy()
+        root = array
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        if root.base is not None or not (root.flags.c_contiguous or root.flags.f_contiguous):
+            return array.copy(order="K")  # memory NumPy does not own (a buffer): this array alone
+        kept = self._snapshots.get(id(root))
+        if kept is None or kept[0] is not root:
+            kept = self._snapshots[id(root)] = (root, root.copy(order="K"))
+        offset = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+        return np.ndarray(array.shape, array.dtype, buffer=kept[1], offset=offset, strides=array.strides)
 
     def run_node(self, kind, inputs, output_types, loc, attrs, results=None):
         """Append a node to the current graph and record what its outputs hold:
@@ -118,6 +154,8 @@ class Recorder(CallEmitter, WriteEmitter):
         node = frame.graph.create(kind, inputs, output_types, loc, **attrs)
         frame.graph.block.append(node)
         if results is None:
+            for index in getattr(node.op, "writes", ()):
+                self._keep_baked_values(frame.concrete[id(inputs[index])])
             with self.internal():
                 result = _run(node, [frame.concrete[id(v)] for v in inputs])
             results = [result] if node.outputs else []
