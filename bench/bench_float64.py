@@ -1,10 +1,10 @@
 """Fused float64 kernels against eager NumPy on (4096, 1024) float64: each workload
 scripted with ``jit.script`` (the real script path: trace, fuse, one CPU kernel),
 checked against NumPy, then both timed interleaved in one run; the table gives the
-best of the rounds and the ratio NumPy time / fused time. exp, expm1, log, log1p
-and tanh use kernels.cpu_math's vectorized float64 helpers; sin and power (an
-array exponent) still call libm per element (their rows show where that leaves
-them). On a shared 2-core machine the numbers are noisy.
+best of the rounds and the ratio NumPy time / fused time. exp, expm1, log, log1p,
+tanh, sin, cos and erf use kernels.cpu_math's vectorized float64 helpers; power (an
+array exponent) still calls libm per element (its row shows where that leaves
+it). On a shared 2-core machine the numbers are noisy.
 
     python bench/bench_float64.py            # writes bench/results/float64_cpu.md
 """
@@ -20,6 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import jit  # noqa: E402
+import jit.nn.functional as F  # noqa: E402
 from bench.publish import publish  # noqa: E402
 
 ROUNDS = 7
@@ -54,20 +55,30 @@ def log_abs(x):
     return np.log(np.abs(x) + 1e-3)
 
 
-def sin_libm(x):
+def sin(x):
     return np.sin(x) * 0.5
+
+
+def cos(x):
+    return np.cos(x) * 0.5 + 1.0
+
+
+def gelu_erf(x, b):
+    return F.gelu(x + b)
 
 
 def power_libm(x, y):
     return np.power(np.abs(x) + 1.0, y)
 
 
-WORKLOADS = [exp_affine, softplus, sigmoid, gaussian_log_likelihood, gelu_tanh, expm1_scaled, log_abs, sin_libm,
-             power_libm]
+WORKLOADS = [exp_affine, softplus, sigmoid, gaussian_log_likelihood, gelu_tanh, expm1_scaled, log_abs, sin, cos,
+             gelu_erf, power_libm]
 
 
 def _inputs(function, rng):
     x = rng.standard_normal((4096, 1024)) * 3.0
+    if function is gelu_erf:
+        return x, rng.standard_normal(1024)
     if function is gaussian_log_likelihood:
         return x, rng.standard_normal(1024), rng.uniform(0.5, 2.0, 1024)
     if function is power_libm:

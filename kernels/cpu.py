@@ -47,7 +47,8 @@ _HEADER = cpu_math.HEADER
 _FLOAT_HELPERS = {("exp", "float32"): "_exp_f32", ("tanh", "float32"): "_tanh_f32",
                   ("erf", "float32"): "_erf_f32", ("log", "float32"): "_log_f32",
                   ("exp", "float64"): "_exp_f64", ("expm1", "float64"): "_expm1_f64", ("log", "float64"): "_log_f64",
-                  ("log1p", "float64"): "_log1p_f64", ("tanh", "float64"): "_tanh_f64"}
+                  ("log1p", "float64"): "_log1p_f64", ("tanh", "float64"): "_tanh_f64",
+                  ("sin", "float64"): "_sin_f64", ("cos", "float64"): "_cos_f64", ("erf", "float64"): "_erf_f64"}
 _MATH = {"exp": "math.exp", "expm1": "math.expm1", "log": "math.log", "log2": "math.log2", "log10": "math.log10",
          "log1p": "math.log1p", "sqrt": "math.sqrt", "cbrt": "np.cbrt", "sin": "math.sin", "cos": "math.cos",
          "tan": "math.tan", "arcsin": "math.asin", "arccos": "math.acos", "arctan": "math.atan",

@@ -13,8 +13,13 @@ The float64 ones (``_f64``) are the same kind of code in double precision:
 exp, expm1 (Taylor polynomials after a two-part ln2 reduction), log and log1p
 (the fdlibm form, log1p carrying 1 + x's rounding error), and tanh through
 expm1 (one Newton step on its division); exp, expm1, log and log1p are within 1 ulp of
-NumPy, tanh within 2, with and without FMA contraction. float64 sin, cos, erf and
-power still call libm (scalar).
+NumPy, tanh within 2, with and without FMA contraction. sin and cos reduce every argument
+by Payne-Hanek in integers (a 192-bit window of 2/pi's bits per exponent, gathered from
+``two_over_pi_windows``: exact up to 1.8e308, where a Cody-Waite pi/2 loses the result near
+multiples of pi/2), branch-free so that LLVM still vectorizes the loop, then fdlibm's kernels;
+within 1 ulp of the correctly rounded value (NumPy's, glibc's, is 8 off at 6381956970095103 * 2**797).
+erf is fdlibm's piecewise form with every piece computed and one selected, within 1 ulp of glibc's.
+float64 power still calls libm (scalar).
 The others give NumPy's definitions where Python's differ: floor division and
 remainder of floats (``npy_divmod``), integer division and shifts, which NumPy
 defines for zero divisors and large shift counts.
@@ -27,6 +32,11 @@ by the module's name, a hash of every helper's source, so its own file and disk-
 still change whenever a helper does.
 """
 from __future__ import annotations
+
+import functools
+import hashlib
+
+import numpy as np
 
 from . import cache
 
@@ -41,11 +51,13 @@ from numpy import bool_, float32, float64, int8, int16, int32, int64, uint8, uin
 _DECORATOR = '@njit(error_model="numpy", cache=True)\n'
 # These may fuse a * b + c into one rounding where the CPU has FMA, which halves their
 # polynomials' instructions; their bounds were checked with and without.
-_CONTRACTED = frozenset({"_tanh_f32", "_exp_f64", "_expm1_f64", "_log_f64", "_log1p_f64"})
+_CONTRACTED = frozenset({"_tanh_f32", "_exp_f32", "_log_f32", "_erf_f32", "_exp_f64", "_expm1_f64", "_log_f64", "_log1p_f64"})
 _CONTRACTED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, cache=True)\n'
 # Numba inlines these into their callers itself (which then gives them the callers' fastmath):
-# LLVM's inliner left tanh with expm1 in it as a call, and a loop with a call is not vectorized.
-_INLINED = frozenset({"_expm1_f64_core", "_log_f64_core", "_tanh_f64"})
+# LLVM's inliner left tanh with expm1 in it as a call, and sin and cos too, and a loop with a call is
+# not vectorized. sin and cos hold their bounds with and without contraction.
+_INLINED = frozenset({"_expm1_f64_core", "_log_f64_core", "_tanh_f64", "_rem_pio2_f64", "_sin_kernel_f64",
+                      "_cos_kernel_f64", "_sin_f64", "_cos_f64", "_erf_f64"})
 _INLINED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, inline="always", cache=True)\n'
 
 # Reassociation lets LLVM split the sum into vector lanes; only these helpers have it, so no
@@ -70,6 +82,54 @@ def _{op}_row_{suffix}(row, count):
         return {float_type}(np.nan)
     return {int_type}(best ^ {int_type}({int_type}(best >> {int_type}({shift})) & {int_type}({magnitude}))).view({float_type})
 """
+
+
+# The sin/cos reduction's 2/pi bits: for each biased exponent e from _FIRST_WINDOW_EXPONENT on (|x| >= 0.5),
+# the 192 bits of 2/pi from 2**-(e - 1076) down, six 32-bit words, least significant first. Bits above
+# those only add multiples of 4 quadrants to x * 2/pi; bits below add under 2**-137 of one.
+# _rem_pio2_f64 spells out the row arithmetic (1021, 2047 - 1021 rows, 6 words).
+_FIRST_WINDOW_EXPONENT = 1021
+_WINDOW_BITS = 192
+
+
+def _arctan_of_inverse(n: int, bits: int) -> int:
+    """arctan(1/n) * 2**bits by its series, in integers (each term truncated)."""
+    total, power, k, sign = 0, (1 << bits) // n, 1, 1
+    while power:
+        total += sign * (power // k)
+        power //= n * n
+        k, sign = k + 2, -sign
+    return total
+
+
+def _two_over_pi_bits(bits: int) -> int:
+    """floor(2/pi * 2**bits), pi by Machin's formula with 64 guard bits."""
+    guard = bits + 64
+    pi = 4 * (4 * _arctan_of_inverse(5, guard) - _arctan_of_inverse(239, guard))
+    return ((1 << (2 * guard + 1)) // pi) >> 64
+
+
+@functools.cache
+def two_over_pi_windows():
+    """The flat uint32 table the float64 sin and cos helpers gather their 2/pi bits from."""
+    total = 2048 + _WINDOW_BITS
+    bits = _two_over_pi_bits(total)
+    words = []
+    for exponent in range(_FIRST_WINDOW_EXPONENT, 2048):
+        top = exponent - 1076 + _WINDOW_BITS - 1  # 2**-top: the weight of the window's last bit
+        window = (bits >> (total - top)) & ((1 << _WINDOW_BITS) - 1)
+        words.extend((window >> (32 * w)) & 0xFFFFFFFF for w in range(_WINDOW_BITS // 32))
+    table = np.array(words, np.uint32)
+    table.flags.writeable = False
+    return table
+
+
+@functools.cache
+def _tables_source() -> str:
+    # Numba freezes the table into the compiled helpers: its digest in the source renames the module
+    # (and so misses the disk cache) whenever the table changes.
+    digest = hashlib.sha256(two_over_pi_windows().tobytes()).hexdigest()[:16]
+    return f"from kernels.cpu_math import two_over_pi_windows\n_TWO_OVER_PI = two_over_pi_windows()  # {digest}\n"
 
 
 def _extreme_rows() -> dict:
@@ -329,6 +389,154 @@ def _tanh_f64(x):
     y = small if a < 0.55 else 1.0 - 2.0 / d
     return math.copysign(y, x)  # NaN stays NaN
 ''',
+    "_rem_pio2_f64": '''
+def _rem_pio2_f64(a):
+    # For a = |x| >= 0.5 finite: a * 2/pi = q + f, q the nearest integer (mod 4), as q and f * pi/2 in two
+    # parts. a = m * 2**(e - 1075); m times the 192-bit window of 2/pi for e (32-bit words, so each
+    # product is a vpmuludq) is exact mod 2**192, which is 4 quadrants. From the top: 2 bits of q, then
+    # f in [-1/2, 1/2) as three pieces of 53 bits (each converts exactly), summed as hi + lo; times
+    # pi/2 (its 52 bits split 26/26 by masks, so each partial product is exact even when contracted).
+    bits = float64(a).view(uint64)
+    row = min(max(int64(bits >> uint64(52)) - int64(1021), int64(0)), int64(1026)) * int64(6)  # inf: the last
+    m = (bits & uint64(0xFFFFFFFFFFFFF)) | uint64(0x10000000000000)
+    low32 = uint64(0xFFFFFFFF)
+    s = uint64(32)
+    ml = m & low32
+    mh = m >> s
+    w0 = uint64(_TWO_OVER_PI[row])
+    w1 = uint64(_TWO_OVER_PI[row + int64(1)])
+    w2 = uint64(_TWO_OVER_PI[row + int64(2)])
+    w3 = uint64(_TWO_OVER_PI[row + int64(3)])
+    w4 = uint64(_TWO_OVER_PI[row + int64(4)])
+    w5 = uint64(_TWO_OVER_PI[row + int64(5)])
+    l0 = ml * w0
+    l1 = ml * w1
+    l2 = ml * w2
+    l3 = ml * w3
+    l4 = ml * w4
+    h0 = mh * w0
+    h1 = mh * w1
+    h2 = mh * w2
+    h3 = mh * w3
+    # column by column: each sum stays below 2**35, and its carry goes to the next
+    d0 = l0 & low32
+    column = (l1 & low32) + (l0 >> s) + (h0 & low32)
+    d1 = column & low32
+    column = (column >> s) + (l2 & low32) + (l1 >> s) + (h1 & low32) + (h0 >> s)
+    d2 = column & low32
+    column = (column >> s) + (l3 & low32) + (l2 >> s) + (h2 & low32) + (h1 >> s)
+    d3 = column & low32
+    column = (column >> s) + (l4 & low32) + (l3 >> s) + (h3 & low32) + (h2 >> s)
+    d4 = column & low32
+    column = (column >> s) + ml * w5 + (l4 >> s) + mh * w4 + (h3 >> s)  # only its low 32 bits are kept
+    top = (column << s) | d4  # bits 191..128 of the product
+    q = (top >> uint64(62)) + ((top >> uint64(61)) & uint64(1))  # rounded: bit 189 is f's sign
+    f_high = float64(int64(top << uint64(2)) >> int64(11)) * 1.1102230246251565e-16  # bits 189..137 (signed)
+    f_mid = float64(int64(((d4 & uint64(0x1FF)) << uint64(44)) | (((d3 << s) | d2) >> uint64(20)))) \\
+        * 1.232595164407831e-32  # bits 136..84
+    f_low = float64(int64(((d2 & uint64(0xFFFFF)) << uint64(33)) | (((d1 << s) | d0) >> uint64(31)))) \\
+        * 1.3684555315672042e-48  # bits 83..31
+    f = f_high + f_mid  # f_high is 0 or at least 2**-53 > f_mid: its error is exact as below
+    f_error = (f_mid - (f - f_high)) + f_low
+    f_top = int64(float64(f).view(int64) & int64(-134217728)).view(float64)  # 26 bits
+    f_rest = f - f_top
+    product = f * 1.5707963267948966
+    error = ((f_top * 1.5707963109016418 - product) + f_top * 1.5893254712295857e-08 + f_rest * 1.5707963109016418) \\
+        + f_rest * 1.5893254712295857e-08
+    lo = error + (f * 6.123233995736766e-17 + f_error * 1.5707963267948966)
+    hi = product + lo
+    return q, hi, lo - (hi - product)
+''',
+    "_sin_kernel_f64": '''
+def _sin_kernel_f64(x, y):
+    # sin(x + y) for |x| <= pi/4, |y| below half x's ulp: fdlibm's __kernel_sin (its coefficients)
+    z = x * x
+    w = z * z
+    r = 8.33333333332248946124e-03 + z * (-1.98412698298579493134e-04 + z * 2.75573137070700676789e-06) \\
+        + z * w * (-2.50507602534068634195e-08 + z * 1.58969099521155010221e-10)
+    v = z * x
+    return x - ((z * (0.5 * y - v * r) - y) - v * -1.66666666666666324348e-01)
+''',
+    "_cos_kernel_f64": '''
+def _cos_kernel_f64(x, y):
+    # cos(x + y) for |x| <= pi/4: fdlibm's __kernel_cos as FreeBSD writes it, branch-free
+    z = x * x
+    w = z * z
+    r = z * (4.16666666666666019037e-02 + z * (-1.38888888888741095749e-03 + z * 2.48015872894767294178e-05)) \\
+        + w * w * (-2.75573143513906633035e-07 + z * (2.08757232129817482790e-09 + z * -1.13596475577881948265e-11))
+    hz = 0.5 * z
+    w = 1.0 - hz
+    return w + (((1.0 - w) - hz) + (z * r - x * y))
+''',
+    # sin and cos compute the reduction for every argument and select (a branch to a slow path would
+    # make the whole loop scalar); up to pi/4 the argument is its own reduction.
+    "_sin_f64": '''
+def _sin_f64(x):
+    a = abs(x)
+    q, hi, lo = _rem_pio2_f64(a)
+    small = a <= 0.7853981633974483
+    hi = x if small else hi
+    lo = 0.0 if small else lo
+    q = uint64(0) if small else q + uint64(2) * uint64(float64(x).view(int64) < int64(0))  # sin(-a) = -sin(a)
+    y = _cos_kernel_f64(hi, lo) if q & uint64(1) else _sin_kernel_f64(hi, lo)
+    y = -y if q & uint64(2) else y
+    return y if a < inf else x - x  # NaN for NaN and the infinities
+''',
+    "_cos_f64": '''
+def _cos_f64(x):
+    a = abs(x)
+    q, hi, lo = _rem_pio2_f64(a)
+    small = a <= 0.7853981633974483
+    hi = a if small else hi
+    lo = 0.0 if small else lo
+    q = uint64(0) if small else q
+    y = _sin_kernel_f64(hi, lo) if q & uint64(1) else _cos_kernel_f64(hi, lo)
+    y = -y if (q + uint64(1)) & uint64(2) else y
+    return y if a < inf else x - x
+''',
+    "_erf_f64": '''
+def _erf_f64(x):
+    # fdlibm's s_erf.c (its coefficients) branch-free: every piece is computed and the one for |x|
+    # selected. Below 0.84375 x + x * p(z) / q(z), z = x * x (scaled by 8 below 2**-1015, where x * p
+    # would round as a subnormal); to 1.25 erx + P(s) / Q(s), s = |x| - 1; to 6
+    # 1 - exp(-t * t - 0.5625) * exp((t - c) * (t + c) + R / S) / c for c = |x| and t = c cut to 21 bits
+    # (so t * t is exact), R / S of 1 / c**2 in two sets split at 1 / 0.35; from 6 on 1.
+    z = x * x
+    p = 1.28379167095512558561e-01 + z * (-3.25042107247001499370e-01 + z * (-2.84817495755985104766e-02
+                                          + z * (-5.77027029648944159157e-03 + z * -2.37630166566501626084e-05)))
+    q = 1.0 + z * (3.97917223959155352819e-01 + z * (6.50222499887672944485e-02 + z * (5.08130628187576562776e-03
+                   + z * (1.32494738004321644526e-04 + z * -3.96022827877536812320e-06))))
+    small = x + x * (p / q)
+    small = 0.125 * (8.0 * x + 1.02703333676410069053e+00 * x) if abs(x) < 2.848094538889218e-306 else small
+    a = abs(x)
+    s = a - 1.0
+    pa = -2.36211856075265944077e-03 + s * (4.14856118683748331666e-01 + s * (-3.72207876035701323847e-01
+         + s * (3.18346619901161753674e-01 + s * (-1.10894694282396677476e-01 + s * (3.54783043256182359371e-02
+         + s * -2.16637559486879084300e-03)))))
+    qa = 1.0 + s * (1.06420880400844228286e-01 + s * (5.40397917702171048937e-01 + s * (7.18286544141962662868e-02
+         + s * (1.26171219808761642112e-01 + s * (1.36370839120290507362e-02 + s * 1.19844998467991074170e-02)))))
+    middle = 8.45062911510467529297e-01 + pa / qa
+    c = min(max(a, 1.25), 6.0)  # keeps the unused lanes finite
+    w = 1.0 / (c * c)
+    ra = -9.86494403484714822705e-03 + w * (-6.93858572707181764372e-01 + w * (-1.05586262253232909814e+01
+         + w * (-6.23753324503260060396e+01 + w * (-1.62396669462573470355e+02 + w * (-1.84605092906711035994e+02
+         + w * (-8.12874355063065934246e+01 + w * -9.81432934416914548592e+00))))))
+    sa = 1.0 + w * (1.96512716674392571292e+01 + w * (1.37657754143519042600e+02 + w * (4.34565877475229228821e+02
+         + w * (6.45387271733267880336e+02 + w * (4.29008140027567833386e+02 + w * (1.08635005541779435134e+02
+         + w * (6.57024977031928170135e+00 + w * -6.04244152148580987438e-02)))))))
+    rb = -9.86494292470009928597e-03 + w * (-7.99283237680523006574e-01 + w * (-1.77579549177547519889e+01
+         + w * (-1.60636384855821916062e+02 + w * (-6.37566443368389627722e+02 + w * (-1.02509513161107724954e+03
+         + w * -4.83519191608651397019e+02)))))
+    sb = 1.0 + w * (3.03380607434824582924e+01 + w * (3.25792512996573918826e+02 + w * (1.53672958608443695994e+03
+         + w * (3.19985821950859553908e+03 + w * (2.55305040643316442583e+03 + w * (4.74528541206955367215e+02
+         + w * -2.24409524465858183362e+01))))))
+    ratio = ra / sa if c < 2.8571434020996094 else rb / sb
+    t = int64(float64(c).view(int64) & int64(-4294967296)).view(float64)
+    large = 1.0 - _exp_f64(-t * t - 0.5625) * _exp_f64((t - c) * (t + c) + ratio) / c
+    y = middle if a < 1.25 else (large if a < 6.0 else 1.0)
+    y = small if a < 0.84375 else math.copysign(y, x)
+    return y if x == x else x
+''',
     "_floor_divide_float": '''
 def _floor_divide_float(a, b):
     if b == 0:
@@ -412,7 +620,8 @@ def _lcm_int(a, b):
 
 def shared_module_source() -> str:
     """The module of every helper, in a fixed order."""
-    return HEADER + "".join(f"\n{_decorator(name)}{SOURCES[name].lstrip()}" for name in sorted(SOURCES))
+    return HEADER + _tables_source() + "".join(f"\n{_decorator(name)}{SOURCES[name].lstrip()}"
+                                               for name in sorted(SOURCES))
 
 
 def source_of(names) -> str:

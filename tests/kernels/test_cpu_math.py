@@ -2,17 +2,25 @@
 float32: 2**20 bit patterns spread evenly over all of them (both signs, subnormals,
 infinities, NaNs), every 97th float32 where a function bends or saturates, and
 the special values, each run through a built one-instruction kernel; the float64
-ones the same way over spread bit patterns, the special values and dense samples."""
+ones the same way over spread bit patterns, the special values and dense samples,
+and sin and cos also where doubles come closest to multiples of pi/2, against an
+exact reduction where NumPy's own is off."""
 from __future__ import annotations
 
+import math
 import re
+from fractions import Fraction
 
+import llvmlite.binding as llvm
 import numpy as np
 import pytest
 
+import jit.nn.functional as F
 from jit.ops import special
 from kernels import cache, cpu, cpu_math
 from kernels.ir import Instr, Kernel, Operand, Output
+
+from ..helpers import script_source
 
 SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-45, -1e-45, 1.1754942e-38, 1.17549435e-38,
            3.4028235e38, -3.4028235e38, 0.55, 0.5493061, 1.0, 8.0, 9.0, 9.010913, 9.1, 10.0, 88.72284, -103.97208]
@@ -122,12 +130,20 @@ def _run64(op, x):
     return result[0] if isinstance(result, tuple) else result
 
 
+# sin, cos: both sides of pi/4 (where the reduction starts), and small to huge arguments
+TRIG_RANGES = [(0.0, 1.0), (0.7, 0.9), (1.0, 100.0), (1e3, 1e6), (1e15, 1e17), (1e20, 1e23),
+               (1e300, 1.7976931348623157e308)]
+# erf: where its pieces meet (0.84375, 1.25, 1 / 0.35, 6), tiny and subnormal arguments
+ERF_RANGES = [(0.0, 1e-300), (0.0, 1e-8), (0.0, 0.84375), (0.8, 1.3), (1.2, 3.0), (2.8, 2.9), (2.5, 6.5), (5.9, 30.0)]
 # op, NumPy's function, the ulps allowed, where to look closely
 CASES64 = [("exp", np.exp, 1, [(0.0, 1.0), (700.0, 710.0), (708.0, 746.0), (0.0, 1e-10)]),
            ("expm1", np.expm1, 1, [(0.0, 1.0), (0.3, 0.8), (0.0, 1e-10), (30.0, 45.0), (700.0, 710.0)]),
            ("log", np.log, 1, [(0.5, 2.0), (0.99, 1.01), (0.0, 1e-300), (1e300, 1.7e308)]),
            ("log1p", np.log1p, 1, [(0.0, 1.0), (0.0, 1e-10), (1.0, 1e10), (0.99, 1.0)]),
-           ("tanh", np.tanh, 2, [(0.0, 1.0), (0.0, 1e-10), (0.5, 0.6), (15.0, 25.0)])]
+           ("tanh", np.tanh, 2, [(0.0, 1.0), (0.0, 1e-10), (0.5, 0.6), (15.0, 25.0)]),
+           ("sin", np.sin, 1, TRIG_RANGES),
+           ("cos", np.cos, 1, TRIG_RANGES),
+           ("erf", _erf, 1, ERF_RANGES)]
 
 
 @pytest.mark.parametrize("op, reference, ulps, dense", CASES64, ids=[case[0] for case in CASES64])
@@ -135,65 +151,192 @@ def test_float64_function_is_within_its_ulps_of_numpy(op, reference, ulps, dense
     x = _sweep64(*dense)
     with np.errstate(all="ignore"):
         got, expected = _run64(op, x), reference(x)
+    _assert_within_ulps64(op, x, got, expected, ulps)
+
+
+def _assert_within_ulps64(op, x, got, expected, ulps):
+    """NaN where the reference (NumPy's) has NaN, else at most ``ulps`` apart, and zeros with its sign."""
     assert got.dtype == np.float64 and expected.dtype == np.float64
     nan = np.isnan(expected)
     np.testing.assert_array_equal(np.isnan(got), nan, err_msg=f"{op}: NaN where NumPy has none, or none where it has")
     distance = np.abs(_ordered64(got[~nan]) - _ordered64(expected[~nan]))
     worst = int(np.argmax(distance))
-    assert distance[worst] <= ulps, (f"{op}({x[~nan][worst]!r}) is {got[~nan][worst]!r}, NumPy's "
+    assert distance[worst] <= ulps, (f"{op}({x[~nan][worst]!r}) is {got[~nan][worst]!r}, the reference "
                                      f"{expected[~nan][worst]!r}: {distance[worst]} ulps apart, {ulps} allowed")
     zeros = expected == 0
     np.testing.assert_array_equal(np.signbit(got[zeros]), np.signbit(expected[zeros]),
                                   err_msg=f"{op}: the sign of a zero result differs from NumPy's")
 
 
-LOOP = """
-@njit(error_model="numpy")
-def softplus_tanh(a, out):
+# The doubles nearest k * pi/2 (below), and values where glibc, and so NumPy, is right
+TRIG_SPECIAL = [0.0, -0.0, 5e-324, -5e-324, 1e-300, 2.2250738585072014e-308, 0.7853981633974483, 0.7853981633974484,
+                1e22, 2.0 ** 1000, 1.7e308, 1.7976931348623157e308, np.inf, -np.inf, np.nan]
+
+
+@pytest.mark.parametrize("op, reference", [("sin", np.sin), ("cos", np.cos)], ids=["sin", "cos"])
+def test_float64_sin_and_cos_near_multiples_of_half_pi(op, reference):
+    """Up to k = 2**17 the doubles nearest k * pi/2 and their neighbours, where the reduction cancels
+    the most bits, and the special values: within 1 ulp of NumPy, NaN for the infinities."""
+    near = np.arange(1, 2 ** 17 + 1) * (np.pi / 2)
+    x = np.concatenate([np.array(TRIG_SPECIAL), near, np.nextafter(near, 0.0), np.nextafter(near, np.inf)])
+    x = np.concatenate([x, -x])
+    with np.errstate(all="ignore"):
+        got, expected = _run64(op, x), reference(x)
+    _assert_within_ulps64(op, x, got, expected, 1)
+
+
+_TWO_OVER_PI_BITS = 2400  # x * 2/pi to within 2**-1370 for the largest double
+
+
+def _closest_to_multiples_of_half_pi(exponent):
+    """Doubles m * 2**exponent (2**52 <= m < 2**53) that lie closest to multiples of pi/2: the first
+    multiples in that range of the last denominators below 2**53 of the continued fraction of
+    2**exponent * 2/pi (mod 1), whose multiples come nearest to integers."""
+    two_over_pi = Fraction(cpu_math._two_over_pi_bits(_TWO_OVER_PI_BITS), 1 << _TWO_OVER_PI_BITS)
+    value = (two_over_pi * Fraction(2) ** exponent) % 1
+    before, denominator, denominators = 1, 0, []
+    while value:
+        whole = math.floor(value)
+        before, denominator = denominator, whole * denominator + before
+        if denominator >= 1 << 53:
+            break
+        denominators.append(denominator)
+        value = 1 / (value - whole)
+    found = []
+    for q in denominators[-3:]:
+        first = -(-(1 << 52) // q)
+        found += [math.ldexp(j * q, exponent) for j in (first, first + 1) if j * q < 1 << 53]
+    return found
+
+
+def _hardest_arguments(exponents):
+    """Those doubles for each of the exponents, with both signs."""
+    x = np.array([value for exponent in exponents for value in _closest_to_multiples_of_half_pi(exponent)])
+    return np.concatenate([x, -x])
+
+
+def _exactly_reduced(op, x):
+    """sin or cos of each x by x * 2/pi = q + f in exact fractions, then NumPy's sin and cos of f * pi/2
+    rounded, corrected to first order by its rounding error."""
+    two_over_pi = Fraction(cpu_math._two_over_pi_bits(_TWO_OVER_PI_BITS), 1 << _TWO_OVER_PI_BITS)
+    quadrants, reduced, errors = [], [], []
+    for value in x:
+        y = Fraction(float(value)) * two_over_pi
+        q = round(y)
+        r = (y - q) / two_over_pi
+        quadrants.append(q % 4)
+        reduced.append(float(r))
+        errors.append(float(r - Fraction(reduced[-1])))
+    q, r, error = np.array(quadrants), np.array(reduced), np.array(errors)
+    sin, cos = np.sin(r) + np.cos(r) * error, np.cos(r) - np.sin(r) * error
+    if op == "cos":  # cos(x) = sin(x + pi/2)
+        q = (q + 1) % 4
+    return np.choose(q, [sin, cos, -sin, -cos])
+
+
+def test_float64_sin_and_cos_at_the_hardest_reductions():
+    """Where a double lies closest to a multiple of pi/2, for exponents across the whole range (and
+    6381956970095103 * 2**797, the closest of all, is found among them), sin and cos are within 1 ulp
+    of the exactly reduced value. NumPy's (glibc's) cos is 8 ulps off at that one."""
+    x = _hardest_arguments([*range(-52, 972, 8), 797])
+    assert 6381956970095103 * 2.0 ** 797 in x
+    for op in ("sin", "cos"):
+        _assert_within_ulps64(op, x, _run64(op, x), _exactly_reduced(op, x), 1)
+
+
+def test_float64_pi_bits_round_to_pi():
+    """The 2/pi the reduction's table is cut from: pi from its first 60 bits, and from 2400, rounds to np.pi."""
+    for bits in (60, _TWO_OVER_PI_BITS):
+        assert float(Fraction(2 << bits, cpu_math._two_over_pi_bits(bits))) == np.pi
+
+
+CONTRACTED_LOOP = """
+@njit(error_model="numpy", fastmath={{"contract"}})
+def contracted(a, out):
     for i in range(a.shape[0]):
-        out[i] = _log1p_f64(_exp_f64(a[i])) + _tanh_f64(a[i])
+        out[i] = {helper}(a[i])
 """
 
 
-def test_float64_helpers_are_used_and_vectorized():
-    """The float64 kernel calls the helper, not libm, and its loop is packed (AVX2/AVX-512)."""
-    source = cpu_math.source_of(["_exp_f64", "_log1p_f64", "_tanh_f64"])
+@pytest.mark.parametrize("op, reference, dense", [("sin", np.sin, TRIG_RANGES), ("cos", np.cos, TRIG_RANGES),
+                                                   ("erf", _erf, ERF_RANGES)], ids=["sin", "cos", "erf"])
+def test_float64_inlined_helpers_with_fma_contraction(op, reference, dense):
+    """The kernels compile sin, cos and erf (inlined) without contraction, as the tests above run them;
+    in a caller that lets a * b + c fuse into one FMA they keep the same bounds."""
     namespace = {}
-    exec(compile(cpu._HEADER + source + LOOP, "<float64 helpers>", "exec"), namespace)  # noqa: S102 - our source
-    loop = namespace["softplus_tanh"]
+    source = cpu._HEADER + cpu_math.source_of([f"_{op}_f64"]) + CONTRACTED_LOOP.format(helper=f"_{op}_f64")
+    exec(compile(source, "<contracted>", "exec"), namespace)  # noqa: S102 - our source
+    hardest = _hardest_arguments(range(-52, 972, 64)) if op in ("sin", "cos") else np.array([])
+    x = np.concatenate([_sweep64(*dense), hardest])
+    got = np.empty_like(x)
+    namespace["contracted"](x, got)
+    with np.errstate(all="ignore"):
+        expected = reference(x)
+    if hardest.size:
+        expected[-hardest.size:] = _exactly_reduced(op, hardest)
+    _assert_within_ulps64(op, x, got, expected, 1)
+    assembly = next(iter(namespace["contracted"].inspect_asm().values()))
+    assert re.search(r"\bvfn?m(add|sub)\w*pd\s", assembly) or "fma" not in _cpu_features(), "nothing was contracted"
+
+
+def _cpu_features():
+    """What Numba's LLVM may use on this CPU."""
+    return {name.lstrip("+") for name in llvm.get_host_cpu_features().flatten().split(",") if name.startswith("+")}
+
+
+# helpers, the loop's body, its NumPy form
+VECTORIZED = [(["_exp_f64", "_log1p_f64", "_tanh_f64"], "_log1p_f64(_exp_f64(a[i])) + _tanh_f64(a[i])",
+               lambda x: np.log1p(np.exp(x)) + np.tanh(x)),
+              (["_sin_f64", "_cos_f64"], "_sin_f64(a[i]) + _cos_f64(a[i]) + 3.0",
+               lambda x: np.sin(x) + np.cos(x) + 3.0),
+              (["_erf_f64"], "_erf_f64(a[i]) + 2.0", lambda x: _erf(x) + 2.0)]
+
+
+@pytest.mark.parametrize("helpers, body, reference", VECTORIZED, ids=["exp-log1p-tanh", "sin-cos", "erf"])
+def test_float64_helpers_are_used_and_vectorized(helpers, body, reference):
+    """The float64 kernel calls the helper, not libm, and its loop is packed (AVX2/AVX-512)."""
+    source = cpu_math.source_of(helpers)
+    loop_source = f"""
+@njit(error_model="numpy")
+def loop(a, out):
+    for i in range(a.shape[0]):
+        out[i] = {body}
+"""
+    namespace = {}
+    exec(compile(cpu._HEADER + source + loop_source, "<float64 helpers>", "exec"), namespace)  # noqa: S102 - our source
+    loop = namespace["loop"]
     x = np.linspace(-30.0, 30.0, 1001)
     out = np.empty_like(x)
     loop(x, out)
     with np.errstate(all="ignore"):
-        np.testing.assert_allclose(out, np.log1p(np.exp(x)) + np.tanh(x), rtol=1e-15, atol=0)
+        np.testing.assert_allclose(out, reference(x), rtol=1e-15, atol=0)
     assembly = next(iter(loop.inspect_asm().values()))
     assert re.search(r"\bv(fmadd|fmsub|fnmadd|mul|add)\w*pd\s+%[yz]mm", assembly), "no packed float64 arithmetic"
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
-def test_row_max_and_min_helpers_equal_numpy_and_keep_nan(dtype):
-    """The reduction kernels' max/min over a row (integer keys that sort as the floats do): NumPy's
-    value for rows of infinities, subnormals and random values, NaN wherever a row holds one. The
-    sign of a zero result is not compared: NumPy's own depends on the order of the zeros."""
-    module = cache.load_module(cpu_math.shared_module_source())
-    bits = np.finfo(dtype).bits
-    row_max, row_min = getattr(module, f"_max_row_f{bits}"), getattr(module, f"_min_row_f{bits}")
-    rng = np.random.default_rng(3)
-    tiny = np.finfo(dtype).smallest_subnormal
-    rows = [rng.standard_normal(n).astype(dtype) for n in (1, 7, 64, 1001)]
-    rows += [np.array(r, dtype) for r in ([-np.inf, -np.inf], [np.inf, -np.inf, 1.0], [-tiny, tiny, 0.0],
-                                          [-tiny, -2 * tiny], [np.finfo(dtype).max, -np.finfo(dtype).max])]
-    for row in rows:
-        assert row_max(row, row.size) == row.max() and row_min(row, row.size) == row.min(), row
-        for place in (0, row.size - 1):
-            with_nan = row.copy()
-            with_nan[place] = np.nan
-            assert np.isnan(row_max(with_nan, row.size)) and np.isnan(row_min(with_nan, row.size))
-    if bits == 32:  # compiled afresh: a function loaded from Numba's cache has no assembly to show
-        namespace = {}
-        source = cpu_math.HEADER + '@njit(error_model="numpy")' + cpu_math.SOURCES["_max_row_f32"]
-        exec(compile(source, "<row max>", "exec"), namespace)  # noqa: S102 - our source
-        fresh = namespace["_max_row_f32"]
-        assert fresh(rows[-3], rows[-3].size) == rows[-3].max()
-        assembly = next(iter(fresh.inspect_asm().values()))
-        assert re.search(r"\bvpmax\w*\s+%[yz]mm", assembly), "the float32 row max is not packed"
+def test_fused_float64_kernels_call_the_helpers_and_match_numpy():
+    """jit.script fuses sin, cos and exact GELU (its erf) into CPU kernels that call the helpers, not
+    libm, over spread bit patterns (all exponents, NaN, the infinities) and the special values: sin and
+    cos within 1 ulp of eager NumPy, 2 * GELU within 2 ulps of itself and 1 of x (1 + erf cancels)."""
+    scripted, eager = script_source("""
+        def sin_cos_gelu(x):
+            return np.sin(x) * 2.0, np.cos(x) * 0.5, F.gelu(x) * 2.0  # a lone GELU is not fused
+    """, F=F)
+    spread = (np.arange(2 ** 14, dtype=np.uint64) * np.uint64((2 ** 64 - 1) // 2 ** 14)).view(np.float64)
+    x = np.concatenate([spread, np.resize(TRIG_SPECIAL, 2 ** 10), np.linspace(-10.0, 10.0, 2 ** 12)]).reshape(84, 256)
+    with np.errstate(all="ignore"):
+        for _ in range(3):  # profile, specialize, compile
+            got = scripted(x)
+        expected = eager(x)
+    for op, value, reference in zip(("sin", "cos"), got, expected):
+        _assert_within_ulps64(op, x.ravel(), value.ravel(), reference.ravel(), 1)
+    finite = np.isfinite(expected[2])
+    allowed = 2 * np.spacing(np.abs(expected[2][finite])) + np.spacing(np.abs(x[finite]))
+    assert np.all(np.abs(got[2][finite] - expected[2][finite]) <= allowed)
+    np.testing.assert_array_equal(got[2][~finite], expected[2][~finite])
+    groups = scripted._executor.current()[0].report.fusion.details["groups"]
+    sources = [variant.source for group in groups for variant in group.kernel.compiled]
+    for helper in ("_sin_f64(", "_cos_f64(", "_erf_f64("):
+        assert any(helper in source for source in sources), f"no kernel calls {helper}"
+    assert not any(f"math.{name}" in source for source in sources for name in ("sin", "cos", "erf")), \
+        "a kernel still calls libm"
