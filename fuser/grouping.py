@@ -315,7 +315,10 @@ def _ancestor_in(node: Node, block: Block):
 
 
 def _is_literal(value) -> bool:
-    """A constant the subgraph keeps (numbers, dtypes, strings); array constants are passed in."""
+    """A constant the subgraph keeps (numbers, dtypes, strings, tuples of those), or a NoneType value
+    (a module's weight=None read by GetAttr: it can only be None); array constants are passed in."""
+    if value.type is T.NONE:
+        return True
     return value.node.kind == "prim::Constant" and not isinstance(value.node["value"], (np.ndarray, np.generic))
 
 
@@ -348,7 +351,8 @@ def build_subgraph(members: list, block: Block):
             if id(value) in value_map or id(value.node) in member_ids:
                 continue
             if _is_literal(value):
-                copy = subgraph.create("prim::Constant", [], [value.type], **value.node.attrs)
+                attrs = value.node.attrs if value.node.kind == "prim::Constant" else {"value": None}
+                copy = subgraph.create("prim::Constant", [], [value.type], **attrs)
                 subgraph.block.append(copy)
                 value_map[id(value)] = copy.output
             else:

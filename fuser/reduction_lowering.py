@@ -7,6 +7,9 @@ values (a reduction's result, and elementwise work on row values and scalars onl
 An element op may read a row value where NumPy's broadcasting puts it back on its row:
 a keepdims result, or a result without the reduced axes when those are the leading ones.
 How each reduction is computed is its registry entry's ``kernel_form`` (jit.ops.reductions).
+A normalization's normalized_shape may be sizes DYNAMIC types leave unknown: the kernel checks
+them when it runs (``ReductionKernel.reduced_sizes``). A constant ``dtype=`` is the result's
+dtype, in which the kernel converts and accumulates, where that is what NumPy does.
 """
 from __future__ import annotations
 
@@ -61,7 +64,7 @@ _STATIC_SEQUENCES = ("normalized_shape", "dim", "axis")
 
 def is_static_shape_list(node) -> bool:
     """A list of constant ints read only as the axes or normalized_shape of reductions."""
-    # Not a tuple: the code printer's CSE shares an equal tuple between reductions of other groups.
+    # Not a tuple: constant propagation folds a tuple of constants into one constant, which groups copy.
     return (node.kind == "prim::ListConstruct" and node.outputs and node.output.uses
             and all(arg_info(v).is_constant and type(arg_info(v).value) is int for v in node.inputs)
             and all(is_reduction(u.user) and u.index < len(u.user.op.args)
@@ -104,17 +107,21 @@ def reduction_node_refusal(node, static: bool) -> str | None:
         value = node.inputs[next(i for i, a in enumerate(node.op.args) if a.name == "normalized_shape")]
         if sizes is None or None in sizes or not (normalized.is_constant or is_static_shape_list(value.node)):
             return f"{name}: its normalized_shape is not a list of constants"
-        if len(sizes) > source.ndim or tuple(source.shape[source.ndim - len(sizes):]) != tuple(sizes):
-            return f"{name}: its normalized_shape {tuple(sizes)} is not known to match its input's trailing sizes"
-    dtype = _static(node, "dtype")
-    if dtype is not None and not (dtype.is_constant and dtype.value is None):
-        return f"{name} with dtype= is not fused"
+        trailing = source.shape[source.ndim - len(sizes):] if len(sizes) <= source.ndim else None
+        # A size not known (DYNAMIC) is checked by the kernel when it runs (ReductionKernel.reduced_sizes).
+        if trailing is None or any(n is not None and n != size for n, size in zip(trailing, sizes)):
+            return f"{name}: its normalized_shape {tuple(sizes)} does not match its input's trailing sizes"
     output = node.output.type
     if not isinstance(output, T.TensorType) or output.dtype is None or output.ndim is None:
         return f"{name}: its result's dtype or rank is not known"
+    dtype = _static(node, "dtype")
+    if dtype is not None and not (dtype.is_constant and dtype.value is None):
+        reason = _requested_dtype_refusal(node, dtype, source.dtype, output.dtype)
+        if reason is not None:
+            return reason
     for option in ("weight", "bias"):
         info = _static(node, option)
-        if info is not None and not (info.is_constant and info.value is None):
+        if info is not None and not (info.is_constant and info.value is None) and info.type is not T.NONE:
             if not isinstance(info.type, T.TensorType) or info.type.dtype != output.dtype:
                 return f"{name}: its {option} is not an array of the result's dtype {output.dtype}"
     if node.op.kernel_form in NORMALIZATIONS and output.ndim != source.ndim:
@@ -124,6 +131,24 @@ def reduction_node_refusal(node, static: bool) -> str | None:
     if np.dtype(source.dtype) == np.float16:
         return f"{name} of float16 is not fused"
     return None
+
+
+def _requested_dtype_refusal(node, info, source, result) -> str | None:
+    """Why a reduction's ``dtype=`` does not fuse, or None. The kernel converts each element to
+    the requested dtype (the result's) and accumulates in it, as NumPy does: any float32/float64,
+    and for sum and prod of bools and ints a 64-bit int too (a narrower int accumulator wraps
+    where a kernel's arithmetic widens; floats to ints NumPy casts with its own rules)."""
+    name = node.op.short_name
+    if not info.is_constant:
+        return f"{name}: its dtype is not a constant"
+    requested = np.dtype(result)
+    if requested.name in ("float32", "float64"):
+        return None
+    if (requested.kind in "iu" and requested.itemsize == 8 and node.op.kernel_form in ("sum", "prod")
+            and np.dtype(source).kind in "biu"):
+        return None
+    return f"{name} of {np.dtype(source).name} with dtype={requested.name} is not fused: the kernel would not " \
+           "accumulate as NumPy does"
 
 
 def axes_of(node) -> tuple:
@@ -232,6 +257,7 @@ class _ReductionLowering(_Lowering):
         self.dtypes[ROW_SIZE] = "int64"
         self.axes = None
         self.rank = 0
+        self.reduced_sizes = ()  # a normalization's normalized_shape, which the kernel checks when it runs
         for index, value in enumerate(self.graph.inputs):
             operand_name = f"a{index}"
             if isinstance(value.type, T.TensorType):
@@ -274,6 +300,11 @@ class _ReductionLowering(_Lowering):
             raise UnsupportedKernel("its reductions reduce different axes")
         self.axes, self.rank = axes, source.ndim
         form = node.op.kernel_form
+        if form in NORMALIZATIONS:
+            sizes = tuple(int_sequence(_static(node, "normalized_shape")))
+            if self.reduced_sizes and sizes != self.reduced_sizes:
+                raise UnsupportedKernel(f"its normalizations' normalized_shapes {self.reduced_sizes} and {sizes} differ")
+            self.reduced_sizes = sizes
         x = self.env[id(node.inputs[0])]
         out = node.output.type.dtype.name
         if form in ("sum", "prod", "max", "min"):
@@ -398,4 +429,5 @@ class _ReductionLowering(_Lowering):
                 raise UnsupportedKernel(f"{name} has rank {ndim}, not the group's {self.rank}")
         element_body = closure([o.value for o in elements])
         return ReductionKernel(self.name, tuple(self.operands), self.rank, self.axes, tuple(stage_list),
-                               tuple(rows), element_body, tuple(elements), tuple(n for n, *_ in stored))
+                               tuple(rows), element_body, tuple(elements), tuple(n for n, *_ in stored),
+                               self.reduced_sizes)

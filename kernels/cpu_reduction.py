@@ -304,6 +304,11 @@ def partial_read_checks(kernel: ReductionKernel, sizes) -> list:
     return checks
 
 
+def reduced_size_checks(kernel: ReductionKernel, sizes, fallback: str) -> list:
+    """Launcher lines that run the fallback where a reduced size is not the one the kernel needs."""
+    return [f"    if {sizes[axis]} != {size}: {fallback}" for axis, size in zip(kernel.axes, kernel.reduced_sizes)]
+
+
 def _row_helper(reduce, dtypes):
     """The kernels.cpu_math helper that reduces a contiguous row for ``reduce``, or None."""
     if isinstance(reduce.value, Const):
@@ -348,6 +353,7 @@ class CpuReductionKernel(CompiledKernels):
         else:
             shape_lines, sizes = dynamic_shape(kernel, on_mismatch=fallback)
             lines += shape_lines
+            lines += reduced_size_checks(kernel, sizes, fallback)
             flags = [f"({o.name}.shape[{d}] == 1 and n{rank - o.rank + d} != 1)" for o in arrays for d in range(o.rank)]
             key = _nested_key(arrays, flags)
             lines.append(f"    if {' * '.join(sizes)} == 0: {fallback}")  # NumPy's answer for empty rows

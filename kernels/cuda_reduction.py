@@ -507,7 +507,8 @@ class CudaReductionKernel:
         else:
             shape_lines, sizes = dynamic_shape(kernel, on_mismatch=fallback)
             lines += shape_lines
-            from .cpu_reduction import partial_read_checks  # noqa: PLC0415 - the CPU launcher's rule, shared
+            from .cpu_reduction import partial_read_checks, reduced_size_checks  # noqa: PLC0415 - the CPU rules
+            lines += reduced_size_checks(kernel, sizes, fallback)
             lines += [f"    if {check}: {fallback}" for check in partial_read_checks(kernel, sizes)]
         lines.append(f"    if {' * '.join(sizes)} == 0: {fallback}")  # NumPy's answer for empty rows
         rows = " * ".join(sizes[d] for d in kept) if kept else "1"

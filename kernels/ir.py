@@ -255,8 +255,13 @@ class ReductionKernel:
     element_body: tuple = ()
     element_outputs: tuple = ()
     order: tuple = ()  # output names in the order a launch returns them; () is element then row outputs
+    # The sizes the reduced dimensions must have (a layer norm's normalized_shape), () for any: a
+    # DYNAMIC launch with other sizes runs the fallback, which raises NumPy's error.
+    reduced_sizes: tuple = ()
 
     def __post_init__(self):
+        if self.reduced_sizes and len(self.reduced_sizes) != len(self.axes):
+            raise ValueError(f"kernel {self.name}: reduced_sizes {self.reduced_sizes} do not match axes {self.axes}")
         if self.order and sorted(self.order) != sorted(o.name for o in (*self.row_outputs, *self.element_outputs)):
             raise ValueError(f"kernel {self.name}: order {self.order} does not name each output once")
         if self.rank < 1:
@@ -354,6 +359,8 @@ class ReductionKernel:
         lines += [f"row out {o.name} {o.dtype} = {o.value}{' keepdims' if o.keepdims else ''}"
                   for o in self.row_outputs]
         lines.append(f"order {' '.join(o.name for o in self.outputs)}")
+        if self.reduced_sizes:  # only then: the digests (and disk caches) of other kernels stay
+            lines.append(f"reduced sizes {self.reduced_sizes}")
         return "\n".join(lines)
 
     def digest(self) -> str:

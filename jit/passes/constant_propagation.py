@@ -10,7 +10,10 @@ in place (an array constant a trace captured, written at each call: the alias
 analysis). Folding that raises (``1 // 0``) leaves the node,
 so the error comes at run time as in eager code. ``prim::If`` with a constant
 condition becomes its taken branch; a loop that runs zero times becomes its
-initial values; ``a, b = (2, 3)`` unpacks at compile time.
+initial values; ``a, b = (2, 3)`` unpacks at compile time. A tuple built of
+literal constants (``axis=(-1,)``, a loaded LayerNorm's normalized_shape) becomes
+one tuple constant, as TorchScript does, so the fuser can copy it into each group
+that reads it; equal tuples folded in one run share one object, so CSE pools them.
 """
 from __future__ import annotations
 
@@ -29,18 +32,23 @@ _BUILDERS = frozenset({"prim::TupleConstruct", "prim::ListConstruct", "prim::Sli
 MAX_FOLDED_ELEMENTS = 1 << 16  # arrays made from scalars alone (np.zeros(n)) are folded only when this small
 
 
+# What a folded tuple may hold: values the code printer writes as literals and nothing can mutate.
+_TUPLE_LITERALS = (bool, int, float, str, type(None))  # exact types: np.float64 is a float too
+
+
 def propagate_constants(graph: Graph) -> int:
     """Fold what can be folded everywhere in ``graph``; returns how many nodes went."""
-    return _visit(graph.block, AliasDb(graph))
+    return _visit(graph.block, AliasDb(graph), {})
 
 
-def _visit(block: Block, db: AliasDb) -> int:
+def _visit(block: Block, db: AliasDb, tuples: dict) -> int:
+    """``tuples``: the tuple constants folded so far in this run, by their value's key."""
     folded = 0
     for node in block.nodes:
         if node.kind == "prim::If":
             condition = constant_value(node.inputs[0])
             if type(condition) is bool:
-                folded += _visit(node.blocks[0 if condition else 1], db)
+                folded += _visit(node.blocks[0 if condition else 1], db, tuples)
                 _take_branch(node, 0 if condition else 1)
                 folded += 1
                 continue
@@ -54,8 +62,10 @@ def _visit(block: Block, db: AliasDb) -> int:
             folded += _unpack(node)
             continue
         for inner in node.blocks:
-            folded += _visit(inner, db)
-        if _fold(node, db):
+            folded += _visit(inner, db, tuples)
+        if node.kind == "prim::TupleConstruct":
+            folded += _fold_tuple(node, tuples)
+        elif _fold(node, db):
             folded += 1
     return folded
 
@@ -82,6 +92,35 @@ def _unpack(node: Node) -> int:
         output.replace_all_uses_with(insert_constant(item, node, _constant_type(item, output.type)))
     node.destroy()
     return 1
+
+
+def _fold_tuple(node: Node, tuples: dict) -> int:
+    """A tuple of literal constants (nested tuples of them too) becomes one constant."""
+    output = node.output
+    if isinstance(output.type, T.NamedTupleType) or not isinstance(output.type, T.TupleType):
+        return 0  # a namedtuple is built by its class at run time
+    value = constant_value(output)
+    key = _literal_key(value)
+    if key is None:
+        return 0
+    kind = _constant_type(value, output.type)
+    if kind is None:
+        return 0
+    value = tuples.setdefault((key, kind), value)  # one object per equal tuple: CSE pools it by identity
+    output.replace_all_uses_with(insert_constant(value, node, kind))
+    node.destroy()
+    return 1
+
+
+def _literal_key(value):
+    """A hashable key telling equal literal tuples apart by value and by element type
+    (``(1,)`` from ``(True,)`` and ``(1.0,)``); None for what is not such a tuple."""
+    if isinstance(value, tuple):
+        keys = [_literal_key(item) for item in value]
+        return None if None in keys else ("tuple", *keys)
+    if type(value) in _TUPLE_LITERALS or isinstance(value, np.dtype):
+        return (type(value).__name__, repr(value))
+    return None
 
 
 def _fold(node: Node, db: AliasDb) -> bool:
