@@ -1,8 +1,8 @@
 """The CPU fusion benchmark: scripted+fused against NumPy eager, numexpr, a
 hand-written Numba loop, and torch eager / torch.compile and JAX when installed,
-on gelu_bias, small, a 10-op chain and an MLP, float32: the run of
-``arrayscript bench`` (jit/benchmarking), each entry checked against NumPy before
-it is timed, all timings of a workload interleaved in one run on one machine; the
+on gelu_bias, small, a 10-op chain and an MLP, float32: the elementwise part of
+``arrayscript bench`` (jit/benchmarking; bench/bench_reductions.py runs the rest),
+each entry checked against NumPy before it is timed, all timings of a workload interleaved in one run on one machine; the
 table gives the best of the rounds and each one's speed-up over NumPy eager. A second part
 measures kernel compilation: the first process compiles, a second one loads
 the kernel from the disk cache.
@@ -58,8 +58,8 @@ def _compile_times() -> list:
 
 def main():
     outcomes = comparison.run("cpu")
-    lines = report.markdown(outcomes, "cpu", quick=False).splitlines()
-    lines[0] = lines[0].replace("arrayscript bench", "CPU fusion benchmark (python bench/bench_fusion.py)", 1)
+    lines = report.markdown(outcomes, "cpu", quick=False,
+                            title="CPU fusion benchmark (python bench/bench_fusion.py)").splitlines()
     first, second = _compile_times()
     lines += ["## Compiling the gelu_bias kernel (empty cache, then a second process)", "",
               "| process | Numba start-up (once per process) | kernel |", "|---|---|---|",

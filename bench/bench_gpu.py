@@ -2,13 +2,16 @@
 ``cupy.fuse``, a hand-written ``cupy.ElementwiseKernel``, and torch eager and
 ``torch.compile`` when torch with CUDA is installed, on gelu_bias at
 (4096, 1024) and (8192, 8192), small (8, 128), a 10-op chain at (8192, 8192)
-and the MLP, float32. The device-to-device copy bandwidth is measured in the
-same run, and each memory-bound result is given as achieved GB/s and as a
-fraction of it. Timings of a workload are interleaved, best of the rounds. A
-round is a batch of back-to-back calls with the device synchronized before and
-after it, and its time per call is the batch's time over the number of calls:
-a throughput, in which the host's launch overhead counts where it is longer
-than the GPU's work (the small case), and no call waits for the one before.
+and the MLP, float32; and (issue 21) softmax and layer norm at (4096, 1024)
+against CuPy eager, torch eager, ``torch.compile`` and torch's built-in kernels
+(cupy.fuse and an ElementwiseKernel take elementwise code only). The
+device-to-device copy bandwidth is measured in the same run, and each
+memory-bound result is given as achieved GB/s and as a fraction of it.
+Timings of a workload are interleaved, best of the rounds. A round is a batch
+of back-to-back calls with the device synchronized before and after it, and
+its time per call is the batch's time over the number of calls: a throughput,
+in which the host's launch overhead counts where it is longer than the GPU's
+work (the small case), and no call waits for the one before.
 Each torch.compile entry is compiled afresh for its workload's shapes
 (``torch._dynamo.reset()``, ``dynamic=False``), as ArrayScript specializes.
 
@@ -33,7 +36,9 @@ from bench.publish import RESULTS, publish  # noqa: E402
 SHAPES = {"gelu_bias": ((4096, 1024), (1024,)), "gelu_bias_large": ((8192, 8192), (8192,)),
           "small": ((8, 128), (128,)), "chain10_large": ((8192, 8192), (8192, 8192))}
 EAGER = {"gelu_bias": workloads.gelu_bias, "gelu_bias_large": workloads.gelu_bias, "small": workloads.gelu_bias,
-         "chain10_large": workloads.chain10, "mlp": workloads.mlp}
+         "chain10_large": workloads.chain10, "mlp": workloads.mlp, "softmax": workloads.softmax,
+         "layer_norm": workloads.layer_norm}
+ELEMENTWISE = tuple(SHAPES)  # what cupy.fuse and an ElementwiseKernel take; the others: workloads.inputs
 CALLS = {"small": 2000}  # calls per timing round where not CALLS_DEFAULT
 CALLS_DEFAULT = 20
 ROUNDS = 7
@@ -48,8 +53,8 @@ CHAIN_KERNEL = ("float32 x, float32 y", "float32 out",
 
 def _inputs(name, cupy):
     rng = cupy.random.default_rng(0)
-    if name == "mlp":
-        return [cupy.asarray(a) for a in workloads.inputs("mlp")]
+    if name not in ELEMENTWISE:
+        return [cupy.asarray(a) for a in workloads.inputs(name)]
     return [rng.standard_normal(shape, dtype=cupy.float32) for shape in SHAPES[name]]
 
 
@@ -63,24 +68,24 @@ def _bytes_moved(name, args) -> int | None:
 def _entries(name, args, cupy):
     function = EAGER[name]
     entries = {"CuPy eager": lambda: workloads.with_array_module(function, cupy)(*args)}
-    fused = cupy.fuse(workloads.with_array_module(function, cupy)) if name != "mlp" else None
-    if fused is not None:
+    if name in ELEMENTWISE:
+        fused = cupy.fuse(workloads.with_array_module(function, cupy))
         entries["cupy.fuse"] = lambda: fused(*args)
-    by_hand = cupy.ElementwiseKernel(*(CHAIN_KERNEL if name.startswith("chain") else GELU_KERNEL))
-    if name == "mlp":
+        by_hand = cupy.ElementwiseKernel(*(CHAIN_KERNEL if name.startswith("chain") else GELU_KERNEL))
+        entries["ElementwiseKernel by hand"] = lambda: by_hand(*args)
+    elif name == "mlp":
+        by_hand = cupy.ElementwiseKernel(*GELU_KERNEL)
         x, w1, b1, w2, b2 = args
         entries["ElementwiseKernel by hand"] = lambda: by_hand(x @ w1, b1) @ w2 + b2
-    else:
-        entries["ElementwiseKernel by hand"] = lambda: by_hand(*args)
     scripted = jit.script(function)
     for _ in range(3):  # profile, specialize, then steady state
         scripted(*args)
     entries["ArrayScript (scripted+fused)"] = lambda: scripted(*args)
-    entries.update(_torch_entries(function, args))
+    entries.update(_torch_entries(name, function, args))
     return entries, scripted
 
 
-def _torch_entries(function, args):
+def _torch_entries(name, function, args):
     try:
         import torch  # noqa: PLC0415
     except ImportError:
@@ -93,7 +98,11 @@ def _torch_entries(function, args):
     compiled = torch.compile(eager, dynamic=False)
     compiled(*tensors)
     compiled(*tensors)
-    return {"torch eager": lambda: eager(*tensors), "torch.compile": lambda: compiled(*tensors)}
+    found = {"torch eager": lambda: eager(*tensors), "torch.compile": lambda: compiled(*tensors)}
+    built_in = workloads.torch_built_in(name, torch)
+    if built_in is not None:
+        found["torch (built-in)"] = lambda: built_in(*tensors)
+    return found
 
 
 def _time(call, calls: int, cupy) -> float:
@@ -134,7 +143,7 @@ def main():
              f"Device-to-device copy bandwidth measured in this run: **{copy / 1e9:.0f} GB/s**.", "",
              "| workload | entry | time | vs CuPy eager | GB/s | of copy bandwidth |", "|---|---|---|---|---|---|"]
     plot = {}
-    for workload in ("gelu_bias", "gelu_bias_large", "small", "chain10_large", "mlp"):
+    for workload in EAGER:
         args = _inputs(workload, cupy)
         entries, scripted = _entries(workload, args, cupy)
         expected = _host(entries["CuPy eager"]())

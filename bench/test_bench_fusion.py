@@ -1,5 +1,5 @@
-"""The fusion workloads under pytest-benchmark (``pytest bench/``): each entry
-checks its result against NumPy eager before it is timed."""
+"""The benchmark workloads (elementwise and reductions) under pytest-benchmark
+(``pytest bench/``): each entry checks its result against NumPy eager before it is timed."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,9 @@ import pytest
 
 from bench import workloads
 
-NAMES = ["gelu_bias", "small", "chain10", "mlp"]
+from jit.benchmarking.comparison import REDUCTION_WORKLOADS, WORKLOADS
+
+NAMES = list(WORKLOADS + REDUCTION_WORKLOADS)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -25,7 +27,7 @@ def test_scripted_fused(benchmark, name):
     benchmark(function, *args)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", WORKLOADS)  # the loops by hand: the elementwise workloads
 def test_numba_by_hand(benchmark, name):
     args = workloads.inputs(name)
     loop = workloads.numba_by_hand()[name]

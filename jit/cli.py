@@ -15,6 +15,7 @@ from pathlib import Path
 
 import device as devices
 import jit
+from jit.benchmarking.comparison import WORKLOAD_SETS
 from jit.serialization.inspection import describe
 from jit.serialization.names import escaped
 
@@ -29,6 +30,9 @@ def main(argv=None) -> int:
     bench = commands.add_parser("bench", help="the comparative benchmark: fused vs NumPy and the installed libraries")
     bench.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     bench.add_argument("--quick", action="store_true", help="smaller arrays and fewer rounds: a short run")
+    bench.add_argument("--workloads", choices=WORKLOAD_SETS, default="all",
+                       help="all (default), or " + "; ".join(f"{kind}: {', '.join(names)}" for kind, names
+                                                              in WORKLOAD_SETS.items() if kind != "all"))
     bench.add_argument("--out", default="arrayscript-bench", help="directory for bench.md and bench.png "
                                                                   "(default ./arrayscript-bench)")
     inspect = commands.add_parser("inspect", help="show what a file saved with jit.save holds")
@@ -62,7 +66,8 @@ def main(argv=None) -> int:
 def _bench(args) -> int:
     from jit.benchmarking import comparison, report  # noqa: PLC0415
 
-    outcomes = comparison.run(args.device, quick=args.quick, say=lambda line: print(line, file=sys.stderr))
+    outcomes = comparison.run(args.device, quick=args.quick, workload_names=WORKLOAD_SETS[args.workloads],
+                              say=lambda line: print(line, file=sys.stderr))
     table = report.markdown(outcomes, args.device, args.quick)
     print(table)
     out = Path(args.out)

@@ -1,6 +1,7 @@
 """The arrayscript command and ARRAYSCRIPT_JIT=0, run as a user runs them."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -14,8 +15,8 @@ import device
 from jit.serialization.archive import FORMAT_VERSION
 
 
-def run(args, **env):
-    return subprocess.run(args, capture_output=True, text=True, env=dict(os.environ, **env), timeout=300)
+def run(args, timeout=300, **env):
+    return subprocess.run(args, capture_output=True, text=True, env=dict(os.environ, **env), timeout=timeout)
 
 
 def arrayscript():
@@ -53,6 +54,9 @@ def test_demo_options_and_errors():
     assert result.returncode == 2 and "--tokens must be between 1 and the model's context, 64; got 65" in result.stderr
     result = run([sys.executable, "-m", "jit.cli", "demo", "--batch", "0"])
     assert result.returncode == 2 and "--batch must be at least 1, got 0" in result.stderr
+    result = run([sys.executable, "-m", "jit.cli", "bench", "--workloads", "matmul"])
+    assert result.returncode == 2 and "invalid choice: 'matmul' (choose from 'all', 'elementwise', 'reductions')" \
+        in result.stderr
     if not device.cuda_is_available():
         for command in ("demo", "bench"):
             result = run([sys.executable, "-m", "jit.cli", command, "--device", "cuda"])
@@ -60,16 +64,23 @@ def test_demo_options_and_errors():
 
 
 def test_bench_quick_checks_every_entry_and_writes_the_table(tmp_path):
-    result = run(arrayscript() + ["bench", "--quick", "--out", str(tmp_path)])
+    # the default: the elementwise workloads and the reductions (issue 21), every installed library
+    result = run(arrayscript() + ["bench", "--quick", "--out", str(tmp_path)], timeout=900)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for workload in ("gelu_bias", "small", "chain10", "mlp"):
+    workloads = ("gelu_bias", "small", "chain10", "mlp", "softmax", "log_softmax", "layer_norm", "rms_norm",
+                 "transformer_block")
+    for workload in workloads:
         assert re.search(rf"^## {workload} .* float32 \(max \|ArrayScript - NumPy\| = [\d.e+-]+\)$", out, re.MULTILINE)
         assert f"bench: {workload} " in result.stderr and "checking every entry against NumPy" in result.stderr
-    assert len(re.findall(r"^\| NumPy eager \| [\d.]+ [mu]s \| 1\.00x \|$", out, re.MULTILINE)) == 4
-    assert len(re.findall(r"^\| ArrayScript \(scripted\+fused\) \| [\d.]+ [mu]s \| [\d.]+x \|$", out, re.MULTILINE)) == 4
-    assert "Numba loop by hand" in out  # a dependency: always measured
-    assert "wrong result" not in out
+    assert len(re.findall(r"^\| NumPy eager \| [\d.]+ [mu]s \| 1\.00x \|$", out, re.MULTILINE)) == 9
+    assert len(re.findall(r"^\| ArrayScript \(scripted\+fused\) \| [\d.]+ [mu]s \| [\d.]+x \|$", out, re.MULTILINE)) == 9
+    # a dependency: always measured, on the elementwise workloads, which it has loops for
+    assert len(re.findall(r"^\| Numba loop by hand \| [\d.]+ [mu]s \| [\d.]+x \|$", out, re.MULTILINE)) == 4
+    assert out.count("Numba loop by hand: has no form of this workload") == 5
+    if importlib.util.find_spec("torch") is not None:  # torch's own softmax, log_softmax, layer and RMS norm
+        assert len(re.findall(r"^\| torch \(built-in\) \| [\d.]+ [mu]s \| [\d.]+x \|$", out, re.MULTILINE)) == 4
+    assert "wrong result" not in out and "failed:" not in out
     assert (tmp_path / "bench.md").read_text() in out
     try:
         import matplotlib  # noqa: F401, PLC0415

@@ -2,8 +2,10 @@
 
 Each workload of ``workloads`` runs under NumPy eager (the reference), ArrayScript
 (scripted + fused) and whichever of numexpr, a Numba loop written by hand, torch
-eager, ``torch.compile``, JAX (``jax.jit``) and CuPy (eager, ``cupy.fuse``) are
-installed. Every entry's result is checked against NumPy's before it is timed
+eager, ``torch.compile``, torch's built-in kernel (softmax, log_softmax, layer and
+RMS norm), JAX (``jax.jit``) and CuPy (eager, ``cupy.fuse``) are installed; a
+library with no form of a workload (numexpr and ``cupy.fuse`` take elementwise
+code only) is listed as such. Every entry's result is checked against NumPy's before it is timed
 (an entry that disagrees is reported and left out); all entries of a workload
 are timed interleaved, round by round, in one run, and each keeps its best round.
 """
@@ -21,8 +23,12 @@ import jit
 from . import workloads
 
 WORKLOADS = ("gelu_bias", "small", "chain10", "mlp")
-ROUNDS = {"small": 2000, "gelu_bias": 15, "chain10": 15, "mlp": 10}
-QUICK_ROUNDS = {"small": 200, "gelu_bias": 5, "chain10": 5, "mlp": 3}
+REDUCTION_WORKLOADS = ("softmax", "log_softmax", "layer_norm", "rms_norm", "transformer_block")  # issue 21
+WORKLOAD_SETS = {"all": WORKLOADS + REDUCTION_WORKLOADS, "elementwise": WORKLOADS, "reductions": REDUCTION_WORKLOADS}
+ROUNDS = {"small": 2000, "gelu_bias": 15, "chain10": 15, "mlp": 10, "softmax": 10, "log_softmax": 10,
+          "layer_norm": 10, "rms_norm": 10, "transformer_block": 10}
+QUICK_ROUNDS = {"small": 200, "gelu_bias": 5, "chain10": 5, "mlp": 3, "softmax": 5, "log_softmax": 5,
+                "layer_norm": 5, "rms_norm": 5, "transformer_block": 3}
 REFERENCE = "NumPy eager"
 ARRAYSCRIPT = "ArrayScript (scripted+fused)"
 TOLERANCE = dict(rtol=1e-4, atol=1e-4)  # float32 work: libraries differ in the last bits of tanh and of sums
@@ -154,27 +160,38 @@ def _numexpr(name, args):
 
 
 def _numba(name, args):
-    loop = workloads.numba_by_hand()[name]
+    loop = workloads.numba_by_hand().get(name)
+    if loop is None:
+        return None
     loop(*args)  # compile (or load from Numba's cache)
     return lambda: loop(*args)
 
 
-def _torch_cpu(compiled: bool):
+def _torch(form: str, on_gpu: bool):
+    """torch on a workload: "eager" and "compile" (``torch.compile``) run its NumPy code,
+    "built-in" torch's own kernel for it."""
     def build(name, args):
         import torch  # noqa: PLC0415
 
-        tensors = [torch.from_numpy(a) for a in args]
-        function = workloads.with_array_module(workloads.EAGER[name], torch)
-        if compiled:
+        if form == "built-in":
+            function = workloads.torch_built_in(name, torch)
+            if function is None:
+                return None
+        else:
+            function = workloads.with_array_module(workloads.EAGER[name], torch)
+        if on_gpu and not torch.cuda.is_available():
+            raise RuntimeError("torch has no CUDA here")
+        tensors = [torch.from_numpy(a).cuda() if on_gpu else torch.from_numpy(a) for a in args]
+        if form == "compile":
             torch._dynamo.reset()  # the workloads share code objects: compile each for its own shapes
             function = torch.compile(function, dynamic=False)
-        with torch.no_grad():
-            function(*tensors)
 
         def call():
             with torch.no_grad():
-                return function(*tensors)
-        return call, lambda t: t.numpy()
+                result = function(*tensors)
+            return _synchronized(result, torch.cuda.synchronize) if on_gpu else result
+        call()
+        return call, _device_to_host
     return build
 
 
@@ -192,8 +209,9 @@ def _jax(on_gpu: bool):
 
 
 def _cpu_builders():
-    return [("numexpr", _numexpr), ("Numba loop by hand", _numba), ("torch eager", _torch_cpu(False)),
-            ("torch.compile", _torch_cpu(True)), ("JAX (jax.jit)", _jax(False))]
+    return [("numexpr", _numexpr), ("Numba loop by hand", _numba), ("torch eager", _torch("eager", False)),
+            ("torch.compile", _torch("compile", False)), ("torch (built-in)", _torch("built-in", False)),
+            ("JAX (jax.jit)", _jax(False))]
 
 
 def _cupy_entry(fused: bool):
@@ -201,7 +219,7 @@ def _cupy_entry(fused: bool):
         cupy = _device.cupy_module()
         if cupy is None:
             raise ImportError("cupy", name="cupy")
-        if fused and name == "mlp":
+        if fused and name not in workloads.ELEMENTWISE:
             return None  # cupy.fuse takes elementwise code only
         arrays = [cupy.asarray(a) for a in args]
         function = workloads.with_array_module(workloads.EAGER[name], cupy)
@@ -213,23 +231,7 @@ def _cupy_entry(fused: bool):
     return build
 
 
-def _torch_cuda(compiled: bool):
-    def build(name, args):
-        import torch  # noqa: PLC0415
-
-        if not torch.cuda.is_available():
-            raise RuntimeError("torch has no CUDA here")
-        tensors = [torch.from_numpy(a).cuda() for a in args]
-        function = workloads.with_array_module(workloads.EAGER[name], torch)
-        if compiled:
-            torch._dynamo.reset()
-            function = torch.compile(function, dynamic=False)
-        function(*tensors)
-        return (lambda: _synchronized(function(*tensors), torch.cuda.synchronize)), _device_to_host
-    return build
-
-
 def _cuda_builders():
     return [("CuPy eager", _cupy_entry(False)), ("cupy.fuse", _cupy_entry(True)),
-            ("torch eager (CUDA)", _torch_cuda(False)), ("torch.compile (CUDA)", _torch_cuda(True)),
-            ("JAX (jax.jit, GPU)", _jax(True))]
+            ("torch eager (CUDA)", _torch("eager", True)), ("torch.compile (CUDA)", _torch("compile", True)),
+            ("torch (built-in, CUDA)", _torch("built-in", True)), ("JAX (jax.jit, GPU)", _jax(True))]

@@ -13,8 +13,9 @@ def _shown(seconds: float) -> str:
     return f"{seconds * 1e6:.1f} us" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
 
 
-def markdown(outcomes: list, device: str, quick: bool) -> str:
-    lines = [f"# arrayscript bench{' --quick' if quick else ''} on {device} "
+def markdown(outcomes: list, device: str, quick: bool, title: str = "arrayscript bench") -> str:
+    """The table of ``outcomes``, headed ``title`` (what ran them)."""
+    lines = [f"# {title}{' --quick' if quick else ''} on {device} "
              f"({platform.processor() or platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__})", "",
              "Best time per call; every entry of a workload checked against NumPy first, then all of them timed "
              "interleaved in this one run. speed-up = NumPy eager time / entry time.", ""]

@@ -1,6 +1,9 @@
-"""The fusion workloads, each written once as plain NumPy (the eager baseline,
+"""The benchmark's workloads, each written once as plain NumPy (the eager baseline,
 what jit.script compiles, and with ``with_array_module`` what torch, JAX and CuPy
-run) and, where a library needs its own spelling, once for that library."""
+run) and, where a library needs its own spelling, once for that library: the
+elementwise ones (gelu_bias, small, chain10, mlp) and the reductions of issue 21
+(softmax, log_softmax, layer_norm, rms_norm, transformer_block). The reductions
+spell a row maximum ``np.amax``: ``Tensor.max(dim)`` returns (values, indices)."""
 from __future__ import annotations
 
 import math
@@ -11,6 +14,8 @@ import numpy as np
 import jit
 
 C = math.sqrt(2.0 / math.pi)
+LAYER_NORM_EPS = 1e-5
+RMS_NORM_EPS = 1e-6
 
 
 def gelu_bias(x, b):
@@ -33,10 +38,54 @@ def mlp(x, w1, b1, w2, b2):
     return h @ w2 + b2
 
 
+def softmax(x):
+    e = np.exp(x - np.amax(x, axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def log_softmax(x):
+    shifted = x - np.amax(x, axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def layer_norm(x, w, b):
+    centered = x - x.mean(axis=-1, keepdims=True)
+    variance = (centered * centered).mean(axis=-1, keepdims=True)
+    return centered / np.sqrt(variance + LAYER_NORM_EPS) * w + b
+
+
+def rms_norm(x, w):
+    return x / np.sqrt((x * x).mean(axis=-1, keepdims=True) + RMS_NORM_EPS) * w
+
+
+def transformer_block(x, wq, wk, wv, wo, w1, b1, w2, b2, g1, e1, g2, e2):
+    """One pre-norm block, one head: layer norm, attention (softmax of scaled scores), residual,
+    layer norm, a tanh-GELU MLP, residual; everything but the matmuls fuses. Written out in
+    full: script code cannot call the functions above (they live in the jit package)."""
+    centered = x - x.mean(axis=-1, keepdims=True)
+    h = centered / np.sqrt((centered * centered).mean(axis=-1, keepdims=True) + LAYER_NORM_EPS) * g1 + e1
+    scores = (h @ wq) @ np.swapaxes(h @ wk, 1, 2) * 0.0625
+    p = np.exp(scores - np.amax(scores, axis=-1, keepdims=True))
+    x = x + (p / p.sum(axis=-1, keepdims=True) @ (h @ wv)) @ wo
+    centered = x - x.mean(axis=-1, keepdims=True)
+    h = centered / np.sqrt((centered * centered).mean(axis=-1, keepdims=True) + LAYER_NORM_EPS) * g2 + e2
+    f = h @ w1 + b1
+    f = 0.5 * f * (1.0 + np.tanh(0.7978845608028654 * (f + 0.044715 * f * f * f)))
+    return x + (f @ w2 + b2)
+
+
 def with_array_module(function, module):
     """``function`` with the name ``np`` in its body meaning ``module`` (torch's functions)."""
     namespace = dict(function.__globals__, np=module)
     return types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__)
+
+
+def torch_built_in(name: str, torch):
+    """torch's own kernel for reduction workload ``name`` (``None`` where torch has none)."""
+    functional = torch.nn.functional
+    return {"softmax": lambda x: torch.softmax(x, -1), "log_softmax": lambda x: torch.log_softmax(x, -1),
+            "layer_norm": lambda x, w, b: functional.layer_norm(x, x.shape[-1:], w, b, eps=LAYER_NORM_EPS),
+            "rms_norm": lambda x, w: functional.rms_norm(x, x.shape[-1:], w, eps=RMS_NORM_EPS)}.get(name)
 
 
 NUMEXPR = {
@@ -50,8 +99,8 @@ def inputs(name: str, quick: bool = False):
     rng = np.random.default_rng(0)
     rows = 512 if quick else 4096
 
-    def normal(*shape):
-        return rng.standard_normal(shape, dtype=np.float32)
+    def normal(*shape, scale=1.0):
+        return rng.standard_normal(shape, dtype=np.float32) * np.float32(scale)
 
     if name == "gelu_bias":
         return normal(rows, 1024), normal(1024)
@@ -62,10 +111,24 @@ def inputs(name: str, quick: bool = False):
     if name == "mlp":
         return (normal(rows // 16, 1024), normal(1024, 4096) * np.float32(0.03), normal(4096),
                 normal(4096, 1024) * np.float32(0.015), normal(1024))
+    if name in ("softmax", "log_softmax"):
+        return (normal(rows, 1024),)
+    if name == "layer_norm":
+        return normal(rows, 1024), normal(1024), normal(1024)
+    if name == "rms_norm":
+        return normal(rows, 1024), normal(1024)
+    if name == "transformer_block":  # (batch, tokens, width) = (8, 128, 256); quick: one sequence
+        d = 256
+        return (normal(rows // 512, 128, d), *(normal(d, d, scale=d ** -0.5) for _ in range(4)),
+                normal(d, 4 * d, scale=d ** -0.5), normal(4 * d), normal(4 * d, d, scale=(4 * d) ** -0.5),
+                normal(d), normal(d), normal(d), normal(d), normal(d))
     raise KeyError(name)
 
 
-EAGER = {"gelu_bias": gelu_bias, "small": gelu_bias, "chain10": chain10, "mlp": mlp}
+EAGER = {"gelu_bias": gelu_bias, "small": gelu_bias, "chain10": chain10, "mlp": mlp, "softmax": softmax,
+         "log_softmax": log_softmax, "layer_norm": layer_norm, "rms_norm": rms_norm,
+         "transformer_block": transformer_block}
+ELEMENTWISE = ("gelu_bias", "small", "chain10")  # all elementwise: what cupy.fuse can take
 
 
 def scripted(name: str):
