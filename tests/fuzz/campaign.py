@@ -81,6 +81,9 @@ def worker(flags, modes, oracle_off):
 
     resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # where a hanging program is, on stderr
+    results = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # what a program or a library prints (Python or C) goes to stderr, not among the results
+    sys.stdout = sys.stderr
     _prepare()
     options = options_without(flags)
     for line in sys.stdin:
@@ -91,8 +94,8 @@ def worker(flags, modes, oracle_off):
             result = {"seed": seed, "calls": 0, "fused": 0, "undefined": 0, "seconds": 0,
                       "mismatches": [{"kind": "crash", "mode": "harness", "call": -1, "input_set": -1,
                                       "detail": f"{type(error).__name__}: {error}", "key": type(error).__name__}]}
-        sys.stdout.write(json.dumps(result) + "\n")
-        sys.stdout.flush()
+        results.write(json.dumps(result) + "\n")
+        results.flush()
 
 
 def _worker_command(flags, modes, oracle_off) -> list:
