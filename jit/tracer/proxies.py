@@ -87,6 +87,8 @@ def _operators(cls, record, reflected=True):
             return record(self, symbol, (other, self))
 
         def in_place(self, other, symbol=symbol):  # x += y: recorded as the in-place op (np::iadd...)
+            if isinstance(self._concrete, np.generic):  # a NumPy scalar (a reduction's) is immutable:
+                return record(self, symbol, (self, other))  # x *= y makes a new value, others keep x
             return self._assign_in_place(record(self, symbol + "=", (self, other)))
 
         setattr(cls, f"__{name}__", forward)

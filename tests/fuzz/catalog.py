@@ -43,7 +43,10 @@ GELU_MODES = ("'none'", "'tanh'")
 # whatever the memory held (NumPy documents the values as arbitrary).
 EXCLUDED = {"np::empty": "values are arbitrary (NumPy docs)", "np::empty_like": "values are arbitrary (NumPy docs)",
             # Written as a statement (x[i] = v), not a call; tests/jit/frontend/test_mutation.py covers it.
-            "np::setitem": "a subscript assignment, not a call the generator writes"}
+            "np::setitem": "a subscript assignment, not a call the generator writes",
+            # seed=None draws from the OS's entropy, so eager and compiled calls differ (campaign seed 61158);
+            # the oracle seeds the global generator itself. tests/jit/ops/test_random.py covers np.random.seed.
+            "np::random.seed": "np.random.seed() reseeds from the OS's entropy: not a function of the inputs"}
 # Arguments whose values must fit the array's shape (indices, sections, axes pairs, widths, subscripts): the
 # generator has no value generator for them yet; tests/jit/ops (reference_cases) tests each against NumPy.
 for _name in ("indices", "take", "ravel_multi_index", "array_split", "hsplit", "vsplit", "dsplit", "einsum", "repeat",

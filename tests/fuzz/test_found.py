@@ -328,3 +328,20 @@ def test_trace_bakes_the_values_an_array_had_when_converted():
         [spec(False, 'bool'), spec([[[0, 2, 3]]], 'uint64')],
     ]
     assert_program_matches(source, calls, modes=('trace',))
+
+
+def test_trace_augmented_assignment_of_a_numpy_scalar_makes_a_new_value():
+    """v3 = x.prod(); v4 = v3; v3 *= 1.0: a NumPy scalar is immutable, so v4 keeps the uint64
+    product; the trace recorded an in-place multiply that v4 saw (float64; campaign seed 61570)."""
+    source = """
+        def f(x0):
+            v3 = np.copy(x0).prod()
+            v4 = v3
+            v3 *= 1.0
+            return v4, v3
+    """
+    calls = [
+        [spec(3, 'uint8')],
+        [spec([2, 5], 'uint8')],
+    ]
+    assert_program_matches(source, calls, modes=('trace',))
