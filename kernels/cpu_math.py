@@ -19,7 +19,9 @@ by Payne-Hanek in integers (a 192-bit window of 2/pi's bits per exponent, gather
 multiples of pi/2), branch-free so that LLVM still vectorizes the loop, then fdlibm's kernels;
 within 1 ulp of the correctly rounded value (NumPy's, glibc's, is 8 off at 6381956970095103 * 2**797).
 erf is fdlibm's piecewise form with every piece computed and one selected, within 1 ulp of glibc's.
-float64 power still calls libm (scalar).
+power is ARM's pow (optimized-routines) made branch-free: log x to about 2**-68 as a double-double from
+a 128-row table, y times it with an exact head, exp of that pair from a 128-row table, subnormal results
+rounded once; within 1 ulp of NumPy (about 0.52 of the correctly rounded value), C99's special cases exact.
 The others give NumPy's definitions where Python's differ: floor division and
 remainder of floats (``npy_divmod``), integer division and shifts, which NumPy
 defines for zero divisors and large shift counts.
@@ -33,6 +35,8 @@ still change whenever a helper does.
 """
 from __future__ import annotations
 
+import decimal
+import fractions
 import functools
 import hashlib
 
@@ -57,7 +61,8 @@ _CONTRACTED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, cache
 # LLVM's inliner left tanh with expm1 in it as a call, and sin and cos too, and a loop with a call is
 # not vectorized. sin and cos hold their bounds with and without contraction.
 _INLINED = frozenset({"_expm1_f64_core", "_log_f64_core", "_tanh_f64", "_rem_pio2_f64", "_sin_kernel_f64",
-                      "_cos_kernel_f64", "_sin_f64", "_cos_f64", "_erf_f64"})
+                      "_cos_kernel_f64", "_sin_f64", "_cos_f64", "_erf_f64",
+                      "_pow_log_f64", "_pow_exp_f64", "_pow_f64"})
 _INLINED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, inline="always", cache=True)\n'
 
 # Reassociation lets LLVM split the sum into vector lanes; only these helpers have it, so no
@@ -124,12 +129,68 @@ def two_over_pi_windows():
     return table
 
 
+# The float64 power's tables (as in ARM's optimized-routines pow), 128 rows each. log: x = 2**k z with z in
+# [_POW_LOG_LOW, 2 * _POW_LOG_LOW), cut by its bits into 128 pieces; row i holds 1/c for a c near the middle of
+# piece i, with 8 bits (so z * (1/c) - 1 is exact), log(c) cut to a multiple of 2**-43 (so k ln2_hi + it is
+# exact) and the rest of log(c). exp: 2**(i/128) = H (1 + tail).
+_POW_ROWS = 128
+_POW_LOG_LOW_BITS = 0x3FE6955500000000  # 0x1.69555p-1: 1 lies inside a piece, whose 1/c is 1 (log(c) = 0)
+
+
+def _exact_float(value) -> float:
+    return float(fractions.Fraction(value))  # rounded once
+
+
+@functools.cache
+def pow_log_table():
+    """The (128, 3) float64 rows 1/c, log(c)'s high part and its low part of the float64 power's log."""
+    context = decimal.Context(prec=60)
+    rows = []
+    for i in range(_POW_ROWS):
+        low, high = (_pow_log_z(_POW_LOG_LOW_BITS + (j << 45)) for j in (i, i + 1))
+        center = (low + high) / 2
+        steps = _POW_ROWS if center < 1 else 2 * _POW_ROWS  # 1/c in [1, 2) or [1/2, 1), to 8 bits
+        inverse = fractions.Fraction(round(steps / center), steps)
+        log_c = -context.ln(decimal.Decimal(inverse.numerator) / decimal.Decimal(inverse.denominator))
+        log_c_high = fractions.Fraction(round(fractions.Fraction(log_c) * 2 ** 43), 2 ** 43)
+        rows.append((float(inverse), float(log_c_high), _exact_float(fractions.Fraction(log_c) - log_c_high)))
+    table = np.array(rows, np.float64)
+    table.flags.writeable = False
+    return table
+
+
+def _pow_log_z(bits: int) -> fractions.Fraction:
+    """The z of the log's reduction for these bits (its piece's end for the last one)."""
+    if bits - _POW_LOG_LOW_BITS == _POW_ROWS << 45:
+        return 2 * fractions.Fraction(np.int64(_POW_LOG_LOW_BITS).view(np.float64).item())
+    bits -= (bits - _POW_LOG_LOW_BITS) & (0xFFF << 52)
+    return fractions.Fraction(np.int64(bits).view(np.float64).item())
+
+
+@functools.cache
+def pow_exp_table():
+    """The (128, 2) float64 rows H and tail, 2**(i/128) = H (1 + tail), of the float64 power's exp."""
+    context = decimal.Context(prec=60)
+    rows = []
+    for i in range(_POW_ROWS):
+        value = fractions.Fraction(context.exp(context.ln(decimal.Decimal(2)) * i / _POW_ROWS))
+        high = float(value)
+        rows.append((high, _exact_float((value - fractions.Fraction(high)) / fractions.Fraction(high))))
+    table = np.array(rows, np.float64)
+    table.flags.writeable = False
+    return table
+
+
+_TABLES = {"_TWO_OVER_PI": "two_over_pi_windows", "_POW_LOG": "pow_log_table", "_POW_EXP": "pow_exp_table"}
+
+
 @functools.cache
 def _tables_source() -> str:
-    # Numba freezes the table into the compiled helpers: its digest in the source renames the module
-    # (and so misses the disk cache) whenever the table changes.
-    digest = hashlib.sha256(two_over_pi_windows().tobytes()).hexdigest()[:16]
-    return f"from kernels.cpu_math import two_over_pi_windows\n_TWO_OVER_PI = two_over_pi_windows()  # {digest}\n"
+    # Numba freezes the tables into the compiled helpers: their digest in the source renames the module
+    # (and so misses the disk cache) whenever a table changes.
+    digest = hashlib.sha256(b"".join(globals()[maker]().tobytes() for maker in _TABLES.values())).hexdigest()[:16]
+    return (f"from kernels.cpu_math import {', '.join(_TABLES.values())}  # {digest}\n"
+            + "".join(f"{name} = {maker}()\n" for name, maker in _TABLES.items()))
 
 
 def _extreme_rows() -> dict:
@@ -536,6 +597,99 @@ def _erf_f64(x):
     y = middle if a < 1.25 else (large if a < 6.0 else 1.0)
     y = small if a < 0.84375 else math.copysign(y, x)
     return y if x == x else x
+''',
+    "_pow_log_f64": '''
+def _pow_log_f64(ix):
+    # log(x) as hi + lo (to about 2**-68 relatively) for ix the bits of x > 0, normal: x = 2**k z, z in
+    # [0x1.69555p-1, 0x1.69555p0), and in piece i of pow_log_table, log(x) = k ln2 + log(c) + log1p(r),
+    # r = z / c - 1 = z * (1/c) - 1 computed exactly in two parts (z's top 21 bits times 1/c's 8 is exact),
+    # log1p(r) = r - r*r/2 + r**3 P(r) with ARM's coefficients. Every product a sum leans on is exact, so
+    # FMA contraction changes nothing it needs.
+    tmp = ix - int64(4604531861337669632)  # the bits of 0x1.69555p-1
+    i = (tmp >> int64(45)) & int64(127)
+    k = tmp >> int64(52)
+    iz = ix - (tmp & int64(-4503599627370496))  # 0xfff << 52: z keeps the mantissa
+    z = int64(iz).view(float64)
+    kd = int64(k + int64(4843621399236968448)).view(float64) - 6755399441055744.0  # k as a float, packed
+    inverse = _POW_LOG[i, 0]
+    z_high = int64((iz + int64(2147483648)) & int64(-4294967296)).view(float64)
+    r_high = z_high * inverse - 1.0
+    r_low = (z - z_high) * inverse
+    r = r_high + r_low
+    t1 = kd * 0.6931471805598903 + _POW_LOG[i, 1]  # ln2 in two parts, the first with 11 trailing zeros
+    t2 = t1 + r
+    lo1 = kd * 5.497923018708371e-14 + _POW_LOG[i, 2]
+    lo2 = t1 - t2 + r
+    ar = -0.5 * r
+    ar2 = r * ar
+    ar3 = r * ar2
+    ar_high = -0.5 * r_high
+    ar_high2 = r_high * ar_high  # exact: r_high has at most 23 bits
+    hi = t2 + ar_high2
+    lo3 = r_low * (ar + ar_high)
+    lo4 = t2 - hi + ar_high2
+    p = ar3 * (-0.6666666666666679 + r * 0.5000000000000007 + ar2 * (0.7999999995323976 + r * -0.6666666663487739
+                                                                      + ar2 * (-1.142909628459501 + r * 1.0000415263675542)))
+    lo = lo1 + lo2 + lo3 + lo4 + p
+    y = hi + lo
+    return y, hi - y + lo
+''',
+    "_pow_exp_f64": '''
+def _pow_exp_f64(x, xtail):
+    # exp(x + xtail) for xtail far below x's ulp, or 0 and inf beyond 1000 (ARM's exp with its coefficients):
+    # n = round(x * 128/ln2), r = x - n ln2/128 (ln2/128 in two parts) + xtail, 2**(n/128) = 2**e H (1 + tail)
+    # from pow_exp_table, exp(x) = 2**e (H + H * (tail + expm1(r))). 2**e is two factors, 2**(e - 1009) * 2**1009
+    # above 0 and 2**(e + 1022) * 2**-1022 below, so neither overflows; a result below 2**-1022 (y < 1 here) is
+    # first rounded to its subnormal's precision as y + 1 - 1, which rounds it once, not twice.
+    inside = abs(x) < 1000.0
+    c = x if inside else (1000.0 if x > 0.0 else -1000.0)
+    c_tail = xtail if inside else 0.0
+    shifted = c * 184.6649652337873 + 6755399441055744.0
+    n = shifted - 6755399441055744.0
+    r = c + n * -0.005415212348111709 + n * -1.2864023111638346e-14 + c_tail  # n * the first part is exact
+    k = float64(shifted).view(int64) - int64(4843621399236968448)  # the bits of 1.5 * 2**52
+    i = k & int64(127)
+    e = k >> int64(7)
+    r2 = r * r
+    tmp = _POW_EXP[i, 1] + r + r2 * (0.49999999999996786 + r * 0.16666666666665886) \\
+        + r2 * r2 * (0.0416666808410674 + r * 0.008333335853059549)
+    high = e > int64(0)
+    shift = int64(1009) if high else int64(-1022)
+    scale = int64(float64(_POW_EXP[i, 0]).view(int64) + ((e - shift) << int64(52))).view(float64)
+    y = scale + scale * tmp
+    y_error = scale - y + scale * tmp
+    one_up = 1.0 + y
+    subnormal = (one_up + ((1.0 - one_up + y) + y_error)) - 1.0
+    y = y if high or y >= 1.0 else subnormal
+    return y * (5.486124068793689e+303 if high else 2.2250738585072014e-308)
+''',
+    "_pow_f64": '''
+def _pow_f64(x, y):
+    # NumPy's (C99's) pow: |x|**y = exp(y * log|x|), log|x| as hi + lo (_pow_log_f64), y * hi split into 26-bit
+    # halves so that the head of the product is exact, then exp of the pair (_pow_exp_f64): about 0.52 ulps.
+    # The sign and every special case are selected, branch-free: a branch would leave the loop scalar.
+    ax = abs(x)
+    tiny = ax < 2.2250738585072014e-308
+    ix = float64(ax * (4503599627370496.0 if tiny else 1.0)).view(int64) \\
+        - (int64(234187180623265792) if tiny else int64(0))  # subnormals by 2**52, their k by 52 less
+    hi, lo = _pow_log_f64(ix)
+    y_head = int64(float64(y).view(int64) & int64(-134217728)).view(float64)
+    log_head = int64(float64(hi).view(int64) & int64(-134217728)).view(float64)
+    z = _pow_exp_f64(y_head * log_head, (y - y_head) * log_head + y * ((hi - log_head) + lo))
+    ay = abs(y)
+    below = ay if ay < 9007199254740992.0 else 0.0  # from 2**53 on (and inf) every double is an even integer
+    integer = float64(int64(below)) == below
+    odd = integer and (int64(below) & int64(1)) == int64(1)
+    negative = float64(x).view(int64) < int64(0)  # -0.0 too
+    flip = negative and odd
+    z = -z if flip else z
+    z = nan if x < 0.0 and not integer else z
+    edge = inf if (y > 0.0) == (ax == inf) else 0.0  # x is 0 or inf
+    edge = -edge if flip else edge
+    z = edge if ax == 0.0 or ax == inf else z
+    z = (1.0 if ax == 1.0 else (inf if (ax < 1.0) == (y < 0.0) else 0.0)) if ay == inf else z
+    z = x + y if x != x or y != y else z
+    return 1.0 if y == 0.0 or x == 1.0 else z
 ''',
     "_floor_divide_float": '''
 def _floor_divide_float(a, b):

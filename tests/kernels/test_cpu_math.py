@@ -68,6 +68,11 @@ def test_float32_function_is_within_its_ulps_of_numpy(op, reference, ulps, dense
     x = _sweep(*dense)
     with np.errstate(all="ignore"):
         got, expected = _run(op, x), reference(x)
+    _assert_within_ulps32(op, x, got, expected, ulps)
+
+
+def _assert_within_ulps32(op, x, got, expected, ulps):
+    """NaN where NumPy has NaN, else at most ``ulps`` apart, and zeros with its sign."""
     assert got.dtype == np.float32 and expected.dtype == np.float32
     nan = np.isnan(expected)
     np.testing.assert_array_equal(np.isnan(got), nan, err_msg=f"{op}: NaN where NumPy has none, or none where it has")
@@ -289,10 +294,11 @@ VECTORIZED = [(["_exp_f64", "_log1p_f64", "_tanh_f64"], "_log1p_f64(_exp_f64(a[i
                lambda x: np.log1p(np.exp(x)) + np.tanh(x)),
               (["_sin_f64", "_cos_f64"], "_sin_f64(a[i]) + _cos_f64(a[i]) + 3.0",
                lambda x: np.sin(x) + np.cos(x) + 3.0),
-              (["_erf_f64"], "_erf_f64(a[i]) + 2.0", lambda x: _erf(x) + 2.0)]
+              (["_erf_f64"], "_erf_f64(a[i]) + 2.0", lambda x: _erf(x) + 2.0),
+              (["_pow_f64"], "_pow_f64(abs(a[i]) + 1.0, a[i])", lambda x: np.power(np.abs(x) + 1.0, x))]
 
 
-@pytest.mark.parametrize("helpers, body, reference", VECTORIZED, ids=["exp-log1p-tanh", "sin-cos", "erf"])
+@pytest.mark.parametrize("helpers, body, reference", VECTORIZED, ids=["exp-log1p-tanh", "sin-cos", "erf", "power"])
 def test_float64_helpers_are_used_and_vectorized(helpers, body, reference):
     """The float64 kernel calls the helper, not libm, and its loop is packed (AVX2/AVX-512)."""
     source = cpu_math.source_of(helpers)
@@ -340,3 +346,111 @@ def test_fused_float64_kernels_call_the_helpers_and_match_numpy():
         assert any(helper in source for source in sources), f"no kernel calls {helper}"
     assert not any(f"math.{name}" in source for source in sources for name in ("sin", "cos", "erf")), \
         "a kernel still calls libm"
+
+
+# -- power -----------------------------------------------------------------------------------------
+
+# Exponents where pow's cases part: integers (odd, even, huge: from 2**53 on all are even), half-integers
+# and others (a negative base gives NaN), the smallest and largest, the infinities, NaN, both zeros.
+POWER_EXPONENTS = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 3.0, -3.0, 7.0, -7.0, 0.5, -0.5, 1.5, -2.5, 1 / 3, np.pi, 3.7,
+                   -1074.5, 1023.0, 2.0 ** 52 + 1, -(2.0 ** 52 + 1), 2.0 ** 53, 2.0 ** 53 + 2, 2.0 ** 63, 1e300, -1e300,
+                   1.7976931348623157e308, -1.7976931348623157e308, 5e-324, -5e-324, 1e-300, -1e-300, np.inf, -np.inf,
+                   np.nan, -np.nan]
+# Bases: near 1 (where log x is tiny and y * log x must keep its digits), tiny, subnormal and huge
+POWER_BASE_RANGES = [(0.5, 2.0), (0.999, 1.001), (1.0 - 1e-12, 1.0 + 1e-12), (0.0, 1e-300),
+                     (0.0, 2.2250738585072014e-308), (1e300, 1.7976931348623157e308)]
+
+
+def _run_power(x, y):
+    dtype = str(x.dtype)
+    kernel = Kernel(f"sweep_power_{dtype}", (Operand("a0", dtype, 1), Operand("a1", dtype, 1)),
+                    (Instr("t0", "power", ("a0", "a1"), dtype),), (Output("out0", "t0", dtype),), 1)
+    result = cpu.build(kernel).launch(x, y)
+    return result[0] if isinstance(result, tuple) else result
+
+
+def _power_cases():
+    """(x, y) pairs: every swept base with each exponent in turn and with a random one, spread bit
+    patterns against spread bit patterns, and bases with exponents that land y * log x from below
+    the subnormals to beyond overflow."""
+    x = _sweep64(*POWER_BASE_RANGES)
+    rng = np.random.default_rng(21)
+    spread = (np.arange(2 ** 18, dtype=np.uint64) * np.uint64((2 ** 64 - 1) // 2 ** 18)).view(np.float64)
+    near_edges = rng.uniform(0.5, 2.0, 200_000)
+    with np.errstate(all="ignore"):
+        y_to_edges = rng.uniform(-746.0, 710.0, near_edges.size) / np.log(near_edges)
+    xs = [x, x, spread, near_edges, -near_edges]
+    ys = [np.resize(POWER_EXPONENTS, x.size), rng.uniform(-60.0, 60.0, x.size), rng.permutation(spread),
+          y_to_edges, np.round(y_to_edges)]
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def test_float64_power_is_within_one_ulp_of_numpy():
+    """The kernels' float64 pow (the _pow_f64 helper) against np.power: within 1 ulp, NaN where it has NaN."""
+    x, y = _power_cases()
+    with np.errstate(all="ignore"):
+        got, expected = _run_power(x, y), np.power(x, y)
+    _assert_within_ulps64("power", x, got, expected, 1)
+
+
+def test_float64_power_special_cases_are_exact():
+    """Every special value against every exponent, each bit as NumPy has it (the NaNs as NaN) where C99
+    fixes the result: x or y 0, 1, -1, inf or NaN, |y| huge (inf or 0) or tiny (1), a negative base with
+    a non-integer exponent (NaN), the odd integers' signs; and within 1 ulp everywhere else."""
+    bases = np.array(SPECIAL64 + [-0.5, -2.0, -3.7, 1.0 - 2.0 ** -53, 1.0 + 2.0 ** -52, -(1.0 + 2.0 ** -52)])
+    x = np.repeat(bases, len(POWER_EXPONENTS))
+    y = np.tile(POWER_EXPONENTS, bases.size)
+    with np.errstate(all="ignore"):
+        got, expected = _run_power(x, y), np.power(x, y)
+    _assert_within_ulps64("power", x, got, expected, 1)
+    special = np.array([0.0, 1.0, np.inf])
+    fixed = (np.isin(np.abs(x), special) | np.isnan(x) | np.isin(np.abs(y), special[[0, 2]]) | np.isnan(y)
+             | (np.abs(y) >= 1e300) | (np.abs(y) <= 1e-300) | np.isnan(expected))
+    assert fixed.sum() > x.size // 2
+    nan = np.isnan(expected)
+    np.testing.assert_array_equal(np.isnan(got[fixed]), nan[fixed])
+    np.testing.assert_array_equal(got[fixed & ~nan].view(np.int64), expected[fixed & ~nan].view(np.int64),
+                                  err_msg="a special case's bits differ from NumPy's (sign of a zero or an inf)")
+    assert np.array_equal(np.signbit(got[~nan]), np.signbit(expected[~nan])), "a power with the wrong sign"
+
+
+def test_float64_power_rounds_subnormal_results_once():
+    """Where x**n (n an integer) is subnormal, the helper rounds it once, to the subnormal's own precision:
+    each result is the exact power (in fractions) correctly rounded."""
+    rng = np.random.default_rng(23)
+    x = np.concatenate([rng.uniform(0.5, 0.9, 300), rng.uniform(1.1, 2.0, 300)])
+    n = np.round(rng.uniform(-745.0, -708.5, x.size) / np.log(x))
+    got = _run_power(x, n)
+    exact = np.array([float(Fraction(float(base)) ** int(power)) for base, power in zip(x, n)])
+    assert np.sum(exact < 2.2250738585072014e-308) > x.size // 2
+    np.testing.assert_array_equal(got, exact)
+
+
+def test_float64_power_with_fma_contraction():
+    """The kernels compile the power without contraction; in a caller that fuses a * b + c into FMAs
+    it keeps its bound: every product its sums lean on is exact."""
+    namespace = {}
+    loop = CONTRACTED_LOOP.replace("{helper}(a[i])", "_pow_f64(a[i], b[i])").replace("(a, out)", "(a, b, out)")
+    exec(compile(cpu._HEADER + cpu_math.source_of(["_pow_f64"]) + loop.format(), "<contracted>", "exec"),  # noqa: S102
+         namespace)
+    x, y = _power_cases()
+    got = np.empty_like(x)
+    namespace["contracted"](x, y, got)
+    with np.errstate(all="ignore"):
+        expected = np.power(x, y)
+    _assert_within_ulps64("power", x, got, expected, 1)
+    assembly = next(iter(namespace["contracted"].inspect_asm().values()))
+    assert re.search(r"\bvfn?m(add|sub)\w*pd\s", assembly) or "fma" not in _cpu_features(), "nothing was contracted"
+
+
+def test_float32_power_is_within_one_ulp_of_numpy():
+    """float32 pow is the float64 helper's result rounded once more: within 1 ulp of NumPy's float32 power."""
+    x = _sweep((0.5, 2.0), (0.0, 1e-37))
+    exponents = np.array([e for e in POWER_EXPONENTS if not abs(e) > 3.4e38], np.float32)  # those float32 has
+    specials = np.array(SPECIAL, np.float32)
+    random = np.random.default_rng(22).uniform(-40.0, 40.0, x.size).astype(np.float32)
+    x, y = (np.concatenate([x, x, np.repeat(specials, exponents.size)]),
+            np.concatenate([np.resize(exponents, x.size), random, np.tile(exponents, specials.size)]))
+    with np.errstate(all="ignore"):
+        got, expected = _run_power(x, y), np.power(x, y)
+    _assert_within_ulps32("power", x, got, expected, 1)
