@@ -45,7 +45,10 @@ class _ReductionPrinter:
         self.lines: list = []
 
     def size(self, d: int) -> str:
-        return str(self.layout.shape[d]) if self.layout.shape is not None else f"n{d}"
+        shape = self.layout.shape
+        if shape is None or (d in self.kernel.axes and _small_row(shape, self.kernel.axes)):
+            return f"n{d}"
+        return str(shape[d])
 
     def emit(self, depth: int, text: str):
         self.lines.append("    " * depth + text)
@@ -90,8 +93,8 @@ class _ReductionPrinter:
         kind = np.dtype(dt).kind
         if op in ("sum", "prod"):
             symbol = "+" if op == "sum" else "*"
-            if kind == "f":
-                wide = "float64"
+            if kind == "f":  # a sum in float64 (more accurate than NumPy's pairwise); a product in its dtype, so
+                wide = "float64" if op == "sum" else dt  # it overflows and underflows where NumPy's does
             elif kind == "b":
                 wide = None
             elif dt in ("int64", "uint64"):
@@ -307,6 +310,16 @@ def partial_read_checks(kernel: ReductionKernel, sizes) -> list:
 def reduced_size_checks(kernel: ReductionKernel, sizes, fallback: str) -> list:
     """Launcher lines that run the fallback where a reduced size is not the one the kernel needs."""
     return [f"    if {sizes[axis]} != {size}: {fallback}" for axis, size in zip(kernel.axes, kernel.reduced_sizes)]
+
+
+# A row of at most this many elements with literal loop bounds is unrolled whole by LLVM, and an
+# unrolled chain of max/min/argmax selects took it minutes to compile ((2, 4, 5): more than 100 s,
+# campaign seed 70968): a STATIC kernel reads such a row's sizes from its arguments instead.
+UNROLLED_ROW_LIMIT = 512
+
+
+def _small_row(shape, axes) -> bool:
+    return int(np.prod([shape[d] for d in axes])) <= UNROLLED_ROW_LIMIT
 
 
 def _row_helper(reduce, dtypes):

@@ -52,9 +52,11 @@ def _accumulator_type(op: str, dtype: str) -> str:
     kind = _kind(dtype)
     if op in ("all", "any") or kind == "b":
         return "int"
-    if op in ("sum", "prod"):
+    if op == "sum":
         return "double" if kind == "f" else _WIDE_UNSIGNED[dtype]
-    if kind == "f":
+    if op == "prod" and kind != "f":
+        return _WIDE_UNSIGNED[dtype]
+    if kind == "f":  # (a float product in its dtype: NumPy's overflows and underflows where a double's would not)
         return "double" if dtype == "float64" else "float"
     if dtype in ("int64", "uint64"):
         return STORAGE[dtype]

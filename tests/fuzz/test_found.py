@@ -345,3 +345,32 @@ def test_trace_augmented_assignment_of_a_numpy_scalar_makes_a_new_value():
         [spec([2, 5], 'uint8')],
     ]
     assert_program_matches(source, calls, modes=('trace',))
+
+
+def test_a_small_static_max_of_computed_values_compiles_quickly():
+    """max over a (2, 4, 5) row of computed values: with literal loop bounds LLVM unrolled the
+    chain of NaN-aware selects whole and took minutes to compile (campaign seed 70968)."""
+    source = """
+        def f(x1, s: float):
+            return np.multiply(np.exp2(x1), s).max(keepdims=True), np.argmin(x1 * s)
+    """
+    rows = np.linspace(-3.0, 3.0, 40).reshape(2, 4, 5).tolist()
+    calls = [
+        [spec(rows, 'float32'), 2.0],
+        [spec(rows[::-1], 'float32'), -1.5],
+    ]
+    assert_program_matches(source, calls, modes=('script',))
+
+
+def test_a_float32_product_overflows_as_numpy_s_does():
+    """prod of float32 values: NumPy multiplies in float32, so -2.36 * 3.4e38 is -inf and -inf * 0
+    is NaN; the kernel multiplied in float64 and gave -0.0 (campaign seed 70211)."""
+    source = """
+        def f(x0):
+            return np.copysign(x0.prod(None, dtype=None, keepdims=False), x0), x0.prod(axis=1)
+    """
+    calls = [
+        [spec([[-2.363912343978882, 3.4028234663852886e+38, 0.0]], 'float32')],
+        [spec([[1e-30, 1e-30, 1e30], [2.0, 3.0, 4.0]], 'float32')],
+    ]
+    assert_program_matches(source, calls, modes=('script', 'dynamic'))
