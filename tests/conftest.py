@@ -25,6 +25,8 @@ def _source_directory(tmp_path_factory):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "no_round_trip: the test's script functions skip the .code round trip")
+    # pytest-xdist's own marker (--dist loadgroup), declared for runs without -n too.
+    config.addinivalue_line("markers", "xdist_group(name): under pytest -n, the tests of one group run on one worker")
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,9 @@ from .shrinker import Shrinker, as_test
 
 PROGRAMS = 300
 SEED = 23_000
+# The seeds run as this many tests of consecutive seeds, so that parallel workers (pytest -n)
+# share them; together they are the same PROGRAMS seeds from SEED.
+CHUNKS = 6
 # Known bug classes this run leaves out until they are fixed: generator option -> the bug.
 # Each has a strict-xfail test in test_found.py; when that test starts to pass (XPASS fails
 # the suite), delete its entry here so the bounded run covers the pattern again.
@@ -33,11 +36,19 @@ TRACE_NUMPY_SCALAR_CONSTANTS = True
 CHECK_OPTIONS = {"trace_numpy_scalar_constants": TRACE_NUMPY_SCALAR_CONSTANTS}
 
 
-def test_random_programs_agree_with_numpy():
+def chunk_seeds(chunk: int) -> range:
+    """The chunk's consecutive seeds: the chunks together are SEED .. SEED + PROGRAMS - 1."""
+    size = -(-PROGRAMS // CHUNKS)
+    return range(SEED + chunk * size, SEED + min(PROGRAMS, (chunk + 1) * size))
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_random_programs_agree_with_numpy(chunk):
     options = Options(**{flag: False for flag in KNOWN_BUGS})
+    seeds = chunk_seeds(chunk)
     calls = fused = 0
     failures = []
-    for seed in range(SEED, SEED + PROGRAMS):
+    for seed in seeds:
         if seed in KNOWN_SEEDS:
             continue
         program = generate(seed, options)
@@ -45,12 +56,13 @@ def test_random_programs_agree_with_numpy():
         calls += outcome.calls
         fused += outcome.fused_calls
         failures += [(program, mismatch) for mismatch in outcome.mismatches[:1]]
-    assert calls > 10 * PROGRAMS and fused > PROGRAMS, f"the run barely ran: {calls} calls, {fused} fused"
+    assert calls > 10 * len(seeds) and fused > len(seeds), f"the run barely ran: {calls} calls, {fused} fused"
     if failures:
         program, mismatch = failures[0]
         shrunk = Shrinker(program, mismatch.signature(), 60, **CHECK_OPTIONS).run()
         found = [m for m in check(shrunk, (mismatch.mode,), **CHECK_OPTIONS).mismatches
                  if m.signature() == mismatch.signature()]
         listing = "\n".join(f"  seed {p.seed}: {m}" for p, m in failures)
-        pytest.fail(f"{len(failures)} of {PROGRAMS} programs disagree with NumPy:\n{listing}\n\n"
+        pytest.fail(f"{len(failures)} of {len(seeds)} programs (seeds {seeds.start}-{seeds.stop - 1}) disagree "
+                    f"with NumPy:\n{listing}\n\n"
                     f"the first, shrunk:\n\n{as_test(shrunk, (found or [mismatch])[0])}", pytrace=False)

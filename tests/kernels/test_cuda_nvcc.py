@@ -18,6 +18,9 @@ import pytest
 
 from .cuda_sources import batches, unit
 
+# Under pytest -n (--dist loadgroup) this and the NVRTC tests share one worker, which renders
+# the sources once (the every_cuda_source session fixture).
+pytestmark = pytest.mark.xdist_group("cuda_sources")
 BATCH = 700  # sources per nvcc run (each run costs about 0.6 s more than its kernels)
 PTX_ARCH, CUBIN_ARCH = "sm_80", "sm_90"
 

@@ -30,6 +30,9 @@ from kernels import cuda, nvrtc
 
 from .cuda_sources import batches, unit
 
+# Under pytest -n (--dist loadgroup) these tests share one worker, which renders the sources
+# once (the every_cuda_source session fixture) and compiles them once (the module fixture).
+pytestmark = pytest.mark.xdist_group("cuda_sources")
 BATCH = 200  # sources per NVRTC call: the first batch is also compiled for sm_80
 ARCHITECTURES = ["sm_80", "sm_90"]
 CUPY_RAWMODULE_OPTIONS = ("--std=c++14", "-ftz=true")  # RawModule(code=...) with the old options: its -ftz last
