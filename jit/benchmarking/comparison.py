@@ -12,12 +12,18 @@ are timed interleaved, round by round, in one run, and each keeps its best round
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 import device as _device
+
+# torch's OpenMP threads spin after each op (OMP_WAIT_POLICY=ACTIVE), taking the cores from the entry
+# timed next and from torch itself on a shared machine (softmax: 6 ms alone, 2 ms passive, here):
+# every entry waits passively. Read when torch loads, so set before any builder imports it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import jit
 
 from . import workloads
