@@ -289,7 +289,8 @@ class _ReductionLowering(_Lowering):
             dtype = value.type.dtype.name
             if isinstance(result, _Weak) or self.dtypes[result] != dtype:
                 result = self.cast(result, dtype)
-            stored.append((f"out{index}", result, dtype, value.type.ndim))
+            # torch-like ops (nn::logsumexp) return a 0-d array where NumPy's reductions return a scalar
+            stored.append((f"out{index}", result, dtype, value.type.ndim, value.node.kind.startswith("nn::")))
         return self.assemble(stored)
 
     # -- one reduction node ---------------------------------------------------------
@@ -418,11 +419,12 @@ class _ReductionLowering(_Lowering):
             stage_list.append(Stage(body, reduces, row_instructions(stage)))
         elements, rows = [], []
         row_rank = self.rank - len(self.axes)
-        for name, value, dtype, ndim in stored:
+        for name, value, dtype, ndim, zero_d in stored:
             if level[value] == "row":
                 if ndim not in (self.rank, row_rank):
                     raise UnsupportedKernel(f"{name} is a reduced value of rank {ndim}")
-                rows.append(RowOutput(name, value, dtype, keepdims=ndim == self.rank and row_rank != self.rank))
+                rows.append(RowOutput(name, value, dtype, keepdims=ndim == self.rank and row_rank != self.rank,
+                                      zero_d=zero_d))
             elif ndim == self.rank:
                 elements.append(Output(name, value, dtype))
             else:

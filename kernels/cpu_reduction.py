@@ -392,8 +392,8 @@ class CpuReductionKernel(CompiledKernels):
             if output in kernel.row_outputs:
                 shape = [("1" if d in axes else sizes[d]) for d in range(rank)] if output.keepdims \
                     else [sizes[d] for d in kept]
-                if not shape:  # a full reduction: NumPy's scalar
-                    results.append(f"{output.name}[0]")
+                if not shape:  # a full reduction: NumPy's scalar (or the op's 0-d array)
+                    results.append(f"{output.name}.reshape(())" if output.zero_d else f"{output.name}[0]")
                 else:
                     results.append(f"{output.name}.reshape(({', '.join(shape)},))")
             else:

@@ -528,7 +528,10 @@ class CudaReductionKernel:
             if output in kernel.row_outputs:
                 shape = [("1" if d in axes else sizes[d]) for d in range(rank)] if output.keepdims \
                     else [sizes[d] for d in kept]
-                results.append(f"{output.name}[0]" if not shape else f"{output.name}.reshape(({', '.join(shape)},))")
+                if not shape:  # a full reduction: NumPy's scalar (or the op's 0-d array)
+                    results.append(f"{output.name}.reshape(())" if output.zero_d else f"{output.name}[0]")
+                else:
+                    results.append(f"{output.name}.reshape(({', '.join(shape)},))")
             else:
                 results.append(output.name)
         lines.append(f"    return {results[0] if len(results) == 1 else '(' + ', '.join(results) + ',)'}")

@@ -214,11 +214,13 @@ class Stage:
 @dataclass(frozen=True)
 class RowOutput:
     """A per-row value stored into the reduced shape (``keepdims``: with the reduced dimensions
-    kept as size 1; the memory is the same: the kept dimensions' sizes, C-contiguous)."""
+    kept as size 1; the memory is the same: the kept dimensions' sizes, C-contiguous). ``zero_d``:
+    a full reduction's result is a 0-d array (torch-like ops), not NumPy's scalar."""
     name: str
     value: str
     dtype: str
     keepdims: bool = False
+    zero_d: bool = False
 
 
 @dataclass(frozen=True)
@@ -356,7 +358,7 @@ class ReductionKernel:
         lines.append("elements")
         lines += instrs(self.element_body)
         lines += [f"out {o.name} {o.dtype} = {o.value}" for o in self.element_outputs]
-        lines += [f"row out {o.name} {o.dtype} = {o.value}{' keepdims' if o.keepdims else ''}"
+        lines += [f"row out {o.name} {o.dtype} = {o.value}{' keepdims' if o.keepdims else ''}{' 0-d' if o.zero_d else ''}"
                   for o in self.row_outputs]
         lines.append(f"order {' '.join(o.name for o in self.outputs)}")
         if self.reduced_sizes:  # only then: the digests (and disk caches) of other kernels stay

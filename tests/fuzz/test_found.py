@@ -374,3 +374,17 @@ def test_a_float32_product_overflows_as_numpy_s_does():
         [spec([[1e-30, 1e-30, 1e30], [2.0, 3.0, 4.0]], 'float32')],
     ]
     assert_program_matches(source, calls, modes=('script', 'dynamic'))
+
+
+def test_a_fused_logsumexp_over_every_axis_is_a_0d_array():
+    """F.logsumexp(x, -1) of a 1-d x is a 0-d array, as torch's (NumPy's reductions give a scalar):
+    the fused kernel returned a NumPy scalar (campaign seed 70806)."""
+    source = """
+        def f(x0):
+            return F.logsumexp(x0, -1, False), x0.sum(), F.logsumexp(x0 * 2.0, 0, True)
+    """
+    calls = [
+        [spec([0, 3, 1], 'uint32')],
+        [spec([1.5, -2.0, 0.25, 7.0], 'float32')],
+    ]
+    assert_program_matches(source, calls, modes=('script', 'dynamic'))
