@@ -32,8 +32,14 @@ for _rank in (1, 2, 3):
 numpy_op("broadcast_arrays", arrays_signature(MAX_ARRAYS), returns="tuple", aliases=True,
          impl=lambda xp, *arrays: xp.broadcast_arrays(*given(*arrays)),
          doc=f"np.broadcast_arrays(*args) of up to {MAX_ARRAYS} arrays: a tuple of views")
-numpy_op("triu", "m: array, k: float = 0", shape=same_shape)  # NumPy takes a float k
-numpy_op("tril", "m: array, k: float = 0", shape=same_shape)
+def _triangle_shape(infos):
+    """triu/tril: the input's shape; a 1-d (n,) gives (n, n) (NumPy masks it with tri(n))."""
+    shape = same_shape(infos)
+    return (shape[0], shape[0]) if shape is not None and len(shape) == 1 else shape
+
+
+numpy_op("triu", "m: array, k: float = 0", shape=_triangle_shape)  # NumPy takes a float k
+numpy_op("tril", "m: array, k: float = 0", shape=_triangle_shape)
 numpy_op("resize", "a: array, new_shape: shape")
 numpy_op("delete", "arr: array, obj: index, axis: int? = None")
 numpy_op("insert", "arr: array, obj: index, values: array, axis: int? = None")

@@ -388,3 +388,17 @@ def test_a_fused_logsumexp_over_every_axis_is_a_0d_array():
         [spec([1.5, -2.0, 0.25, 7.0], 'float32')],
     ]
     assert_program_matches(source, calls, modes=('script', 'dynamic'))
+
+
+def test_tril_of_a_1d_array_is_2d_in_dynamic():
+    """np.tril/np.triu of a 1-d (n,) array is (n, n): the DYNAMIC type said rank 1, and the fused
+    cos of it failed in Numba's typing (campaign seed 90030)."""
+    source = """
+        def f(x2):
+            return np.cos(np.negative(np.tril(x2, 1.0))), np.exp(np.triu(x2) * 2.0)
+    """
+    calls = [
+        [spec([0.0], 'float64')],
+        [spec([0.5, -1.0, 2.0], 'float64')],
+    ]
+    assert_program_matches(source, calls, modes=('script', 'dynamic'))
