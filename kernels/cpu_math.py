@@ -60,8 +60,8 @@ _CONTRACTED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, cache
 # Numba inlines these into their callers itself (which then gives them the callers' fastmath):
 # LLVM's inliner left tanh with expm1 in it as a call, and sin and cos too, and a loop with a call is
 # not vectorized. sin and cos hold their bounds with and without contraction.
-_INLINED = frozenset({"_expm1_f64_core", "_log_f64_core", "_tanh_f64", "_rem_pio2_f64", "_sin_kernel_f64",
-                      "_cos_kernel_f64", "_sin_f64", "_cos_f64", "_erf_f64",
+_INLINED = frozenset({"_expm1_f64_core", "_log_f64_core", "_tanh_f64", "_rem_pio2_f64", "_quadrant_f64",
+                      "_sin_kernel_f64", "_cos_kernel_f64", "_sin_f64", "_cos_f64", "_erf_f64",
                       "_pow_log_f64", "_pow_exp_f64", "_pow_f64"})
 _INLINED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, inline="always", cache=True)\n'
 
@@ -531,14 +531,17 @@ def _cos_kernel_f64(x, y):
 ''',
     # sin and cos compute the reduction for every argument and select (a branch to a slow path would
     # make the whole loop scalar); up to pi/4 the argument is its own reduction.
+    "_quadrant_f64": '''
+def _quadrant_f64(a):
+    q, hi, lo = _rem_pio2_f64(a)
+    small = a <= 0.7853981633974483
+    return (uint64(0) if small else q), (a if small else hi), (0.0 if small else lo)
+''',
     "_sin_f64": '''
 def _sin_f64(x):
     a = abs(x)
-    q, hi, lo = _rem_pio2_f64(a)
-    small = a <= 0.7853981633974483
-    hi = x if small else hi
-    lo = 0.0 if small else lo
-    q = uint64(0) if small else q + uint64(2) * uint64(float64(x).view(int64) < int64(0))  # sin(-a) = -sin(a)
+    q, hi, lo = _quadrant_f64(a)
+    q = q + uint64(2) * uint64(float64(x).view(int64) < int64(0))  # sin(-a) = -sin(a): the kernels are odd
     y = _cos_kernel_f64(hi, lo) if q & uint64(1) else _sin_kernel_f64(hi, lo)
     y = -y if q & uint64(2) else y
     return y if a < inf else x - x  # NaN for NaN and the infinities
@@ -546,11 +549,7 @@ def _sin_f64(x):
     "_cos_f64": '''
 def _cos_f64(x):
     a = abs(x)
-    q, hi, lo = _rem_pio2_f64(a)
-    small = a <= 0.7853981633974483
-    hi = a if small else hi
-    lo = 0.0 if small else lo
-    q = uint64(0) if small else q
+    q, hi, lo = _quadrant_f64(a)
     y = _sin_kernel_f64(hi, lo) if q & uint64(1) else _cos_kernel_f64(hi, lo)
     y = -y if (q + uint64(1)) & uint64(2) else y
     return y if a < inf else x - x
