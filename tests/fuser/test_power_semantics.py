@@ -160,16 +160,19 @@ def test_uniform_exponent_parameters(dtype, parameter, spelling, strategy):
     annotation, make = PARAMETERS[parameter]
     power = SPELLINGS[spelling].format(x="x", e="p")
     x = sample(dtype)
-    run_exact(f"def f(x, p{annotation}):\n    return {power} * 1.0\n", [(x, make(e, dtype)) for e in EXPONENTS])
+    kernel = run_exact(f"def f(x, p{annotation}):\n    return {power} * 1.0\n",
+                       [(x, make(e, dtype)) for e in EXPONENTS])
+    assert len(kernel.compiled) == 1, kernel.report()  # one variant for every exponent value
 
 
 def test_python_int_and_computed_exponents(strategy):
     """An int parameter (``x ** 2`` is np.square, ``x ** -1`` np.reciprocal), and an exponent computed
     from a NumPy scalar outside the kernel."""
     x = sample("float32")
-    run_exact("def f(x, n: int):\n    return x ** n * 1.0\n", [(x, n) for n in (-1, 0, 1, 2, 3, -2)])
-    run_exact("def f(x, s):\n    return np.power(x, s * 2.0) * 1.0\n",
-              [(x, np.float32(e / 2)) for e in EXPONENTS], ulps=lambda args: pow_ulps(args[-1] * 2))
+    by_int = run_exact("def f(x, n: int):\n    return x ** n * 1.0\n", [(x, n) for n in (-1, 0, 1, 2, 3, -2)])
+    computed = run_exact("def f(x, s):\n    return np.power(x, s * 2.0) * 1.0\n",
+                         [(x, np.float32(e / 2)) for e in EXPONENTS], ulps=lambda args: pow_ulps(args[-1] * 2))
+    assert len(by_int.compiled) == len(computed.compiled) == 1  # one variant for every exponent value
 
 
 @pytest.mark.parametrize("strategy", ["STATIC"], indirect=True)
@@ -181,17 +184,20 @@ def test_one_element_exponent_arrays_follow_numpys_layout_rule(spelling, strateg
     power = SPELLINGS[spelling].format(x="x", e="p")
     source = f"def f(x, p):\n    return {power} * 1.0\n"
     x = sample("float64")
-    run_exact(source, [(x, np.array([e])) for e in EXPONENTS])
-    run_exact(source, [(x.reshape(-1, 1)[:40], np.array([[e]])) for e in EXPONENTS])
-    run_exact(source, [(x.reshape(-1, 1)[:40], np.array([e], np.float32)) for e in EXPONENTS])
+    broadcast = [run_exact(source, [(x, np.array([e])) for e in EXPONENTS]),
+                 run_exact(source, [(x.reshape(-1, 1)[:40], np.array([[e]])) for e in EXPONENTS]),
+                 run_exact(source, [(x.reshape(-1, 1)[:40], np.array([e], np.float32)) for e in EXPONENTS])]
     # the same shape: NumPy's loop calls pow, for which sqrt(-inf) is inf and sqrt(-0.0) is 0.0
-    run_exact(source, [(np.array([edge]), np.array([0.5])) for edge in (-np.inf, -0.0)], expect_uniform=False)
+    same = run_exact(source, [(np.array([edge]), np.array([0.5])) for edge in (-np.inf, -0.0)], expect_uniform=False)
+    assert all(kernel.static for kernel in (*broadcast, same))  # the layout rule needs the STATIC shapes
+    assert "_pow_f64(" in same.compiled[0].source and "math.sqrt" not in same.compiled[0].source
 
 
 def test_an_exponent_array_is_pow_of_each_element(strategy):
     x = sample("float32")
-    run_exact("def f(x, y):\n    return np.power(x, y) * 1.0\n", [(x, np.full(x.shape, 0.5, np.float32))],
-              expect_uniform=False, ulps=lambda args: POW_ULPS)  # each element's pow: no closed form
+    kernel = run_exact("def f(x, y):\n    return np.power(x, y) * 1.0\n", [(x, np.full(x.shape, 0.5, np.float32))],
+                       expect_uniform=False, ulps=lambda args: POW_ULPS)  # each element's pow: no closed form
+    assert "_pow_f64(" in kernel.compiled[0].source and "math.sqrt" not in kernel.compiled[0].source
 
 
 @pytest.mark.parametrize("spelling", sorted(SPELLINGS))
@@ -292,6 +298,7 @@ def test_cuda_kernels_compute_numpys_power(index, shim, monkeypatch):
 
 def test_cuda_dynamic_kernel_branches_on_the_exponent(shim, monkeypatch):
     x = sample("float32")[:500]
-    run_on_shim("def f(x, p: float):\n    return x ** p * 1.0\n", [(x, e) for e in EXPONENTS], "DYNAMIC", shim,
-                monkeypatch, "power_uniform")
+    kernel = run_on_shim("def f(x, p: float):\n    return x ** p * 1.0\n", [(x, e) for e in EXPONENTS], "DYNAMIC",
+                         shim, monkeypatch, "power_uniform")
+    assert not kernel.static and "powf(" in kernel.source(next(iter(kernel.variants)))
 
