@@ -55,7 +55,8 @@ from numpy import bool_, float32, float64, int8, int16, int32, int64, uint8, uin
 _DECORATOR = '@njit(error_model="numpy", cache=True)\n'
 # These may fuse a * b + c into one rounding where the CPU has FMA, which halves their
 # polynomials' instructions; their bounds were checked with and without.
-_CONTRACTED = frozenset({"_tanh_f32", "_exp_f32", "_log_f32", "_erf_f32", "_exp_f64", "_expm1_f64", "_log_f64", "_log1p_f64"})
+_CONTRACTED = frozenset({"_tanh_f32", "_exp_f32", "_log_f32", "_erf_f32",
+                         "_exp_f64", "_expm1_f64", "_log_f64", "_log1p_f64"})
 _CONTRACTED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, cache=True)\n'
 # Numba inlines these into their callers itself (which then gives them the callers' fastmath):
 # LLVM's inliner left tanh with expm1 in it as a call, and sin and cos too, and a loop with a call is
