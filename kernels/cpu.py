@@ -348,8 +348,9 @@ class CompiledKernels(abc.ABC):
 class CpuKernel(CompiledKernels):
     """A kernel ready to run on NumPy arrays: ``launch(*operands)`` returns the
     output array (a tuple when there are several); a one-output kernel's
-    ``launch(*operands, _out=view)`` writes into ``view`` (any strides) when it has
-    the iteration shape, and returns it. ``layout`` is the STATIC layout, or None for a
+    ``launch(*operands, _out=view)`` writes into ``view`` when it has the iteration shape
+    and is C-contiguous or has rows the rows variant writes (``launch_rows``), and returns
+    it; otherwise it returns a fresh array, which the caller copies. ``layout`` is the STATIC layout, or None for a
     DYNAMIC kernel. ``fallback(*operands)`` computes the same unfused; it runs
     for a layout that cannot compile, or an output that turns out smaller than
     the iteration shape. Raises UnsupportedKernel when even the first layout
