@@ -131,8 +131,20 @@ class CallEmitter:
         return SimpleValue(node.output)
 
     def emit_script_call(self, function, args, keywords, loc, fork=False) -> SugaredValue:
-        """A call of a compiled function: prim::CallFunction, typed by its signature."""
-        values = self.bind_signature(function.parameters, f"{function.qualname}()", args, keywords, loc)
+        """A call of a compiled function: prim::CallFunction, typed by its signature. A
+        Python number passed to one of its ``number_parameters`` calls the variant typed
+        by it, as a call from Python would (a loaded archive's helpers, called by a
+        variant of their caller, are compiled so)."""
+        from .recursive import distinctly_named  # noqa: PLC0415 - recursive.py builds on this module
+
+        name = f"{function.qualname}()"
+        bound = self.bound_values(function.parameters, name, args, keywords, loc)
+        variant = distinctly_named(self, self.number_variant(function, bound, loc))
+        if variant is not function:  # the same parameters, some of them typed as numbers now
+            function = variant
+            bound = [(value, ops.Arg(p.name, p.type, p.default), arg_loc)
+                     for (value, _, arg_loc), p in zip(bound, function.parameters)]
+        values = [self.coerced(value, arg, name, arg_loc) for value, arg, arg_loc in bound]
         callee = self.emit_constant(function, loc)
         return self.emit_call_node("prim::CallFunction", [callee] + values, function.return_type, loc, fork,
                                    name=function.qualname)
@@ -235,17 +247,43 @@ class CallEmitter:
 
     def bind_signature(self, parameters, name, args, keywords, loc):
         """Bind call arguments to a function's parameters and convert them."""
+        return [self.coerced(value, arg, name, arg_loc)
+                for value, arg, arg_loc in self.bound_values(parameters, name, args, keywords, loc)]
+
+    def bound_values(self, parameters, name, args, keywords, loc) -> list:
+        """(value, parameter, location) of each parameter, bound from the call's arguments."""
         schema = _Signature([ops.Arg(p.name, p.type, p.default) for p in parameters])
         slots = self.bind_arguments(schema, None, name, args, keywords, loc, None)
-        values = []
-        for (sugared, arg_loc), arg in zip(slots, schema.args):
-            value = sugared.as_value(self, arg_loc)
-            converted = self.coerce(value, arg.type, arg_loc)
-            if converted is None:
-                self.fail(f"{name} expected a value of type '{arg.type.annotation_str()}' for argument "
-                          f"'{arg.name}' but found type '{value.type.annotation_str()}'", arg_loc)
-            values.append(converted)
-        return values
+        return [(sugared.as_value(self, arg_loc), arg, arg_loc) for (sugared, arg_loc), arg in zip(slots, schema.args)]
+
+    def coerced(self, value, arg, name, arg_loc):
+        converted = self.coerce(value, arg.type, arg_loc)
+        if converted is None:
+            self.fail(f"{name} expected a value of type '{arg.type.annotation_str()}' for argument "
+                      f"'{arg.name}' but found type '{value.type.annotation_str()}'", arg_loc)
+        return converted
+
+    def number_variant(self, function, bound, loc):
+        """``function``, or its variant for the Python numbers ``bound`` passes to its
+        ``number_parameters`` (compiled once per such signature, shared)."""
+        from .recursive import chained  # noqa: PLC0415 - recursive.py builds on this module
+
+        numbers = getattr(function, "number_parameters", ())
+        if not numbers or getattr(function, "_recompile", None) is None:
+            return function
+        declared = {arg.name: arg.type for _, arg, _ in bound if arg.name in numbers}
+        types = {}
+        for value, arg, _ in bound:
+            kind = T.erase_refinement(value.type)
+            if arg.name in declared and kind in (T.INT, T.FLOAT, T.BOOL):
+                types[arg.name] = T.OptionalType(kind) if isinstance(declared[arg.name], T.OptionalType) else kind
+        if not types:
+            return function
+        try:
+            variant = function.variant_for_types(types)
+        except CompilationError as error:
+            raise chained(error, f"'{function.qualname}'", loc) from None
+        return variant
 
     def bind_arguments(self, op, spelling, name, args, keywords, loc, self_value):
         canonical = op.args

@@ -160,12 +160,12 @@ def emit_compiled_call(emitter, function, args, keywords, loc, fork=False):
             values[parameter.name] = (SimpleValue(value), arg_loc)
             if parameter.annotation is parameter.empty:
                 argument_types[parameter.name] = T.erase_refinement(value.type)
-    callee = _distinctly_named(emitter, compiled_variant(function, name, argument_types if plain else None,
+    callee = distinctly_named(emitter, compiled_variant(function, name, argument_types if plain else None,
                                                          statics, loc))
     return emitter.emit_script_call(callee, [], values, loc, fork=fork)
 
 
-def _distinctly_named(emitter, callee):
+def distinctly_named(emitter, callee):
     """``callee``, or a copy under another name when the caller already calls a different
     function of that name (``softmax`` from two modules): printed code calls by name."""
     called = emitter.__dict__.setdefault("_callees_by_name", {})
@@ -190,7 +190,8 @@ def _renamed(callee, name):
         if name not in aliases:
             compiled = CompiledFunction(name, callee.qualname, callee.graph, callee.parameters, callee.return_type,
                                         None)
-            aliases[name] = ScriptFunction(compiled, callee.original, number_parameters=())
+            compiled.recompile = callee._recompile  # its variants for Python numbers are the callee's
+            aliases[name] = ScriptFunction(compiled, callee.original, number_parameters=callee.number_parameters)
             aliases[name].static_arguments = callee.static_arguments
         return aliases[name]
 

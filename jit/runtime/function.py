@@ -20,6 +20,7 @@ are built by the executor).
     """
 
     is_script_function = True  # lets lower layers recognize one without importing this module
+    static_arguments = ()  # parameters bound to Python values at compile time (a recursive callee's)
 
     def __init__(self, compiled, original=None, number_parameters=None):
         self.name = compiled.name
@@ -80,6 +81,10 @@ are built by the executor).
         declared = {spec.name: spec.type for spec in self.parameters if spec.name in self.number_parameters}
         types = number_types(declared, {spec.name: a for spec, a in zip(self.parameters, arguments)})
         return self._variants.get(types) if types else self
+
+    def variant_for_types(self, types: dict) -> "ScriptFunction":
+        """The variant with these ``number_parameters`` typed (name -> int/float/bool)."""
+        return self._variants.get(types)
 
     @property
     def variants(self) -> dict:

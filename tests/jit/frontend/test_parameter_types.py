@@ -179,6 +179,45 @@ def test_save_and_load_keep_taking_python_numbers():
     assert "%c : float" in str(loaded.graph_for(x, 0.7978845608))
 
 
+def test_a_loaded_helper_takes_the_python_numbers_its_caller_passes():
+    # Campaign seeds 70286, 70530, 70883, 71270, 90168: after jit.load, f(x, 0.0) compiled f's
+    # variant but still called g as saved (g(a: Tensor, b: Tensor)), and refused the call.
+    scripted, eager = script_source("""
+        def shift(a, b):
+            return a - b
+
+        def scale(x, c, d=None):
+            if d is None:
+                return shift(x, c) * 2
+            return shift(x, c) * d
+    """, name="scale")
+    x = np.linspace(-1, 1, 5)
+    calls = [(x, x), (x, 0.5), (x, 3), (x, True), (x, 0.5, 2.0), (x, x, 3)]
+    for args in calls:
+        assert_same(scripted(*args), eager(*args))
+    loaded = reloaded(scripted)
+    for args in calls:
+        assert_same(loaded(*args), eager(*args))
+    again = reloaded(loaded)  # saved after variants were built: the file holds the Tensor-typed code
+    for args in calls:
+        assert_same(again(*args), eager(*args))
+
+
+def test_a_scripted_callee_called_with_a_python_number_runs_its_variant():
+    shift, eager_shift = script_source("""
+        def shift(a, b):
+            return a - b
+    """)
+
+    def caller(x):
+        return shift(x, 1.5) + shift(x, x)
+
+    scripted = jit.script(caller)
+    x = np.arange(4.0)
+    assert_same(scripted(x), (x - 1.5) + (x - x))
+    assert "b: float" in shift.variants
+
+
 def test_example_inputs_type_the_parameters():
     eager = define("""
         def smooth(x, alpha, steps, clip):
