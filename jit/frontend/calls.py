@@ -409,7 +409,28 @@ class CallEmitter:
             return self.emit_op_call(op, spelling, [(SimpleValue(value), loc)], {}, loc).value
         if arrays_from_data and _takes_arrays(expected) and is_array_data(value.type):  # np.sum((1, 2)): NumPy makes it an array
             return self.emit_op_call(ops.lookup("np::asarray"), None, [(SimpleValue(value), loc)], {}, loc).value
+        if arrays_from_data and _takes_array_sequence(expected) and is_array_data(value.type):
+            converted = self.arrays_of(value, loc)
+            return converted if converted.type.is_subtype_of(expected) else None
         return None
+
+    def arrays_of(self, value, loc):
+        """A tuple or list of numbers and arrays as the sequence of arrays NumPy makes of it
+        (``np.hstack((x, 0.5))``, ``np.lexsort([k])``): a tuple's elements each made an
+        array; a list's, whose length is known only when it runs, the rows of np.asarray of it."""
+        as_array = ops.lookup("np::asarray")
+        if isinstance(value.type, T.TupleType):
+            if value.node.kind == "prim::TupleConstruct":
+                elements = list(value.node.inputs)
+            else:
+                elements = list(self.emit_node("prim::TupleUnpack", [value], value.type.elements, loc).outputs)
+            arrays = [e if isinstance(e.type, T.TensorType) else self.num_to_tensor(e, loc) if is_number(e.type)
+                      else self.emit_op_call(as_array, None, [(SimpleValue(e), loc)], {}, loc).value for e in elements]
+            if value.node.kind == "prim::TupleConstruct" and not value.uses:  # the literal is replaced
+                value.node.destroy()
+            return self.emit_node("prim::TupleConstruct", arrays, [T.TupleType(a.type for a in arrays)], loc).output
+        array = self.emit_op_call(as_array, None, [(SimpleValue(value), loc)], {}, loc).value
+        return self.emit_op_call(ops.lookup("np::unstack"), None, [(SimpleValue(array), loc)], {}, loc).value
 
 
 
@@ -417,6 +438,16 @@ def _takes_arrays(expected) -> bool:
     """Whether an argument declared ``expected`` takes an array (not merely anything)."""
     options = expected.options if isinstance(expected, T.UnionType) else (expected,)
     return T.ANY not in options and any(isinstance(o, T.TensorType) for o in options)
+
+
+def is_number(kind) -> bool:
+    return kind in (T.INT, T.FLOAT, T.BOOL, T.NUMBER)
+
+
+def _takes_array_sequence(expected) -> bool:
+    """Whether an argument declared ``expected`` takes a sequence of arrays (np.hstack's)."""
+    options = expected.options if isinstance(expected, T.UnionType) else (expected,)
+    return any(isinstance(o, T.SequenceType) and isinstance(o.element, T.TensorType) for o in options)
 
 
 def _numpy_array_likes(canonical) -> list:

@@ -361,11 +361,20 @@ def python_function(op: OpDef, name: str):
         else:
             params.append(arg.name)
     arguments = ", ".join(a.name for a in op.args)
-    source = f"def {name}({', '.join(params)}):\n    return _op({arguments})\n"
+    # An argument the op types Tensor takes an array, as script code's (and torch's) do.
+    checks = "".join(f"    _array_argument({name!r}, {a.name!r}, {a.name})\n" for a in op.args if a.type == T.TENSOR)
+    globals_["_array_argument"] = _array_argument
+    source = f"def {name}({', '.join(params)}):\n{checks}    return _op({arguments})\n"
     exec(compile(source, f"<jit.ops {op.name}>", "exec"), globals_)  # noqa: S102 - our own signature
     function = globals_[name]
     function.__doc__ = f"{op.doc}\n\nThe eager form of the operator {op.name}: {op.schema_str()}"
     return function
+
+
+def _array_argument(function: str, name: str, value):
+    if not _device.is_array(value) and getattr(type(value), "__jit_op__", None) is None:
+        raise TypeError(f"{function}(): argument '{name}' must be an array (a Tensor), not "
+                        f"{type(value).__name__}")
 
 
 def alias_python_object(alias, original):

@@ -12,7 +12,8 @@ for _name in ("cumsum", "cumprod"):
 for _name in ("nancumsum", "nancumprod"):
     numpy_op(_name, "a: array, axis: int? = None, dtype: dtype = None", shape=flat_or_same(1))
 for _name in ("cumulative_sum", "cumulative_prod"):
-    numpy_op(_name, "x: tensor, *, axis: int? = None, dtype: dtype = None, include_initial: bool = False",
+    # NumPy takes a one-element tuple as the axis too (ufunc.accumulate does), and refuses longer ones.
+    numpy_op(_name, "x: tensor, *, axis: axis = None, dtype: dtype = None, include_initial: bool = False",
              newer_than_cupy=True)
 numpy_op("diff", "a: array, n: int = 1, axis: int = -1")
 numpy_op("ediff1d", "ary: array")

@@ -24,6 +24,14 @@ CASES = [
     ("def f(x):\n    return np.array((x.sum(), 1.5))", (np.ones(2, np.float32),)),
     ("def f(x, n: int):\n    return x * np.array([n, 1]) + np.sum((n, n))", (np.ones(2, np.float32), 3)),
     ("def f(x):\n    return np.maximum(x, (0.5, 1.5, 2.5))", (np.arange(3, dtype=np.float32),)),
+    # A sequence of arrays holding numbers or lists (campaign seeds 70290, 70965, 61282).
+    ("def f(k):\n    return np.lexsort([1]), np.lexsort([k, 0 * k]), np.lexsort([[3, 1, 2]])", (np.array([1, 0, 1]),)),
+    ("def f(x):\n    return np.hstack((x, 0.5, [1.0, 2.0])), np.vstack(([1, 2, 3], x))", (np.arange(3.0),)),
+    ("def f(k, x):\n    return np.choose(k, (x, -1.0)), np.choose(k, [2, 7])", (np.array([1, 0, 1]), np.arange(3.0))),
+    ("def f(x, s: float):\n    t = (x, [s, s, s])\n    return np.stack(t), np.column_stack((x, s * x)), np.concatenate((x, [s]))",
+     (np.arange(3, dtype=np.float32), 2.5)),
+    ("def f(x, n: int):\n    ks = [n, 2 * n]\n    ks.append(1)\n    return np.lexsort(ks), np.hstack(ks)",
+     (np.arange(3.0), 4)),
 ]
 
 

@@ -7,10 +7,11 @@ import math
 import numpy as np
 import pytest
 
+import jit
 import jit.nn.functional as F
 from jit import ops
 
-from ...helpers import assert_same, run_both
+from ...helpers import assert_same, run_both, script_source
 from .samples import DTYPES, FLOATS, array, assert_op_matches_eager, scripted
 
 COVERS = {"nn::relu", "nn::gelu", "nn::silu", "nn::sigmoid", "nn::softmax", "nn::log_softmax", "nn::layer_norm",
@@ -190,3 +191,19 @@ def test_functional_functions_are_the_registered_ops():
         op, spelling = ops.for_python_object(function)
         assert op.name == f"nn::{name}" and spelling.name == f"F.{name}"
     assert F.tanh is np.tanh
+
+
+@pytest.mark.parametrize("name", ["relu", "gelu", "silu", "sigmoid", "softmax", "log_softmax", "logsumexp"])
+def test_a_python_number_is_refused_eagerly_as_in_script_code(name):
+    # Campaign seed 90520: F.relu(3) ran eagerly (np.maximum takes a number) but not in script
+    # code; both take arrays only, as torch's F does. A NumPy scalar is an array.
+    rest = ", -1" if name == "logsumexp" else ""
+    with pytest.raises(TypeError, match=f"{name}\\(\\): argument 'input' must be an array"):
+        eval(f"F.{name}(3{rest})")  # noqa: S307 - the test's own expression
+    with pytest.raises(TypeError, match="must be an array"):
+        eval(f"F.{name}([1.0, 2.0]{rest})")  # noqa: S307
+    with pytest.raises(jit.CompilationError, match="expected a value of type 'Tensor' for argument 'input'"):
+        script_source(f"def f(x):\n    return F.{name}(2.5{rest}) + x\n", F=F)
+    scripted_function, eager = script_source(f"def f(x):\n    return F.{name}(x{rest})\n", F=F)
+    run_both(scripted_function, eager, np.arange(3.0) - 1)
+    run_both(scripted_function, eager, np.float64(-0.5))  # a NumPy scalar is an array

@@ -18,6 +18,8 @@ CASES = NAN_REDUCTIONS + [
     ("np::cumulative_sum", "np.cumulative_sum(a, axis=0)"),
     ("np::cumulative_sum", "np.cumulative_sum(a, axis=-1, include_initial=True)"),
     ("np::cumulative_sum", "np.cumulative_sum(a)"), ("np::cumulative_prod", "np.cumulative_prod(a, axis=1)"),
+    ("np::cumulative_prod", "np.cumulative_prod(a, axis=(0,))"),  # campaign seeds 70096, 90027
+    ("np::cumulative_sum", "np.cumulative_sum(a, axis=(-1,), include_initial=True)"),
     ("np::diff", "np.diff(a)"), ("np::diff", "np.diff(a, 2, axis=0)"), ("np::diff", "np.diff(a, n=0)"),
     ("np::ediff1d", "np.ediff1d(a)"),
     ("np::average", "np.average(a, axis=0, weights=np.arange(a.shape[0]) + 1.0)"),
