@@ -10,7 +10,8 @@ trace (``np.zeros(x.shape)``). A factory called with plain sizes returns a plain
 array (a constant where the trace uses it): compiled code inside NumPy (the
 Generator's methods call ``np.empty``) must get real arrays. The wrappers are
 aliases of the originals in the registry, so script code that names them
-compiles as before; everywhere else they call NumPy itself.
+compiles as before; everywhere else they call NumPy itself. ``np.asarray`` and its
+kin are wrapped too: NumPy converts a proxy without asking it, which would bake it.
 """
 from __future__ import annotations
 
@@ -35,17 +36,25 @@ _NAMES = {np: ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace
                       "f", "noncentral_chisquare", "noncentral_f", "negative_binomial", "hypergeometric", "logseries",
                       "zipf", "randint", "choice", "permutation", "seed", "default_rng")}
 _DRAWS = set(_NAMES[np.random])
+# NumPy converts an array argument of these without asking it (no __array_function__ unless
+# like= is given): a traced array would be baked where np.asarray(x) is x itself, so that a write
+# through it later writes the input (campaign seeds 100105, 100343, 70394, 70962).
+_CONVERSIONS = ("asarray", "asanyarray", "array", "asarray_chkfinite", "ascontiguousarray", "asfortranarray")
 _lock = threading.Lock()
 _users = 0
 
 
-def _recording(original, always):
+def _recording(original, always, conversion=False):
+    """The stand-in for ``original`` that records the registry's op in a tracing thread.
+    A ``conversion`` (np.asarray...) records only for a traced argument and at most a dtype:
+    with order=, copy=... it is NumPy's."""
     overloads = ops.python_object_overloads(original)
 
     @functools.wraps(original)
     def factory(*args, **kwargs):
         recorder = _tracing.current()
         if recorder is None or not recorder.records_calls() or kwargs.get("like") is not None \
+                or (conversion and (len(args) > 2 or set(kwargs) - {"dtype"})) \
                 or not (always or holds_traced((args, kwargs))):
             return original(*args, **kwargs)
         return recorder.record(*overloads[0], args, kwargs, overloads=overloads)
@@ -56,6 +65,8 @@ def _recording(original, always):
 
 _WRAPPERS = {(module, name): (getattr(module, name), _recording(getattr(module, name), name in _DRAWS))
              for module, names in _NAMES.items() for name in names}
+_WRAPPERS.update({(np, name): (getattr(np, name), _recording(getattr(np, name), False, conversion=True))
+                  for name in _CONVERSIONS})
 
 
 def add_wrapper(module, name, original, wrapper):

@@ -402,3 +402,22 @@ def test_tril_of_a_1d_array_is_2d_in_dynamic():
         [spec([0.5, -1.0, 2.0], 'float64')],
     ]
     assert_program_matches(source, calls, modes=('script', 'dynamic'))
+
+
+def test_trace_asarray_of_an_input_is_the_input_and_writes_reach_it():
+    """np.asarray(x) of a traced array is x itself: the trace baked it (NumPy converts without
+    asking the array), and the write through it then missed the caller's array (campaign seeds
+    100105, 100343; 70394, 70962 warned)."""
+    source = """
+        def f(x0, x1, n: int):
+            v1 = np.asarray_chkfinite(x1, None)
+            v1 **= n
+            v4 = np.asarray(x0)
+            v4 *= np.asanyarray(x0)
+            return v4, np.array(x1) + 1
+    """
+    calls = [
+        [spec([[[-5]]], 'int8'), spec([0, 2, -2], 'int64'), 0],
+        [spec([[[3, -2]], [[1, 1]]], 'int8'), spec([1, 3], 'int64'), 3],
+    ]
+    assert_program_matches(source, calls, modes=('trace', 'script'))

@@ -100,14 +100,17 @@ def test_math_trunc_of_a_traced_size_is_recorded():
     assert_same(traced(np.arange(10.0)), f(np.arange(10.0)))
 
 
-def test_asarray_of_a_traced_size_bakes_an_integer_array():
+def test_asarray_of_a_traced_size_follows_the_size():
     def f(x):
         return np.asarray(x.shape[0]) + x
 
     x = np.arange(3, dtype=np.int8)
-    with pytest.warns(TracerWarning, match="NumPy array"):
-        traced = jit.trace(f, (x,), check_trace=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TracerWarning)  # recorded, not baked
+        traced = jit.trace(f, (x,))
     assert_same(traced(x), f(x))
+    longer = np.arange(5, dtype=np.int8)
+    assert_same(traced(longer), f(longer))
 
 
 def test_ufunc_methods_of_a_traced_size_are_a_clear_error():
