@@ -21,6 +21,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from . import numba_setup
+
 _modules: dict = {}
 _lock = threading.RLock()  # a kernel module loads the shared helpers' module as it is imported
 
@@ -38,6 +40,7 @@ def cache_dir() -> Path:
     """The directory of this Python and Numba's kernels (created on first use)."""
     import numba  # noqa: PLC0415 - the version names the directory; numba loads with the first kernel
 
+    numba_setup.configure()  # before the first kernel compiles
     path = cache_root() / f"cpu-py{sys.version_info[0]}{sys.version_info[1]}-numba{numba.__version__}"
     path.mkdir(parents=True, exist_ok=True)
     return path

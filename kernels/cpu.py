@@ -32,7 +32,7 @@ import numpy as np
 from device import python_builtins
 from device.scalar_vocabulary import LDEXP_EXPONENT_LIMIT
 
-from . import cache, cpu_math
+from . import cache, cpu_math, numba_setup
 from .ir import (LOGICAL, ORDERING, SUPPORTED_DTYPES, Const, Kernel, Layout, ReductionKernel, UnsupportedKernel,
                  layout_of, uniform_power_form)
 from .launch import broadcast_error, dtype_refusal, dynamic_shape, first_line, partial_output_checks, python_int_checks
@@ -530,6 +530,7 @@ def warm_up() -> None:
     def start():
         import numba  # noqa: PLC0415 - the point of warming up: imported on this thread, not the caller's
 
+        numba_setup.configure()
         numba.njit(lambda: 0)()
 
     threading.Thread(target=start, name="arrayscript-numba-start", daemon=True).start()
