@@ -104,6 +104,32 @@ def test_softmax_shape_stages_and_a_float32_accuracy_bound():
     np.testing.assert_allclose(out, e / e.sum(axis=1, keepdims=True), rtol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_division_by_a_row_value_is_within_1_5_ulps_and_exact_at_the_extremes(dtype):
+    """x / s for a row sum s: a multiplication by 1 / s where that is a normal number (within
+    1.5 ulps of the quotient), a division where it is not: rows summing to a subnormal, to
+    0, to more than 1 / tiny, to inf or NaN give NumPy's quotients exactly."""
+    x = Operand("a0", dtype, 2)
+    kernel = ReductionKernel(
+        f"row_divide_{dtype}", (x,), 2, (1,), (Stage((), (Reduce("s", "sum", "a0", dtype),)),),
+        (RowOutput("total", "s", dtype, keepdims=True),), (Instr("y", "/", ("a0", "s"), dtype),),
+        (Output("out", "y", dtype),), order=("out", "total"))
+    info = np.finfo(dtype)
+    rng = np.random.default_rng(3)
+    fast = [rng.standard_normal(64), np.full(64, info.tiny)]  # sums 2**-120 (float32): a normal reciprocal
+    slow = [np.full(64, info.tiny / 256), np.zeros(64), np.full(64, info.max / 32), np.full(64, info.max / 128),
+            np.r_[np.inf, np.ones(63)], np.r_[np.nan, np.ones(63)], np.r_[1.0, -1.0, np.zeros(62)]]
+    a = np.array(fast + slow, dtype=dtype)
+    built = cpu.build(kernel, [a.shape])
+    assert "_inv_s" in built.variants[built.layout.broadcast].source
+    with np.errstate(all="ignore"):
+        out, total = built.launch(a)
+        expected = a / total  # the kernel's own row sums (in float64, rounded once)
+    np.testing.assert_array_equal(out[len(fast):], expected[len(fast):])  # the extremes divide
+    ulps = np.abs(out[:len(fast)] - expected[:len(fast)]) / np.spacing(np.abs(expected[:len(fast)]))
+    assert ulps.max() <= 1.5
+
+
 def test_mean_with_row_size_and_a_broadcast_operand():
     x, w = Operand("a0", "float64", 2), Operand("a1", "float64", 1)
     kernel = ReductionKernel(
