@@ -15,6 +15,7 @@ from jit.models import GPT, GPTConfig
 
 from .helpers import assert_same
 
+dask = pytest.importorskip("dask", reason="dask is not installed (pip install arrayscript[dask])")
 da = pytest.importorskip("dask.array", reason="dask is not installed (pip install arrayscript[dask])")
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed "
                                                         "(pip install arrayscript[dask])")
@@ -66,7 +67,10 @@ def test_a_local_cluster_of_worker_processes_runs_the_model_once_compiled_per_wo
     eager, ids, expected = model_and_ids
     scripted = jit.script(eager)
     scripted(ids[:CHUNK]), scripted(ids[:CHUNK])  # its kernels are now in the disk cache the workers share
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+    # The active memory manager drops the broadcast's extra replica after a few seconds (a slow,
+    # cold run): keep it, so that each worker's copy can be inspected.
+    with dask.config.set({"distributed.scheduler.active-memory-manager.start": False}), \
+            distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
                                   host="127.0.0.1", silence_logs=logging.ERROR) as cluster, \
             distributed.Client(cluster) as client:
         shipped = client.scatter(scripted, broadcast=True)  # pickled as its archive, loaded once per worker
