@@ -130,6 +130,33 @@ def test_a_division_by_a_row_value_is_within_1_5_ulps_and_exact_at_the_extremes(
     assert ulps.max() <= 1.5
 
 
+def test_row_buffers_kept_in_the_output_rows_over_two_trailing_axes():
+    """The last stage's buffers (a float32 and a float64 value) are the rows of the outputs of
+    their dtypes, over two reduced axes (a reshaped row); each element is read before it is
+    written, so the results are the unfused ones."""
+    x = Operand("a0", "float32", 3)
+    body = (Instr("e", "exp", ("a0",), "float32"), Instr("w", "cast", ("a0",), "float64"),
+            Instr("w2", "*", ("w", "w"), "float64"))
+    kernel = ReductionKernel(
+        "two_buffers", (x,), 3, (1, 2), (Stage(body, (Reduce("s", "sum", "e", "float32"),
+                                                      Reduce("q", "sum", "w2", "float64"))),), (),
+        body + (Instr("p", "/", ("e", "s"), "float32"), Instr("n", "/", ("w2", "q"), "float64"),
+                Instr("m", "+", ("p", "a0"), "float32")),
+        (Output("out_n", "n", "float64"), Output("out_p", "p", "float32"), Output("out_m", "m", "float32")),
+        order=("out_n", "out_p", "out_m"))
+    a = np.random.default_rng(4).standard_normal((5, 6, 7)).astype(np.float32)
+    built = cpu.build(kernel, [a.shape])
+    source = built.variants[built.layout.broadcast].source
+    assert "_buf_e = out_p[i0].reshape(" in source and "_buf_w2 = out_n[i0].reshape(" in source
+    out_n, out_p, out_m = built.launch(a)
+    e = np.exp(a)
+    p = e / e.astype(np.float64).sum(axis=(1, 2), keepdims=True).astype(np.float32)
+    w2 = a.astype(np.float64) ** 2
+    np.testing.assert_allclose(out_p, p, rtol=2e-6)
+    np.testing.assert_allclose(out_n, w2 / w2.sum(axis=(1, 2), keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(out_m, p + a, rtol=2e-6, atol=1e-6)
+
+
 def test_mean_with_row_size_and_a_broadcast_operand():
     x, w = Operand("a0", "float64", 2), Operand("a1", "float64", 1)
     kernel = ReductionKernel(
