@@ -21,7 +21,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from . import numba_setup
+from device import numba_setup
 
 _modules: dict = {}
 _lock = threading.RLock()  # a kernel module loads the shared helpers' module as it is imported

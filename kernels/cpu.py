@@ -29,10 +29,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from device import python_builtins
+from device import numba_setup, python_builtins
 from device.scalar_vocabulary import LDEXP_EXPONENT_LIMIT
 
-from . import cache, cpu_math, numba_setup
+from . import cache, cpu_math
 from .ir import (LOGICAL, ORDERING, SUPPORTED_DTYPES, Const, Kernel, Layout, ReductionKernel, UnsupportedKernel,
                  layout_of, uniform_power_form)
 from .launch import broadcast_error, dtype_refusal, dynamic_shape, first_line, partial_output_checks, python_int_checks

@@ -372,7 +372,7 @@ class CallEmitter:
         is elementwise, ``==`` is not)."""
         for index in _numpy_array_likes(canonical):
             kind = values[index].type
-            if isinstance(kind, T.TensorType) or kind in (T.INT, T.FLOAT, T.BOOL, T.NUMBER):
+            if isinstance(kind, T.TensorType) or _is_number(kind):
                 continue
             if self.coerce_type_check(kind, canonical[index].type):  # else the type check reports it
                 hint = ("; it may be None here: check 'if x is not None:' first (local variables only)"
@@ -424,7 +424,7 @@ class CallEmitter:
                 elements = list(value.node.inputs)
             else:
                 elements = list(self.emit_node("prim::TupleUnpack", [value], value.type.elements, loc).outputs)
-            arrays = [e if isinstance(e.type, T.TensorType) else self.num_to_tensor(e, loc) if is_number(e.type)
+            arrays = [e if isinstance(e.type, T.TensorType) else self.num_to_tensor(e, loc) if _is_number(e.type)
                       else self.emit_op_call(as_array, None, [(SimpleValue(e), loc)], {}, loc).value for e in elements]
             if value.node.kind == "prim::TupleConstruct" and not value.uses:  # the literal is replaced
                 value.node.destroy()
@@ -440,7 +440,7 @@ def _takes_arrays(expected) -> bool:
     return T.ANY not in options and any(isinstance(o, T.TensorType) for o in options)
 
 
-def is_number(kind) -> bool:
+def _is_number(kind) -> bool:
     return kind in (T.INT, T.FLOAT, T.BOOL, T.NUMBER)
 
 

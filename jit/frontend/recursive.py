@@ -160,9 +160,8 @@ def emit_compiled_call(emitter, function, args, keywords, loc, fork=False):
             values[parameter.name] = (SimpleValue(value), arg_loc)
             if parameter.annotation is parameter.empty:
                 argument_types[parameter.name] = T.erase_refinement(value.type)
-    callee = distinctly_named(emitter, compiled_variant(function, name, argument_types if plain else None,
-                                                         statics, loc))
-    return emitter.emit_script_call(callee, [], values, loc, fork=fork)
+    callee = compiled_variant(function, name, argument_types if plain else None, statics, loc)
+    return emitter.emit_script_call(callee, [], values, loc, fork=fork)  # named distinctly there
 
 
 def distinctly_named(emitter, callee):

@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 
-from device import python_builtins
+from device import numba_setup, python_builtins
 
 from . import scalar_expr
 
@@ -32,6 +32,7 @@ def _compiled_numpy_erf():
                 with python_builtins.untouched():  # numba reads builtins as it loads and compiles: a trace's math.erf is not one
                     import numba  # noqa: PLC0415 - numba is slow to import; only erf needs it here
 
+                    numba_setup.configure()  # the kernels compiled later get the same CPU features
                     _numpy_erf = numba.vectorize(
                         ["float32(float32)", "float64(float64)"], cache=True, nopython=True)(_erf_scalar)
     return _numpy_erf

@@ -1,4 +1,5 @@
-"""Numba's code generation, set once per process before it compiles anything.
+"""Numba's code generation, set once per process before ArrayScript first compiles with it
+(kernels, and the eager erf of jit.ops): here, below both, so that each can ask for it.
 
 On a CPU with AVX-512, LLVM's tuning for Intel's cores (and Numba's host CPU name)
 keeps vector loops at 256 bits ("prefer-256-bit"), which halves the lanes of every

@@ -1,6 +1,6 @@
-"""kernels.numba_setup: Numba's CPU features for wide vectors, set before the first kernel
-compiles, unless the environment chooses them or opts out (run in fresh processes: Numba reads
-its features once)."""
+"""device.numba_setup: Numba's CPU features for wide vectors, set before Numba first compiles
+(a kernel, or the eager erf), unless the environment chooses them or opts out (run in fresh
+processes: Numba reads its features once)."""
 from __future__ import annotations
 
 import os
@@ -66,12 +66,23 @@ def test_the_environment_opts_out_or_chooses_the_features_itself(tmp_path):
 
 @pytest.mark.skipif(not HAS_AVX512, reason="the host has no AVX-512: nothing to widen")
 def test_numba_compiling_first_keeps_its_features():
-    from kernels import numba_setup
+    from device import numba_setup
 
-    code = ("import numba\nnumba.njit(lambda: 0)()\nfrom kernels import numba_setup\nnumba_setup.configure()\n"
+    code = ("import numba\nnumba.njit(lambda: 0)()\nfrom device import numba_setup\nnumba_setup.configure()\n"
             "print(numba.config.CPU_FEATURES)")
     env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CPU_FEATURES", "ARRAYSCRIPT_WIDE_VECTORS")}
     done = subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True,
                           text=True, timeout=120, check=True)
     assert done.stdout.strip() == "None"
     assert numba_setup.wide_vector_features().endswith(",-prefer-256-bit")
+
+
+def test_the_eager_erf_compiling_first_sets_the_same_features():
+    """jit.ops' eager erf compiles with Numba (a profiled run of a function using erf may be the
+    process's first compile): it configures first, so the kernels that follow are wide too."""
+    code = ("import numpy as np, numba\nfrom jit.ops import special\nspecial.erf(np, np.ones(3))\n"
+            "print(numba.config.CPU_FEATURES)")
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CPU_FEATURES", "ARRAYSCRIPT_WIDE_VECTORS")}
+    done = subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert (done.stdout.strip() != "None") == HAS_AVX512
