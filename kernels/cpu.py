@@ -116,7 +116,7 @@ class CpuRenderer(Renderer):
         return f"({dt}({a} {e.op} {b}) if 0 <= {b} < {bits} else {beyond})"
 
     def _maximum(self, e):
-        compare = ">=" if e.op == "maximum" else "<="
+        compare = ">" if e.op == "maximum" else "<"  # equal: NumPy gives the second (signed zeros)
         return f"({e.a} if ({e.a} {compare} {e.b} or {e.a} != {e.a}) else {e.b})"
 
     def _division(self, e):  # floor_divide, remainder, fmod

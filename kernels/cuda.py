@@ -251,7 +251,7 @@ class CudaRenderer(Renderer):
 
     def _maximum(self, e):
         a, b = e.a, e.b
-        keep = f"{a} {'>=' if e.op == 'maximum' else '<='} {b}" + (f" || {a} != {a}" if _is_float(e.dt) else "")
+        keep = f"{a} {'>' if e.op == 'maximum' else '<'} {b}" + (f" || {a} != {a}" if _is_float(e.dt) else "")
         return f"(({keep}) ? {a} : {b})"  # NaN wins, as in NumPy
 
     def _absolute(self, e):

@@ -114,7 +114,10 @@ def _cancelled_transposes(node: Node) -> Value | None:
     for axes in (constant_value(inner.inputs[1]), constant_value(node.inputs[1])):
         if axes is NOT_CONSTANT:
             return None
-        permutation = list(reversed(range(len(order)))) if axes is None else list(axes)
+        if axes is None:
+            permutation = list(reversed(range(len(order))))
+        else:  # x.transpose(0) of a 1-d array: one int
+            permutation = [axes] if isinstance(axes, int) else list(axes)
         if sorted(permutation) != list(range(len(order))):
             return None
         order = [order[axis] for axis in permutation]

@@ -421,3 +421,29 @@ def test_trace_asarray_of_an_input_is_the_input_and_writes_reach_it():
         [spec([[[3, -2]], [[1, 1]]], 'int8'), spec([1, 3], 'int64'), 3],
     ]
     assert_program_matches(source, calls, modes=('trace', 'script'))
+
+
+def test_maximum_of_equal_values_is_the_second_as_numpy_s():
+    """np.maximum(-0.0, 0) is 0.0 in NumPy (of equal values it gives the second): the fused
+    maximum kept the first, so F.relu(-0.0) had its sign bit (campaign seed 110289)."""
+    source = """
+        def f(x0, x1):
+            return (np.signbit(F.relu(x0)), np.signbit(np.maximum(x0, x1)), np.signbit(np.minimum(x1, x0)),
+                    np.maximum(x0, x1) * 1.0, np.minimum(x0, x1) + 0.0)
+    """
+    calls = [
+        [spec([[-0.0, 0.0, 1.0]], 'float64'), spec([[0.0, -0.0, 1.0]], 'float64')],
+        [spec([-0.0, 0.0, -0.0, 2.0], 'float32'), spec([0.0, -0.0, -0.0, 2.0], 'float32')],
+    ]
+    assert_program_matches(source, calls, modes=('script', 'dynamic', 'trace'))
+
+
+def test_transpose_with_one_int_axis_twice():
+    """x.transpose(0) of a 1-d array twice: the peephole pass that cancels transposes read the
+    int as a sequence and raised TypeError (campaign seed 110198)."""
+    source = """
+        def f(x0):
+            return np.transpose(x0, 0).transpose(0) + 1
+    """
+    calls = [[spec([0, 3], 'int16')]]
+    assert_program_matches(source, calls, modes=('script', 'dynamic', 'trace'))
