@@ -14,7 +14,7 @@ from jit.ops.conversion import is_array_data
 
 from .annotations import type_of_python_annotation
 from .expressions import constant_attribute_hint
-from .sugared import (ConstantValue, ModuleDictView, PythonMethodValue, ScriptMethodValue, SimpleValue,
+from .sugared import (ConstantValue, MixedListValue, ModuleDictView, PythonMethodValue, ScriptMethodValue, SimpleValue,
                       SugaredValue)
 from .writes import takes_out_argument
 
@@ -45,6 +45,7 @@ class CallEmitter:
             slots = ([(SimpleValue(self_value), loc)] if self_value is not None else []) + list(args)
         else:
             slots = self.bind_arguments(op, spelling, name, args, keywords, loc, self_value)
+            slots = self.array_data_slots(op, spelling, slots)
         values = [sugared.as_value(self, arg_loc) for sugared, arg_loc in slots]
         values = self.convert_arguments(op, spelling, name, values, [arg_loc for _, arg_loc in slots])
         try:
@@ -66,9 +67,25 @@ class CallEmitter:
             return ConstantValue(None)
         return SimpleValue(self.emit_node(op.name, values, [result_type], loc).output)
 
+    def array_data_slots(self, op, spelling, slots):
+        """``slots`` with each list literal of arrays and numbers (MixedListValue) made the tuple
+        of its elements where ``op`` makes arrays of that argument; elsewhere it stays, and its
+        use is the list's type error."""
+        if spelling is not None and spelling.kind == "operator":
+            return slots  # Python's operators make no arrays of sequences (see convert_arguments)
+        def makes_arrays(arg):
+            return (_takes_arrays(arg.type) or _takes_array_sequence(arg.type)
+                    or (op.name.startswith("np::") and arg.type in (ops.ARRAY_LIKE, ops.OPERAND, T.ANY)))
+
+        return [(SimpleValue(sugared.as_tuple(self, arg_loc)), arg_loc)
+                if isinstance(sugared, MixedListValue) and makes_arrays(arg) else (sugared, arg_loc)
+                for (sugared, arg_loc), arg in zip(slots, op.args)]
+
     def emit_overloaded_call(self, overloads, args, keywords, loc, self_value=None) -> SugaredValue:
         """Call the first overload whose schema and type rule accept the arguments
         (as TorchScript resolves aten overloads); else report the first one's error."""
+        args = [(SimpleValue(s.as_tuple(self, arg_loc)), arg_loc) if isinstance(s, MixedListValue) else (s, arg_loc)
+                for s, arg_loc in args]
         values = [(SimpleValue(sugared.as_value(self, arg_loc)), arg_loc) for sugared, arg_loc in args]
         keyword_values = {k: (SimpleValue(sugared.as_value(self, arg_loc)), arg_loc)
                           for k, (sugared, arg_loc) in keywords.items()}

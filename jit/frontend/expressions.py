@@ -12,14 +12,15 @@ import device as _device
 from jit import ops
 from jit import types as T
 from jit.errors import CompilationError
-from jit.ir import Value
+from jit.ir import Value, arg_info
 from jit.ir.code_printer import TensorConstants
+from jit.ops.conversion import is_array_data
 
 from .annotations import namedtuple_type
 from .environment import Deferred
 from .recursive import is_compilable_class
 from .sugared import (AnnotateBuiltin, BuiltinType, ConstantValue, DeviceBuiltin, EnumerateBuiltin, ForkBuiltin, IsinstanceBuiltin, IsScriptingBuiltin, TensorConstantsValue,
-                      ModuleValue, NamedTupleClass, OpFunction, PythonClassValue, PythonFunctionValue, ScriptClassValue, RangeBuiltin, RangeValue, ScriptFunctionValue,
+                      MixedListValue, ModuleValue, NamedTupleClass, OpFunction, PythonClassValue, PythonFunctionValue, ScriptClassValue, RangeBuiltin, RangeValue, ScalarTypeValue, ScriptFunctionValue,
                       SimpleValue, StrictFusionValue, SugaredValue, ZipBuiltin)
 
 # What a builtin or a module attribute may be in saved code (see reachable_from_saved_code).
@@ -110,7 +111,7 @@ class ExpressionEmitter:
         if overloads:
             return OpFunction(*overloads[0], overloads)
         if isinstance(obj, type) and issubclass(obj, np.generic):
-            return ConstantValue(np.dtype(obj))
+            return ScalarTypeValue(np.dtype(obj))
         if T.is_namedtuple_class(obj):
             return NamedTupleClass(namedtuple_type(obj))
         if T.class_type_of(obj) is not None:
@@ -356,9 +357,16 @@ class ExpressionEmitter:
     def expr_List(self, node):
         if not node.elts:  # [] is List[Tensor], as in TorchScript; jit.annotate gives other types
             return SimpleValue(self.emit_node("prim::ListConstruct", [], [T.ListType(T.TENSOR)], self.loc(node)).output)
-        values = [self.emit_expr(e).as_value(self, self.loc(e)) for e in node.elts]
-        return self.emit_op_call(ops.lookup("prim::ListConstruct"), None,
-                                 [(SimpleValue(v), self.loc(node)) for v in values], {}, self.loc(node))
+        elements = [self.emit_expr(e) for e in node.elts]
+        values = [e.as_tuple(self, self.loc(node)) if isinstance(e, MixedListValue) else e.as_value(self, self.loc(source))
+                  for e, source in zip(elements, node.elts)]
+        construct = ops.lookup("prim::ListConstruct")
+        try:
+            construct.result_type([arg_info(v) for v in values])
+        except TypeError as error:
+            if all(_is_array_data_element(v.type) for v in values):
+                return MixedListValue(values, f"'[a, b, ...]': {error}")
+        return self.emit_op_call(construct, None, [(SimpleValue(v), self.loc(node)) for v in values], {}, self.loc(node))
 
     def expr_Subscript(self, node):
         base = self.emit_expr(node.value).as_value(self, self.loc(node.value))
@@ -485,3 +493,9 @@ def constant_attribute_hint(sugared) -> str:
     name = node["name"]
     return (f"; self.{name} is an attribute of the module, read at run time: make it a constant with "
             f"'{name}: jit.Final[{value.type.annotation_str()}]' in the class body or by listing it in __constants__")
+
+
+def _is_array_data_element(kind) -> bool:
+    """Whether NumPy makes array data of a list element of type ``kind`` (an array, a number,
+    a sequence of those)."""
+    return is_array_data(T.TupleType((kind,)))

@@ -195,6 +195,37 @@ class ConstantValue(SugaredValue):
         return SimpleValue(self.as_value(emitter, loc)).attr(emitter, name, loc)
 
 
+class ScalarTypeValue(ConstantValue):
+    """``np.float32``, ``np.int64``...: the dtype as a value (``x.astype(np.float32)``); called, NumPy's
+    cast of its argument (``np.float32(2.0)`` a 0-d float32 array, ``np.float32(x)`` x's values as float32)."""
+
+    def call(self, emitter, args, keywords, loc):
+        if keywords or len(args) != 1:
+            raise CompilationError(f"np.{self.value.type.__name__}() takes one positional argument in script code", loc)
+        return emitter.emit_op_call(ops.lookup("np::array"), None, [args[0], (ConstantValue(self.value), loc)], {}, loc)
+
+
+class MixedListValue(SugaredValue):
+    """A list literal of arrays and numbers (``[x.sum(), 1.0]``): no one element type, so
+    not a script list, but the data NumPy makes an array of. Passed where an operation
+    converts its argument to arrays (np.array, np.concatenate's sequence) it is the tuple
+    of its elements; used as a value anywhere else it is the list's type error."""
+
+    def __init__(self, elements, message):
+        self.elements, self.message = elements, message
+
+    def describe(self):
+        return "a list of arrays and numbers"
+
+    def as_tuple(self, emitter, loc):
+        return emitter.emit_node("prim::TupleConstruct", self.elements,
+                                 [T.TupleType(e.type for e in self.elements)], loc).output
+
+    def as_value(self, emitter, loc):
+        raise CompilationError(self.message + " (NumPy's functions take such a list as array data; "
+                               "script lists hold one type)", loc)
+
+
 class RangeBuiltin(SugaredValue):
     def describe(self):
         return "range"

@@ -9,6 +9,8 @@ how each was made.
 """
 from __future__ import annotations
 
+import copy
+import operator
 from contextlib import contextmanager
 
 import numpy as np
@@ -17,6 +19,7 @@ import device as _device
 from jit import ops
 from jit import types as T
 from jit.errors import TracingError
+from jit.ops.conversion import is_array_data
 from jit.frontend.calls import CallEmitter
 from jit.frontend.sugared import ConstantValue, SimpleValue
 from jit.frontend.writes import WriteEmitter
@@ -190,6 +193,11 @@ class Recorder(CallEmitter, WriteEmitter):
             for value in values[1:]:
                 element = T.unify(element, value.type)
                 if element is None:
+                    if not output and is_array_data(T.TupleType(v.type for v in values)):
+                        # arrays and numbers ([x.sum(), 1.0]): NumPy's array data, as script code takes it
+                        values = [self._kept_scalar(v, T.TENSOR, loc) or v for v in values]
+                        return self.run_node("prim::TupleConstruct", values, [T.TupleType(v.type for v in values)],
+                                             loc, {}).output
                     self.fail("a list passed to an operation must hold values of one type, got "
                               + ", ".join(v.type.annotation_str() for v in values), loc)
             return self.run_node("prim::ListConstruct", values, [T.ListType(T.erase_refinement(element))],
@@ -311,6 +319,19 @@ class Recorder(CallEmitter, WriteEmitter):
     # -- recording calls ----------------------------------------------------------------------
     def record(self, op, spelling, args, kwargs, receiver=None, overloads=None):
         """Record a call of ``op`` (spelled as the user spelled it) and return its result."""
+        try:
+            return self._record(op, spelling, args, kwargs, receiver, overloads)
+        except TracingError as refusal:
+            if spelling is not None and spelling.kind == "function" and callable(spelling.python):
+                raise_as_python(refusal, spelling.python, args, kwargs)
+            elif spelling is not None and spelling.kind == "method" and receiver is not None:
+                raise_as_python(refusal, lambda owner, *a, **k: getattr(owner, spelling.name)(*a, **k),
+                                (receiver, *args), kwargs)
+            elif spelling is not None and spelling.kind == "operator" and spelling.name in PYTHON_OPERATORS:
+                raise_as_python(refusal, PYTHON_OPERATORS[spelling.name], args, kwargs)
+            raise
+
+    def _record(self, op, spelling, args, kwargs, receiver, overloads):
         loc = locations.source_range()
         values = [(SimpleValue(self.value_of(arg, loc)), loc) for arg in args]
         keywords = {name: (SimpleValue(self.value_of(arg, loc)), loc) for name, arg in kwargs.items()}
@@ -339,8 +360,48 @@ class Recorder(CallEmitter, WriteEmitter):
         return self.wrap(result.value, loc)
 
     def record_operator(self, symbol, operands):
+        try:
+            return self._record_operator(symbol, operands)
+        except TracingError as refusal:
+            if symbol in PYTHON_OPERATORS:
+                raise_as_python(refusal, PYTHON_OPERATORS[symbol], operands, {})
+            raise
+
+    def _record_operator(self, symbol, operands):
         loc = locations.source_range()
         values = [(SimpleValue(self.value_of(operand, loc)), loc) for operand in operands]
         with self.internal():
             result = self.emit_operator(symbol, values, loc)
         return self.wrap(result.value, loc)
+
+
+_BINARY_OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv", "%": "mod", "**": "pow",
+                     "@": "matmul", "&": "and_", "|": "or_", "^": "xor", "<<": "lshift", ">>": "rshift"}
+# What each operator symbol the recorder sees does in Python (x -= y is operator.isub).
+PYTHON_OPERATORS = {
+    **{symbol: getattr(operator, name) for symbol, name in _BINARY_OPERATORS.items()},
+    **{symbol + "=": getattr(operator, "i" + name.rstrip("_")) for symbol, name in _BINARY_OPERATORS.items()},
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
+    "unary -": operator.neg, "unary +": operator.pos, "unary ~": operator.invert,
+}
+
+
+def raise_as_python(refusal, call, args, kwargs):
+    """When the registry refuses a call the trace meets, raise what the traced code itself raises
+    there (``bool_array -= True`` is NumPy's TypeError), so a trace fails as its function does;
+    returns when the call succeeds in Python (then the refusal is the tracer's own). Runs on copies
+    of the concrete values: an in-place operator writes nothing of this run."""
+    def concrete(value):
+        value = getattr(value, "_concrete", value)
+        if isinstance(value, (tuple, list)):
+            return type(value)(concrete(item) for item in value)
+        if isinstance(value, dict):
+            return {key: concrete(item) for key, item in value.items()}
+        return copy.copy(value) if _device.is_array(value) else value
+
+    try:
+        with np.errstate(all="ignore"):
+            call(*concrete(tuple(args)), **concrete(dict(kwargs)))
+    except Exception as error:  # noqa: BLE001 - whatever the code raises is what the trace raises
+        error.add_note(f"(raised while tracing; the tracer's own message: {refusal})")
+        raise error.with_traceback(None) from None

@@ -447,3 +447,42 @@ def test_transpose_with_one_int_axis_twice():
     """
     calls = [[spec([0, 3], 'int16')]]
     assert_program_matches(source, calls, modes=('script', 'dynamic', 'trace'))
+
+
+def test_a_list_of_a_numpy_scalar_and_an_array_is_array_data():
+    """np.stack([x2, x0]) with x2 a NumPy scalar: the trace refused the list of a number and an
+    array, which NumPy makes an array of (campaign seed 100760); a float32 scalar keeps its dtype."""
+    source = """
+        def f(x0, x2):
+            return x0 % np.stack([x2, x0], -1), np.array([x0.sum(), 1.0, x2])
+    """
+    calls = [
+        [spec(2.5, 'float32'), npscalar(0.7, 'float32')],
+        [spec(-3.0, 'float64'), npscalar(1.5, 'float64')],
+    ]
+    assert_program_matches(source, calls, modes=('script', 'dynamic', 'trace'))
+
+
+def test_a_trace_raises_what_numpy_raises_where_the_registry_refuses():
+    """``bool_array -= True`` is NumPy's TypeError; the trace raised its own TracingError
+    (campaign seed 120620). Where the registry refuses and Python raises, the trace raises that."""
+    source = """
+        def f(x1):
+            v4 = np.not_equal(x1, 1.0)
+            v4 -= True
+            return v4
+    """
+    calls = [[spec(0, 'int64')], [spec([1, 2], 'int64')]]
+    assert_program_matches(source, calls, modes=('trace',))
+
+
+def test_a_trace_keeps_its_own_refusal_where_python_succeeds():
+    import pytest  # noqa: PLC0415
+
+    def reads_a_list_of_lists(x):
+        return np.array([x, [x[0]]], dtype=object)  # ragged: NumPy makes an object array
+
+    x = np.arange(2.0)
+    with pytest.raises(jit.TracingError):
+        jit.trace(reads_a_list_of_lists, (x,))
+    assert reads_a_list_of_lists(x).dtype == object  # Python ran it; the refusal is the tracer's own

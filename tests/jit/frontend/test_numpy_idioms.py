@@ -1,6 +1,7 @@
 """Smaller constructs that real NumPy code uses (issue 18, item 4): ``x.item()``,
 a variable first None and later an array, ``max``/``min`` of 0-d arrays and mixed
-numbers, and indexing with a ``range``. Each test is the kind of code that needed it,
+numbers, indexing with a ``range``, lists of arrays and numbers as array data
+(``np.array([x.sum(), 1.0])``) and NumPy's scalar types called (``np.float32(2.5)``). Each test is the kind of code that needed it,
 run eagerly and scripted."""
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 import jit
 from jit import types as T
 
-from ...helpers import assert_same, script_source
+from ...helpers import assert_same, reloaded, script_source
 
 
 def test_item_gives_python_numbers_as_training_loops_log_them():
@@ -117,3 +118,47 @@ def test_indexing_with_a_range_is_integer_array_indexing():
     x = np.arange(20.0).reshape(4, 5)
     for n, start in ((3, 0), (4, 1), (0, 0)):
         assert_same(scripted(x, n, start), eager(x, n, start))
+
+
+def test_a_list_of_arrays_and_numbers_is_array_data_for_numpy_functions():
+    """Statistics gathered into an array and a padded row: the list holds 0-d arrays and
+    numbers (no one script type), which NumPy's functions take as array data."""
+    scripted, eager = script_source("""
+        def summary(x, pad: float):
+            stats = np.array([x.mean(), x.std(), 0.0, x.max()])
+            grid = np.array([[x.min(), 1], [2, x.sum()]])
+            padded = np.concatenate([x, [0.0, pad]])
+            return stats, grid, padded, np.hstack([x, 1, [2, 3]]), np.stack([pad, x[0]], -1)
+    """)
+    rng = np.random.default_rng(5)
+    for x in (rng.standard_normal(6).astype(np.float32), rng.integers(-4, 4, 5)):
+        for _ in range(3):  # profiled, then specialized
+            assert_same(scripted(x, 0.5), eager(x, 0.5))
+        assert_same(reloaded(scripted)(x, 0.5), eager(x, 0.5))
+        assert_same(jit.trace(eager, (x, 0.5))(x, 0.5), eager(x, 0.5))
+
+
+def test_a_list_of_arrays_and_numbers_is_not_a_script_list():
+    """Used as a list (len, append, a return value), it is the one-type rule's error, which says
+    why NumPy's functions take it."""
+    for body in ("return len([x.sum(), 1.0])", "l = [x.sum(), 1.0]\n    return l", "print([x, 1.0])\n    return x"):
+        with pytest.raises(jit.CompilationError, match="list elements must all have the same type.*array data"):
+            script_source(f"def f(x):\n    {body}\n")[0](np.arange(3.0))  # compiled when scripted or first called
+
+
+def test_numpy_scalar_types_called_cast_as_numpy_does():
+    scripted, eager = script_source("""
+        def scaled(x, n: int):
+            return np.float32(2.5) * x, np.int64(x.sum()) + n, np.float32(x), np.bool_(n) & (x > 0)
+    """)
+    for x in (np.arange(4.0, dtype=np.float32), np.arange(-2, 2)):
+        for _ in range(3):
+            assert_same(scripted(x, 3), eager(x, 3))
+        assert_same(reloaded(scripted)(x, 3), eager(x, 3))
+    scripted, eager = script_source("def f(x):\n    return np.int8(300) + x\n")
+    with pytest.raises(OverflowError, match="300"):  # NumPy 2: an out-of-range Python int
+        eager(np.int8(1))
+    with pytest.raises(OverflowError, match="300"):
+        scripted(np.int8(1))
+    with pytest.raises(jit.CompilationError, match="takes one positional argument"):
+        script_source("def f(x):\n    return np.float32(x, 1)\n")[0](np.arange(3.0))
