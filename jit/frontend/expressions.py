@@ -361,6 +361,9 @@ class ExpressionEmitter:
         values = [e.as_tuple(self, self.loc(node)) if isinstance(e, MixedListValue) else e.as_value(self, self.loc(source))
                   for e, source in zip(elements, node.elts)]
         construct = ops.lookup("prim::ListConstruct")
+        mixed = next((e for e in elements if isinstance(e, MixedListValue)), None)
+        if mixed is not None:  # [[x, 1.0], [x, 2.0]]: array data too, never a list of tuples
+            return MixedListValue(values, mixed.message)
         try:
             construct.result_type([arg_info(v) for v in values])
         except TypeError as error:

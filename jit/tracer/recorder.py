@@ -390,14 +390,16 @@ def raise_as_python(refusal, call, args, kwargs):
     """When the registry refuses a call the trace meets, raise what the traced code itself raises
     there (``bool_array -= True`` is NumPy's TypeError), so a trace fails as its function does;
     returns when the call succeeds in Python (then the refusal is the tracer's own). Runs on copies
-    of the concrete values: an in-place operator writes nothing of this run."""
+    of the concrete values: an in-place operator writes nothing of this run, a generator draws nothing."""
     def concrete(value):
         value = getattr(value, "_concrete", value)
         if isinstance(value, (tuple, list)):
             return type(value)(concrete(item) for item in value)
         if isinstance(value, dict):
             return {key: concrete(item) for key, item in value.items()}
-        return copy.copy(value) if _device.is_array(value) else value
+        if _device.is_array(value) or isinstance(value, (np.random.Generator, np.random.RandomState)):
+            return copy.deepcopy(value)  # the run's arrays and generator states stay as they are
+        return value
 
     try:
         with np.errstate(all="ignore"):

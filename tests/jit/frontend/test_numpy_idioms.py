@@ -141,7 +141,8 @@ def test_a_list_of_arrays_and_numbers_is_array_data_for_numpy_functions():
 def test_a_list_of_arrays_and_numbers_is_not_a_script_list():
     """Used as a list (len, append, a return value), it is the one-type rule's error, which says
     why NumPy's functions take it."""
-    for body in ("return len([x.sum(), 1.0])", "l = [x.sum(), 1.0]\n    return l", "print([x, 1.0])\n    return x"):
+    for body in ("return len([x.sum(), 1.0])", "l = [x.sum(), 1.0]\n    return l", "print([x, 1.0])\n    return x",
+                 "print([[x.sum(), 1.0]])\n    return x"):  # nested: array data too, never a list of tuples
         with pytest.raises(jit.CompilationError, match="list elements must all have the same type.*array data"):
             script_source(f"def f(x):\n    {body}\n")[0](np.arange(3.0))  # compiled when scripted or first called
 
