@@ -12,7 +12,11 @@ scalar. ``parallel=True`` was tried and measured worse for this use: 1.0 s to
 compile instead of 0.2 s, 0.36 s to load from the disk cache instead of 3 ms,
 and 70-90 us to launch, more than a whole (8, 128) call. The pool's threads
 sleep between kernels, so they do not compete with OpenBLAS's threads in a
-model that alternates matmuls and fused groups.
+model that alternates matmuls and fused groups. A per-kernel ``prange`` splitter
+over the serial function (measured again on the 2-core machine) joins in 10 us
+instead of the pool's 40-120 us, but GNU OpenMP's threads spin after each region:
+the transformer block ran 2.4x slower, and with ``OMP_WAIT_POLICY=passive`` (a
+process-wide setting, not ours to make) it gained only what noise hides.
 
 A STATIC kernel bakes the iteration shape and the broadcast pattern into its
 loops; a DYNAMIC one reads the sizes from its arguments and is compiled once
@@ -500,6 +504,17 @@ def _thread_pool():
     return _pool
 
 
+def _forget_pool_in_child() -> None:
+    """A forked child has none of its parent's threads, but a copy of the pool that believes
+    its workers idle: work handed to it would wait forever (a multiprocessing worker's first
+    large kernel hung). The child makes its own pool on first use."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def run_parallel(function, outer: int, arguments: tuple):
     """Run ``function(start, stop, *arguments)`` over [0, outer) in slices, one per
     thread; the calling thread takes the first slice."""
@@ -533,7 +548,22 @@ def warm_up() -> None:
         numba_setup.configure()
         numba.njit(lambda: 0)()
 
-    threading.Thread(target=start, name="arrayscript-numba-start", daemon=True).start()
+    global _warming
+    _warming = threading.Thread(target=start, name="arrayscript-numba-start", daemon=True)
+    _warming.start()
+
+
+_warming: threading.Thread | None = None
+
+
+def _finish_warming_before_fork() -> None:
+    """A child forked while the warm-up compiles would inherit Numba's compiler lock held by a
+    thread it does not have, and hang at its first compile: fork waits for it (a second at most)."""
+    if _warming is not None and _warming is not threading.current_thread():
+        _warming.join()
+
+
+os.register_at_fork(before=_finish_warming_before_fork)
 
 
 def build(kernel: Kernel, static_shapes=None, fallback=None) -> CpuKernel:

@@ -27,6 +27,15 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+def _forget_pool_in_child() -> None:
+    """A forked child gets a copy of the pool without its threads: it makes its own on first use."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 class Future(typing.Generic[_T]):
     """The result of ``jit.fork``: ``jit.wait(future)`` (or ``future.wait()``) gives
     the call's value, or raises the exception the call raised. In annotations,
