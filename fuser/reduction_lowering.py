@@ -72,8 +72,9 @@ def is_static_shape_list(node) -> bool:
 
 
 def fuses_alone(node) -> bool:
-    """A node worth a kernel by itself: softmax, layer norm and logsumexp are several NumPy passes each."""
-    return is_reduction(node) and node.op.kernel_form in ELEMENT_FORMS | {"logsumexp"}
+    """A node worth a kernel by itself: softmax, layer norm, logsumexp, var and std are several
+    NumPy passes each (x.var(): a mean, a centered temporary, its squares, their sum)."""
+    return is_reduction(node) and node.op.kernel_form in ELEMENT_FORMS | {"logsumexp", "var", "std"}
 
 
 def _gives_rows(node) -> bool:

@@ -1,0 +1,129 @@
+"""Full reductions split over chunks (kernels.cpu_reduction._SplitPrinter): large enough that
+the chunk passes run on the threads and several partials combine, against NumPy. Every op that
+splits, every dtype family, NaN in the last chunk, integer wrap-around, ranks 1-3, strided and
+broadcast operands; multi-stage kernels (var, std, logsumexp) and element outputs through
+jit.script; and the float32 accuracy bound."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import jit
+from kernels import cpu, cpu_reduction
+from kernels.ir import Instr, Operand, Reduce, ReductionKernel, RowOutput, Stage
+
+SPLIT_OPS = ("sum", "prod", "max", "min", "all", "any")
+SHAPES = [(300_000,), (700, 300), (40, 50, 60)]
+
+
+def _kernel(dtype: str, rank: int) -> ReductionKernel:
+    total = np.sum(np.ones(1, dtype)).dtype.name  # NumPy's sum/prod dtype
+    body = (Instr("wide", "cast", ("a0",), total),) if total != dtype else ()
+    value = "wide" if body else "a0"
+    reduces = (Reduce("s", "sum", value, total), Reduce("p", "prod", value, total),
+               Reduce("hi", "max", "a0", dtype), Reduce("lo", "min", "a0", dtype),
+               Reduce("every", "all", "a0", "bool"), Reduce("some", "any", "a0", "bool"))
+    rows = tuple(RowOutput(f"{r.target}_out", r.target, r.dtype) for r in reduces)
+    return ReductionKernel(f"split_{dtype}_{rank}", (Operand("a0", dtype, rank),), rank, tuple(range(rank)),
+                           (Stage(body, reduces),), rows)
+
+
+def _data(dtype: str, shape, rng):
+    if dtype == "bool":
+        return rng.random(shape) < 0.999  # all() is False somewhere, any() True
+    if dtype.startswith("int"):
+        return rng.integers(-1000, 1000, shape).astype(dtype)
+    # 2, 1/2 in pairs, and 1: every partial product is a power of two near 1, so each product is
+    # exact whatever its order (a float product rounds in its dtype, as NumPy's does)
+    steps = rng.choice([-1, 0, 1], (int(np.prod(shape)) + 1) // 2)
+    k = np.stack([steps, -steps], axis=1).ravel()[:int(np.prod(shape))]
+    return np.ldexp(1.0, k).reshape(shape).astype(dtype)
+
+
+def _check(x, dtype):
+    kernel = _kernel(dtype, x.ndim)
+    assert cpu_reduction.splits(kernel)
+    built = cpu.build(kernel)
+    assert "_parallel(" in built.launcher_source
+    assert cpu_reduction.split_chunks(x.shape[0], x.size) > 1, "several partials are combined"
+    with np.errstate(all="ignore"):
+        actual = built.launch(x)
+        expected = tuple(getattr(np, op)(x) for op in SPLIT_OPS)
+    for op, a, e in zip(SPLIT_OPS, actual, expected):
+        assert type(a) is type(e), op
+        if np.asarray(e).dtype.kind == "f":  # float32 products round in float32, in another order than NumPy's
+            np.testing.assert_allclose(a, e, rtol=1e-4 if op == "prod" else 1e-6, equal_nan=True, err_msg=op)
+        else:
+            assert a == e, op
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "uint8", "bool"])
+def test_split_full_reductions_match_numpy(dtype, shape):
+    x = _data(dtype, shape, np.random.default_rng(len(shape)))
+    _check(x, dtype)
+
+
+def test_a_strided_operand_splits_too():
+    x = _data("float64", (700, 600), np.random.default_rng(3))[:, ::2]
+    _check(x, "float64")
+    _check(np.ascontiguousarray(x).T, "float64")
+
+
+def test_nan_in_the_last_chunk_reaches_the_result():
+    for dtype in ("float32", "float64"):
+        x = _data(dtype, (300_000,), np.random.default_rng(4))
+        x[-1] = np.nan
+        _check(x, dtype)
+        x[-1], x[5] = 0.5, np.nan  # and in the first
+        _check(x, dtype)
+
+
+def test_int64_sums_and_products_wrap_as_numpy_does():
+    rng = np.random.default_rng(5)
+    x = rng.integers(2**60, 2**62, 200_000, dtype=np.int64)  # the sum wraps many times
+    x[::1000] = rng.integers(-7, 7, 200)
+    _check(x, "int64")
+    _check(x.astype(np.uint64), "uint64")
+
+
+def _sum(a):
+    return a.sum()
+
+
+def test_the_float32_sum_is_within_one_ulp_of_the_exact_sum():
+    x = np.random.default_rng(6).standard_normal(1_000_003).astype(np.float32) + np.float32(0.25)
+    actual = jit.script(_sum)(x)
+    exact = math.fsum(x.astype(np.float64))
+    assert abs(float(actual) - exact) <= float(np.spacing(np.float32(exact)))
+
+
+def _moments(x):
+    return x.mean(), x.var(), x.std(), np.max(np.abs(x))
+
+
+def _log_softmax_all(x):
+    shifted = x - x.max()
+    return shifted - np.log(np.exp(shifted).sum())
+
+
+def _weighted(x, w):
+    return (x * w).sum(), np.abs(x - w).max()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_scripted_multi_stage_full_reductions_match_numpy(dtype):
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((600, 500)) * 3 + 1).astype(dtype)
+    tolerance = dict(rtol=2e-6 if dtype == "float32" else 1e-12)
+    for function, args in ((_moments, (x,)), (_log_softmax_all, (x,)), (_weighted, (x, x[0]))):
+        scripted = jit.script(function)
+        for _ in range(2):  # profiled, then optimized
+            actual, expected = scripted(*args), function(*args)
+        assert "prim::FusionGroup" in str(scripted.graph_for(*args)), function.__name__
+        for a, e in zip(np.atleast_1d(actual) if not isinstance(actual, tuple) else actual,
+                        np.atleast_1d(expected) if not isinstance(expected, tuple) else expected):
+            assert np.asarray(a).dtype == np.asarray(e).dtype and np.shape(a) == np.shape(e)
+            np.testing.assert_allclose(a, e, atol=1e-5 if dtype == "float32" else 1e-12, **tolerance)
