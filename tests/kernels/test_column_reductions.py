@@ -1,0 +1,106 @@
+"""Reductions that keep the innermost dimension (kernels.cpu_reduction._ColumnPrinter: tiles of
+consecutive rows, in memory order), against NumPy: every Reduce op over a leading axis, a middle
+axis and two axes around a kept one; widths that are not a multiple of the tile; NaN and ties;
+strided and broadcast operands; large enough for the threads; and multi-stage kernels with
+element outputs (standardizing columns, a softmax over axis 0) through jit.script."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jit
+from kernels import cpu, cpu_reduction
+
+from .test_reduction_kernels import OPS, _every_reduction
+
+
+def _numpy(x, axes):
+    """NumPy's result of each op of OPS with and without keepdims; argmax/argmin over several axes
+    as the kernel defines them: the index in the C order of the reduced dimensions."""
+    axis = axes if len(axes) > 1 else axes[0]
+    moved = np.moveaxis(x, axes, range(x.ndim - len(axes), x.ndim))
+    flat = moved.reshape(moved.shape[:x.ndim - len(axes)] + (-1,))
+    kept_shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
+    results = []
+    for name in OPS:
+        if name.startswith("arg"):
+            found = getattr(np, name)(flat, axis=-1)
+            results += [found, found.reshape(kept_shape)]
+        else:
+            results += [getattr(np, name)(x, axis=axis), getattr(np, name)(x, axis=axis, keepdims=True)]
+    return tuple(results)
+
+
+def _check(kernel, x, axes):
+    with np.errstate(all="ignore"):
+        expected = _numpy(x, axes)
+        actual = cpu.build(kernel, None, lambda a: _numpy(a, axes)).launch(x)
+    for name, a, e in zip([f"{op}{k}" for op in OPS for k in ("", "-keepdims")], actual, expected):
+        assert type(a) is type(e) and np.shape(a) == np.shape(e), name
+        assert np.asarray(a).dtype == np.asarray(e).dtype, name
+        if np.asarray(e).dtype.kind == "f":  # float32: NumPy's own sum is off by about n * 6e-8 * |x|
+            np.testing.assert_allclose(a, e, rtol=1e-5, atol=3e-5, equal_nan=True, err_msg=name)
+        else:
+            np.testing.assert_array_equal(a, e, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype, shape, axes", [
+    ("float64", (700, 130), (0,)),        # a leading axis; 130 = two tiles and a partial one
+    ("float32", (30, 41, 70), (1,)),      # a middle axis
+    ("int64", (300, 7, 5), (0, 1)),       # the kept dimension narrower than a tile
+    ("bool", (200, 3, 90), (0,)),
+    ("float64", (6, 50, 4, 33), (0, 2)),  # reduced axes around a kept one
+], ids=str)
+def test_column_reductions_match_numpy(dtype, shape, axes):
+    rng = np.random.default_rng(len(shape))
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    if dtype == "int64":
+        x[:, 0, :] = 7  # ties: the first index wins
+    kernel = _every_reduction(dtype, len(shape), axes)
+    assert cpu_reduction.columns(kernel)
+    _check(kernel, x, axes)
+    _check(kernel, x[..., ::-1], axes)  # strided: the same DYNAMIC kernel
+
+
+def test_large_column_reductions_run_on_the_threads():
+    x = np.random.default_rng(1).standard_normal((1500, 300))
+    kernel = _every_reduction("float64", 2, (0,))
+    assert "_parallel(_run, _tiles" in cpu.build(kernel).launcher_source
+    _check(kernel, x, (0,))
+
+
+def test_nan_and_infinities_in_columns():
+    x = np.random.default_rng(2).standard_normal((400, 70))
+    x[399, 3] = x[10, 3] = np.nan  # the first NaN wins argmax/argmin
+    x[:, 5] = -np.inf  # every element the identity of max: argmax is 0
+    x[0, 69] = np.nan  # in the last, partial tile
+    _check(_every_reduction("float64", 2, (0,)), x, (0,))
+
+
+def _standardize(x):
+    return (x - x.mean(axis=0)) / x.std(axis=0)
+
+
+def _softmax_columns(x):
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def _scaled_column_sums(x, w):
+    return (x * w).sum(axis=0), np.abs(x - w).max(axis=1)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_scripted_column_kernels_match_numpy(dtype):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((900, 300)) * 2 + 1).astype(dtype)
+    tolerance = dict(rtol=3e-6, atol=1e-6) if dtype == "float32" else dict(rtol=1e-12, atol=1e-13)
+    for function, args in ((_standardize, (x,)), (_softmax_columns, (x,)), (_scaled_column_sums, (x, x[0]))):
+        scripted = jit.script(function)
+        for _ in range(2):  # profiled, then optimized
+            actual, expected = scripted(*args), function(*args)
+        assert "prim::FusionGroup" in str(scripted.graph_for(*args)), function.__name__
+        for a, e in zip(actual if isinstance(actual, tuple) else (actual,),
+                        expected if isinstance(expected, tuple) else (expected,)):
+            assert a.dtype == e.dtype and a.shape == e.shape
+            np.testing.assert_allclose(a, e, **tolerance)
