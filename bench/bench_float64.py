@@ -70,8 +70,18 @@ def power(x, y):
     return np.power(np.abs(x) + 1.0, y)
 
 
+def log_likelihood_total(x, mu: float, sigma: float):
+    """Pythran's log_likelihood benchmark, written out of place: a full reduction of exp and log."""
+    return np.log(np.exp(-(x - mu) ** 2 / (2 * sigma ** 2)) / (2.5066282746310002 * sigma)).sum()
+
+
+def standardize_columns(x):
+    """Column statistics (reductions over axis 0) broadcast back: a feature scaler."""
+    return (x - x.mean(axis=0)) / x.std(axis=0)
+
+
 WORKLOADS = [exp_affine, softplus, sigmoid, gaussian_log_likelihood, gelu_tanh, expm1_scaled, log_abs, sin, cos,
-             gelu_erf, power]
+             gelu_erf, power, log_likelihood_total, standardize_columns]
 
 
 def _inputs(function, rng):
@@ -82,6 +92,8 @@ def _inputs(function, rng):
         return x, rng.standard_normal(1024), rng.uniform(0.5, 2.0, 1024)
     if function is power:
         return x, rng.uniform(-2.0, 2.0, (4096, 1024))
+    if function is log_likelihood_total:
+        return x, 0.1, 1.1
     return (x,)
 
 

@@ -2,7 +2,8 @@
 what jit.script compiles, and with ``with_array_module`` what torch, JAX and CuPy
 run) and, where a library needs its own spelling, once for that library: the
 elementwise ones (gelu_bias, small, chain10, mlp) and the reductions of issue 21
-(softmax, log_softmax, layer_norm, rms_norm, transformer_block). The reductions
+(softmax, log_softmax, layer_norm, rms_norm, transformer_block), and batch norm (column
+reductions) and an MSE loss (a full reduction). The reductions
 spell a row maximum ``np.amax``: ``Tensor.max(dim)`` returns (values, indices)."""
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import jit
 C = math.sqrt(2.0 / math.pi)
 LAYER_NORM_EPS = 1e-5
 RMS_NORM_EPS = 1e-6
+BATCH_NORM_EPS = 1e-5
 
 
 def gelu_bias(x, b):
@@ -58,6 +60,19 @@ def rms_norm(x, w):
     return x / np.sqrt((x * x).mean(axis=-1, keepdims=True) + RMS_NORM_EPS) * w
 
 
+def batch_norm(x, w, b):
+    """Training-mode batch norm of (batch, features): statistics over axis 0, column reductions."""
+    centered = x - x.mean(axis=0)
+    variance = (centered * centered).mean(axis=0)
+    return centered / np.sqrt(variance + BATCH_NORM_EPS) * w + b
+
+
+def mse_loss(p, t):
+    """A full reduction: the mean of every squared difference."""
+    d = p - t
+    return (d * d).mean()
+
+
 def transformer_block(x, wq, wk, wv, wo, w1, b1, w2, b2, g1, e1, g2, e2):
     """One pre-norm block, one head: layer norm, attention (softmax of scaled scores), residual,
     layer norm, a tanh-GELU MLP, residual; everything but the matmuls fuses. Written out in
@@ -85,7 +100,10 @@ def torch_built_in(name: str, torch):
     functional = torch.nn.functional
     return {"softmax": lambda x: torch.softmax(x, -1), "log_softmax": lambda x: torch.log_softmax(x, -1),
             "layer_norm": lambda x, w, b: functional.layer_norm(x, x.shape[-1:], w, b, eps=LAYER_NORM_EPS),
-            "rms_norm": lambda x, w: functional.rms_norm(x, x.shape[-1:], w, eps=RMS_NORM_EPS)}.get(name)
+            "rms_norm": lambda x, w: functional.rms_norm(x, x.shape[-1:], w, eps=RMS_NORM_EPS),
+            "batch_norm": lambda x, w, b: functional.batch_norm(x, None, None, w, b, training=True,
+                                                                eps=BATCH_NORM_EPS),
+            "mse_loss": lambda p, t: functional.mse_loss(p, t)}.get(name)
 
 
 NUMEXPR = {
@@ -117,6 +135,10 @@ def inputs(name: str, quick: bool = False):
         return normal(rows, 1024), normal(1024), normal(1024)
     if name == "rms_norm":
         return normal(rows, 1024), normal(1024)
+    if name == "batch_norm":
+        return normal(rows, 1024, scale=2.0) + np.float32(0.5), normal(1024), normal(1024)
+    if name == "mse_loss":
+        return normal(rows, 1024), normal(rows, 1024)
     if name == "transformer_block":  # (batch, tokens, width) = (8, 128, 256); quick: one sequence
         d = 256
         return (normal(rows // 512, 128, d), *(normal(d, d, scale=d ** -0.5) for _ in range(4)),
@@ -126,8 +148,8 @@ def inputs(name: str, quick: bool = False):
 
 
 EAGER = {"gelu_bias": gelu_bias, "small": gelu_bias, "chain10": chain10, "mlp": mlp, "softmax": softmax,
-         "log_softmax": log_softmax, "layer_norm": layer_norm, "rms_norm": rms_norm,
-         "transformer_block": transformer_block}
+         "log_softmax": log_softmax, "layer_norm": layer_norm, "rms_norm": rms_norm, "batch_norm": batch_norm,
+         "mse_loss": mse_loss, "transformer_block": transformer_block}
 ELEMENTWISE = ("gelu_bias", "small", "chain10")  # all elementwise: what cupy.fuse can take
 
 

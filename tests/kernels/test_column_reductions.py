@@ -31,10 +31,10 @@ def _numpy(x, axes):
     return tuple(results)
 
 
-def _check(kernel, x, axes):
+def _check(kernel, x, axes, static=False):
     with np.errstate(all="ignore"):
         expected = _numpy(x, axes)
-        actual = cpu.build(kernel, None, lambda a: _numpy(a, axes)).launch(x)
+        actual = cpu.build(kernel, [x.shape] if static else None, lambda a: _numpy(a, axes)).launch(x)
     for name, a, e in zip([f"{op}{k}" for op in OPS for k in ("", "-keepdims")], actual, expected):
         assert type(a) is type(e) and np.shape(a) == np.shape(e), name
         assert np.asarray(a).dtype == np.asarray(e).dtype, name
@@ -66,6 +66,15 @@ def test_large_column_reductions_run_on_the_threads():
     x = np.random.default_rng(1).standard_normal((1500, 300))
     kernel = _every_reduction("float64", 2, (0,))
     assert "_parallel(_run, _tiles" in cpu.build(kernel).launcher_source
+    _check(kernel, x, (0,))
+
+
+def test_a_static_narrow_shape_gives_each_thread_a_tile():
+    x = np.random.default_rng(4).standard_normal((3000, 40))
+    kernel = _every_reduction("float64", 2, (0,))
+    assert cpu_reduction.column_width(40) < 40 <= cpu_reduction.COLUMN_TILE or cpu.num_threads() == 1
+    assert "_parallel(_run, _tiles" in cpu.build(kernel, [x.shape]).launcher_source
+    _check(kernel, x, (0,), static=True)
     _check(kernel, x, (0,))
 
 
