@@ -188,7 +188,15 @@ def _verify_types(node: Node):
     # A specialized graph may know more than the rule (refined types), never something else;
     # a Scalar (x.item() typed before x's dtype was known) is what int, float and bool refine.
     unrefined_number = node.output.type == T.NUMBER and expected in T.PYTHON_SCALAR_TYPES
-    if not node.output.type.is_subtype_of(expected) and not unrefined_number:
+    # An op that gives an array or a Python number by its inputs' shapes (np.random.normal of 0-d
+    # parameters) is typed Tensor while they are unknown, the number once they are 0-d: between a
+    # pass that changes what is known (inlining a callee, a trace's erased types) and type
+    # propagation, either may stand where the rule says the other.
+    unpropagated_number = op.number_for_0d_inputs and any(
+        isinstance(tensor, T.TensorType) and tensor.shape is None and number in T.PYTHON_SCALAR_TYPES
+        and number.is_subtype_of(op.returns)
+        for tensor, number in ((node.output.type, expected), (expected, node.output.type)))
+    if not node.output.type.is_subtype_of(expected) and not unrefined_number and not unpropagated_number:
         _fail(node, f"output type {node.output.type} is not what {kind} gives for these inputs ({expected})")
 
 

@@ -14,16 +14,22 @@ from .registry import Spelling
 from .shapes import int_sequence
 
 
+def _scalars_only(arrays) -> bool:
+    """Whether array parameters of these types draw one Python number (none, or all 0-d)."""
+    return all(t.shape == () for t in arrays)
+
+
 def draw_rule(dtype, size_index, params):
     """A draw of ``dtype``: shaped by ``size``, or with ``size=None`` by the broadcast
-    of the array parameters, and a Python number when there are none."""
+    of the array parameters, and a Python number when there are none or all are 0-d
+    (NumPy's ``np.random.gamma(np.float64(2.0))`` is a float; campaign seed 130297)."""
     dtype = np.dtype(dtype)
 
     def rule(infos):
         size = infos[size_index]
         arrays = [infos[i].type for i in params if R.is_tensor(infos[i].type)]
         if size.type == T.NONE:
-            if not arrays:
+            if _scalars_only(arrays):
                 return T.FLOAT if dtype.kind == "f" else T.INT
             return T.TensorType(dtype, R.broadcast_shapes([t.shape for t in arrays]), "cpu")
         return T.TensorType(dtype, int_sequence(size), "cpu")
@@ -34,10 +40,12 @@ def draw_rule(dtype, size_index, params):
 def draw(name, signature, dtype=np.float64, params=(0, 1)):
     size_index = [part.split(":")[0].strip() for part in signature.split(",")].index("size")
     returns = "tensor|float" if np.dtype(dtype).kind == "f" else "tensor|int"
-    return numpy_op(f"random.{name}", signature, call=f"_np.random.{name}", positional=0, returns=returns,
-                    rule=draw_rule(dtype, size_index, params), side_effects=True, nondeterministic=True,
-                    scalars_to_array=False,
-                    doc=f"np.random.{name}: from NumPy's global generator")
+    op = numpy_op(f"random.{name}", signature, call=f"_np.random.{name}", positional=0, returns=returns,
+                  rule=draw_rule(dtype, size_index, params), side_effects=True, nondeterministic=True,
+                  scalars_to_array=False,
+                  doc=f"np.random.{name}: from NumPy's global generator")
+    op.number_for_0d_inputs = True
+    return op
 
 
 _SIZE = "size: shape? = None"
@@ -81,7 +89,7 @@ def _randint_rule(infos):
     if dtype_info.is_constant:
         dtype = np.dtype(np.int64) if dtype_info.value is None else np.dtype(dtype_info.value)
     arrays = [i.type for i in infos[:2] if R.is_tensor(i.type)]
-    if size.type == T.NONE and not arrays:
+    if size.type == T.NONE and _scalars_only(arrays):
         if dtype_info.is_constant and dtype_info.value is None:
             return T.INT
         return T.TensorType(dtype, (), "cpu")
@@ -95,20 +103,22 @@ def _randint(xp, low, high, size, dtype):
 
 numpy_op("random.randint", "low: array, high: array? = None, size: shape? = None, dtype: dtype = None",
          impl=_randint, returns="tensor|int", rule=_randint_rule, side_effects=True,
-         nondeterministic=True, scalars_to_array=False, doc="np.random.randint(low, high=None, size=None, dtype=int)")
+         nondeterministic=True, scalars_to_array=False,
+         doc="np.random.randint(low, high=None, size=None, dtype=int)").number_for_0d_inputs = True
 
 
 def _choice_rule(infos):
     population, size = infos[0].type, infos[1]
     dtype = population.dtype if R.is_tensor(population) else np.dtype(np.int64)
-    if size.type == T.NONE:
-        return T.TensorType(dtype, (), "cpu") if R.is_tensor(population) else T.INT
+    if size.type == T.NONE:  # a 0-d population is NumPy's integer n (np.arange(n)): a Python int
+        return T.TensorType(dtype, (), "cpu") if R.is_tensor(population) and population.shape != () else T.INT
     return T.TensorType(dtype, int_sequence(size), "cpu")
 
 
 numpy_op("random.choice", "a: array, size: shape? = None, replace: bool = True, p: tensor? = None",
          call="_np.random.choice", positional=1, returns="tensor|int", rule=_choice_rule, side_effects=True,
-         nondeterministic=True, scalars_to_array=False, doc="np.random.choice(a, size=None, replace=True, p=None)")
+         nondeterministic=True, scalars_to_array=False,
+         doc="np.random.choice(a, size=None, replace=True, p=None)").number_for_0d_inputs = True
 
 
 def _permutation_rule(infos):

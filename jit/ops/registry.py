@@ -165,6 +165,9 @@ element reads), which rewrites that merge or forward values must respect. ``stru
         self.scalar_template = scalar_template
         self.raises = raises
         self.hint = hint  # added to argument-type errors: what to use instead
+        # a Python number where its array inputs are all 0-d, an array otherwise (np.random's draws):
+        # typed Tensor while their ranks are unknown (jit.ir.verifier, jit.passes.type_propagation)
+        self.number_for_0d_inputs = False
         self.doc = doc
         self._eager = None
         self._eager_scalar = None

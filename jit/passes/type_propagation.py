@@ -52,6 +52,10 @@ def join_types(a: T.Type, b: T.Type) -> T.Type:
     return T.unify(T.erase_refinement(a), T.erase_refinement(b)) or T.ANY
 
 
+def _unknown_rank(kind) -> bool:
+    return isinstance(kind, T.TensorType) and kind.shape is None
+
+
 def _defined(node: Node):
     yield from node.outputs
     for block in node.blocks:
@@ -97,6 +101,12 @@ class _Propagation:
                 result = node.op.result_type([arg_info(v) for v in node.inputs])
             except TypeError:
                 result = self.declared.get(id(node.output), node.output.type)
+            if node.op.number_for_0d_inputs and result in T.PYTHON_SCALAR_TYPES \
+                    and _unknown_rank(self.declared.get(id(node.output))):
+                # An op that gives an array or a Python number by its inputs' shapes (np.random.normal of
+                # 0-d parameters is a float): typed Tensor while they were unknown, the number once known.
+                node.output.type = result
+                return
             self.set(node.output, result)
 
     def loop(self, node: Node):

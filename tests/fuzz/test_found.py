@@ -486,3 +486,21 @@ def test_a_trace_keeps_its_own_refusal_where_python_succeeds():
     with pytest.raises(jit.TracingError):
         jit.trace(reads_a_list_of_lists, (x,))
     assert reads_a_list_of_lists(x).dtype == object  # Python ran it; the refusal is the tracer's own
+
+
+def test_a_draw_of_0d_parameters_is_a_python_number():
+    """np.random.standard_gamma(np.float64(0.0)) is a Python float, as every draw of 0-d parameters
+    without size=: typed a 0-d array, the fused kernel that read it raised TypeError once the
+    function was specialized (campaign seed 130297). Typed Tensor while the parameter's rank is
+    unknown, it becomes the number when the specialization knows it, and promotes as one."""
+    assert_program_matches("""
+        def g(a, b):
+            return b + np.random.standard_gamma(a)
+
+        def f(x0, x1):
+            return np.ceil(g(x1, x0))
+    """, [[spec([[0]], 'int16'), npscalar(0.0, 'float64')]] * 3, modes=("script",))
+    assert_program_matches("""
+        def f(x):
+            return x + np.random.normal(x.mean(), x.std()) + np.random.poisson(x.max())
+    """, [[spec([[1.0, 2.0], [3.0, 4.5]], 'float32')]] * 3)  # float32 stays: the draws are weak Python numbers
