@@ -59,6 +59,10 @@ _MATH = {"exp": "math.exp", "expm1": "math.expm1", "log": "math.log", "log2": "m
          "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh", "erf": "math.erf", "floor": "np.floor",
          "ceil": "np.ceil", "trunc": "np.trunc", "rint": "np.rint", "arctan2": "np.arctan2",
          "hypot": "math.hypot", "copysign": "math.copysign", "fmod": "np.fmod", "exp2": "np.exp2"}
+# Functions whose libm form (Numba's) gives a positive NaN outside their domain, where NumPy gives the
+# machine's invalid-operation NaN (kernels.cpu_math._domain_f64).
+# (sqrt and log2 give it already; log and log1p are kernels.cpu_math's own.)
+_DOMAIN_ENDS = frozenset({"arccos", "arcsin", "log10"})
 _INT_HELPERS = {"floor_divide": "_floor_divide_int", "remainder": "_remainder_int", "fmod": "_fmod_int"}
 _FLOAT_DIVISION = {"floor_divide": "_floor_divide_float", "remainder": "_remainder_float"}
 
@@ -136,7 +140,12 @@ class CpuRenderer(Renderer):
     def _math(self, e):
         if (e.op, e.dt) in _FLOAT_HELPERS:
             return self.helper(_FLOAT_HELPERS[(e.op, e.dt)], e.a)
-        return f"{e.dt}({_MATH[e.op]}({', '.join(e.args)}))" if _is_float(e.dt) else None
+        if not _is_float(e.dt):
+            return None
+        result = f"{e.dt}({_MATH[e.op]}({', '.join(e.args)}))"
+        if e.op in _DOMAIN_ENDS and e.dt in ("float32", "float64"):
+            return self.helper(f"_domain_f{e.dt[-2:]}", result, e.a)
+        return result
 
     def _uniform_power(self, e):
         """NumPy's power for an exponent that is one value for all elements (kernels.ir.UNIFORM_POWERS):

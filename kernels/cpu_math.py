@@ -61,7 +61,8 @@ _CONTRACTED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, cache
 # Numba inlines these into their callers itself (which then gives them the callers' fastmath):
 # LLVM's inliner left tanh with expm1 in it as a call, and sin and cos too, and a loop with a call is
 # not vectorized. sin and cos hold their bounds with and without contraction.
-_INLINED = frozenset({"_expm1_f64_core", "_log_f64_core", "_tanh_f64", "_rem_pio2_f64", "_quadrant_f64",
+_INLINED = frozenset({"_domain_f64", "_domain_f32",
+                      "_expm1_f64_core", "_log_f64_core", "_tanh_f64", "_rem_pio2_f64", "_quadrant_f64",
                       "_sin_kernel_f64", "_cos_kernel_f64", "_sin_f64", "_cos_f64", "_erf_f64",
                       "_pow_log_f64", "_pow_exp_f64", "_pow_f64"})
 _INLINED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, inline="always", cache=True)\n'
@@ -216,6 +217,16 @@ def _sum_row_f64(buffer, count):
     return total
 ''',
     **_extreme_rows(),
+    "_domain_f64": '''
+def _domain_f64(result, x):
+    # A libm function's NaN for an argument outside its domain (math.acos(2.0) is a positive NaN here):
+    # the machine's invalid-operation NaN, as NumPy's; a NaN argument stays itself.
+    return result if result == result or x != x else _INVALID_NAN
+''',
+    "_domain_f32": '''
+def _domain_f32(result, x):
+    return result if result == result or x != x else float32(_INVALID_NAN)
+''',
     "_tanh_f32": '''
 def _tanh_f32(x):
     # Below 0.55 an odd polynomial, a + a * s * P(s) with s = a * a; from 0.55 on
@@ -314,7 +325,7 @@ def _log_f32(x):
     y = y + float32(-2.12194440e-4) * e - float32(0.5) * z
     y = m + y + float32(0.693359375) * e
     y = float32(-inf) if x == float32(0.0) else y
-    y = float32(nan) if x < float32(0.0) else y
+    y = float32(_INVALID_NAN) if x < float32(0.0) else y
     y = x if x == float32(inf) else y
     return y if x == x else x
 ''',
@@ -373,7 +384,7 @@ def _log_f64(x):
     y = _log_f64_core(x * (18014398509481984.0 if tiny else 1.0), 0.0)  # subnormals: by 2**54 first
     y = y - 37.42994775023704 if tiny else y  # 54 ln2
     y = -inf if x == 0.0 else y
-    y = nan if x < 0.0 else y
+    y = _INVALID_NAN if x < 0.0 else y
     y = x if x == inf else y
     return y if x == x else x
 ''',
@@ -386,7 +397,7 @@ def _log1p_f64(x):
     y = _log_f64_core(u, e / u)
     y = x if u == 1.0 else y  # |x| <= 2**-53, where log1p(x) rounds to x; keeps -0.0
     y = -inf if x == -1.0 else y
-    y = nan if x < -1.0 else y
+    y = _INVALID_NAN if x < -1.0 else y
     y = x if x == inf else y
     return y if x == x else x
 ''',
@@ -687,7 +698,7 @@ def _pow_f64(x, y):
     negative = float64(x).view(int64) < int64(0)  # -0.0 too
     flip = negative and odd
     z = -z if flip else z
-    z = nan if x < 0.0 and not integer else z
+    z = _INVALID_NAN if x < 0.0 and not integer else z
     edge = inf if (y > 0.0) == (ax == inf) else 0.0  # x is 0 or inf
     edge = -edge if flip else edge
     z = edge if ax == 0.0 or ax == inf else z
@@ -776,9 +787,16 @@ def _lcm_int(a, b):
 }
 
 
+# The NaN an invalid operation gives on this machine (x86's default NaN has its sign bit set, as every
+# NumPy loop's arccos(2), log(-1), (-2) ** 0.5 has; copysign and signbit show it: campaign seed 131315).
+# The helpers return it where their domain ends; a literal nan is positive.
+with np.errstate(invalid="ignore"):
+    INVALID_NAN_SOURCE = "-nan" if np.signbit(np.float64(0.0) * np.float64(np.inf)) else "nan"
+
+
 def shared_module_source() -> str:
     """The module of every helper, in a fixed order."""
-    return HEADER + _tables_source() + "".join(f"\n{_decorator(name)}{SOURCES[name].lstrip()}"
+    return HEADER + f"_INVALID_NAN = {INVALID_NAN_SOURCE}\n" + _tables_source() + "".join(f"\n{_decorator(name)}{SOURCES[name].lstrip()}"
                                                for name in sorted(SOURCES))
 
 

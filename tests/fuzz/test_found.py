@@ -504,3 +504,23 @@ def test_a_draw_of_0d_parameters_is_a_python_number():
         def f(x):
             return x + np.random.normal(x.mean(), x.std()) + np.random.poisson(x.max())
     """, [[spec([[1.0, 2.0], [3.0, 4.5]], 'float32')]] * 3)  # float32 stays: the draws are weak Python numbers
+
+
+def test_nans_of_invalid_operations_have_numpys_sign():
+    """np.copysign(x, np.arccos(x)) for x = 2: NumPy's NaN of an invalid operation is the machine's
+    (x86: the sign bit set), the kernels' libm arccos gave a positive one (campaign seed 131315)."""
+    assert_program_matches("""
+        def f(x0):
+            return np.copysign(x0, np.arccos(x0))
+    """, [[spec([[2]], 'uint32')]] * 2, modes=("script",))
+    for function, value in (("arccos", 2.0), ("arcsin", -3.0), ("log", -1.0), ("log1p", -2.0), ("log10", -1.0),
+                            ("log2", -1.0), ("sqrt", -1.0)):
+        for dtype in ("float32", "float64"):
+            assert_program_matches(f"""
+                def f(x):
+                    return np.signbit(np.{function}(x) * 2.0), np.copysign(1.0, np.{function}(x + 1.0) - x)
+            """, [[spec([value, value - 1.0, 0.5], dtype)]] * 2, modes=("script",))
+    assert_program_matches("""
+        def f(x, y):
+            return np.copysign(1.0, np.power(x, y))
+    """, [[spec([-2.0, -0.5, 4.0], "float64"), spec([0.5, 1.5, 0.5], "float64")]] * 2, modes=("script",))
