@@ -2,8 +2,8 @@
 what jit.script compiles, and with ``with_array_module`` what torch, JAX and CuPy
 run) and, where a library needs its own spelling, once for that library: the
 elementwise ones (gelu_bias, small, chain10, mlp) and the reductions of issue 21
-(softmax, log_softmax, layer_norm, rms_norm, transformer_block), and batch norm (column
-reductions) and an MSE loss (a full reduction). The reductions
+(softmax, log_softmax, layer_norm, rms_norm, transformer_block), a softmax of causally masked
+scores (most of exp underflows), batch norm (column reductions) and an MSE loss (a full reduction). The reductions
 spell a row maximum ``np.amax``: ``Tensor.max(dim)`` returns (values, indices)."""
 from __future__ import annotations
 
@@ -98,7 +98,8 @@ def with_array_module(function, module):
 def torch_built_in(name: str, torch):
     """torch's own kernel for reduction workload ``name`` (``None`` where torch has none)."""
     functional = torch.nn.functional
-    return {"softmax": lambda x: torch.softmax(x, -1), "log_softmax": lambda x: torch.log_softmax(x, -1),
+    return {"softmax": lambda x: torch.softmax(x, -1), "masked_softmax": lambda x: torch.softmax(x, -1),
+            "log_softmax": lambda x: torch.log_softmax(x, -1),
             "layer_norm": lambda x, w, b: functional.layer_norm(x, x.shape[-1:], w, b, eps=LAYER_NORM_EPS),
             "rms_norm": lambda x, w: functional.rms_norm(x, x.shape[-1:], w, eps=RMS_NORM_EPS),
             "batch_norm": lambda x, w, b: functional.batch_norm(x, None, None, w, b, training=True,
@@ -131,6 +132,10 @@ def inputs(name: str, quick: bool = False):
                 normal(4096, 1024) * np.float32(0.015), normal(1024))
     if name in ("softmax", "log_softmax"):
         return (normal(rows, 1024),)
+    if name == "masked_softmax":  # attention scores with a causal mask's -1e9 above the diagonal
+        scores = normal(rows, 1024)
+        scores[np.triu_indices(rows, 1, 1024)] = np.float32(-1e9)
+        return (scores,)
     if name == "layer_norm":
         return normal(rows, 1024), normal(1024), normal(1024)
     if name == "rms_norm":
@@ -148,6 +153,7 @@ def inputs(name: str, quick: bool = False):
 
 
 EAGER = {"gelu_bias": gelu_bias, "small": gelu_bias, "chain10": chain10, "mlp": mlp, "softmax": softmax,
+         "masked_softmax": softmax,
          "log_softmax": log_softmax, "layer_norm": layer_norm, "rms_norm": rms_norm, "batch_norm": batch_norm,
          "mse_loss": mse_loss, "transformer_block": transformer_block}
 ELEMENTWISE = ("gelu_bias", "small", "chain10")  # all elementwise: what cupy.fuse can take
