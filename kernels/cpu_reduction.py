@@ -791,6 +791,9 @@ class CpuReductionKernel(CompiledKernels):
             namespace["_run"] = self.variants[self.layout.broadcast].function
             if int(np.prod(self.layout.shape)) == 0:
                 lines.append(f"    {fallback}")
+            # a STATIC shape does not make an output that reads only row values span it
+            # (np.absolute(x.any(keepdims=True)).imag is NumPy's (1,), not x's shape: seed 23157)
+            lines += [f"    if {check}: {fallback}" for check in partial_read_checks(kernel, sizes)]
         else:
             shape_lines, sizes = dynamic_shape(kernel, on_mismatch=fallback)
             lines += shape_lines

@@ -504,14 +504,14 @@ class CudaReductionKernel:
             namespace[f"_dt_{output.name}"] = np.dtype(output.dtype)
         lines = [f"def launch({', '.join(names)}):"]
         lines += python_int_checks(kernel, fallback)
+        from .cpu_reduction import partial_read_checks, reduced_size_checks  # noqa: PLC0415 - the CPU rules
         if self.static:
             sizes = [str(s) for s in self.layout.shape]
         else:
             shape_lines, sizes = dynamic_shape(kernel, on_mismatch=fallback)
             lines += shape_lines
-            from .cpu_reduction import partial_read_checks, reduced_size_checks  # noqa: PLC0415 - the CPU rules
             lines += reduced_size_checks(kernel, sizes, fallback)
-            lines += [f"    if {check}: {fallback}" for check in partial_read_checks(kernel, sizes)]
+        lines += [f"    if {check}: {fallback}" for check in partial_read_checks(kernel, sizes)]  # STATIC too
         lines.append(f"    if {' * '.join(sizes)} == 0: {fallback}")  # NumPy's answer for empty rows
         rows = " * ".join(sizes[d] for d in kept) if kept else "1"
         lines.append(f"    _rows = {rows}")

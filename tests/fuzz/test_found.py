@@ -524,3 +524,15 @@ def test_nans_of_invalid_operations_have_numpys_sign():
         def f(x, y):
             return np.copysign(1.0, np.power(x, y))
     """, [[spec([-2.0, -0.5, 4.0], "float64"), spec([0.5, 1.5, 0.5], "float64")]] * 2, modes=("script",))
+
+
+def test_a_static_reduction_output_of_row_values_keeps_its_shape():
+    """np.absolute(x.any(keepdims=True)).imag reads only the row value: NumPy's (1,), but the STATIC
+    reduction kernel wrote it over x's shape, (2,) (seed 23157 of the bounded run, once the registry's
+    new ops had shifted its programs)."""
+    assert_program_matches("""
+        def f(x2):
+            v1 = np.signbit(x2).any(None, keepdims=True)
+            v1 = np.absolute(v1).imag
+            return v1
+    """, [[spec([0, 0], 'int64')]] * 2, modes=('trace', 'script'))
