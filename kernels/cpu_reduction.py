@@ -78,6 +78,31 @@ class _ReductionPrinter:
     def emit(self, depth: int, text: str):
         self.lines.append("    " * depth + text)
 
+    def emit_indices(self, depth: int, dims, flat: str) -> None:
+        """``i<d>`` for each of ``dims`` from ``flat``, their C-order flat index."""
+        self.emit(depth, f"_rest = {flat}")
+        for d in reversed(dims):
+            if d == dims[0]:
+                self.emit(depth, f"i{d} = _rest")
+            else:
+                self.emit(depth, f"i{d} = _rest % {self.size(d)}")
+                self.emit(depth, f"_rest //= {self.size(d)}")
+
+    def element_body(self, depth: int, body, tail, reads) -> None:
+        """One element's loads (of what ``body`` and ``reads`` read), ``body``, then ``tail``."""
+        names = {a for instr in body for a in instr.args if not isinstance(a, Const)} | set(reads)
+        self.loads(depth, names)
+        for instr in body:
+            self.emit(depth, self.printer.instruction(instr))
+        for line in tail:
+            self.emit(depth, line)
+
+    def load_values(self, depth: int, defined, source: str) -> None:
+        """Each row value of ``defined`` ([(name, dtype)]) read from ``source`` (``{}``: its name)."""
+        for name, dtype in defined:
+            self.printer.dtypes[name] = dtype
+            self.emit(depth, f"{name} = {source.format(name)}")
+
     def loads(self, depth: int, names):
         arrays = self.kernel.arrays
         rank = self.kernel.rank
@@ -215,13 +240,7 @@ class _ReductionPrinter:
         buffers, buffers_at = [], len(self.lines)  # per-call row buffers, inserted here at the end
         self.emit(1, "for _row in range(start, stop):")
         if kept:
-            self.emit(2, "_rest = _row")
-            for d in reversed(kept):
-                if d == kept[0]:
-                    self.emit(2, f"i{d} = _rest")
-                else:
-                    self.emit(2, f"i{d} = _rest % {self.size(d)}")
-                    self.emit(2, f"_rest //= {self.size(d)}")
+            self.emit_indices(2, kept, "_row")
         last_buffered = frozenset()
         buffering = [index for index, stage in enumerate(kernel.stages) if stage.body and kept]
         for stage_index, stage in enumerate(kernel.stages):
@@ -404,11 +423,6 @@ class _SplitPrinter(_ReductionPrinter):
         self.lines[buffers_at:buffers_at] = ["    " + line for line in self.buffers]
         return "\n".join([_HEADER + cpu_math.source_of(self.printer.helpers), "", *self.lines]) + "\n"
 
-    def load_row_values(self, depth: int, defined) -> None:
-        for name, dtype in defined:
-            self.printer.dtypes[name] = dtype
-            self.emit(depth, f"{name} = _rv_{name}[0]")
-
     def chunk_loops(self, depth: int, chunk_lines=()):
         """The loops over chunks [start, stop) (each starting with ``chunk_lines``) and over the
         dimensions outside the innermost one: (the chunk loop's body depth, the innermost loop's
@@ -434,7 +448,7 @@ class _SplitPrinter(_ReductionPrinter):
 
     def stage_pass(self, stage, defined) -> None:
         inner = f"i{self.kernel.rank - 1}"
-        self.load_row_values(3, defined)
+        self.load_values(3, defined, "_rv_{}[0]")
         self.printer.dtypes.update((instr.target, instr.dtype) for instr in stage.body)
         lines = [self.reduce_lines(reduce) for reduce in stage.reduces]
         reads = {r.value for r in stage.reduces if not isinstance(r.value, Const)}
@@ -461,14 +475,6 @@ class _SplitPrinter(_ReductionPrinter):
             self.printer.dtypes[reduce.target] = reduce.dtype
             self.emit(chunk_depth, f"_part_{reduce.target}[_chunk] = _acc_{reduce.target}")
 
-    def element_body(self, depth: int, body, tail, reads) -> None:
-        names = {a for instr in body for a in instr.args if not isinstance(a, Const)} | set(reads)
-        self.loads(depth, names)
-        for instr in body:
-            self.emit(depth, self.printer.instruction(instr))
-        for line in tail:
-            self.emit(depth, line)
-
     def combine(self, depth: int, reduce, value: str, dtype: str) -> None:
         """Fold ``value`` (a block's reduction, or a chunk's partial) into the accumulator by the
         Reduce's own update."""
@@ -480,7 +486,7 @@ class _SplitPrinter(_ReductionPrinter):
             self.emit(depth, line)
 
     def finish(self, stage, defined, own, last: bool) -> None:
-        self.load_row_values(3, defined)
+        self.load_values(3, defined, "_rv_{}[0]")
         for reduce in stage.reduces:
             init, _, final = self.reduce_lines(reduce)
             for line in init:
@@ -500,7 +506,7 @@ class _SplitPrinter(_ReductionPrinter):
 
     def element_pass(self, defined) -> None:
         kernel = self.kernel
-        self.load_row_values(3, defined)
+        self.load_values(3, defined, "_rv_{}[0]")
         _, depth = self.chunk_loops(3)
         inner = f"i{kernel.rank - 1}"
         self.emit(depth, f"for {inner} in range(_first_i, _last_i):")
@@ -563,17 +569,11 @@ class _ColumnPrinter(_ReductionPrinter):
         buffers_at = len(self.lines)
         buffers = []
         self.emit(1, "for _tile in range(start, stop):")
-        self.emit(2, "_rest = _tile // _tiles_per_line")
         self.emit(2, f"_j0 = (_tile % _tiles_per_line) * {width}")
         self.emit(2, f"_width = min({width}, {self.size(last)} - _j0)")
-        self.emit(2, f"_row0 = _rest * {self.size(last)} + _j0")
-        outer = kernel.kept[:-1]
-        for d in reversed(outer):
-            if d == outer[0]:
-                self.emit(2, f"i{d} = _rest")
-            else:
-                self.emit(2, f"i{d} = _rest % {self.size(d)}")
-                self.emit(2, f"_rest //= {self.size(d)}")
+        self.emit(2, f"_row0 = _tile // _tiles_per_line * {self.size(last)} + _j0")
+        if kernel.kept[:-1]:
+            self.emit_indices(2, kernel.kept[:-1], "_tile // _tiles_per_line")
         defined = []  # [(row value, dtype)] of the stages so far
         for stage in kernel.stages:
             self.printer.dtypes.update((instr.target, instr.dtype) for instr in stage.body)
@@ -590,22 +590,14 @@ class _ColumnPrinter(_ReductionPrinter):
                 self.emit(2, "_e = 0")
             depth = self.reduced_loops(2)
             self.column_loop(depth, defined)
-            reads = {a for instr in stage.body for a in instr.args if not isinstance(a, Const)}
-            reads |= {r.value for r in stage.reduces if not isinstance(r.value, Const)}
-            self.loads(depth + 1, reads)
-            for instr in stage.body:
-                self.emit(depth + 1, self.printer.instruction(instr))
-            for name, _ in kept_locals:
-                self.emit(depth + 1, f"{name} = _v{name}[_j]")
-            for _, update, _ in lines:
-                for line in update:
-                    self.emit(depth + 1, line)
-            for name, _ in kept_locals:
-                self.emit(depth + 1, f"_v{name}[_j] = {name}")
+            reads = {r.value for r in stage.reduces if not isinstance(r.value, Const)}
+            self.element_body(depth + 1, stage.body, [f"{name} = _v{name}[_j]" for name, _ in kept_locals]
+                              + [line for _, update, _ in lines for line in update]
+                              + [f"_v{name}[_j] = {name}" for name, _ in kept_locals], reads)
             if counter:
                 self.emit(depth, "_e += 1")
             self.emit(2, "for _j in range(_width):")
-            self.load_tile_values(3, defined)
+            self.load_values(3, defined, "_tv_{}[_j]")
             for name, _ in kept_locals:
                 self.emit(3, f"{name} = _v{name}[_j]")
             own = []
@@ -624,17 +616,13 @@ class _ColumnPrinter(_ReductionPrinter):
         if kernel.element_outputs:
             depth = self.reduced_loops(2)
             self.column_loop(depth, defined)
-            reads = {a for instr in kernel.element_body for a in instr.args if not isinstance(a, Const)}
-            reads |= {o.value for o in kernel.element_outputs}
-            self.loads(depth + 1, reads)
-            for instr in kernel.element_body:
-                self.emit(depth + 1, self.printer.instruction(instr))
             index = ", ".join(f"i{d}" for d in range(rank))
-            for output in kernel.element_outputs:
-                self.emit(depth + 1, f"{output.name}[{index}] = {output.value}")
+            self.element_body(depth + 1, kernel.element_body,
+                              [f"{o.name}[{index}] = {o.value}" for o in kernel.element_outputs],
+                              {o.value for o in kernel.element_outputs})
         if kernel.row_outputs:
             self.emit(2, "for _j in range(_width):")
-            self.load_tile_values(3, defined)
+            self.load_values(3, defined, "_tv_{}[_j]")
             for output in kernel.row_outputs:
                 self.emit(3, f"{output.name}[_row0 + _j] = {output.value}")
         self.lines[buffers_at:buffers_at] = ["    " + line for line in buffers]
@@ -650,12 +638,7 @@ class _ColumnPrinter(_ReductionPrinter):
         """The contiguous loop over the tile's columns, with the row values of earlier stages."""
         self.emit(depth, "for _j in range(_width):")
         self.emit(depth + 1, f"i{self.kernel.rank - 1} = _j0 + _j")
-        self.load_tile_values(depth + 1, defined)
-
-    def load_tile_values(self, depth: int, defined) -> None:
-        for name, dtype in defined:
-            self.printer.dtypes[name] = dtype
-            self.emit(depth, f"{name} = _tv_{name}[_j]")
+        self.load_values(depth + 1, defined, "_tv_{}[_j]")
 
 
 def _numba_dtype(dtype: str) -> str:

@@ -31,17 +31,28 @@ def _numpy(x, axes):
     return tuple(results)
 
 
-def _check(kernel, x, axes, static=False):
+def _launch(kernel, x, axes, static=False):
+    """(the kernel's results, NumPy's) for each op of OPS, without and with keepdims."""
     with np.errstate(all="ignore"):
-        expected = _numpy(x, axes)
-        actual = cpu.build(kernel, [x.shape] if static else None, lambda a: _numpy(a, axes)).launch(x)
+        built = cpu.build(kernel, [x.shape] if static else None, lambda a: _numpy(a, axes))
+        return built.launch(x), _numpy(x, axes)
+
+
+def _mismatches(kernel, x, axes, static=False) -> list:
+    """Where the column kernel differs from NumPy: type, shape, dtype or value (float32: NumPy's own
+    sum is off by about n * 6e-8 * |x|)."""
+    actual, expected = _launch(kernel, x, axes, static)
+    found = []
     for name, a, e in zip([f"{op}{k}" for op in OPS for k in ("", "-keepdims")], actual, expected):
-        assert type(a) is type(e) and np.shape(a) == np.shape(e), name
-        assert np.asarray(a).dtype == np.asarray(e).dtype, name
-        if np.asarray(e).dtype.kind == "f":  # float32: NumPy's own sum is off by about n * 6e-8 * |x|
-            np.testing.assert_allclose(a, e, rtol=1e-5, atol=3e-5, equal_nan=True, err_msg=name)
-        else:
-            np.testing.assert_array_equal(a, e, err_msg=name)
+        if type(a) is not type(e) or np.shape(a) != np.shape(e) or np.asarray(a).dtype != np.asarray(e).dtype:
+            found.append(f"{name}: {type(a).__name__} {np.shape(a)} {np.asarray(a).dtype} instead of "
+                         f"{type(e).__name__} {np.shape(e)} {np.asarray(e).dtype}")
+        elif np.asarray(e).dtype.kind == "f":
+            if not np.allclose(a, e, rtol=1e-5, atol=3e-5, equal_nan=True):
+                found.append(f"{name}: values differ")
+        elif not np.array_equal(a, e):
+            found.append(f"{name}: values differ")
+    return found
 
 
 @pytest.mark.parametrize("dtype, shape, axes", [
@@ -58,15 +69,15 @@ def test_column_reductions_match_numpy(dtype, shape, axes):
         x[:, 0, :] = 7  # ties: the first index wins
     kernel = _every_reduction(dtype, len(shape), axes)
     assert cpu_reduction.columns(kernel)
-    _check(kernel, x, axes)
-    _check(kernel, x[..., ::-1], axes)  # strided: the same DYNAMIC kernel
+    assert not _mismatches(kernel, x, axes)
+    assert not _mismatches(kernel, x[..., ::-1], axes)  # strided: the same DYNAMIC kernel
 
 
 def test_large_column_reductions_run_on_the_threads():
     x = np.random.default_rng(1).standard_normal((1500, 300))
     kernel = _every_reduction("float64", 2, (0,))
     assert "_parallel(_run, _tiles" in cpu.build(kernel).launcher_source
-    _check(kernel, x, (0,))
+    assert not _mismatches(kernel, x, (0,))
 
 
 def test_a_static_narrow_shape_gives_each_thread_a_tile():
@@ -74,8 +85,8 @@ def test_a_static_narrow_shape_gives_each_thread_a_tile():
     kernel = _every_reduction("float64", 2, (0,))
     assert cpu_reduction.column_width(40) < 40 <= cpu_reduction.COLUMN_TILE or cpu.num_threads() == 1
     assert "_parallel(_run, _tiles" in cpu.build(kernel, [x.shape]).launcher_source
-    _check(kernel, x, (0,), static=True)
-    _check(kernel, x, (0,))
+    assert not _mismatches(kernel, x, (0,), static=True)
+    assert not _mismatches(kernel, x, (0,))
 
 
 def test_nan_and_infinities_in_columns():
@@ -83,7 +94,12 @@ def test_nan_and_infinities_in_columns():
     x[399, 3] = x[10, 3] = np.nan  # the first NaN wins argmax/argmin
     x[:, 5] = -np.inf  # every element the identity of max: argmax is 0
     x[0, 69] = np.nan  # in the last, partial tile
-    _check(_every_reduction("float64", 2, (0,)), x, (0,))
+    kernel = _every_reduction("float64", 2, (0,))
+    actual, _ = _launch(kernel, x, (0,))
+    results = dict(zip([f"{op}{k}" for op in OPS for k in ("", "-keepdims")], actual))
+    assert results["argmax"][3] == results["argmin"][3] == 10 and np.isnan(results["max"][69])
+    assert results["max"][5] == -np.inf and results["argmax"][5] == 0
+    assert not _mismatches(kernel, x, (0,))
 
 
 def _standardize(x):
