@@ -76,11 +76,11 @@ _REASSOCIATED_DECORATOR = '@njit(error_model="numpy", fastmath={"reassoc", "cont
 # compare-and-select reduction (Numba puts no nnan flag on the select), so this reduces integer keys
 # of the bit patterns, ordered as the floats are (vpmaxsd), and ors a NaN test of the bits beside.
 _EXTREME_ROW = """
-def _{op}_row_{suffix}(row, count):
+def _{op}_row_{suffix}(row, first, count):
     bits = row.view({int_type})
     best = {int_type}({start})
     nan = {int_type}(0)
-    for e in range(count):
+    for e in range(uint64(first), uint64(first + count)):
         b = bits[e]
         key = {int_type}(b ^ {int_type}({int_type}(b >> {int_type}({shift})) & {int_type}({magnitude})))
         best = key if key {compare} best else best
@@ -209,10 +209,12 @@ def _extreme_rows() -> dict:
 
 SOURCES = {
     "_sum_row_f64": '''
-def _sum_row_f64(buffer, count):
-    # A row buffer's values summed in float64 (a reduction kernel's float sum).
+def _sum_row_f64(buffer, first, count):
+    # buffer[first:first + count] summed in float64 (a reduction kernel's float sum); the caller
+    # passes the whole array, as a slice per row would cost a reference count update each. An
+    # unsigned index has no negative-index wrap-around, which would keep the loop from vectorizing.
     total = float64(0.0)
-    for e in range(count):
+    for e in range(uint64(first), uint64(first + count)):
         total += float64(buffer[e])
     return total
 ''',

@@ -68,6 +68,32 @@ class _ReductionPrinter:
         self.printer = CpuRenderer(kernel)
         self.printer.dtypes[ROW_SIZE] = "int64"
         self.lines: list = []
+        self.setup: list = []  # lines run once per call, before the row loop
+        self.buffer_rows: dict = {}  # buffered value -> (flat array, row offset) where it is an output's row
+
+    def row_of(self, array: str, flags) -> tuple:
+        """(``array`` flattened, the offset of the current row in it) for a C-contiguous array (an
+        output) of the kernel's rank whose reduced axes trail and are not broadcast (``flags``:
+        broadcast per dimension). Helpers take the whole array and the offset: a slice per row costs
+        two reference count updates (with the vector registers saved around them)."""
+        flat = f"_flat_{array}"
+        if f"{flat} = {array}.reshape(-1)" not in self.setup:
+            self.setup.append(f"{flat} = {array}.reshape(-1)")
+        terms = []
+        for d in self.kernel.kept:
+            if not flags[d]:
+                stride = f"_st_{array}_{d}"
+                if not any(line.startswith(f"{stride} = ") for line in self.setup):
+                    self.setup.append(f"{stride} = {array}.strides[{d}] // {array}.itemsize")
+                terms.append(f"i{d} * {stride}")
+        return flat, " + ".join(terms) or "0"
+
+    def buffer_item(self, value: str) -> str:
+        """The element ``_e`` of ``value``'s row buffer."""
+        if value in self.buffer_rows:
+            flat, offset = self.buffer_rows[value]
+            return f"{flat}[uint64(_at_{value} + _e)]"  # unsigned: no wrap-around test, so it vectorizes
+        return f"_buf_{value}[_e]"
 
     def size(self, d: int) -> str:
         shape = self.layout.shape
@@ -123,13 +149,12 @@ class _ReductionPrinter:
         if not kernel.kept or tuple(kernel.axes) != tuple(range(rank - len(kernel.axes), rank)):
             return {}
         free = [o for o in kernel.element_outputs]
-        index = ", ".join(f"i{d}" for d in kernel.kept)
         rows = {}
         for value in values:
             output = next((o for o in free if o.dtype == self.printer.dtypes[value] != "bool"), None)
             if output is not None:
                 free.remove(output)
-                rows[value] = f"{output.name}[{index}]" + (f".reshape({ROW_SIZE})" if len(kernel.axes) > 1 else "")
+                rows[value] = self.row_of(output.name, (False,) * rank)
         return rows
 
     def row_reciprocals(self) -> dict:
@@ -165,7 +190,7 @@ class _ReductionPrinter:
         self.loads(depth, reads)
         for instr in body:
             if instr.target in buffered:
-                self.emit(depth, f"{instr.target} = _buf_{instr.target}[_e]")
+                self.emit(depth, f"{instr.target} = {self.buffer_item(instr.target)}")
             elif reciprocals and instr.op == "/" and instr.args[1] in reciprocals \
                     and instr.dtype == reciprocals[instr.args[1]]:
                 self.printer.dtypes[instr.target] = instr.dtype
@@ -237,7 +262,7 @@ class _ReductionPrinter:
         self.emit(0, f"def {kernel.name}({', '.join(params)}):")
         row_size = " * ".join(self.size(d) for d in kernel.axes)
         self.emit(1, f"{ROW_SIZE} = int64({row_size})")
-        buffers, buffers_at = [], len(self.lines)  # per-call row buffers, inserted here at the end
+        setup_at = len(self.lines)  # per-call row buffers and flat views, inserted here at the end
         self.emit(1, "for _row in range(start, stop):")
         if kept:
             self.emit_indices(2, kept, "_row")
@@ -260,7 +285,7 @@ class _ReductionPrinter:
             rows = self.direct_rows(stage)
             if rows is not None:  # each accumulator one vectorized helper call over a contiguous input row
                 for reduce in stage.reduces:
-                    self.emit_row_helper(reduce, rows[reduce.value])
+                    self.emit_row_helper(reduce, *rows[reduce.value])
             elif stage.body and kept:
                 # Two loops: the elementwise work into a row buffer (a loop LLVM vectorizes: no
                 # accumulator carried across iterations), then the accumulation over the buffer.
@@ -270,17 +295,20 @@ class _ReductionPrinter:
                 for value in values:
                     dtype = self.printer.dtypes[value]
                     if value in rows_of:
-                        self.emit(2, f"_buf_{value} = {rows_of[value]}")
+                        self.buffer_rows[value] = rows_of[value]
+                        self.emit(2, f"_at_{value} = {rows_of[value][1]}")
                     else:
-                        buffers.append(f"_buf_{value} = np.empty({ROW_SIZE}, {'bool_' if dtype == 'bool' else dtype})")
-                self.element_loop(2, stage.body, _Tail([f"_buf_{v}[_e] = {v}" for v in values], reads), True)
+                        self.setup.append(f"_buf_{value} = np.empty({ROW_SIZE}, {'bool_' if dtype == 'bool' else dtype})")
+                self.element_loop(2, stage.body, _Tail([f"{self.buffer_item(v)} = {v}" for v in values], reads), True)
                 if all(_row_helper(reduce, self.printer.dtypes) for reduce in stage.reduces):
                     for reduce in stage.reduces:  # a vectorized helper over each buffer
-                        self.emit_row_helper(reduce, f"_buf_{reduce.value}")
+                        value = reduce.value
+                        row = (self.buffer_rows[value][0], f"_at_{value}") if value in self.buffer_rows else (f"_buf_{value}", "0")
+                        self.emit_row_helper(reduce, *row)
                 else:
                     self.emit(2, f"for _e in range({ROW_SIZE}):")
                     for value in values:
-                        self.emit(3, f"{value} = _buf_{value}[_e]")
+                        self.emit(3, f"{value} = {self.buffer_item(value)}")
                     for line in updates:
                         self.emit(3, line)
             else:
@@ -291,7 +319,12 @@ class _ReductionPrinter:
                 self.emit(2, self.printer.instruction(instr))
         if kernel.element_outputs:
             index = ", ".join(f"i{d}" for d in range(rank))
-            stores = [f"{o.name}[{index}] = {o.value}" for o in kernel.element_outputs]
+            # an output whose row buffer this pass reads is written as it was read: LLVM then sees one
+            # address (through two arrays it checks for overlap at run time, finds it, and runs scalar)
+            read_back = {instr.target for instr in kernel.element_body} & last_buffered
+            kept_in = {flat: value for value, (flat, _) in self.buffer_rows.items() if value in read_back}
+            stores = [f"{self.buffer_item(kept_in[f'_flat_{o.name}'])} = {o.value}" if f"_flat_{o.name}" in kept_in
+                      else f"{o.name}[{index}] = {o.value}" for o in kernel.element_outputs]
             tail = _Tail(stores, {o.value for o in kernel.element_outputs})
             # the same name is the same instruction in every pass (lowering repeats them): reuse the buffer
             reciprocals = self.row_reciprocals()
@@ -309,13 +342,13 @@ class _ReductionPrinter:
                 self.element_loop(2, kernel.element_body, tail, bool(last_buffered), last_buffered)
         for output in kernel.row_outputs:
             self.emit(2, f"{output.name}[_row] = {output.value}")
-        self.lines[buffers_at:buffers_at] = ["    " + line for line in buffers]
+        self.lines[setup_at:setup_at] = ["    " + line for line in self.setup]
         return "\n".join([_HEADER + cpu_math.source_of(self.printer.helpers), "", *self.lines]) + "\n"
 
 
-    def emit_row_helper(self, reduce, row: str) -> None:
+    def emit_row_helper(self, reduce, row: str, offset: str) -> None:
         helper = _row_helper(reduce, self.printer.dtypes)
-        call = self.printer.helper(helper, row, ROW_SIZE)
+        call = self.printer.helper(helper, row, offset, ROW_SIZE)
         acc = f"_acc_{reduce.target}"
         if reduce.op == "sum":
             self.emit(2, f"{acc} = float64({acc} + {call})")
@@ -323,9 +356,9 @@ class _ReductionPrinter:
             self.emit(2, f"{acc} = {call}")
 
     def direct_rows(self, stage):
-        """{operand: the expression of its current row as a contiguous 1-d array} when every
-        accumulator of this body-less stage has a row helper and reads a whole-rank operand that
-        is not broadcast along trailing reduced axes; else None (an element loop)."""
+        """{operand: (its flat array, its current row's offset)} when every accumulator of this
+        body-less stage has a row helper and reads a whole-rank operand that is not broadcast along
+        trailing reduced axes; else None (an element loop)."""
         kernel, rank = self.kernel, self.kernel.rank
         axes = tuple(kernel.axes)
         if stage.body or not kernel.kept or axes != tuple(range(rank - len(axes), rank)):
@@ -339,9 +372,10 @@ class _ReductionPrinter:
             operand_flags = flags[value]
             if len(operand_flags) != rank or any(operand_flags[d] for d in axes):
                 return None
+            # an operand may be strided (Numba compiles an 'A' version): its row is a slice
             index = ", ".join("0" if operand_flags[d] else f"i{d}" for d in kernel.kept)
             row = f"{value}_array[{index}]"
-            rows[value] = row if len(axes) == 1 else f"{row}.reshape({ROW_SIZE})"
+            rows[value] = (row if len(axes) == 1 else f"{row}.reshape({ROW_SIZE})", "0")
         return rows
 
 
@@ -407,8 +441,7 @@ class _SplitPrinter(_ReductionPrinter):
         self.emit(0, "@njit(nogil=True, error_model=\"numpy\", cache=True)")
         self.emit(0, f"def {kernel.name}({', '.join(params)}):")
         self.emit(1, f"{ROW_SIZE} = int64({' * '.join(self.size(d) for d in range(rank))})")
-        buffers_at = len(self.lines)
-        self.buffers = []
+        setup_at = len(self.lines)
         self.emit(1, "for _phase in range(first, last + 1):")
         defined = []
         for index, stage in enumerate(stages):
@@ -420,7 +453,7 @@ class _SplitPrinter(_ReductionPrinter):
         if kernel.element_outputs:
             self.emit(2, "else:")
             self.element_pass(defined)
-        self.lines[buffers_at:buffers_at] = ["    " + line for line in self.buffers]
+        self.lines[setup_at:setup_at] = ["    " + line for line in self.setup]
         return "\n".join([_HEADER + cpu_math.source_of(self.printer.helpers), "", *self.lines]) + "\n"
 
     def chunk_loops(self, depth: int, chunk_lines=()):
@@ -458,7 +491,7 @@ class _SplitPrinter(_ReductionPrinter):
             values = sorted(reads)
             for value in values:
                 dtype = self.printer.dtypes[value]
-                self.buffers.append(f"_buf_{value} = np.empty({SPLIT_BLOCK}, {'bool_' if dtype == 'bool' else dtype})")
+                self.setup.append(f"_buf_{value} = np.empty({SPLIT_BLOCK}, {'bool_' if dtype == 'bool' else dtype})")
             self.emit(depth, f"for _b in range(_first_i, _last_i, {SPLIT_BLOCK}):")
             self.emit(depth + 1, f"_b_end = min(_b + {SPLIT_BLOCK}, _last_i)")
             self.emit(depth + 1, "_e = 0")
@@ -466,7 +499,7 @@ class _SplitPrinter(_ReductionPrinter):
             self.element_body(depth + 2, stage.body, [f"_buf_{v}[_e] = {v}" for v in values] + ["_e += 1"], reads)
             for reduce in stage.reduces:
                 helper = self.printer.helper(_row_helper(reduce, self.printer.dtypes), f"_buf_{reduce.value}",
-                                             "_b_end - _b")
+                                             "0", "_b_end - _b")
                 self.combine(depth + 1, reduce, helper, "float64" if reduce.op == "sum" else reduce.dtype)
         else:  # integer and bool accumulators vectorize as they are
             self.emit(depth, f"for {inner} in range(_first_i, _last_i):")
@@ -566,8 +599,7 @@ class _ColumnPrinter(_ReductionPrinter):
         width = column_width(None if self.layout.shape is None else self.layout.shape[last])
         self.emit(1, f"{ROW_SIZE} = int64({' * '.join(self.size(d) for d in kernel.axes)})")
         self.emit(1, f"_tiles_per_line = ({self.size(last)} + {width - 1}) // {width}")
-        buffers_at = len(self.lines)
-        buffers = []
+        setup_at = len(self.lines)
         self.emit(1, "for _tile in range(start, stop):")
         self.emit(2, f"_j0 = (_tile % _tiles_per_line) * {width}")
         self.emit(2, f"_width = min({width}, {self.size(last)} - _j0)")
@@ -580,7 +612,7 @@ class _ColumnPrinter(_ReductionPrinter):
             counter = any(r.op in ("argmax", "argmin") for r in stage.reduces)
             lines = [self.reduce_lines(reduce) for reduce in stage.reduces]
             kept_locals = [name_dtype for reduce in stage.reduces for name_dtype in self.accumulators(reduce)]
-            buffers += [f"_v{name} = np.empty({width}, {_numba_dtype(dtype)})" for name, dtype in kept_locals]
+            self.setup += [f"_v{name} = np.empty({width}, {_numba_dtype(dtype)})" for name, dtype in kept_locals]
             self.emit(2, "for _j in range(_width):")
             for init, _, _ in lines:
                 for line in init:
@@ -610,7 +642,7 @@ class _ColumnPrinter(_ReductionPrinter):
                 self.emit(3, self.printer.instruction(instr))
                 own.append((instr.target, instr.dtype))
             for name, dtype in own:
-                buffers.append(f"_tv_{name} = np.empty({width}, {_numba_dtype(dtype)})")
+                self.setup.append(f"_tv_{name} = np.empty({width}, {_numba_dtype(dtype)})")
                 self.emit(3, f"_tv_{name}[_j] = {name}")
             defined += own
         if kernel.element_outputs:
@@ -625,7 +657,7 @@ class _ColumnPrinter(_ReductionPrinter):
             self.load_values(3, defined, "_tv_{}[_j]")
             for output in kernel.row_outputs:
                 self.emit(3, f"{output.name}[_row0 + _j] = {output.value}")
-        self.lines[buffers_at:buffers_at] = ["    " + line for line in buffers]
+        self.lines[setup_at:setup_at] = ["    " + line for line in self.setup]
         return "\n".join([_HEADER + cpu_math.source_of(self.printer.helpers), "", *self.lines]) + "\n"
 
     def reduced_loops(self, depth: int) -> int:
