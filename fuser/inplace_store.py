@@ -3,9 +3,12 @@ its kernel writes into the view directly, so the store and the group are one
 kernel launch instead of a kernel, a fresh array and a copy.
 
 ``fuse_stores`` runs after the groups are made. It pairs a group with the
-``np::setitem`` that is the only use of its one output when the index is basic
+``np::setitem`` that is the only use of one of its outputs when the index is basic
 (ints, slices, None, ...: the destination is a view), the dtypes agree and the
-shapes do where they are known. The setitem stays in the graph, so the alias
+shapes do where they are known. The group's other outputs come back from the launch
+as before (cs231n's RNN step keeps ``sum_h`` in a cache and stores ``next_h``); a
+tuple or list of them built between the group and the store moves below the store
+(it holds them without reading an element). The setitem stays in the graph, so the alias
 analysis and every pass still see the write; it gets the attribute
 ``fused_group`` (the group's index) and prints nothing, and the group's
 statement launches ``StoreLaunch``: it writes into the view unless that could
@@ -42,7 +45,7 @@ def store_of(group):
     """(its StoreLaunch, the np::setitem it does) for a FusionGroup node whose
     store is fused, else None."""
     launch = group.attrs.get("store_launch")
-    return None if launch is None else (launch, group.output.uses[0].user)
+    return None if launch is None else (launch, group.outputs[launch.into].uses[0].user)
 
 
 def fuse_stores(fused: list, context) -> int:
@@ -50,79 +53,107 @@ def fuse_stores(fused: list, context) -> int:
     only use of its output where that is safe; returns how many were paired."""
     count = 0
     for record in fused:
-        setitem, reason = _fusible_store(record)
+        setitem, later, reason = _fusible_store(record)
         if setitem is None:
             if reason is not None:
                 context.notes.append(f"store not fused into {record.name}: {reason}")
             continue
         group = record.node
+        for node in reversed(later):  # containers of its other outputs, read only after the store
+            node.move_after(setitem)
         group.move_before(setitem)  # nothing between them reads or writes what it computes (checked)
-        group["store_launch"] = StoreLaunch(record.kernel)
+        into = setitem.inputs[2].offset
+        group["store_launch"] = StoreLaunch(record.kernel, into, len(group.outputs))
         setitem["fused_group"] = group.attrs.get("index", 0)
         base, index = (f"%{v.debug_name}" for v in setitem.inputs[:2])
-        context.notes.append(f"store fused: {base}[{index}] = %{group.output.debug_name} is written by "
+        context.notes.append(f"store fused: {base}[{index}] = %{setitem.inputs[2].debug_name} is written by "
                              f"{record.name} into the view (one launch; it copies when the view overlaps an input or its strides do not suit the kernel)")
         count += 1
     return count
 
 
 def _fusible_store(record):
-    """(the np::setitem to fuse, None) or (None, why not: None when there is no store)."""
+    """(the np::setitem to fuse, the nodes to move below it, None) or (None, None, why not:
+    None when there is no store)."""
     group = record.node
-    if len(group.outputs) != 1:
-        stored = any(len(v.uses) == 1 and v.uses[0].user.kind == SETITEM for v in group.outputs)
-        return None, "the group has other outputs (one kernel writes one view)" if stored else None
-    output = group.output
-    uses = output.uses
-    if len(uses) != 1 or uses[0].user.kind != SETITEM or uses[0].index != 2:
-        return None, None
-    setitem = uses[0].user
+    stored = [v for v in group.outputs
+              if len(v.uses) == 1 and v.uses[0].user.kind == SETITEM and v.uses[0].index == 2]
+    if not stored:
+        return None, None, None
+    output = stored[0]  # one kernel writes one view; another stored output is copied
+    setitem = output.uses[0].user
     if setitem.owning_block is not group.owning_block:
-        return None, "the store is in another block"
-    if not getattr(record.kernel, "launches_into", False) or len(record.kernel.kernel.outputs) != 1:
-        return None, "its kernel cannot write into a view (reduction kernels do not)"
+        return None, None, "the store is in another block"
+    kernel_outputs = getattr(getattr(record.kernel, "kernel", None), "outputs", ())
+    if not getattr(record.kernel, "launches_into", False) or len(kernel_outputs) != len(group.outputs):
+        return None, None, "its kernel cannot write into a view (reduction kernels do not)"
     items = index_items(arg_info(setitem.inputs[1]))
     if not all(isinstance(item.type, _BASIC_INDEX_TYPES) for item in items):
-        return None, "the index is not basic (ints, slices, None, ...), so the destination is not a view"
+        return None, None, "the index is not basic (ints, slices, None, ...), so the destination is not a view"
     target, value = setitem.inputs[0].type, output.type
     if not isinstance(target, T.TensorType) or target.dtype is None or target.dtype != value.dtype:
-        return None, "the destination's dtype is not the value's: NumPy's cast is kept"
+        return None, None, "the destination's dtype is not the value's: NumPy's cast is kept"
     if target.shape is not None and value.shape is not None:
         try:
             destination = index_result_shape(target.shape, items)
         except TypeError:
             destination = None
         if destination is not None and not _may_equal(tuple(destination), tuple(value.shape)):
-            return None, "the destination's shape is not the value's: NumPy's broadcast is kept"
-    node = group.next
+            return None, None, "the destination's shape is not the value's: NumPy's broadcast is kept"
+    node, outputs, between, later = group.next, set(group.outputs), [], []
     while node is not setitem:  # the group moves down to the store: only pure nodes may be crossed
         if is_observable(node) or (node.op is not None and node.op.writes):
-            return None, f"{node.kind} runs between the group and the store"
+            return None, None, f"{node.kind} runs between the group and the store"
+        between.append(node)
         node = node.next
-    return setitem, None
+    crossed = set(between)
+    for node in between:  # a tuple or list of the other outputs (cs231n's cache) moves below the store
+        reads_output = any(v in outputs for v in node.inputs)
+        if any(v in outputs for v in _nested_inputs(node)) or (reads_output and (
+                node.kind not in _CONTAINERS or any(use.user in crossed for v in node.outputs for use in v.uses))):
+            return None, None, f"{node.kind} between the group and the store reads another of its outputs"
+        if reads_output:
+            later.append(node)
+    return setitem, later, None
+
+
+# Constructs that hold their inputs without reading an element: one may move below a store.
+_CONTAINERS = frozenset({"prim::TupleConstruct", "prim::ListConstruct"})
+
+
+def _nested_inputs(node):
+    for block in node.blocks:
+        for inner in block.nodes:
+            yield from inner.inputs
+            yield from _nested_inputs(inner)
+        yield from block.outputs
 
 
 class StoreLaunch:
-    """``base[index] = kernel(*operands)`` with the kernel writing into the view."""
+    """``base[index] = kernel(*operands)`` with the kernel writing into the view; for a
+    kernel of several outputs, output ``into`` is stored and the call returns them all."""
 
-    def __init__(self, kernel):
-        self.kernel = kernel
+    def __init__(self, kernel, into: int = 0, outputs: int = 1):
+        self.kernel, self.into, self.several = kernel, into, outputs > 1
         self.launch = kernel.launch
         self.into_view = 0  # how many stores wrote into the view (tests read these)
         self.copied = 0
 
     def __call__(self, base, index, *operands):
         destination = base[index]
+        into = {"_into": self.into} if self.several else {}
         if self._writes_into(destination, operands):
-            result = self.launch(*operands, _out=destination)
+            results = self.launch(*operands, _out=destination, **into)
+            result = results[self.into] if self.several else results
             if result is destination:
                 self.into_view += 1
-                return None
+                return results if self.several else None
         else:
-            result = self.launch(*operands)
+            results = self.launch(*operands)
+            result = results[self.into] if self.several else results
         self.copied += 1
         base[index] = result
-        return None
+        return results if self.several else None
 
     @staticmethod
     def _writes_into(destination, operands) -> bool:

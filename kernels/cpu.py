@@ -202,13 +202,13 @@ class CpuRenderer(Renderer):
     }
 
 
-def render(kernel: Kernel, layout: Layout, rows_output: bool = False) -> str:
+def render(kernel: Kernel, layout: Layout, rows_output: int | None = None) -> str:
     """The Python source of ``kernel`` for ``layout``: a module defining the
     Numba function ``kernel(start, stop, *outputs, *operands)`` that computes the
-    outer-dimension indices [start, stop). With ``rows_output`` (one output, rank >= 2)
-    the output is ``out_flat, out_s0, ..., out_s{rank-2}``: the memory a view with unit
-    inner stride spans, as a C-contiguous 1-d array, and its outer strides in elements,
-    so that the inner loop still vectorizes (a strided 'A' array compiles to a scalar loop)."""
+    outer-dimension indices [start, stop). With ``rows_output`` (an output's index, rank >= 2)
+    that output is ``out_flat, out_s0, ..., out_s{rank-2}, out_n1, ...``: the memory a view with
+    unit inner stride spans, as a C-contiguous 1-d array, its outer strides in elements and its
+    sizes, so that the inner loop still vectorizes (a strided 'A' array compiles to a scalar loop)."""
     printer = CpuRenderer(kernel)
     rank = kernel.rank
     arrays = kernel.arrays
@@ -220,21 +220,22 @@ def render(kernel: Kernel, layout: Layout, rows_output: bool = False) -> str:
     loop_index = ", ".join(f"i{d}" for d in range(rank))
     stores = [f"{o.name}[{loop_index}] = {o.value}" for o in kernel.outputs]
     output_params = [o.name for o in kernel.outputs]
-    if rows_output:
-        name = kernel.outputs[0].name
+    sizes_from = f"{kernel.outputs[0].name}.shape[{{}}]"
+    if rows_output is not None:
+        output = kernel.outputs[rows_output]
+        name = output.name
         offset = " + ".join(f"i{d} * {name}_s{d}" for d in range(rank - 1))
-        stores = [f"{name}_flat[{offset} + i{rank - 1}] = {kernel.outputs[0].value}"]
-        output_params = [f"{name}_flat", *(f"{name}_s{d}" for d in range(rank - 1)),
-                         *(f"{name}_n{d}" for d in range(1, rank))]
+        stores[rows_output] = f"{name}_flat[{offset} + i{rank - 1}] = {output.value}"
+        output_params[rows_output:rows_output + 1] = [f"{name}_flat", *(f"{name}_s{d}" for d in range(rank - 1)),
+                                                      *(f"{name}_n{d}" for d in range(1, rank))]
+        sizes_from = f"{name}_n{{}}"
     array_names = {o.name for o in arrays}
     params = ["start", "stop", *output_params,
               *(f"{o.name}_array" if o.name in array_names else o.name for o in kernel.operands)]
     lines = ["@njit(nogil=True, error_model=\"numpy\", cache=True)",
              f"def {kernel.name}({', '.join(params)}):"]
-    first_output = kernel.outputs[0].name
     for d in range(1, rank):
-        size = (layout.shape[d] if layout.shape is not None else
-                f"{first_output}_n{d}" if rows_output else f"{first_output}.shape[{d}]")
+        size = layout.shape[d] if layout.shape is not None else sizes_from.format(d)
         lines.append(f"    n{d} = {size}")
     lines.append("    for i0 in range(start, stop):")
     for d in range(1, rank):
@@ -244,7 +245,7 @@ def render(kernel: Kernel, layout: Layout, rows_output: bool = False) -> str:
     return "\n".join([_HEADER + cpu_math.source_of(printer.helpers), "", *lines]) + "\n"
 
 
-def numba_signature(kernel: Kernel, rows_output: bool = False):
+def numba_signature(kernel: Kernel, rows_output: int | None = None):
     """The Numba signature of a call with C-contiguous arrays (Python scalars as
     64-bit numbers), compiled ahead of the first call; ``rows_output`` as in ``render``."""
     import numba  # noqa: PLC0415 - loaded with the first kernel, not with ArrayScript
@@ -252,11 +253,11 @@ def numba_signature(kernel: Kernel, rows_output: bool = False):
 
     rank = kernel.rank
     arguments = [types.int64, types.int64]
-    if rows_output:
-        arguments += [types.Array(numba.from_dtype(np.dtype(kernel.outputs[0].dtype)), 1, "C"),
-                      *([types.int64] * (2 * rank - 2))]
-    else:
-        arguments += [types.Array(numba.from_dtype(np.dtype(o.dtype)), rank, "C") for o in kernel.outputs]
+    for index, output in enumerate(kernel.outputs):
+        if index == rows_output:
+            arguments += [types.Array(numba.from_dtype(np.dtype(output.dtype)), 1, "C"), *([types.int64] * (2 * rank - 2))]
+        else:
+            arguments.append(types.Array(numba.from_dtype(np.dtype(output.dtype)), rank, "C"))
     return tuple(arguments) + operand_types(kernel)
 
 
@@ -309,7 +310,7 @@ class CompiledKernels(abc.ABC):
             raise UnsupportedKernel(refusal)
         self.kernel, self.layout, self.fallback = kernel, layout, fallback
         self.variants: dict = {}
-        self._rows_variants: dict = {}  # broadcast -> the rows-output variant, or None (CpuKernel.launch_rows)
+        self._rows_variants: dict = {}  # (broadcast, output) -> the rows-output variant, or None (CpuKernel.launch_rows)
         self.failures: dict = {}
         self._lock = threading.Lock()
         initial = layout if layout is not None else first_layout
@@ -360,10 +361,10 @@ class CompiledKernels(abc.ABC):
 
 class CpuKernel(CompiledKernels):
     """A kernel ready to run on NumPy arrays: ``launch(*operands)`` returns the
-    output array (a tuple when there are several); a one-output kernel's
-    ``launch(*operands, _out=view)`` writes into ``view`` when it has the iteration shape
-    and is C-contiguous or has rows the rows variant writes (``launch_rows``), and returns
-    it; otherwise it returns a fresh array, which the caller copies. ``layout`` is the STATIC layout, or None for a
+    output array (a tuple when there are several); ``launch(*operands, _out=view)``
+    (with several outputs ``_into=k`` names the one) writes that output into ``view`` when it
+    has the iteration shape and is C-contiguous or has rows the rows variant writes
+    (``launch_rows``), and returns it; otherwise a fresh array, which the caller copies. ``layout`` is the STATIC layout, or None for a
     DYNAMIC kernel. ``fallback(*operands)`` computes the same unfused; it runs
     for a layout that cannot compile, or an output that turns out smaller than
     the iteration shape. Raises UnsupportedKernel when even the first layout
@@ -373,32 +374,37 @@ class CpuKernel(CompiledKernels):
     def compile_variant(self, layout: Layout) -> _Variant:
         return _Variant(render(self.kernel, layout), self.kernel.name, numba_signature(self.kernel))
 
-    def launch_rows(self, broadcast: tuple, out: np.ndarray, outer: int, total: int, operands: tuple):
-        """Write into ``out``, a view that is not C-contiguous, through the rows variant
-        (see ``render``); ``out`` when done, None when its strides do not suit (the caller
-        computes a fresh array) or that variant cannot compile."""
+    def launch_rows(self, broadcast: tuple, out: np.ndarray, outer: int, total: int, operands: tuple,
+                    into: int = 0, outputs: tuple | None = None):
+        """Write output ``into`` into ``out``, a view that is not C-contiguous, through the rows
+        variant (see ``render``), the other ``outputs`` (fresh arrays) as usual; ``out`` (with several
+        outputs, all of them, ``out`` at ``into``) when done, None when its strides do not suit (the
+        caller computes a fresh array) or that variant cannot compile."""
         spans = _row_spans(out)
         if spans is None:
             return None
-        if broadcast not in self._rows_variants:
+        key = (broadcast, into)
+        if key not in self._rows_variants:
             with self._lock:
-                if broadcast not in self._rows_variants:
+                if key not in self._rows_variants:
                     try:
                         variant = _Variant(render(self.kernel, Layout(broadcast, self.layout and self.layout.shape),
-                                                  rows_output=True),
-                                           self.kernel.name, numba_signature(self.kernel, rows_output=True))
+                                                  rows_output=into),
+                                           self.kernel.name, numba_signature(self.kernel, rows_output=into))
                     except Exception:  # noqa: BLE001 - Numba's errors: computed fresh and copied instead
                         variant = None
-                    self._rows_variants[broadcast] = variant
-        variant = self._rows_variants[broadcast]
+                    self._rows_variants[key] = variant
+        variant = self._rows_variants[key]
         if variant is None:
             return None
-        arguments = (*spans, *out.shape[1:], *operands)
+        written = (*spans, *out.shape[1:])
+        others = outputs or (out,)
+        arguments = (*others[:into], *written, *others[into + 1:], *operands)
         if total >= PARALLEL_MIN_ELEMENTS and outer > 1:
             run_parallel(variant.function, outer, arguments)
         else:
             variant.function(0, outer, *arguments)
-        return out
+        return out if outputs is None else (*outputs[:into], out, *outputs[into + 1:])
 
     def _make_launcher(self):
         kernel = self.kernel
@@ -412,8 +418,8 @@ class CpuKernel(CompiledKernels):
         passed = [f"{o.name}[()]" if o.is_array and o.rank == 0 else
                   (f"_uint64({o.name})" if not o.is_array and o.dtype == "uint64" else o.name)
                   for o in kernel.operands]
-        into = len(kernel.outputs) == 1  # one output may be written into the caller's array (_out)
-        lines = [f"def launch({', '.join(names + (['_out=None'] if into else []))}):"]
+        several = len(kernel.outputs) > 1  # output _into (0 for one output) may be written into _out
+        lines = [f"def launch({', '.join(names + ['_out=None'] + (['_into=0'] if several else []))}):"]
         lines += python_int_checks(kernel, f"return _self.fallback({', '.join(names)})")
         if self.static:
             shape = self.layout.shape
@@ -433,17 +439,28 @@ class CpuKernel(CompiledKernels):
                 lines.append(f"    if {check}: return _self.fallback({', '.join(names)})")
         out_shape = f"({', '.join(sizes)},)"
         outputs = [o.name for o in kernel.outputs]
-        for index, name in enumerate(outputs):
-            lines.append(f"    {name} = _empty({out_shape}, _dt{index})")
-        if into:  # (a fresh result when _out has another shape: the caller copies it)
-            broadcast = repr(self.layout.broadcast) if self.static else key
-            lines[-1] = f"    if _out is None: {outputs[0]} = _empty({out_shape}, _dt0)"
+        # _out: a fresh result when it has another shape or strides the kernel cannot write (the caller copies)
+        broadcast = repr(self.layout.broadcast) if self.static else key
+        rows_call = (f"_self.launch_rows({broadcast}, _out, {sizes[0]}, {' * '.join(sizes)}, "
+                     f"({''.join(a + ', ' for a in passed)})")
+        if not several:
+            lines.append(f"    if _out is None: {outputs[0]} = _empty({out_shape}, _dt0)")
             lines.append(f"    elif _out.shape != {out_shape}: return _self.fallback({', '.join(names)})")
             lines.append(f"    elif _out.flags.c_contiguous: {outputs[0]} = _out")
             if kernel.rank >= 2:
-                lines.append(f"    elif _self.launch_rows({broadcast}, _out, {sizes[0]}, {' * '.join(sizes)}, "
-                             f"({''.join(a + ', ' for a in passed)})) is not None: return _out")
+                lines.append(f"    elif {rows_call}) is not None: return _out")
             lines.append(f"    else: {outputs[0]} = _empty({out_shape}, _dt0)")
+        else:
+            lines.append("    if _out is None:")
+            lines += [f"        {name} = _empty({out_shape}, _dt{index})" for index, name in enumerate(outputs)]
+            lines.append(f"    elif _out.shape != {out_shape}: return _self.fallback({', '.join(names)})")
+            lines.append("    else:")
+            lines.append("        _whole = _out.flags.c_contiguous")
+            lines += [f"        {name} = _out if _whole and _into == {index} else _empty({out_shape}, _dt{index})"
+                      for index, name in enumerate(outputs)]
+            if kernel.rank >= 2:
+                lines.append(f"        _rows = None if _whole else {rows_call}, _into, ({''.join(o + ', ' for o in outputs)}))")
+                lines.append("        if _rows is not None: return _rows")
         call_args = ", ".join(outputs + passed)
         total, outer = " * ".join(sizes), sizes[0]
         if not self.static:

@@ -558,7 +558,7 @@ class CudaKernel:
     compile error leaves the group unfused (UnsupportedKernel) and explain can
     report the compile time."""
 
-    launches_into = True  # a one-output kernel's launch(..., _out=view) writes into the view (fuser.inplace_store)
+    launches_into = True  # launch(..., _out=view[, _into=k]) writes an output into the view (fuser.inplace_store)
 
     def __init__(self, kernel: Kernel, layout: Layout | None, backend, fallback=None):
         self.kernel, self.layout, self.backend, self.fallback = kernel, layout, backend, fallback
@@ -627,12 +627,12 @@ class CudaKernel:
                                ("bool", np.bool_)):
             namespace[f"_{dtype}"] = convert
         passed = [o.name if o.is_array else f"_{o.dtype}({o.name})" for o in kernel.operands]
-        into = len(outputs) == 1  # one output may be written into the caller's view (_out)
-        lines = [f"def launch({', '.join(names + (['_out=None'] if into else []))}):"]
+        several = len(outputs) > 1  # output _into (0 for one output) may be written into the caller's view _out
+        lines = [f"def launch({', '.join(names + ['_out=None'] + (['_into=0'] if several else []))}):"]
         lines += python_int_checks(kernel, f"return _self.fallback({', '.join(names)})")
         if self.backend.device_index is not None:  # run on the arrays' device whatever the current one is
             namespace["_current"], namespace["_on_device"] = self.backend.current_device, self.backend.on_device
-            again = "(lambda *a: launch(*a, _out=_out))" if into else "launch"
+            again = f"(lambda *a: launch(*a, _out=_out{', _into=_into' if several else ''}))"
             lines.append(f"    if _current() != {self.backend.device_index}: "
                          f"return _on_device({again}, ({''.join(n + ', ' for n in names)}))")
         if self.static:
@@ -644,19 +644,20 @@ class CudaKernel:
                 lines.append(f"    if {check}: return _self.fallback({', '.join(names)})")
         shape = f"({', '.join(sizes)},)"
         lines.append(f"    _shape = {shape}")
-        for index, name in enumerate(outputs):
-            lines.append(f"    {name} = _empty(_shape, _dt{index})")
-        if into:  # (a fresh result when _out has another shape: the caller copies it)
-            lines[-1] = f"    if _out is None: {outputs[0]} = _empty(_shape, _dt0)"
-            lines.append(f"    elif _out.shape != _shape: return _self.fallback({', '.join(names)})")
-            lines.append(f"    else: {outputs[0]} = _out")
+        # (a fresh result when _out has another shape: the caller copies it)
+        lines.append(f"    if _out is not None and _out.shape != _shape: return _self.fallback({', '.join(names)})")
+        if several:
+            lines += [f"    {name} = _out if _out is not None and _into == {index} else _empty(_shape, _dt{index})"
+                      for index, name in enumerate(outputs)]
+        else:
+            lines.append(f"    {outputs[0]} = _empty(_shape, _dt0) if _out is None else _out")
         result = outputs[0] if len(outputs) == 1 else "(" + ", ".join(outputs) + ",)"
         lines.append(f"    _n = {' * '.join(sizes)}")
         lines.append(f"    if not _n: return {result}")
         head = ", ".join(outputs + passed)
         run = "_self.variants.get({key}) or _self.variant({key})"
         every = [*(o.name for o in arrays), *outputs]
-        contiguous_output = [f"{outputs[0]}.flags.c_contiguous"] if into else []
+        contiguous_output = [f"{name}.flags.c_contiguous" for name in outputs]  # _out may be a view
         if all(o.rank == kernel.rank for o in arrays) and (
                 not self.static or not any(any(flags) for flags in self.layout.broadcast)):
             flat = [f"{o.name}.flags.c_contiguous" for o in arrays] + contiguous_output

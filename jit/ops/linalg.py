@@ -16,6 +16,7 @@ from typing import NamedTuple
 from jit import types as T
 
 from .declare import numpy_op
+from .reductions import dot_shape
 from .registry import Spelling
 
 
@@ -68,7 +69,8 @@ numpy_op("matvec", "x1: array, x2: array", positional=2, newer_than_cupy=True)
 numpy_op("vecmat", "x1: array, x2: array", positional=2, newer_than_cupy=True)
 numpy_op("trace", "a: array, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: dtype = None", method=True)
 numpy_op("ndarray.dot", "a: tensor, b: array", op_name="np::ndarray.dot", template="{0}.dot({1})",
-         spellings=[Spelling("method", "dot")], doc="x.dot(b): arrays only (a NumPy scalar has no dot)")
+         spellings=[Spelling("method", "dot")], doc="x.dot(b): arrays only (a NumPy scalar has no dot)",
+         shape=lambda infos: dot_shape(*(getattr(i.type, "shape", ()) for i in infos)))  # np.dot's, for unknown sizes
 
 
 def _einsum(xp, subscripts, x1, x2, x3, x4, optimize):

@@ -492,10 +492,10 @@ class ExecutorCodeGen(PythonCodeGen):
         group whose store is fused (fuser.inplace_store) launches into the view."""
         store_launch = node.attrs.get("store_launch")
         if store_launch is not None:
-            setitem = node.output.uses[0].user  # the next statement, which prints nothing
+            setitem = node.outputs[store_launch.into].uses[0].user  # the next statement, which prints nothing
             launch = self.bind_global("store", store_launch)
             arguments = ", ".join(self.text(v) for v in [*setitem.inputs[:2], *node.inputs])
-            self.emit(indent, f"{self.name_of(node.output)} = {launch}({arguments})", node)
+            self.emit(indent, f"{', '.join(self.name_of(v) for v in node.outputs)} = {launch}({arguments})", node)
             return
         launch = self.bind_global("kernel", node["kernel"].launch)
         arguments = ", ".join(self.text(v) for v in node.inputs)

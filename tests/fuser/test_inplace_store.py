@@ -244,6 +244,71 @@ def test_a_dynamic_value_that_broadcasts_into_the_destination_is_copied():
     assert launches and launches[0].into_view >= 1 and launches[0].copied >= 1
 
 
+# cs231n's RNN step (tests/corpus/programs/cs231n_rnn.py), inlined: the group has two outputs,
+# sum_h (kept in the step's cache tuple) and next_h (stored into h[:, t]).
+RNN_WITH_CACHE = """
+def step(x, prev_h, Wx, Wh, b):
+    sum_h = x.dot(Wx) + prev_h.dot(Wh) + b
+    next_h = np.tanh(sum_h)
+    cache = (x, prev_h, sum_h)
+    return next_h, cache
+
+def rnn(x, h0, Wx, Wh, b):
+    N, T, D = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    caches: List[Tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    prev = h0
+    for t in range(T):
+        h[:, t, :], cache = step(x[:, t, :], prev, Wx, Wh, b)
+        caches.append(cache)
+        prev = h[:, t, :]
+    return h, caches
+"""
+
+
+@pytest.mark.parametrize("batch_major", [True, False])
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_a_group_of_two_outputs_writes_the_stored_one_into_the_view(batch_major, dynamic):
+    source = RNN_WITH_CACHE if batch_major else RNN_WITH_CACHE.replace("[:, t, :]", "[t]").replace(
+        "N, T, D = x.shape", "T, N, D = x.shape").replace("(N, T, h0", "(T, N, h0")
+    scripted, eager = script_source(source, "rnn")
+    batch, steps, features, hidden = 4, 5, 3, 6
+    args = _arrays((batch, steps, features) if batch_major else (steps, batch, features), (batch, hidden),
+                   (features, hidden), (hidden, hidden), (hidden,))
+    previous = jit.set_fusion_strategy([("DYNAMIC", 2)] if dynamic else [("STATIC", 2)])
+    try:
+        graph = optimized_against_eager(scripted, eager, args)
+    finally:
+        jit.set_fusion_strategy(previous)
+    fused, unfused, launches = _stores(graph)
+    groups = [n for n in graph.all_nodes() if n.kind == "prim::FusionGroup"]
+    assert fused and not unfused and all(len(g.outputs) == 2 for g in groups)
+    assert all(launch.into == 1 and launch.into_view >= 1 and launch.copied == 0 for launch in launches)
+    assert all(launch.kernel.static is not dynamic for launch in launches)
+    h, caches = scripted(*copy.deepcopy(args))  # the cache's sum_h is the other output, whole
+    expected_h, expected_caches = eager(*copy.deepcopy(args))
+    assert_same(h, expected_h)
+    assert_same(caches, expected_caches, "the caches")
+
+
+def test_another_output_read_before_the_store_keeps_the_copy():
+    # s @ s reads the group's other output between the group and the store: not a container,
+    # so the group cannot move down to the store.
+    scripted, eager = script_source("""
+    def f(h, x):
+        s = x * 3.0
+        t = np.tanh(s)
+        u = s @ s
+        h[1] = t
+        return h, u
+    """)
+    args = (np.zeros((3, 5)), _arrays((5,))[0])
+    graph = optimized_against_eager(scripted, eager, args)
+    fused, unfused, _ = _stores(graph)
+    assert not fused and len(unfused) == 1
+    assert "reads another of its outputs" in _explained(scripted, *args)
+
+
 # -- the CUDA renderer, through the host shim: its flat variants write a C-contiguous view, its
 # strided variant any other (the output's strides are arguments, as the inputs' are).
 
@@ -276,5 +341,29 @@ def test_cuda_stores_write_into_views(kind, shim, monkeypatch):
     assert_same(mine, theirs, "the arguments after the call")
     _, unfused, launches = _stores(graph)
     assert len(launches) == 4 and not unfused, graph
+    assert all(launch.into_view == 1 and launch.copied == 0 for launch in launches)
+    assert all(type(launch.kernel).__name__ == "CudaKernel" for launch in launches)
+
+
+@pytest.mark.parametrize("kind", ["STATIC", "DYNAMIC"])
+def test_cuda_a_group_of_two_outputs_writes_the_stored_one(kind, shim, monkeypatch):
+    from ..kernels import emulated_gpu  # noqa: PLC0415 - the CUDA path without a GPU
+
+    scripted, eager = script_source("""
+    def f(h, x, b):
+        s = x[0] * 2.0 + b
+        h[1] = np.tanh(s)
+        r = x[1] - b
+        h[:, 2] = np.exp(r) * 0.5
+        return h, s, r
+    """)
+    args = (np.zeros((6, 6, 5)), _arrays((4, 6, 5), seed=3)[0], _arrays((5,), seed=4)[0])
+    mine, theirs = copy.deepcopy(args), copy.deepcopy(args)
+    result, graph = emulated_gpu.run(scripted, mine, kind, shim, monkeypatch)
+    assert_same(result, eager(*theirs))
+    assert_same(mine, theirs, "the arguments after the call")
+    _, unfused, launches = _stores(graph)
+    assert len(launches) == 2 and not unfused, graph
+    assert all(launch.several and launch.into == 1 for launch in launches)
     assert all(launch.into_view == 1 and launch.copied == 0 for launch in launches)
     assert all(type(launch.kernel).__name__ == "CudaKernel" for launch in launches)

@@ -127,3 +127,16 @@ def test_factorizations_give_numpys_named_tuples():
     loaded = reloaded(function)
     assert_same(loaded(a)[0], expected_value)
     assert_same(loaded(a)[1].Vh, expected_svd.Vh)
+
+
+@pytest.mark.parametrize("shapes, rank", [(((3, 4), (4, 5)), 2), (((3, 4), (4,)), 1), (((2, 3, 4), (4, 5)), 3)])
+def test_a_dot_method_of_unknown_sizes_has_np_dots_rank(shapes, rank):
+    # A DYNAMIC specialization knows ranks only; the probe cannot give x.dot's shape, np.dot's rule does
+    # (an RNN step's x.dot(Wx) + h.dot(Wh) + b fuses only when the product's rank is known).
+    from jit import types as T  # noqa: PLC0415 - this test only
+    from jit.ops.registry import ArgInfo, lookup  # noqa: PLC0415
+
+    infos = [ArgInfo(T.TensorType(np.dtype(np.float64), (None,) * len(s), "cpu")) for s in shapes]
+    result = lookup("np::ndarray.dot").result_type(infos)
+    assert result.shape is not None and len(result.shape) == rank
+    assert result.shape == tuple(None for _ in np.dot(*(np.ones(s) for s in shapes)).shape)
