@@ -14,8 +14,8 @@ from jit.ops.conversion import is_array_data
 
 from .annotations import type_of_python_annotation
 from .expressions import constant_attribute_hint
-from .sugared import (ConstantValue, MixedListValue, ModuleDictView, PythonMethodValue, ScriptMethodValue, SimpleValue,
-                      SugaredValue)
+from .sugared import (ConstantValue, MixedListValue, ModuleDictView, PythonMethodValue, RangeValue, ScriptMethodValue,
+                      SimpleValue, SugaredValue)
 from .writes import takes_out_argument
 
 
@@ -69,16 +69,24 @@ class CallEmitter:
 
     def array_data_slots(self, op, spelling, slots):
         """``slots`` with each list literal of arrays and numbers (MixedListValue) made the tuple
-        of its elements where ``op`` makes arrays of that argument; elsewhere it stays, and its
-        use is the list's type error."""
+        of its elements, and each ``range(...)`` the array NumPy makes of it, where ``op`` makes
+        arrays of that argument (``np.random.choice(range(n), p=p)``); elsewhere they stay, and
+        their use is the list's type error, or a range's."""
         if spelling is not None and spelling.kind == "operator":
             return slots  # Python's operators make no arrays of sequences (see convert_arguments)
         def makes_arrays(arg):
             return (_takes_arrays(arg.type) or _takes_array_sequence(arg.type)
                     or (op.name.startswith("np::") and arg.type in (ops.ARRAY_LIKE, ops.OPERAND, T.ANY)))
 
-        return [(SimpleValue(sugared.as_tuple(self, arg_loc)), arg_loc)
-                if isinstance(sugared, MixedListValue) and makes_arrays(arg) else (sugared, arg_loc)
+        def array_data(sugared, arg_loc, arg):
+            if isinstance(sugared, MixedListValue):
+                return SimpleValue(sugared.as_tuple(self, arg_loc))
+            if isinstance(sugared, RangeValue) and reads_ranges(spelling):  # indices are int64 even when empty
+                indices = arg.type != T.ANY and T.SequenceType(T.INT).is_subtype_of(arg.type)
+                return SimpleValue(sugared.as_indices(self, arg_loc) if indices else sugared.as_array(self, arg_loc))
+            return sugared
+
+        return [(array_data(sugared, arg_loc, arg) if makes_arrays(arg) else sugared, arg_loc)
                 for (sugared, arg_loc), arg in zip(slots, op.args)]
 
     def emit_overloaded_call(self, overloads, args, keywords, loc, self_value=None) -> SugaredValue:
@@ -86,6 +94,12 @@ class CallEmitter:
         (as TorchScript resolves aten overloads); else report the first one's error."""
         args = [(SimpleValue(s.as_tuple(self, arg_loc)), arg_loc) if isinstance(s, MixedListValue) else (s, arg_loc)
                 for s, arg_loc in args]
+        if all(reads_ranges(spelling) for _, spelling in overloads):  # np.asarray(range(n))
+            if len(args) == 1 and not keywords and isinstance(args[0][0], RangeValue) \
+                    and any(op.name == "np::asarray" for op, _ in overloads):  # an array's np.asarray is itself,
+                return SimpleValue(args[0][0].as_array(self, args[0][1]))  # and the range's array prints as this call
+            args = [(SimpleValue(s.as_array(self, arg_loc)), arg_loc) if isinstance(s, RangeValue) else (s, arg_loc)
+                    for s, arg_loc in args]
         values = [(SimpleValue(sugared.as_value(self, arg_loc)), arg_loc) for sugared, arg_loc in args]
         keyword_values = {k: (SimpleValue(sugared.as_value(self, arg_loc)), arg_loc)
                           for k, (sugared, arg_loc) in keywords.items()}
@@ -449,6 +463,15 @@ class CallEmitter:
         array = self.emit_op_call(as_array, None, [(SimpleValue(value), loc)], {}, loc).value
         return self.emit_op_call(ops.lookup("np::unstack"), None, [(SimpleValue(array), loc)], {}, loc).value
 
+
+
+def reads_ranges(spelling) -> bool:
+    """Whether the callee reads a range as array data: NumPy's functions and array methods do
+    (np.asarray(range(3)) is array([0, 1, 2])); Python's builtins do not (abs(range(3)) raises)."""
+    if spelling is None:
+        return False
+    return (spelling.kind == "function" and spelling.name.startswith("np.")) \
+        or (spelling.kind == "method" and spelling.receiver == "array")
 
 
 def _takes_arrays(expected) -> bool:

@@ -454,9 +454,7 @@ class ExpressionEmitter:
             return self.emit_node("prim::SliceConstruct", parts, [T.SLICE], loc).output
         item = self.emit_expr(node)
         if isinstance(item, RangeValue):  # NumPy indexes with a range as with np.arange of it: integer arrays
-            op, spelling = ops.lookup("np::arange"), None
-            return self.emit_op_call(op, spelling, [(SimpleValue(v), item.loc) for v in item.bounds], {},
-                                     self.loc(node)).as_value(self, self.loc(node))
+            return item.as_indices(self, self.loc(node))
         return item.as_value(self, self.loc(node))
 
 

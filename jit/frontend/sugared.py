@@ -197,12 +197,16 @@ class ConstantValue(SugaredValue):
 
 class ScalarTypeValue(ConstantValue):
     """``np.float32``, ``np.int64``...: the dtype as a value (``x.astype(np.float32)``); called, NumPy's
-    cast of its argument (``np.float32(2.0)`` a 0-d float32 array, ``np.float32(x)`` x's values as float32)."""
+    cast of its argument (``np.float32(2.0)`` a float32 NumPy scalar, ``np.float32(x)`` x's values as
+    float32)."""
 
     def call(self, emitter, args, keywords, loc):
         if keywords or len(args) != 1:
             raise CompilationError(f"np.{self.value.type.__name__}() takes one positional argument in script code", loc)
-        return emitter.emit_op_call(ops.lookup("np::array"), None, [args[0], (ConstantValue(self.value), loc)], {}, loc)
+        array = emitter.emit_op_call(ops.lookup("np::array"), None, [args[0], (ConstantValue(self.value), loc)], {}, loc)
+        # a[()] is a 0-d array's NumPy scalar (immutable: ``s += 1`` makes a new one, as eager
+        # code's does) and any other array itself: what the scalar type makes of its argument
+        return emitter.emit_op_call(ops.lookup("np::getitem"), None, [(array, loc), (ConstantValue(()), loc)], {}, loc)
 
 
 class MixedListValue(SugaredValue):
@@ -259,6 +263,22 @@ class RangeValue(SugaredValue):
         if len(self.bounds) == 1:
             return None, None
         return self.bounds[0], (self.bounds[2] if len(self.bounds) == 3 else None)
+
+    def as_indices(self, emitter, loc):
+        """The integer array NumPy indexes with for the range (``x[range(n)]``, ``x.take(range(n))``):
+        np.arange of it, int64 even when empty."""
+        bounds = [(SimpleValue(bound), loc) for bound in self.bounds]
+        return emitter.emit_op_call(ops.lookup("np::arange"), None, bounds, {}, loc).value
+
+    def as_array(self, emitter, loc):
+        """The array NumPy makes of the range where a function takes array data:
+        ``np.asarray(range(a, b, c))``, int64 (float64 when the range is empty)."""
+        if len(self.bounds) == 1:
+            bounds = [emitter.emit_constant(0, loc), self.bounds[0], emitter.emit_constant(1, loc)]
+        else:
+            bounds = [*self.bounds, emitter.emit_constant(1, loc)][:3]
+        return emitter.emit_op_call(ops.lookup("prim::range_array"), None, [(SimpleValue(b), loc) for b in bounds],
+                                    {}, loc).value
 
     def trip_count(self, emitter):
         if len(self.bounds) == 1:

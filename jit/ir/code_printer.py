@@ -203,6 +203,8 @@ class CodePrinter(PythonCodeGen):
             return _Expr(self.attribute_text(inputs[0], node["name"]))
         if kind == "prim::range_length":
             return _Expr("len(range(" + ", ".join(self.text(v) for v in inputs) + "))")
+        if kind == "prim::range_array":  # recompiled by the frontend's reading of a range as array data
+            return _Expr("np.asarray(range(" + ", ".join(self.text(v) for v in inputs) + "))")
         spelling = _printing_spelling(node)
         args = [self.expr(v) for v in inputs]
         if spelling.kind == "operator":

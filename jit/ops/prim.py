@@ -241,6 +241,24 @@ register(OpDef("prim::range_length", [Arg("start", T.INT), Arg("stop", T.INT), A
                doc="the trip count of range(start, stop, step)", raises=raising.nonzero_step(2)))
 
 
+def _range_array_rule(infos):
+    """np.asarray(range(...)): int64, unless the range is empty (NumPy's empty sequence is float64)."""
+    if not all(info.is_constant for info in infos):
+        return T.TensorType(None, (None,), "cpu")
+    start, stop, step = (info.value for info in infos)
+    if step == 0:
+        raise TypeError("range() arg 3 must not be zero")
+    length = len(range(start, stop, step))
+    return T.TensorType(np.dtype(np.int64 if length else np.float64), (length,), "cpu")
+
+
+# Where a NumPy function takes array data, a range is what np.asarray makes of it (printed so).
+register(OpDef("prim::range_array", [Arg("start", T.INT), Arg("stop", T.INT), Arg("step", T.INT)], T.TENSOR,
+               _range_array_rule, template="_np.asarray(range({0}, {1}, {2}))",
+               doc="np.asarray(range(start, stop, step)): the array NumPy makes of a range (int64; float64 when "
+                   "empty)", raises=raising.nonzero_step(2)))
+
+
 def _unwrap_optional(infos):
     source = infos[0].type
     if source == T.NONE:

@@ -20,8 +20,8 @@ from jit import ops
 from jit import types as T
 from jit.errors import TracingError
 from jit.ops.conversion import is_array_data
-from jit.frontend.calls import CallEmitter
-from jit.frontend.sugared import ConstantValue, SimpleValue
+from jit.frontend.calls import CallEmitter, reads_ranges
+from jit.frontend.sugared import ConstantValue, RangeValue, SimpleValue
 from jit.frontend.writes import WriteEmitter
 
 from . import locations
@@ -216,6 +216,13 @@ class Recorder(CallEmitter, WriteEmitter):
                       "here; traced code passes arrays, numbers, strings, dtypes, None and tuples, lists and "
                       "dicts of those to array operations", loc)
 
+    def argument_of(self, arg, spelling, loc):
+        """A call's argument as script code reads it: a range passed to a NumPy function stays a
+        range, which it reads as array data or as indices (np.random.choice(range(n)), x.take(range(n)))."""
+        if isinstance(arg, range) and reads_ranges(spelling):  # while tracing, a TracedRange is a range too
+            return RangeValue([self.value_of(bound, loc) for bound in (arg.start, arg.stop, arg.step)], loc)
+        return SimpleValue(self.value_of(arg, loc))
+
     def numpy_scalar(self, scalar, loc):
         """A NumPy scalar the traced code passes to an operation (a constant it read,
         or computed from no input): a Python number where the operation takes one
@@ -333,8 +340,8 @@ class Recorder(CallEmitter, WriteEmitter):
 
     def _record(self, op, spelling, args, kwargs, receiver, overloads):
         loc = locations.source_range()
-        values = [(SimpleValue(self.value_of(arg, loc)), loc) for arg in args]
-        keywords = {name: (SimpleValue(self.value_of(arg, loc)), loc) for name, arg in kwargs.items()}
+        values = [(self.argument_of(arg, spelling, loc), loc) for arg in args]
+        keywords = {name: (self.argument_of(arg, spelling, loc), loc) for name, arg in kwargs.items()}
         self_value = self.value_of(receiver, loc) if receiver is not None else None
         with self.internal():
             if overloads is not None and len(overloads) > 1:

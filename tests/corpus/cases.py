@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .programs import cs231n_rnn, llama3_np, mlfromscratch, picogpt, pythran_kernels
+from .programs import cs231n_rnn, llama3_np, min_char_rnn, mlfromscratch, numpy100_life, picogpt, pythran_kernels
 
 SIZES = (0, 1)  # two input sets of different shapes
 
@@ -27,6 +27,9 @@ class Case:
     script_options: dict = field(default_factory=dict)  # e.g. example_inputs=
     edit: object = None
     edit_reason: str = ""
+    # What the edit takes after the program's own arguments: the arrays the program reads as module
+    # globals, which script code takes as arguments (TorchScript closes over no global tensors).
+    edit_arguments: tuple = ()
     outside_language: str = ""
     trace: bool = True
     trace_generalizes: bool = True  # a trace of size 0 is right on size 1
@@ -171,6 +174,26 @@ def _token_ids(size, rng):
     return rng.integers(0, 40, (5, 9)[size]), GPT2_PARAMS["wte"], GPT2_PARAMS["wpe"]
 
 
+def _char_rnn_loss_args(size, rng):
+    """lossFun's lists of character indices and a hidden state. The targets are one character
+    (size 0) or two (size 1), so that their output-bias gradients pass -5 and the clip changes them."""
+    length = (6, 25)[size]  # 25: the gist's seq_length
+    inputs = [int(i) for i in rng.integers(0, min_char_rnn.vocab_size, length)]
+    targets = [int(i) for i in rng.integers(0, (1, 2)[size], length)]
+    return inputs, targets, 0.5 * _floats(rng, min_char_rnn.hidden_size, 1)
+
+
+def _char_rnn_sample_args(size, rng):
+    """sample draws from np.random's global generator, as the gist does: seeding it here, where
+    each run's arguments are made, gives the eager, scripted and traced runs the same draws."""
+    np.random.seed(1000 + size)
+    return _floats(rng, min_char_rnn.hidden_size, 1), (2, 5)[size], (4, 30)[size]
+
+
+def _life_board(size, rng):
+    return (rng.integers(0, 2, ((12, 16), (50, 50))[size]),)  # 50 x 50: the exercise's board
+
+
 _KWARGS = "``**kwargs`` unpacking of dicts in a call, which TorchScript's language does not have"
 
 CASES = [
@@ -204,6 +227,24 @@ CASES = [
     Case("llama3.repeat_kv", llama3_np.repeat_kv, _repeat_kv_args, trace_generalizes=False),
     Case("llama3.RMSNorm", llama3_np.RMSNorm, _hidden_states, method="__call__",
          init_args=(np.linspace(0.5, 1.5, 16), 1e-5)),
+    # The gist's inputs are lists of ints (typed by example_inputs) and it reads its weights as globals.
+    # A trace unrolls the loops over the lists and bakes their values (TracerWarnings), and bakes the
+    # gradients, which accumulate into arrays np.zeros_like made of the global weights (the trace says so).
+    Case("min_char_rnn.lossFun", min_char_rnn.lossFun, _char_rnn_loss_args, trace_generalizes=False,
+         script_options={"example_inputs": [_char_rnn_loss_args(0, _rng(0))]},
+         edit=min_char_rnn.lossFun_edited, edit_arguments=min_char_rnn.WEIGHTS,
+         edit_reason="script functions take arrays as arguments (TorchScript closes over no global tensors), so "
+                     "the weights are passed in; a variable has one static type (TorchScript's rule): the empty "
+                     "dicts declare Dict[int, ndarray] (an empty {} is Dict[str, Tensor]) and `loss` starts as "
+                     "np.float64(0), not the int 0; `reversed` is not a builtin of TorchScript's language "
+                     "(its reversed takes a Tensor), so the backward loop is range(len(inputs) - 1, -1, -1)"),
+    # n and seed_ix bake into a trace, and so do the one-hot inputs after the first step: np.zeros of plain
+    # sizes is a plain array, and a draw used as its index is a Python int there (TracerWarnings).
+    Case("min_char_rnn.sample", min_char_rnn.sample, _char_rnn_sample_args, trace_generalizes=False,
+         edit=min_char_rnn.sample_edited, edit_arguments=min_char_rnn.WEIGHTS,
+         edit_reason="script functions take arrays as arguments (TorchScript closes over no global tensors), so "
+                     "the weights are passed in"),
+    Case("numpy100.iterate", numpy100_life.iterate, _life_board, writes_arguments=True),
     Case("mlfromscratch.im2col_indices", mlfromscratch.get_im2col_indices, _im2col_args, trace=False,
          script_options={"example_inputs": [_im2col_args(0, None)]}),
 ]

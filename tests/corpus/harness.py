@@ -15,11 +15,26 @@ from .cases import Case, arguments
 def scripted(case: Case, edited: bool = False):
     """The case's program compiled by ``jit.script`` (its edit, with ``edited``),
     as a callable taking the case's arguments."""
+    if edited and case.edit_arguments:
+        return _with_edit_arguments(case)
     function = case.edit if edited else case.function
     compiled = jit.script(function, **case.script_options)
     if case.method is None:
         return compiled
     return getattr(compiled(*case.init_args), case.method)
+
+
+def _with_edit_arguments(case: Case):
+    """The edit compiled, called with the program's arguments and then the case's
+    ``edit_arguments`` (the module globals the program reads); example inputs get them too."""
+    options = dict(case.script_options)
+    if "example_inputs" in options:
+        options["example_inputs"] = [tuple(example) + case.edit_arguments for example in options["example_inputs"]]
+    compiled = jit.script(case.edit, **options)
+
+    def call(*args):
+        return compiled(*args, *case.edit_arguments)
+    return call
 
 
 def traced(case: Case, size: int = 0):

@@ -120,6 +120,33 @@ def test_indexing_with_a_range_is_integer_array_indexing():
         assert_same(scripted(x, n, start), eager(x, n, start))
 
 
+def test_a_range_is_array_data_for_numpy_functions():
+    """range(...) passed where a NumPy function takes array data is the array NumPy makes of it:
+    min-char-rnn's np.random.choice(range(vocab_size), p=p.ravel()); int64, and float64 when empty."""
+    scripted, eager = script_source("""
+        def draw(p, n: int):
+            return np.random.choice(range(n), p=p.ravel())
+    """)
+    p = np.array([[0.1], [0.2], [0.3], [0.4]])
+    for seed in (11, 12):
+        np.random.seed(seed)
+        expected = eager(p, 4)
+        np.random.seed(seed)  # the draw comes from NumPy's global generator, as eager code's does
+        assert_same(scripted(p, 4), expected)
+    scripted, eager = script_source("""
+        def data(x, n: int, start: int):
+            return np.array(range(start, n, 2)), np.sum(range(n)), np.asarray(range(start, n)), x.take(range(start, n))
+    """)
+    x = np.arange(10.0, 15.0)
+    for n, start in ((4, 1), (4, 4), (0, 0), (5, 2)):  # empty ranges make float64 arrays
+        for _ in range(3):  # profiled, then specialized
+            assert_same(scripted(x, n, start), eager(x, n, start))
+        assert_same(reloaded(scripted)(x, n, start), eager(x, n, start))
+    for body in ("x + range(n)", "abs(range(n))"):  # Python's operators and builtins make no arrays of it
+        with pytest.raises(jit.CompilationError, match="a range object cannot be used as a value"):
+            script_source(f"def f(x, n: int):\n    return {body}\n")[0](np.arange(3.0), 3)
+
+
 def test_a_list_of_arrays_and_numbers_is_array_data_for_numpy_functions():
     """Statistics gathered into an array and a padded row: the list holds 0-d arrays and
     numbers (no one script type), which NumPy's functions take as array data."""
@@ -163,3 +190,21 @@ def test_numpy_scalar_types_called_cast_as_numpy_does():
         scripted(np.int8(1))
     with pytest.raises(jit.CompilationError, match="takes one positional argument"):
         script_source("def f(x):\n    return np.float32(x, 1)\n")[0](np.arange(3.0))
+
+
+def test_numpy_scalar_types_called_on_numbers_make_numpy_scalars():
+    """np.float64(0) is an immutable NumPy scalar, not a 0-d array: a loss accumulated from it
+    with += is a new scalar each time (min-char-rnn's loss), and a name bound to the old one
+    keeps it; on a 0-d array it is the scalar too, and on any other array an array."""
+    scripted, eager = script_source("""
+        def accumulate(x):
+            loss = np.float64(0)
+            first = loss
+            for i in range(x.shape[0]):
+                loss += -np.log(x[i, 0])
+            return loss, first, np.float32(x[0, 0]), np.int64(np.array(3)), np.float32(x)
+    """)
+    x = np.array([[0.5], [0.25], [0.125]])
+    for _ in range(3):  # profiled, then specialized
+        assert_same(scripted(x), eager(x))
+    assert_same(reloaded(scripted)(x), eager(x))

@@ -9,6 +9,7 @@ import pytest
 import jit
 from jit import ops
 
+from ...helpers import run_both
 from .samples import array, assert_op_matches_eager, scripted
 
 MATH_UNARY = [op.short_name for op in ops.all_ops() if op.namespace == "math" and len(op.args) == 1]
@@ -18,7 +19,7 @@ MATH_BINARY = [op.short_name for op in ops.all_ops() if op.namespace == "math" a
 COVERS = {f"math::{n}" for n in MATH_UNARY + MATH_BINARY} | {
     "math::log", "prim::Float", "prim::Int", "prim::Bool", "prim::not", "prim::len", "prim::min", "prim::max",
     "prim::TupleConstruct", "prim::TupleIndex", "prim::TupleUnpack", "prim::TupleSlice", "prim::ListConstruct",
-    "prim::ListIndex", "prim::ListSlice", "prim::ListUnpack", "prim::range_length", "np::item"}
+    "prim::ListIndex", "prim::ListSlice", "prim::ListUnpack", "prim::range_length", "prim::range_array", "np::item"}
 
 
 @pytest.mark.parametrize("name", MATH_UNARY)
@@ -80,6 +81,15 @@ def test_len():
     assert_op_matches_eager("prim::len", "def f(a):\n    return len(a)\n", array(np.float32, ()))
     assert_op_matches_eager("prim::range_length", "def f(a: int, b: int, s: int):\n    return len(range(a, b, s))\n", 2, 11, 3)
     assert_op_matches_eager("prim::range_length", "def f(a: int, b: int, s: int):\n    return len(range(a, b, s))\n", 2, 11, 0)
+
+
+def test_a_range_as_array_data():
+    """np.asarray(range(...)) as NumPy makes it: int64, float64 when empty (NumPy's empty sequence)."""
+    for expression in ("range(2, 11, 3)", "range(4, 4)", "range(3)", "range(5, -2, -2)"):
+        assert_op_matches_eager("prim::range_array", f"def f():\n    return np.asarray({expression})\n")
+    function, eager = scripted("def f(a: int, b: int, s: int):\n    return np.asarray(range(a, b, s))\n")
+    for bounds in ((2, 11, 3), (5, 5, 1), (3, -4, -3), (2, 11, 0)):  # the dtype is known when it runs; step 0 raises
+        run_both(function, eager, *bounds)
 
 
 @pytest.mark.parametrize("name", ["min", "max"])

@@ -181,6 +181,26 @@ def test_random_draws_are_recorded():
     assert_same(traced(np.zeros((4, 3))), expected)
 
 
+def test_a_range_is_array_data_or_indices_as_numpy_reads_it():
+    """min-char-rnn's np.random.choice(range(vocab_size), p=p.ravel()): the range is the array
+    NumPy makes of it, its bounds traced sizes where they are; x.take(range(...)) takes it as
+    indices, int64 even when empty."""
+    def pick(p, x):
+        first = p.ravel()[:4] / p[:4].sum()
+        return (np.random.choice(range(len(p)), p=p.ravel()), np.random.choice(range(4), 3, p=first),
+                x.take(range(1, len(x))), x.take(range(0)))
+
+    with pytest.warns(TracerWarning, match="nondeterministic"):
+        traced = jit.trace(pick, (np.full((5, 1), 0.2), np.arange(5.0)))
+    assert "np::random.choice" in node_kinds(traced)
+    others = np.array([[0.1], [0.2], [0.3], [0.4]]), -np.arange(7.0)  # other lengths: the ranges follow them
+    for seed, (p, x) in ((3, (np.full((5, 1), 0.2), np.arange(5.0))), (4, others)):
+        np.random.seed(seed)
+        expected = pick(p, x)
+        np.random.seed(seed)  # the draws come from NumPy's global generator, as eager code's do
+        assert_same(traced(p, x), expected)
+
+
 def test_python_control_flow_on_arrays_is_a_clear_error():
     def branchy(x):
         if x > 0:
