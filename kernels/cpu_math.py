@@ -195,6 +195,42 @@ def _tables_source() -> str:
             + "".join(f"{name} = {maker}()\n" for name, maker in _TABLES.items()))
 
 
+# A row's argmax/argmin, NumPy's first index: the row's extreme by the helper above, then the first
+# index holding it (the first NaN where it is NaN) as an integer min reduction, which LLVM vectorizes;
+# a (value, index) pair carried element to element stays scalar (float32 (4096, 1024) on one thread:
+# 3.6 -> 0.79 ms, NumPy 0.66).
+_ARG_ROW = """
+def _arg{op}_row_{suffix}(row, first, count):
+    best = _{op}_row_{suffix}(row, first, count)
+    nan = best != best
+    found = int64(count)
+    for e in range(uint64(first), uint64(first + count)):
+        v = row[e]
+        hit = (v != v) if nan else (v == best)
+        found = min(found, int64(e) - first if hit else int64(count))
+    return found
+"""
+
+# An integer row's max/min (argmax's first pass; an integer accumulator vectorizes as it is).
+_INTEGER_EXTREME_ROW = """
+def _{op}_row_int(row, first, count):
+    best = row[uint64(first)]
+    for e in range(uint64(first), uint64(first + count)):
+        v = row[e]
+        best = v if v {compare} best else best
+    return best
+"""
+
+
+def _arg_rows() -> dict:
+    sources = {}
+    for op, compare in (("max", ">"), ("min", "<")):
+        sources[f"_{op}_row_int"] = _INTEGER_EXTREME_ROW.format(op=op, compare=compare)
+        for suffix in ("f32", "f64", "int"):
+            sources[f"_arg{op}_row_{suffix}"] = _ARG_ROW.format(op=op, suffix=suffix)
+    return sources
+
+
 def _extreme_rows() -> dict:
     sources = {}
     for float_type, int_type, bits, infinity in (("float32", "int32", 32, 0x7F800000),
@@ -219,6 +255,7 @@ def _sum_row_f64(buffer, first, count):
     return total
 ''',
     **_extreme_rows(),
+    **_arg_rows(),
     "_domain_f64": '''
 def _domain_f64(result, x):
     # A libm function's NaN for an argument outside its domain (math.acos(2.0) is a positive NaN here):

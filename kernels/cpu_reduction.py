@@ -352,6 +352,8 @@ class _ReductionPrinter:
         acc = f"_acc_{reduce.target}"
         if reduce.op == "sum":
             self.emit(2, f"{acc} = float64({acc} + {call})")
+        elif reduce.op in ("argmax", "argmin"):  # the index in the row, as the element loop's _e
+            self.emit(2, f"{acc}_at = {call}")
         else:  # the accumulator starts at the identity: the row's extreme is the result
             self.emit(2, f"{acc} = {call}")
 
@@ -561,11 +563,23 @@ COLUMN_TILE_MIN = 16
 
 
 def column_width(last) -> int:
-    """The tile width of a column kernel whose innermost dimension has ``last`` indices (None: DYNAMIC)."""
+    """The tile width of a column kernel whose innermost dimension has ``last`` indices (None: DYNAMIC;
+    its launch takes the COLUMN_TILE_MIN variant, ``narrow_variant``, where wide tiles leave a thread idle)."""
     if last is None:
         return COLUMN_TILE
     share = -(-last // num_threads())
     return min(COLUMN_TILE, max(COLUMN_TILE_MIN, -(-share // COLUMN_TILE_MIN) * COLUMN_TILE_MIN))
+
+
+def narrow_width(last: int, threads: int) -> int:
+    """The tile width of a DYNAMIC column kernel's narrow variant for a line of ``last`` indices: the
+    power of two from COLUMN_TILE_MIN to COLUMN_TILE / 2 that gives each thread a tile, as wide as
+    that allows (16-wide tiles of 200 columns: standardize 1.3x as long as one 256-wide tile)."""
+    share = -(-last // threads)
+    width = COLUMN_TILE_MIN
+    while width < share and width < COLUMN_TILE // 2:
+        width *= 2
+    return width
 
 
 def columns(kernel: ReductionKernel) -> bool:
@@ -587,6 +601,10 @@ class _ColumnPrinter(_ReductionPrinter):
             return names + [(f"{acc}_nan", "bool")] if np.dtype(value_dtype).kind == "f" else names
         return [(acc, "bool" if reduce.dtype == "bool" else accumulator_dtype(reduce.op, reduce.dtype))]
 
+    def __init__(self, kernel: ReductionKernel, layout: Layout, width: int | None = None):
+        super().__init__(kernel, layout)
+        self.width = width or column_width(None if layout.shape is None else layout.shape[kernel.rank - 1])
+
     def render(self) -> str:
         kernel, rank = self.kernel, self.kernel.rank
         last = rank - 1
@@ -596,7 +614,7 @@ class _ColumnPrinter(_ReductionPrinter):
                   *(f"{o.name}_array" if o.is_array and o.rank > 0 else o.name for o in kernel.operands)]
         self.emit(0, "@njit(nogil=True, error_model=\"numpy\", cache=True)")
         self.emit(0, f"def {kernel.name}({', '.join(params)}):")
-        width = column_width(None if self.layout.shape is None else self.layout.shape[last])
+        width = self.width
         self.emit(1, f"{ROW_SIZE} = int64({' * '.join(self.size(d) for d in kernel.axes)})")
         self.emit(1, f"_tiles_per_line = ({self.size(last)} + {width - 1}) // {width}")
         setup_at = len(self.lines)
@@ -679,11 +697,15 @@ def _numba_dtype(dtype: str) -> str:
 
 
 
-def render_reduction(kernel: ReductionKernel, layout: Layout) -> str:
+def render_reduction(kernel: ReductionKernel, layout: Layout, column_width: int | None = None) -> str:
     """The Python source of ``kernel`` for ``layout``: a module defining the Numba function
-    ``kernel(start, stop, *row_outputs, *element_outputs, n0.., *operands)`` over rows [start, stop)."""
-    printer = _SplitPrinter if splits(kernel) else _ColumnPrinter if columns(kernel) else _ReductionPrinter
-    return printer(kernel, layout).render()
+    ``kernel(start, stop, *row_outputs, *element_outputs, n0.., *operands)`` over rows [start, stop)
+    (a column kernel's over tiles ``column_width`` wide, by default its layout's)."""
+    if splits(kernel):
+        return _SplitPrinter(kernel, layout).render()
+    if columns(kernel):
+        return _ColumnPrinter(kernel, layout, column_width).render()
+    return _ReductionPrinter(kernel, layout).render()
 
 
 def numba_reduction_signature(kernel: ReductionKernel):
@@ -772,6 +794,11 @@ def _row_helper(reduce, dtypes):
         return "_sum_row_f64"
     if reduce.op in ("max", "min") and reduce.dtype in ("float32", "float64") and dtypes.get(reduce.value) == reduce.dtype:
         return f"_{reduce.op}_row_f{reduce.dtype[-2:]}"
+    if reduce.op in ("argmax", "argmin"):
+        kind = np.dtype(dtypes.get(reduce.value, "bool")).kind
+        if dtypes.get(reduce.value) in ("float32", "float64"):
+            return f"_{reduce.op}_row_f{dtypes[reduce.value][-2:]}"
+        return f"_{reduce.op}_row_int" if kind in "iu" else None
     return None
 
 
@@ -781,10 +808,29 @@ class CpuReductionKernel(CompiledKernels):
     fallback for what the kernel cannot take)."""
     kind = "reduction kernel"
 
-    def compile_variant(self, layout: Layout) -> _Variant:
+    def __init__(self, kernel, layout, fallback=None, first_layout=None):
+        self._narrow_variants: dict = {}  # (broadcast, width) -> a narrow column variant, or None (narrow_variant)
+        super().__init__(kernel, layout, fallback, first_layout)
+
+    def compile_variant(self, layout: Layout, column_width: int | None = None) -> _Variant:
         kernel = self.kernel
         signature = numba_split_signature(kernel) if splits(kernel) else numba_reduction_signature(kernel)
-        return _Variant(render_reduction(kernel, layout), kernel.name, signature)
+        return _Variant(render_reduction(kernel, layout, column_width), kernel.name, signature)
+
+    def narrow_variant(self, broadcast: tuple, width: int):
+        """A DYNAMIC column kernel's variant with tiles ``width`` wide (``narrow_width``), for calls whose
+        lines are too short for every thread to get a COLUMN_TILE-wide tile (np.exp(x).sum(axis=0) of 64
+        columns was one tile: one thread); None when it cannot compile (the wide variant runs)."""
+        key = (broadcast, width)
+        if key not in self._narrow_variants:
+            with self._lock:
+                if key not in self._narrow_variants:
+                    try:
+                        variant = self.compile_variant(Layout(broadcast), width)
+                    except Exception:  # noqa: BLE001 - Numba's errors: the wide variant serves
+                        variant = None
+                    self._narrow_variants[key] = variant
+        return self._narrow_variants[key]
 
     def _make_launcher(self):
         kernel = self.kernel
@@ -839,6 +885,14 @@ class CpuReductionKernel(CompiledKernels):
                 width = column_width(self.layout.shape[rank - 1] if self.static else None)  # as the source's
                 last = sizes[rank - 1]
                 lines.append(f"    _tiles = _rows // {last} * (({last} + {width - 1}) // {width})")
+                if not self.static:
+                    threads = num_threads()
+                    namespace["_narrow_width"] = narrow_width
+                    lines.append(f"    if _tiles < {threads} and {last} > {COLUMN_TILE_MIN} and {total} >= {PARALLEL_MIN_ELEMENTS}:")
+                    lines.append(f"        _width = _narrow_width({last}, {threads})")
+                    lines.append(f"        _narrow = _self.narrow_variant({key}, _width)")
+                    lines.append("        if _narrow is not None:")
+                    lines.append(f"            _run, _tiles = _narrow.function, _rows // {last} * (({last} + _width - 1) // _width)")
                 count = "_tiles"
             lines.append(f"    if {total} >= {PARALLEL_MIN_ELEMENTS} and {count} > 1: "
                          f"_parallel(_run, {count}, ({call_args},))")

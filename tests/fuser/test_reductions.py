@@ -129,3 +129,17 @@ def test_dynamic_kernels_take_new_shapes_broadcasts_and_raise_numpy_errors():
     assert "DYNAMIC reduction kernel" in str(jit.explain(scripted, x, x[0]))
     with np.testing.assert_raises_regex(ValueError, "could not be broadcast"):
         scripted(x, _array(3))
+
+
+@pytest.mark.parametrize("expression, alone", [
+    ("x.argmax(axis=0)", True), ("np.max(x, axis=0)", True), ("np.amin(x, axis=1, keepdims=True)", True),
+    ("x.any(axis=(0, 1))", True), ("np.argmax(x, axis=2)", False),  # the innermost axis: NumPy's loop is contiguous
+    ("x.sum(axis=0)", False),  # NumPy's float32 rounding (row by row) is kept
+    ("x.mean(axis=-1)", False), ("x.max()", False)])
+def test_a_lone_comparison_reduction_that_keeps_the_innermost_axis_fuses(expression, alone):
+    # NumPy walks x.argmax(axis=0) column by column, a line apart (25x the column kernel's time).
+    x = _array(300, 4, 70)
+    x[5, 1, 3] = np.nan
+    _, graph = _run(f"def f(x):\n    return {expression}\n", x)
+    assert _groups(graph) == ([[_groups(graph)[0][0]]] if alone else []), graph
+    assert bool(_groups(graph)) is alone

@@ -89,6 +89,31 @@ def test_a_static_narrow_shape_gives_each_thread_a_tile():
     assert not _mismatches(kernel, x, (0,))
 
 
+@pytest.mark.parametrize("shape", [(3000, 40), (2000, 33), (50, 70, 20)], ids=str)
+def test_a_dynamic_narrow_line_takes_the_narrow_tiles(shape, monkeypatch):
+    # 40 columns are one 256-wide tile: a DYNAMIC kernel's one thread did the whole reduction.
+    # The launch takes a narrower variant instead, a tile per thread (33: a partial last tile;
+    # every op of OPS, argmax's ties and NaN included, against NumPy).
+    monkeypatch.setattr(cpu_reduction, "num_threads", lambda: 2)  # as on any machine of 2 cores or more
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape)
+    x.reshape(-1, shape[-1])[7, 3] = np.nan
+    x[..., -1] = 2.0  # ties: the first index wins
+    axes = (0,) if len(shape) == 2 else (0, 1)
+    kernel = _every_reduction("float64", len(shape), axes)
+    built = cpu.build(kernel)
+    assert "_self.narrow_variant(" in built.launcher_source
+    with np.errstate(all="ignore"):
+        actual, expected = built.launch(x), _numpy(x, axes)
+    width = cpu_reduction.narrow_width(shape[-1], 2)
+    assert cpu_reduction.COLUMN_TILE_MIN <= width < shape[-1] and -(-shape[-1] // width) >= 2
+    assert list(built._narrow_variants) == [(((False,) * len(shape),), width)]
+    assert f"_width = min({width}," in built._narrow_variants[(((False,) * len(shape),), width)].source
+    assert not _mismatches(kernel, x, axes)
+    for name, a, e in zip([f"{op}{k}" for op in OPS for k in ("", "-keepdims")], actual, expected):
+        np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12, equal_nan=True, err_msg=name)
+
+
 def test_nan_and_infinities_in_columns():
     x = np.random.default_rng(2).standard_normal((400, 70))
     x[399, 3] = x[10, 3] = np.nan  # the first NaN wins argmax/argmin

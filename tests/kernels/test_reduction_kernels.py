@@ -197,3 +197,48 @@ def test_ir_checks_and_backends():
     with pytest.raises(ValueError, match="order"):
         ReductionKernel("bad", (x,), 2, (1,), (Stage((), (Reduce("s", "sum", Const(1.0, "float32"), "float32"),)),),
                         (RowOutput("o", "s", "float32"),), order=("o", "o"))
+
+
+def _arg_kernel(dtype: str, rank: int, axes: tuple, body: bool) -> ReductionKernel:
+    """argmax and argmin over ``axes`` of the operand (a direct row) or of a0 * 1 (a row buffer)."""
+    value = "a0"
+    instrs = ()
+    if body:
+        instrs = (Instr("t", "*", ("a0", Const(1, dtype)), dtype),)
+        value = "t"
+    reduces = (Reduce("hi", "argmax", value, "int64"), Reduce("lo", "argmin", value, "int64"))
+    return ReductionKernel(f"arg_{dtype}_{rank}_{''.join(map(str, axes))}_{int(body)}", (Operand("a0", dtype, rank),),
+                           rank, axes, (Stage(instrs, reduces),),
+                           tuple(RowOutput(f"{r.target}_out", r.target, "int64") for r in reduces))
+
+
+@pytest.mark.parametrize("body", [False, True], ids=["direct row", "row buffer"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int8", "uint64", "int64"])
+def test_row_argmax_and_argmin_give_numpys_first_index(dtype, body):
+    """The vectorized row helpers (the extreme, then its first index): the first NaN where a row has
+    one, the first of ties, -0.0 and 0.0 equal, integer extremes; one trailing axis and two."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(-3, 4, size=(40, 6, 33)).astype(dtype) if np.dtype(dtype).kind in "iu" else \
+        rng.standard_normal((40, 6, 33)).astype(dtype)
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
+    if info is None:
+        x[0, :, 5] = x[0, :, 20] = np.nan           # the first NaN of each row
+        x[1, :, :] = np.nan
+        x[2, :, :] = 0.0
+        x[2, :, 7] = -0.0                          # equal to 0.0: index 0 wins both
+        x[3, :, :] = np.inf
+        x[3, :, 30] = -np.inf
+        x[4, 2, 32] = np.nan                       # the last element of a row
+    else:
+        x[0, :, 9] = x[0, :, 12] = info.max        # ties at the extremes
+        x[1, :, 3] = x[1, :, 31] = info.min
+        x[2, :, :] = 1
+    for axes in ((2,), (1, 2)):
+        kernel = _arg_kernel(dtype, 3, axes, body)
+        built = cpu.build(kernel, [x.shape])
+        assert "_argmax_row_" in built.variants[built.layout.broadcast].source
+        got_hi, got_lo = built.launch(x)
+        flat = x.reshape(x.shape[0], -1) if axes == (1, 2) else x
+        with np.errstate(invalid="ignore"):
+            np.testing.assert_array_equal(got_hi, np.argmax(flat, axis=-1))
+            np.testing.assert_array_equal(got_lo, np.argmin(flat, axis=-1))
