@@ -56,7 +56,7 @@ def inputs(time_major: bool, batch=64, steps=40, features=32, hidden=512):
 def scripted(function, fuse_stores: bool):
     original = inplace_store._fusible_store
     if not fuse_stores:
-        inplace_store._fusible_store = lambda record: (None, "measured with the store copied")
+        inplace_store._fusible_store = lambda record: (None, None, "measured with the store copied")
     try:
         compiled = jit.script(function)
         args = inputs(function is rnn_time_major)

@@ -50,6 +50,7 @@ import numpy as np
 from math import inf, nan
 from numba import njit
 from numpy import bool_, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64
+from kernels.numba_fma import fma
 """
 
 _DECORATOR = '@njit(error_model="numpy", cache=True)\n'
@@ -464,17 +465,17 @@ def _expm1_f64_core(x):
     r = hi - lo
     cc = (hi - r) - lo
     p = 1.6059043836821613e-10
-    p = p * r + 2.08767569878681e-09
-    p = p * r + 2.505210838544172e-08
-    p = p * r + 2.755731922398589e-07
-    p = p * r + 2.755731922398589e-06
-    p = p * r + 2.48015873015873e-05
-    p = p * r + 0.0001984126984126984
-    p = p * r + 0.001388888888888889
-    p = p * r + 0.008333333333333333
-    p = p * r + 0.041666666666666664
-    p = p * r + 0.16666666666666666
-    p = p * r + 0.5
+    p = fma(p, r, 2.08767569878681e-09)
+    p = fma(p, r, 2.505210838544172e-08)
+    p = fma(p, r, 2.755731922398589e-07)
+    p = fma(p, r, 2.755731922398589e-06)
+    p = fma(p, r, 2.48015873015873e-05)
+    p = fma(p, r, 0.0001984126984126984)
+    p = fma(p, r, 0.001388888888888889)
+    p = fma(p, r, 0.008333333333333333)
+    p = fma(p, r, 0.041666666666666664)
+    p = fma(p, r, 0.16666666666666666)
+    p = fma(p, r, 0.5)
     t = (r * r) * p
     em = r + t
     k = float64(shifted).view(int64) - int64(4843621399236968448)
@@ -503,9 +504,10 @@ def _tanh_f64(x):
     em = _expm1_f64_core(a + a)
     d = em + 2.0
     d_error = (2.0 - d) + em  # exact: em < 2 where it is used
-    q = em / d
-    small = q + ((em - q * d) - q * d_error) / d  # one Newton step takes out d's and q's roundings
-    y = small if a < 0.55 else 1.0 - 2.0 / d
+    r = 1.0 / d  # the one division (a vector division takes 16 cycles for 8 lanes: three made tanh 2x NumPy's time)
+    q = em * r
+    small = q + ((em - q * d) - q * d_error) * r  # one Newton step takes out d's, r's and q's roundings
+    y = small if a < 0.55 else 1.0 - 2.0 * r
     return math.copysign(y, x)  # NaN stays NaN
 ''',
     "_rem_pio2_f64": '''

@@ -37,6 +37,17 @@ def overlaps(x, y):
 """
 
 
+@pytest.fixture(autouse=True)
+def _small_stores_write_into_views(monkeypatch):
+    """These arrays are small: below the sizes where writing into the view pays (inplace_store.
+    INTO_VIEW_MIN_ELEMENTS, kernels.cpu.ROWS_MIN_ELEMENTS) a store copies; here every size writes."""
+    from fuser import inplace_store  # noqa: PLC0415 - the module under test
+    from kernels import cpu  # noqa: PLC0415
+
+    monkeypatch.setattr(inplace_store, "INTO_VIEW_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(cpu, "ROWS_MIN_ELEMENTS", 0)
+
+
 def _arrays(*shapes, seed=0):
     rng = np.random.default_rng(seed)
     return tuple(rng.standard_normal(shape) for shape in shapes)
@@ -367,3 +378,22 @@ def test_cuda_a_group_of_two_outputs_writes_the_stored_one(kind, shim, monkeypat
     assert all(launch.several and launch.into == 1 for launch in launches)
     assert all(launch.into_view == 1 and launch.copied == 0 for launch in launches)
     assert all(type(launch.kernel).__name__ == "CudaKernel" for launch in launches)
+
+
+def test_small_stores_copy_and_large_ones_write_into_the_view_by_default(monkeypatch):
+    from fuser import inplace_store  # noqa: PLC0415 - the defaults under test
+    from kernels import cpu  # noqa: PLC0415
+
+    monkeypatch.setattr(inplace_store, "INTO_VIEW_MIN_ELEMENTS", 1 << 12)
+    monkeypatch.setattr(cpu, "ROWS_MIN_ELEMENTS", 1 << 16)
+    scripted, eager = script_source(RNN_BATCH_MAJOR)
+    small = _rnn_inputs(batch_major=True)  # h[:, t] of 4 x 6: the checks would cost more than the copy
+    _, _, launches = _stores(optimized_against_eager(scripted, eager, small))
+    assert launches and all(launch.copied >= 1 and launch.into_view == 0 for launch in launches)
+    scripted, eager = script_source(RNN_BATCH_MAJOR)
+    large = _rnn_inputs(batch=64, steps=3, features=4, hidden=1024, batch_major=True)  # 65536 a row
+    for _ in range(3):
+        # (a 1024-term matmul of the step before amplifies tanh's last-bit differences past assert_same's 1e-12)
+        np.testing.assert_allclose(scripted(*copy.deepcopy(large)), eager(*copy.deepcopy(large)), rtol=1e-9, atol=1e-12)
+    _, _, launches = _stores(jit.last_executed_optimized_graph())
+    assert launches and all(launch.into_view >= 1 and launch.copied == 0 for launch in launches)

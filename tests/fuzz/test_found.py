@@ -536,3 +536,18 @@ def test_a_static_reduction_output_of_row_values_keeps_its_shape():
             v1 = np.absolute(v1).imag
             return v1
     """, [[spec([0, 0], 'int64')]] * 2, modes=('trace', 'script'))
+
+
+def test_bounded_seed_23036_a_store_into_another_output_of_its_group():
+    """Bounded-run seed 23036: v1 and v2 = -v1 are one group's outputs and v1[:] = v2 stores into
+    v1 itself; the fused store launched with v1 before the group had made it (UnboundLocalError)."""
+    source = """
+        def f(x0):
+            v1 = np.bitwise_or(x0, x0)
+            v2 = -v1
+            v3 = x0
+            v1[:] = v2
+            v5 = v3
+            return v5, v1
+    """
+    assert_program_matches(source, [[spec([0, 3, -7], 'int8')], [spec([[1, 2], [3, 4]], 'int32')]], modes=("script",))
