@@ -73,7 +73,7 @@ def _part_of(ufunc, function):
 
 def _functions():
     inexact = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "sin", "cos", "tan",
-               "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh"]
+               "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh"]
     rows = [Primitive(name, 1, FUNCTION, SAME, getattr(np, name)) for name in inexact]
     rows.append(Primitive("erf", 1, FUNCTION, SAME, None))  # jit.ops.special gives its reference (NumPy has no erf)
     rows += [Primitive(name, 1, FUNCTION, SAME, getattr(np, name), exact=True)

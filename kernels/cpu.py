@@ -60,13 +60,14 @@ _FLOAT_HELPERS = {("exp", "float32"): "_exp_f32", ("tanh", "float32"): "_tanh_f3
 _MATH = {"exp": "math.exp", "expm1": "math.expm1", "log": "math.log", "log2": "math.log2", "log10": "math.log10",
          "log1p": "math.log1p", "sqrt": "math.sqrt", "cbrt": "np.cbrt", "sin": "math.sin", "cos": "math.cos",
          "tan": "math.tan", "arcsin": "math.asin", "arccos": "math.acos", "arctan": "math.atan",
-         "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh", "erf": "math.erf", "floor": "np.floor",
+         "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh", "arcsinh": "math.asinh",
+         "arccosh": "math.acosh", "arctanh": "math.atanh", "erf": "math.erf", "floor": "np.floor",
          "ceil": "np.ceil", "trunc": "np.trunc", "rint": "np.rint", "arctan2": "np.arctan2",
          "hypot": "math.hypot", "copysign": "math.copysign", "fmod": "np.fmod", "exp2": "np.exp2"}
 # Functions whose libm form (Numba's) gives a positive NaN outside their domain, where NumPy gives the
 # machine's invalid-operation NaN (kernels.cpu_math._domain_f64).
 # (sqrt and log2 give it already; log and log1p are kernels.cpu_math's own.)
-_DOMAIN_ENDS = frozenset({"arccos", "arcsin", "log10"})
+_DOMAIN_ENDS = frozenset({"arccos", "arcsin", "arccosh", "arctanh", "log10"})
 _INT_HELPERS = {"floor_divide": "_floor_divide_int", "remainder": "_remainder_int", "fmod": "_fmod_int"}
 _FLOAT_DIVISION = {"floor_divide": "_floor_divide_float", "remainder": "_remainder_float"}
 

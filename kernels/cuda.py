@@ -61,7 +61,8 @@ SCALAR_PARAMETERS = {"int64": "long long", "uint64": "unsigned long long", "floa
                      "bool": "bool"}  # Python numbers, by value
 _MATH = {"exp": "exp", "exp2": "exp2", "expm1": "expm1", "log": "log", "log2": "log2", "log10": "log10",
          "log1p": "log1p", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin",
-         "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "erf": "erf",
+         "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "arcsinh": "asinh",
+         "arccosh": "acosh", "arctanh": "atanh", "erf": "erf",
          "floor": "floor", "ceil": "ceil", "trunc": "trunc", "rint": "rint", "arctan2": "atan2", "fmod": "fmod",
          "power": "pow", "hypot": "hypot", "copysign": "copysign", "cbrt": "cbrt"}
 

@@ -156,7 +156,8 @@ ufunc_op("absolute", fn.absolute, builtin=builtins.abs)
 
 # NumPy's elementwise math.
 for _name in ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "sin", "cos", "tan",
-              "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "floor", "ceil", "trunc", "rint",
+              "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "floor", "ceil",
+              "trunc", "rint",
               "sign", "isnan", "isinf", "isfinite"):
     ufunc_op(_name, getattr(fn, _name))
 ufunc_op("square", lambda x: x * x)

@@ -94,6 +94,8 @@ def test_a_strided_row_destination_is_written_by_the_kernel():
     assert all(launch.into_view >= 1 and launch.copied == 0 for launch in launches)
     rows = [launch.kernel for launch in launches if launch.kernel._rows_variants]
     assert rows and all(variant is not None for k in rows for variant in k._rows_variants.values())
+    # an unsigned index into the span: a signed one's wrap-around test kept the store loop scalar
+    assert all("_flat[uint64(" in variant.source for k in rows for variant in k._rows_variants.values())
 
 
 @pytest.mark.parametrize("index", ["[:, 1]", "[:, :, 2:5]", "[1:, ::2]", "[::2, 1, :]", "[None, 1:]"])

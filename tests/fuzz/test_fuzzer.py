@@ -70,6 +70,32 @@ def test_compare():
     assert compare(exp32 * 1.001, exp32_numpy, precision=np.dtype(np.float32))[0] == "wrong value"
 
 
+def test_a_result_that_amplifies_its_inputs_last_bit_gets_that_much_slack():
+    """Bounded-run seed 23197: np.exp(np.logaddexp(c, c)) for c = np.cosh(5) ~ 74 turns a 1-ulp
+    difference of cosh into 130 ulps. The oracle runs the program in float64 with the inputs moved by
+    half a float32 ulp and allows twice the distance that moves the result; an insensitive result
+    gets none."""
+    def amplifying(x):
+        c = np.cosh(x)
+        return np.exp(np.logaddexp(c, c)), np.tanh(x) + 1
+    specs = [spec([[5, 6]], "uint16")]
+    expected = oracle.run_eager(amplifying, specs)
+    nudged = [oracle.run_eager(amplifying, oracle._nudged_specs(specs, f)) for f in oracle.NUDGES]
+    off = expected.result[0] * np.float32(1 + 130 * 2 ** -23)  # 130 ulps: a 1-ulp cosh, amplified
+    actual = oracle.Call((off, expected.result[1]))
+    outcome = oracle.Outcome()
+    oracle.judge(actual, expected, "script", 0, 0, outcome)
+    assert [m.kind for m in outcome.mismatches] == ["wrong value"]  # without the nudged runs
+    outcome = oracle.Outcome()
+    oracle.judge(actual, expected, "script", 0, 0, outcome, nudged=lambda: nudged)
+    assert not outcome.mismatches
+    # the same 130 ulps in tanh(x) + 1, which the nudges barely move, stays a wrong value
+    actual = oracle.Call((expected.result[0], expected.result[1] * np.float32(1 + 130 * 2 ** -23)))
+    outcome = oracle.Outcome()
+    oracle.judge(actual, expected, "script", 0, 0, outcome, nudged=lambda: nudged)
+    assert [m.kind for m in outcome.mismatches] == ["wrong value"]
+
+
 def test_lowest_precision_of_a_program():
     def program(source, *dtypes):
         return Program(source, [], [[spec([1], dtype) for dtype in dtypes]])

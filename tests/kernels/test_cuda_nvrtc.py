@@ -37,7 +37,7 @@ BATCH = 200  # sources per NVRTC call: the first batch is also compiled for sm_8
 ARCHITECTURES = ["sm_80", "sm_90"]
 CUPY_RAWMODULE_OPTIONS = ("--std=c++14", "-ftz=true")  # RawModule(code=...) with the old options: its -ftz last
 # Math-library calls the renderer prints; their inlined code uses fma and .approx on purpose.
-_LIBRARY_CALL = re.compile(r"\b(exp|exp2|expm1|log|log2|log10|log1p|sin|cos|tan|asin|acos|atan|sinh|cosh|tanh|erf|"
+_LIBRARY_CALL = re.compile(r"\b(exp|exp2|expm1|log|log2|log10|log1p|sin|cos|tan|asin|acos|atan|sinh|cosh|tanh|asinh|acosh|atanh|erf|"
                            r"atan2|fmod|pow|cbrt|hypot)f?\(")
 _INSTRUCTION = re.compile(r"^\s+(?:@!?%p\d+\s+)?([a-z][\w.]*)", re.M)
 _ROUNDING = (".rn", ".rz", ".rm", ".rp")

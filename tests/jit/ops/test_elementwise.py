@@ -14,7 +14,8 @@ from ...helpers import assert_same, refined_result_type, run_both
 from .samples import DTYPES, FLOATS, array, binary_layouts, assert_op_matches_eager, python_value, scripted, unary_layouts
 
 UNARY_UFUNCS = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "square", "reciprocal", "sin",
-                "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "floor", "ceil", "trunc", "rint",
+                "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
+                "floor", "ceil", "trunc", "rint",
                 "sign", "absolute", "isnan", "isinf", "isfinite", "logical_not", "negative", "positive", "invert",
                 "cbrt", "signbit", "deg2rad", "rad2deg", "degrees", "radians", "fabs", "sinc"]
 BINARY_FUNCTIONS = ["add", "subtract", "multiply", "divide", "floor_divide", "remainder", "power", "fmod",
