@@ -69,7 +69,7 @@ def test_bench_quick_checks_every_entry_and_writes_the_table(tmp_path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     workloads = ("gelu_bias", "small", "chain10", "mlp", "softmax", "masked_softmax", "log_softmax", "layer_norm",
-                 "rms_norm", "batch_norm", "mse_loss", "transformer_block")
+                 "rms_norm", "batch_norm", "mse_loss", "column_argmax", "transformer_block")
     for workload in workloads:
         assert re.search(rf"^## {workload} .* float32 \(max \|ArrayScript - NumPy\| = [\d.e+-]+\)$", out, re.MULTILINE)
         assert f"bench: {workload} " in result.stderr and "checking every entry against NumPy" in result.stderr
@@ -79,8 +79,8 @@ def test_bench_quick_checks_every_entry_and_writes_the_table(tmp_path):
     # a dependency: always measured, on the elementwise workloads, which it has loops for
     assert len(re.findall(r"^\| Numba loop by hand \| [\d.]+ [mu]s \| [\d.]+x \|$", out, re.MULTILINE)) == 4
     assert out.count("Numba loop by hand: has no form of this workload") == len(workloads) - 4
-    if importlib.util.find_spec("torch") is not None:  # softmax (twice), log_softmax, layer/RMS/batch norm, MSE
-        assert len(re.findall(r"^\| torch \(built-in\) \| [\d.]+ [mu]s \| [\d.]+x \|$", out, re.MULTILINE)) == 7
+    if importlib.util.find_spec("torch") is not None:  # softmax (twice), log_softmax, layer/RMS/batch norm, MSE, argmax
+        assert len(re.findall(r"^\| torch \(built-in\) \| [\d.]+ [mu]s \| [\d.]+x \|$", out, re.MULTILINE)) == 8
     assert "wrong result" not in out and "failed:" not in out
     assert (tmp_path / "bench.md").read_text() in out
     try:

@@ -67,6 +67,12 @@ def batch_norm(x, w, b):
     return centered / np.sqrt(variance + BATCH_NORM_EPS) * w + b
 
 
+def column_argmax(x):
+    """argmax over the leading axis (a class per column of scores): NumPy walks each column a line
+    apart; alone, the reduction fuses as a column kernel."""
+    return x.argmax(axis=0)
+
+
 def mse_loss(p, t):
     """A full reduction: the mean of every squared difference."""
     d = p - t
@@ -104,7 +110,7 @@ def torch_built_in(name: str, torch):
             "rms_norm": lambda x, w: functional.rms_norm(x, x.shape[-1:], w, eps=RMS_NORM_EPS),
             "batch_norm": lambda x, w, b: functional.batch_norm(x, None, None, w, b, training=True,
                                                                 eps=BATCH_NORM_EPS),
-            "mse_loss": lambda p, t: functional.mse_loss(p, t)}.get(name)
+            "mse_loss": lambda p, t: functional.mse_loss(p, t), "column_argmax": lambda x: torch.argmax(x, 0)}.get(name)
 
 
 NUMEXPR = {
@@ -144,6 +150,8 @@ def inputs(name: str, quick: bool = False):
         return normal(rows, 1024, scale=2.0) + np.float32(0.5), normal(1024), normal(1024)
     if name == "mse_loss":
         return normal(rows, 1024), normal(rows, 1024)
+    if name == "column_argmax":
+        return (normal(rows, 1024),)
     if name == "transformer_block":  # (batch, tokens, width) = (8, 128, 256); quick: one sequence
         d = 256
         return (normal(rows // 512, 128, d), *(normal(d, d, scale=d ** -0.5) for _ in range(4)),
@@ -155,7 +163,7 @@ def inputs(name: str, quick: bool = False):
 EAGER = {"gelu_bias": gelu_bias, "small": gelu_bias, "chain10": chain10, "mlp": mlp, "softmax": softmax,
          "masked_softmax": softmax,
          "log_softmax": log_softmax, "layer_norm": layer_norm, "rms_norm": rms_norm, "batch_norm": batch_norm,
-         "mse_loss": mse_loss, "transformer_block": transformer_block}
+         "mse_loss": mse_loss, "column_argmax": column_argmax, "transformer_block": transformer_block}
 ELEMENTWISE = ("gelu_bias", "small", "chain10")  # all elementwise: what cupy.fuse can take
 
 

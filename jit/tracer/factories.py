@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 import threading
 
 import numpy as np
 
+import device as _device
 from device import python_builtins
 from jit import _tracing, ops
 from jit.ops.registry import alias_python_object
@@ -36,6 +38,11 @@ _NAMES = {np: ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace
                       "f", "noncentral_chisquare", "noncentral_f", "negative_binomial", "hypergeometric", "logseries",
                       "zipf", "randint", "choice", "permutation", "seed", "default_rng")}
 _DRAWS = set(_NAMES[np.random])
+# np.zeros_like(W) of an array the trace does not follow (a module-level weight) records too, when the
+# traced code calls it: a gradient buffer made so and written with traced values (dW += dh @ x.T in
+# Karpathy's min-char-rnn) would otherwise be a plain array whose final value the trace bakes in.
+# NumPy's own Python code (which calls these on plain arrays) gets NumPy's.
+_LIKE = ("zeros_like", "ones_like", "empty_like", "full_like")
 # NumPy converts an array argument of these without asking it (no __array_function__ unless
 # like= is given): a traced array would be baked where np.asarray(x) is x itself, so that a write
 # through it later writes the input (campaign seeds 100105, 100343, 70394, 70962).
@@ -44,10 +51,11 @@ _lock = threading.Lock()
 _users = 0
 
 
-def _recording(original, always, conversion=False):
+def _recording(original, always, conversion=False, from_traced_code=False):
     """The stand-in for ``original`` that records the registry's op in a tracing thread.
     A ``conversion`` (np.asarray...) records only for a traced argument and at most a dtype:
-    with order=, copy=... it is NumPy's."""
+    with order=, copy=... it is NumPy's. ``from_traced_code``: records whenever code outside
+    NumPy calls it (``_LIKE``)."""
     overloads = ops.python_object_overloads(original)
 
     @functools.wraps(original)
@@ -55,7 +63,8 @@ def _recording(original, always, conversion=False):
         recorder = _tracing.current()
         if recorder is None or not recorder.records_calls() or kwargs.get("like") is not None \
                 or (conversion and (len(args) > 2 or set(kwargs) - {"dtype"})) \
-                or not (always or holds_traced((args, kwargs))):
+                or not (always or holds_traced((args, kwargs))
+                        or (from_traced_code and _called_outside_numpy() and _device.is_array(args[0] if args else None))):
             return original(*args, **kwargs)
         return recorder.record(*overloads[0], args, kwargs, overloads=overloads)
 
@@ -63,8 +72,15 @@ def _recording(original, always, conversion=False):
     return factory
 
 
+def _called_outside_numpy() -> bool:
+    caller = sys._getframe(2).f_globals.get("__name__", "")  # factory's caller
+    return not (caller == "numpy" or caller.startswith("numpy."))
+
+
 _WRAPPERS = {(module, name): (getattr(module, name), _recording(getattr(module, name), name in _DRAWS))
              for module, names in _NAMES.items() for name in names}
+_WRAPPERS.update({(np, name): (getattr(np, name), _recording(getattr(np, name), False, from_traced_code=True))
+                  for name in _LIKE})
 _WRAPPERS.update({(np, name): (getattr(np, name), _recording(getattr(np, name), False, conversion=True))
                   for name in _CONVERSIONS})
 

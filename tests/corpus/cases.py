@@ -228,8 +228,9 @@ CASES = [
     Case("llama3.RMSNorm", llama3_np.RMSNorm, _hidden_states, method="__call__",
          init_args=(np.linspace(0.5, 1.5, 16), 1e-5)),
     # The gist's inputs are lists of ints (typed by example_inputs) and it reads its weights as globals.
-    # A trace unrolls the loops over the lists and bakes their values (TracerWarnings), and bakes the
-    # gradients, which accumulate into arrays np.zeros_like made of the global weights (the trace says so).
+    # A trace unrolls the loops over the lists and bakes their values (TracerWarnings); the gradients,
+    # accumulated into np.zeros_like of the global weights, follow the hidden state
+    # (tests/jit/tracer/test_writes.py::test_zeros_like_of_a_global_array_follows_traced_writes).
     Case("min_char_rnn.lossFun", min_char_rnn.lossFun, _char_rnn_loss_args, trace_generalizes=False,
          script_options={"example_inputs": [_char_rnn_loss_args(0, _rng(0))]},
          edit=min_char_rnn.lossFun_edited, edit_arguments=min_char_rnn.WEIGHTS,

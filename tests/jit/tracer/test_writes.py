@@ -140,3 +140,39 @@ def test_out_into_an_array_the_trace_did_not_make_warns_and_keeps_its_values():
     with pytest.warns(TracerWarning, match="writes into an array the trace did not make"):
         traced = jit.trace(f, (x.copy(),), check_trace=False)
     assert_same(traced(x.copy()), f(x.copy()))
+
+
+WEIGHTS = np.linspace(-1.0, 1.0, 12).reshape(3, 4)  # a module-level array the trace does not follow
+
+
+def test_zeros_like_of_a_global_array_follows_traced_writes():
+    # Karpathy's min-char-rnn accumulates gradients into np.zeros_like of its global weights: the
+    # buffer was a plain array, so the trace baked its final value (with a warning). Called from
+    # the traced code, the *_like factories record, and the writes into the buffer with them.
+    def f(x):
+        grad = np.zeros_like(WEIGHTS)
+        grad += x * 2.0
+        np.clip(grad, -1.5, 1.5, out=grad)
+        ones = np.ones_like(WEIGHTS, dtype=np.float32)
+        ones[0] = x[1]
+        return grad, ones, np.full_like(WEIGHTS, 3.0) - x
+
+    x, other = matrix(3, 4), matrix(3, 4) * -0.5 + 0.25
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TracerWarning)  # nothing is baked
+        traced = jit.trace(f, (x,), check_trace=False)
+    assert_same(traced(other), f(other))
+    assert "np::zeros_like" in node_kinds(traced)
+
+
+def test_the_corpus_rnn_loss_traces_gradients_that_follow_the_hidden_state():
+    from ...corpus.programs import min_char_rnn  # noqa: PLC0415 - the corpus program
+
+    rng = np.random.default_rng(0)
+    inputs, targets = [1, 2, 3, 0], [2, 3, 0, 0]
+    hidden, other = rng.standard_normal((12, 1)), rng.standard_normal((12, 1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        traced = jit.trace(min_char_rnn.lossFun, (inputs, targets, hidden), check_trace=False)
+    assert not [w for w in caught if "did not make" in str(w.message)]
+    assert_same(traced(inputs, targets, other), min_char_rnn.lossFun(inputs, targets, other))
