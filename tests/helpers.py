@@ -158,7 +158,7 @@ def round_trip(function) -> str:
     for value in function.graph.inputs:
         _add_classes(namespace, value.type)
     namespace[CONSTANTS_NAME] = TensorConstants(tensor_constants(function.graph))
-    compiled = compile_source(code, function.name, namespace)
+    compiled = compile_source(code, function.name, namespace, return_inferred=function.return_inferred)  # as jit.load
     verify(function.graph)
     verify(compiled.graph)
     again = print_code(compiled.graph, compiled.name, compiled.parameters, compiled.return_type)

@@ -121,6 +121,7 @@ def compile_function(fn, self_type=None, defines_attributes=False, extra_names=N
     with _no_cycle_collection(), compiling(fn):
         compiled, emitter = _emit_inferring_optionals(make_emitter, f"the source of {qualname}")
     compiled.number_parameters = _number_parameters(func_def, compiled, self_type, emitter.static_arguments)
+    compiled.return_inferred = func_def.returns is None
     compiled.recompile = lambda types: compile_function(
         fn, self_type, defines_attributes, extra_names, types, argument_types=argument_types,
         static_arguments=static_arguments, definition_locals=definition_locals)
@@ -128,10 +129,13 @@ def compile_function(fn, self_type=None, defines_attributes=False, extra_names=N
 
 
 def compile_source(text: str, name: str, namespace: dict, filename: str = "<script code>", *, qualname=None,
-                   self_type=None, saved=False, map_device=None, parameter_types=None) -> CompiledFunction:
+                   self_type=None, saved=False, map_device=None, parameter_types=None,
+                   return_inferred=False) -> CompiledFunction:
     """Compile the function ``name`` that ``text`` defines. ``self_type``: the class of
     a method; ``saved`` and ``map_device``: code read from a file (see AnnotationResolver);
-    ``parameter_types``: as for compile_function."""
+    ``parameter_types``: as for compile_function. ``return_inferred``: the function's own def had no
+    return annotation (the saved code prints its inferred one), so a variant typed by
+    ``parameter_types`` infers its return type again."""
     qualname = qualname or name
     if saved and len(text) > MAX_SAVED_CODE:
         raise CompilationError(f"the code of {qualname} is {len(text)} characters long; saved code may hold at most "
@@ -143,6 +147,8 @@ def compile_source(text: str, name: str, namespace: dict, filename: str = "<scri
             raise CompilationError(f"the code of {qualname} must define exactly one function, named {name}")
         source = Source(filename, text, 1, qualname)
         resolver = AnnotationResolver(namespace, saved=saved, map_device=map_device)
+        if return_inferred and parameter_types:
+            found[0].returns = None  # def f(x, c) -> Tensor was printed for c: Tensor; c: float returns a float
 
         def make_emitter():
             emitter = FunctionEmitter(found[0], source, 0, 0, [namespace], qualname, self_type, resolver=resolver)
@@ -151,9 +157,10 @@ def compile_source(text: str, name: str, namespace: dict, filename: str = "<scri
 
         compiled, _ = _emit_inferring_optionals(make_emitter, f"the code of {qualname}")
     compiled.number_parameters = _number_parameters(found[0], compiled, self_type)
+    compiled.return_inferred = return_inferred
     compiled.recompile = lambda types: compile_source(text, name, namespace, filename, qualname=qualname,
                                                       self_type=self_type, saved=saved, map_device=map_device,
-                                                      parameter_types=types)
+                                                      parameter_types=types, return_inferred=return_inferred)
     return compiled
 
 

@@ -28,6 +28,9 @@ are built by the executor).
         self._graph = compiled.graph
         self.parameters = compiled.parameters
         self.return_type = compiled.return_type
+        # no return annotation in the def: a variant for Python numbers infers its own (a saved
+        # function's code prints the representative's, which its variants must not keep)
+        self.return_inferred = getattr(compiled, "return_inferred", False)
         self.original = original
         # Unannotated Tensor parameters that also take a Python int/float/bool: a call that
         # passes one runs a variant compiled for those types (see variant_for).

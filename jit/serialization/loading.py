@@ -361,12 +361,16 @@ class _Loader:
                                      "in all, more than a file may hold")
         if is_reserved_name(name):  # the generated Python would read the function where it reads that global
             raise SerializationError(f"{where}: the {unit} name {shown(name)} is reserved by the code generator")
+        return_inferred = record.get("return_inferred", False)
+        if not isinstance(return_inferred, bool):
+            raise SerializationError(f"{where}: 'return_inferred' is not true or false")
         if unit == "function":
             compiled = compile_source(text, name, namespace, entry, qualname=qualname, saved=True,
-                                      map_device=self.map_device)
+                                      map_device=self.map_device, return_inferred=return_inferred)
         else:
             compiled = compile_source(text, name, namespace, entry, qualname=f"{kind.annotation_str()}.{name}",
-                                      self_type=kind, saved=True, map_device=self.map_device)
+                                      self_type=kind, saved=True, map_device=self.map_device,
+                                      return_inferred=return_inferred)
         for parameter in compiled.parameters:
             if is_reserved_name(parameter.name):
                 raise SerializationError(f"{where}: the parameter name {shown(parameter.name)} is reserved by the "

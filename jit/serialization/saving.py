@@ -48,6 +48,8 @@ def _write(obj, writer, _extra_files):
         record = saver.found[root][0]
         record["per_call"] = True
         record["number_parameters"] = list(obj.number_parameters)
+        if obj.representative().return_inferred:
+            record["return_inferred"] = True
     else:
         raise TypeError(f"jit.save saves a ScriptModule or ScriptFunction (from jit.script or jit.trace), not a "
                         f"{type(obj).__name__}")
@@ -221,6 +223,8 @@ class _Saver:
             record = {"unit": "function", "key": key, "name": function.name, "qualname": function.qualname}
             if function.number_parameters:  # the loaded function takes Python numbers there too
                 record["number_parameters"] = list(function.number_parameters)
+                if function.return_inferred:  # its variants infer their return type (float for a float)
+                    record["return_inferred"] = True
             self.discover(identity, record, function)
         return identity
 
@@ -235,6 +239,8 @@ class _Saver:
                       "qualname": f"{kind.annotation_str()}.{name}"}
             if function.number_parameters:  # the loaded method takes Python numbers there too
                 record["number_parameters"] = list(function.number_parameters)
+                if function.return_inferred:
+                    record["return_inferred"] = True
             self.discover(identity, record, function)
         return identity
 

@@ -551,3 +551,17 @@ def test_bounded_seed_23036_a_store_into_another_output_of_its_group():
             return v5, v1
     """
     assert_program_matches(source, [[spec([0, 3, -7], 'int8')], [spec([[1, 2], [3, 4]], 'int32')]], modes=("script",))
+
+
+def test_seed_136132_a_loaded_function_returns_its_python_number_parameter():
+    """Campaign seed 136132: after jit.save/jit.load, f(x, 1.0) compiled f's variant from the saved
+    code, whose printed `-> Tensor` (the Tensor-typed function's inferred return) refused `return c`."""
+    source = """
+        def f(x0, c):
+            v3 = x0
+            c6 = c
+            v7 = v3
+            v9 = v7
+            return c6
+    """
+    assert_program_matches(source, [[spec([0.0], 'float32'), 1.0], [spec([1.0, 2.0], 'float64'), 3]], modes=("loaded",))

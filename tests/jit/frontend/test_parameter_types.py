@@ -203,6 +203,30 @@ def test_a_loaded_helper_takes_the_python_numbers_its_caller_passes():
         assert_same(again(*args), eager(*args))
 
 
+def test_a_loaded_function_returning_a_number_parameter_returns_the_number():
+    # Campaign seed 136132: the saved code prints the return type the Tensor-typed function
+    # inferred (-> Tensor); a loaded variant for c: float kept it and refused `return c`. A def
+    # without a return annotation infers its variants' return types after jit.load too; one the
+    # user annotated keeps the annotation (and its error), as before saving.
+    scripted, eager = script_source("""
+        def pick(x, c):
+            y = x
+            return c, y + c
+    """, name="pick")
+    x = np.float32([0.5, 1.5])
+    calls = [(x, 1.0), (x, 2), (x, False), (x, x)]
+    for loaded in (scripted, reloaded(scripted), reloaded(reloaded(scripted))):
+        for args in calls:
+            assert_same(loaded(*args), eager(*args))
+    annotated, _ = script_source("""
+        def pick(x, c) -> Tensor:
+            return c
+    """)
+    for function in (annotated, reloaded(annotated)):
+        with pytest.raises(jit.CompilationError, match="annotated as Tensor"):
+            function(x, 1.0)
+
+
 def test_a_scripted_callee_called_with_a_python_number_runs_its_variant():
     shift, eager_shift = script_source("""
         def shift(a, b):
