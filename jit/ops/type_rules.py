@@ -117,21 +117,28 @@ def elementwise(ufunc, pyop=None, *, array_args=None):
         operands = infos if array_args is None else [infos[i] for i in array_args]
         tensors = tensor_types(operands)
         if not tensors:
-            if pyop is None:
+            if pyop is not None:
+                return python_scalar_result(pyop, operands)
+            if not operands or not all(i.type in (T.INT, T.FLOAT, T.BOOL) for i in operands):
                 raise TypeError("expected at least one array argument")
-            return python_scalar_result(pyop, operands)
+            # Python numbers only: script code makes them arrays first (prim::NumToTensor), but a draw of
+            # 0-d parameters becomes a Python number once its ranks are known (OpDef.number_for_0d_inputs):
+            # NumPy then gives a scalar of the ufunc's dtype, a 0-d array here (campaign seed 138408)
+            return T.TensorType(_result_dtype(ufunc, [promotion_operand(i) for i in operands]), (), "cpu")
         promoted = [promotion_operand(i) for i in operands]
         shape = broadcast_shapes([t.shape if is_tensor(t) else () for t in (i.type for i in operands)])
-        dtype = None
-        if all(p is not None for p in promoted):
-            try:
-                dtype = ufunc.resolve_dtypes((*promoted, *([None] * ufunc.nout)))[-1]
-            except (TypeError, np.exceptions.DTypePromotionError) as error:
-                raise TypeError(f"np.{ufunc.__name__} does not support {_operand_text(promoted)}: {error}") from None
+        dtype = _result_dtype(ufunc, promoted) if all(p is not None for p in promoted) else None
         return T.TensorType(dtype, shape, common_device(tensors))
 
     rule.ufunc = ufunc
     return rule
+
+
+def _result_dtype(ufunc, promoted):
+    try:
+        return ufunc.resolve_dtypes((*promoted, *([None] * ufunc.nout)))[-1]
+    except (TypeError, np.exceptions.DTypePromotionError) as error:
+        raise TypeError(f"np.{ufunc.__name__} does not support {_operand_text(promoted)}: {error}") from None
 
 
 def _operand_text(promoted):

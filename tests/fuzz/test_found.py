@@ -565,3 +565,19 @@ def test_seed_136132_a_loaded_function_returns_its_python_number_parameter():
             return c6
     """
     assert_program_matches(source, [[spec([0.0], 'float32'), 1.0], [spec([1.0, 2.0], 'float64'), 3]], modes=("loaded",))
+
+
+def test_seed_138408_a_ufunc_of_a_draw_that_became_a_python_number():
+    """Campaign seed 138408: np.random.noncentral_chisquare of a 0-d float16 is a Python float once
+    its ranks are known (np.random's rule), and np.log2 of it then had no array argument: the
+    verifier refused the specialization. A ufunc of Python numbers is NumPy's scalar, a 0-d array."""
+    source = """
+        def g(a, b):
+            return np.random.noncentral_chisquare(a, 0.0)
+
+        def f(x0, x1):
+            v6 = np.log2(g(x1, x0))
+            return x0, v6, np.exp(g(x1, x0)) + x0
+    """
+    assert_program_matches(source, [[spec([[[0]]], 'uint8'), spec(1.0, 'float16')],
+                                    [spec([3, 4], 'int32'), spec(2.5, 'float32')]])
