@@ -28,7 +28,7 @@ import numpy as np
 import device as _device
 
 from jit import types as T
-from jit.ir import arg_info
+from jit.ir import arg_info, free_values
 from jit.ir.effects import is_observable
 from jit.ops.shapes import index_result_shape
 from jit.ops.static_args import index_items
@@ -114,25 +114,17 @@ def _fusible_store(record):
         node = node.next
     crossed = set(between)
     for node in between:  # a tuple or list of the other outputs (cs231n's cache) moves below the store
-        reads_output = any(v in outputs for v in node.inputs)
-        if any(v in outputs for v in _nested_inputs(node)) or (reads_output and (
-                node.kind not in _CONTAINERS or any(use.user in crossed for v in node.outputs for use in v.uses))):
+        if not any(v in outputs for v in free_values(node)):
+            continue
+        if node.kind not in _CONTAINERS or any(use.user in crossed for v in node.outputs for use in v.uses):
             return None, None, f"{node.kind} between the group and the store reads another of its outputs"
-        if reads_output:
-            later.append(node)
+        later.append(node)
     return setitem, later, None
 
 
 # Constructs that hold their inputs without reading an element: one may move below a store.
 _CONTAINERS = frozenset({"prim::TupleConstruct", "prim::ListConstruct"})
 
-
-def _nested_inputs(node):
-    for block in node.blocks:
-        for inner in block.nodes:
-            yield from inner.inputs
-            yield from _nested_inputs(inner)
-        yield from block.outputs
 
 
 class StoreLaunch:

@@ -351,6 +351,18 @@ class CompiledKernels(abc.ABC):
                else f"compiled in {variant.seconds:.2f} s")
         return f"{'STATIC' if self.static else 'DYNAMIC'} {self.kind} {self.kernel.name}, {how}"
 
+    def compiled_once(self, cache: dict, key, make):
+        """``cache[key]``, made by ``make()`` under the lock on first use: a variant, or None when it
+        cannot compile (Numba's errors; the caller falls back to another form)."""
+        if key not in cache:
+            with self._lock:
+                if key not in cache:
+                    try:
+                        cache[key] = make()
+                    except Exception:  # noqa: BLE001 - Numba's errors: the caller's other form serves
+                        cache[key] = None
+        return cache[key]
+
     def variant(self, broadcast: tuple):
         """The compiled variant for a broadcast pattern, or None when it cannot compile."""
         found = self.variants.get(broadcast)
@@ -389,19 +401,10 @@ class CpuKernel(CompiledKernels):
         spans = _row_spans(out)
         if spans is None:
             return None
-        key = (broadcast, into)
-        if key not in self._rows_variants:
-            with self._lock:
-                if key not in self._rows_variants:
-                    try:
-                        variant = _Variant(render(self.kernel, Layout(broadcast, self.layout and self.layout.shape),
-                                                  rows_output=into),
-                                           self.kernel.name, numba_signature(self.kernel, rows_output=into))
-                    except Exception:  # noqa: BLE001 - Numba's errors: computed fresh and copied instead
-                        variant = None
-                    self._rows_variants[key] = variant
-        variant = self._rows_variants[key]
-        if variant is None:
+        variant = self.compiled_once(self._rows_variants, (broadcast, into), lambda: _Variant(
+            render(self.kernel, Layout(broadcast, self.layout and self.layout.shape), rows_output=into),
+            self.kernel.name, numba_signature(self.kernel, rows_output=into)))
+        if variant is None:  # computed fresh and copied instead
             return None
         written = (*spans, *out.shape[1:])
         others = outputs or (out,)

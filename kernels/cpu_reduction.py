@@ -71,28 +71,20 @@ class _ReductionPrinter:
         self.setup: list = []  # lines run once per call, before the row loop
         self.buffer_rows: dict = {}  # buffered value -> (flat array, row offset) where it is an output's row
 
-    def row_of(self, array: str, flags) -> tuple:
-        """(``array`` flattened, the offset of the current row in it) for a C-contiguous array (an
-        output) of the kernel's rank whose reduced axes trail and are not broadcast (``flags``:
-        broadcast per dimension). Helpers take the whole array and the offset: a slice per row costs
-        two reference count updates (with the vector registers saved around them)."""
-        flat = f"_flat_{array}"
-        if f"{flat} = {array}.reshape(-1)" not in self.setup:
-            self.setup.append(f"{flat} = {array}.reshape(-1)")
-        terms = []
-        for d in self.kernel.kept:
-            if not flags[d]:
-                stride = f"_st_{array}_{d}"
-                if not any(line.startswith(f"{stride} = ") for line in self.setup):
-                    self.setup.append(f"{stride} = {array}.strides[{d}] // {array}.itemsize")
-                terms.append(f"i{d} * {stride}")
-        return flat, " + ".join(terms) or "0"
+    def row_of(self, output: str) -> tuple:
+        """(element output ``output`` flattened, the offset of the current row in it), its reduced axes
+        trailing. Helpers take the whole array and the offset: a slice per row costs two reference
+        count updates (with the vector registers saved around them)."""
+        flat = f"_flat_{output}"
+        lines = [f"{flat} = {output}.reshape(-1)",
+                 *(f"_st_{output}_{d} = {output}.strides[{d}] // {output}.itemsize" for d in self.kernel.kept)]
+        self.setup += [line for line in lines if line not in self.setup]
+        return flat, " + ".join(f"i{d} * _st_{output}_{d}" for d in self.kernel.kept)
 
     def buffer_item(self, value: str) -> str:
         """The element ``_e`` of ``value``'s row buffer."""
-        if value in self.buffer_rows:
-            flat, offset = self.buffer_rows[value]
-            return f"{flat}[uint64(_at_{value} + _e)]"  # unsigned: no wrap-around test, so it vectorizes
+        if value in self.buffer_rows:  # unsigned: no wrap-around test, so the loop vectorizes
+            return f"{self.buffer_rows[value][0]}[uint64(_at_{value} + _e)]"
         return f"_buf_{value}[_e]"
 
     def size(self, d: int) -> str:
@@ -154,7 +146,7 @@ class _ReductionPrinter:
             output = next((o for o in free if o.dtype == self.printer.dtypes[value] != "bool"), None)
             if output is not None:
                 free.remove(output)
-                rows[value] = self.row_of(output.name, (False,) * rank)
+                rows[value] = self.row_of(output.name)
         return rows
 
     def row_reciprocals(self) -> dict:
@@ -564,7 +556,7 @@ COLUMN_TILE_MIN = 16
 
 def column_width(last) -> int:
     """The tile width of a column kernel whose innermost dimension has ``last`` indices (None: DYNAMIC;
-    its launch takes the COLUMN_TILE_MIN variant, ``narrow_variant``, where wide tiles leave a thread idle)."""
+    its launch takes a ``narrow_width`` variant where wide tiles would leave a thread idle)."""
     if last is None:
         return COLUMN_TILE
     share = -(-last // num_threads())
@@ -695,8 +687,6 @@ def _numba_dtype(dtype: str) -> str:
     return "bool_" if dtype == "bool" else dtype
 
 
-
-
 def render_reduction(kernel: ReductionKernel, layout: Layout, column_width: int | None = None) -> str:
     """The Python source of ``kernel`` for ``layout``: a module defining the Numba function
     ``kernel(start, stop, *row_outputs, *element_outputs, n0.., *operands)`` over rows [start, stop)
@@ -795,10 +785,10 @@ def _row_helper(reduce, dtypes):
     if reduce.op in ("max", "min") and reduce.dtype in ("float32", "float64") and dtypes.get(reduce.value) == reduce.dtype:
         return f"_{reduce.op}_row_f{reduce.dtype[-2:]}"
     if reduce.op in ("argmax", "argmin"):
-        kind = np.dtype(dtypes.get(reduce.value, "bool")).kind
-        if dtypes.get(reduce.value) in ("float32", "float64"):
-            return f"_{reduce.op}_row_f{dtypes[reduce.value][-2:]}"
-        return f"_{reduce.op}_row_int" if kind in "iu" else None
+        dtype = dtypes.get(reduce.value)
+        if dtype in ("float32", "float64"):
+            return f"_{reduce.op}_row_f{dtype[-2:]}"
+        return f"_{reduce.op}_row_int" if dtype is not None and np.dtype(dtype).kind in "iu" else None
     return None
 
 
@@ -821,16 +811,8 @@ class CpuReductionKernel(CompiledKernels):
         """A DYNAMIC column kernel's variant with tiles ``width`` wide (``narrow_width``), for calls whose
         lines are too short for every thread to get a COLUMN_TILE-wide tile (np.exp(x).sum(axis=0) of 64
         columns was one tile: one thread); None when it cannot compile (the wide variant runs)."""
-        key = (broadcast, width)
-        if key not in self._narrow_variants:
-            with self._lock:
-                if key not in self._narrow_variants:
-                    try:
-                        variant = self.compile_variant(Layout(broadcast), width)
-                    except Exception:  # noqa: BLE001 - Numba's errors: the wide variant serves
-                        variant = None
-                    self._narrow_variants[key] = variant
-        return self._narrow_variants[key]
+        return self.compiled_once(self._narrow_variants, (broadcast, width),
+                                  lambda: self.compile_variant(Layout(broadcast), width))
 
     def _make_launcher(self):
         kernel = self.kernel

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import types as _pytypes
+from itertools import chain as _chain
 from typing import Iterator
 
 from jit import ops as _ops
@@ -386,3 +387,21 @@ def depth_of(node: Node) -> int:
     while block is not None and block.owning_node is not None:
         depth, block = depth + 1, block.owning_node.owning_block
     return depth
+
+
+def free_values(node: Node) -> list[Value]:
+    """The values ``node`` reads (itself or in its blocks) that are defined outside it, once each."""
+    blocks, pending = [], list(node.blocks)
+    while pending:
+        block = pending.pop()
+        blocks.append(block)
+        for inner in block.nodes:
+            pending.extend(inner.blocks)
+    defined = {id(v) for block in blocks for v in block.params}
+    defined.update(id(v) for block in blocks for inner in block.nodes for v in inner.outputs)
+    free: dict[int, Value] = {}
+    for value in _chain(node.inputs, (v for block in blocks for inner in block.nodes for v in inner.inputs),
+                        (v for block in blocks for v in block.returns)):
+        if id(value) not in defined:
+            free.setdefault(id(value), value)
+    return list(free.values())

@@ -29,7 +29,7 @@ import device as _device
 from jit import ops
 from jit import types as T
 from jit.errors import Error
-from jit.ir import Block, Graph, Node, Value
+from jit.ir import Block, Graph, Node, Value, free_values
 from jit.ir.expression_inlining import inlinable_values, short_circuit
 from jit.ir.python_code import PythonCodeGen, base_name, is_constant
 
@@ -531,7 +531,7 @@ class ExecutorCodeGen(PythonCodeGen):
         if self.binds_xp:
             parameters.append("_xp")
         arguments.extend(parameters)
-        for value in _free_values(node):
+        for value in free_values(node):
             if value.node.kind in ("prim::Constant", "prim::Uninitialized"):
                 continue
             if id(value) in self.inlined:  # its single use is this node: evaluate it at the call
@@ -654,24 +654,6 @@ def signature(parameters, constant) -> list[str]:
     """The parameter list of a generated function: ``x``, ``y=2.0``; ``constant``
     spells a default (binding it as a global when it is not a literal)."""
     return [spec.name if not spec.has_default else f"{spec.name}={constant(spec.default)}" for spec in parameters]
-
-
-def _free_values(node: Node) -> list[Value]:
-    """The values ``node`` reads (itself or in its blocks) that are defined outside it, once each."""
-    blocks, pending = [], list(node.blocks)
-    while pending:
-        block = pending.pop()
-        blocks.append(block)
-        for inner in block.nodes:
-            pending.extend(inner.blocks)
-    defined = {id(v) for block in blocks for v in block.params}
-    defined.update(id(v) for block in blocks for inner in block.nodes for v in inner.outputs)
-    free: dict[int, Value] = {}
-    for value in itertools.chain(node.inputs, (v for block in blocks for inner in block.nodes for v in inner.inputs),
-                                 (v for block in blocks for v in block.returns)):
-        if id(value) not in defined:
-            free.setdefault(id(value), value)
-    return list(free.values())
 
 
 _unread_cache: dict = {}

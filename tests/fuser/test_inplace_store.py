@@ -334,10 +334,22 @@ def shim(tmp_path_factory):
     return host_shim.HostBackend(directory=str(tmp_path_factory.mktemp("shim")))
 
 
-@pytest.mark.parametrize("kind", ["STATIC", "DYNAMIC"])
-def test_cuda_stores_write_into_views(kind, shim, monkeypatch):
+def _cuda_stores(scripted, eager, kind, shim, monkeypatch):
+    """(the StoreLaunches, the unfused setitems) of ``f(h, x, b)`` run on the emulated GPU, after
+    checking its results and the written ``h`` against eager NumPy."""
     from ..kernels import emulated_gpu  # noqa: PLC0415 - the CUDA path without a GPU
 
+    args = (np.zeros((6, 6, 5)), _arrays((4, 6, 5), seed=3)[0], _arrays((5,), seed=4)[0])
+    mine, theirs = copy.deepcopy(args), copy.deepcopy(args)
+    result, graph = emulated_gpu.run(scripted, mine, kind, shim, monkeypatch)
+    assert_same(result, eager(*theirs))
+    assert_same(mine, theirs, "the arguments after the call")
+    _, unfused, launches = _stores(graph)
+    return launches, unfused
+
+
+@pytest.mark.parametrize("kind", ["STATIC", "DYNAMIC"])
+def test_cuda_stores_write_into_views(kind, shim, monkeypatch):
     scripted, eager = script_source("""
     def f(h, x, b):
         h[1] = np.tanh(x[0]) + b
@@ -347,21 +359,14 @@ def test_cuda_stores_write_into_views(kind, shim, monkeypatch):
         h[::-1, 4] = x[3] * 3.0 - 1.0
         return h
     """)
-    args = (np.zeros((6, 6, 5)), _arrays((4, 6, 5), seed=3)[0], _arrays((5,), seed=4)[0])
-    mine, theirs = copy.deepcopy(args), copy.deepcopy(args)
-    result, graph = emulated_gpu.run(scripted, mine, kind, shim, monkeypatch)
-    assert_same(result, eager(*theirs))
-    assert_same(mine, theirs, "the arguments after the call")
-    _, unfused, launches = _stores(graph)
-    assert len(launches) == 4 and not unfused, graph
+    launches, unfused = _cuda_stores(scripted, eager, kind, shim, monkeypatch)
+    assert len(launches) == 4 and not unfused
     assert all(launch.into_view == 1 and launch.copied == 0 for launch in launches)
     assert all(type(launch.kernel).__name__ == "CudaKernel" for launch in launches)
 
 
 @pytest.mark.parametrize("kind", ["STATIC", "DYNAMIC"])
 def test_cuda_a_group_of_two_outputs_writes_the_stored_one(kind, shim, monkeypatch):
-    from ..kernels import emulated_gpu  # noqa: PLC0415 - the CUDA path without a GPU
-
     scripted, eager = script_source("""
     def f(h, x, b):
         s = x[0] * 2.0 + b
@@ -370,13 +375,8 @@ def test_cuda_a_group_of_two_outputs_writes_the_stored_one(kind, shim, monkeypat
         h[:, 2] = np.exp(r) * 0.5
         return h, s, r
     """)
-    args = (np.zeros((6, 6, 5)), _arrays((4, 6, 5), seed=3)[0], _arrays((5,), seed=4)[0])
-    mine, theirs = copy.deepcopy(args), copy.deepcopy(args)
-    result, graph = emulated_gpu.run(scripted, mine, kind, shim, monkeypatch)
-    assert_same(result, eager(*theirs))
-    assert_same(mine, theirs, "the arguments after the call")
-    _, unfused, launches = _stores(graph)
-    assert len(launches) == 2 and not unfused, graph
+    launches, unfused = _cuda_stores(scripted, eager, kind, shim, monkeypatch)
+    assert len(launches) == 2 and not unfused
     assert all(launch.several and launch.into == 1 for launch in launches)
     assert all(launch.into_view == 1 and launch.copied == 0 for launch in launches)
     assert all(type(launch.kernel).__name__ == "CudaKernel" for launch in launches)

@@ -11,7 +11,7 @@ import pytest
 import jit
 from kernels import cpu, cpu_reduction
 
-from .test_reduction_kernels import OPS, _every_reduction
+from .test_reduction_kernels import NAMES, OPS, _every_reduction, differences
 
 
 def _numpy(x, axes):
@@ -42,17 +42,7 @@ def _mismatches(kernel, x, axes, static=False) -> list:
     """Where the column kernel differs from NumPy: type, shape, dtype or value (float32: NumPy's own
     sum is off by about n * 6e-8 * |x|)."""
     actual, expected = _launch(kernel, x, axes, static)
-    found = []
-    for name, a, e in zip([f"{op}{k}" for op in OPS for k in ("", "-keepdims")], actual, expected):
-        if type(a) is not type(e) or np.shape(a) != np.shape(e) or np.asarray(a).dtype != np.asarray(e).dtype:
-            found.append(f"{name}: {type(a).__name__} {np.shape(a)} {np.asarray(a).dtype} instead of "
-                         f"{type(e).__name__} {np.shape(e)} {np.asarray(e).dtype}")
-        elif np.asarray(e).dtype.kind == "f":
-            if not np.allclose(a, e, rtol=1e-5, atol=3e-5, equal_nan=True):
-                found.append(f"{name}: values differ")
-        elif not np.array_equal(a, e):
-            found.append(f"{name}: values differ")
-    return found
+    return differences(NAMES, actual, expected, atol=3e-5)
 
 
 @pytest.mark.parametrize("dtype, shape, axes", [
@@ -110,7 +100,7 @@ def test_a_dynamic_narrow_line_takes_the_narrow_tiles(shape, monkeypatch):
     assert list(built._narrow_variants) == [(((False,) * len(shape),), width)]
     assert f"_width = min({width}," in built._narrow_variants[(((False,) * len(shape),), width)].source
     assert not _mismatches(kernel, x, axes)
-    for name, a, e in zip([f"{op}{k}" for op in OPS for k in ("", "-keepdims")], actual, expected):
+    for name, a, e in zip(NAMES, actual, expected):
         np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12, equal_nan=True, err_msg=name)
 
 
@@ -121,7 +111,7 @@ def test_nan_and_infinities_in_columns():
     x[0, 69] = np.nan  # in the last, partial tile
     kernel = _every_reduction("float64", 2, (0,))
     actual, _ = _launch(kernel, x, (0,))
-    results = dict(zip([f"{op}{k}" for op in OPS for k in ("", "-keepdims")], actual))
+    results = dict(zip(NAMES, actual))
     assert results["argmax"][3] == results["argmin"][3] == 10 and np.isnan(results["max"][69])
     assert results["max"][5] == -np.inf and results["argmax"][5] == 0
     assert not _mismatches(kernel, x, (0,))

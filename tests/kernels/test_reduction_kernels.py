@@ -40,17 +40,31 @@ def _numpy_every(x, axes):
     return tuple(results)
 
 
-def _check(kernel, x, axes):
+NAMES = tuple(f"{op}{k}" for op in OPS for k in ("", "-keepdims"))
+
+
+def differences(names, actual, expected, rtol=1e-5, atol=1e-6) -> list:
+    """Where a kernel's results differ from NumPy's, one line each: type, shape, dtype or value
+    (floats within ``rtol``, a float or {name: rtol}, and ``atol``; NaN where NumPy has NaN)."""
+    found = []
+    for name, a, e in zip(names, actual, expected):
+        if type(a) is not type(e) or np.shape(a) != np.shape(e) or np.asarray(a).dtype != np.asarray(e).dtype:
+            found.append(f"{name}: {type(a).__name__} {np.shape(a)} {np.asarray(a).dtype} instead of "
+                         f"{type(e).__name__} {np.shape(e)} {np.asarray(e).dtype}")
+        elif np.asarray(e).dtype.kind == "f":
+            tolerance = rtol[name] if isinstance(rtol, dict) else rtol
+            if not np.allclose(a, e, rtol=tolerance, atol=atol, equal_nan=True):
+                found.append(f"{name}: {a!r} instead of {e!r}")
+        elif not np.array_equal(a, e):
+            found.append(f"{name}: {a!r} instead of {e!r}")
+    return found
+
+
+def _mismatches(kernel, x, axes) -> list:
     with np.errstate(all="ignore"):
         expected = _numpy_every(x, axes)
         actual = cpu.build(kernel, None, lambda a: _numpy_every(a, axes)).launch(x)
-    for name, a, e in zip([f"{op}{k}" for op in OPS for k in ("", "-keepdims")], actual, expected):
-        assert type(a) is type(e) and np.shape(a) == np.shape(e), name
-        assert np.asarray(a).dtype == np.asarray(e).dtype, name
-        if np.asarray(e).dtype.kind == "f":
-            np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6, equal_nan=True, err_msg=name)
-        else:
-            np.testing.assert_array_equal(a, e, err_msg=name)
+    return differences(NAMES, actual, expected)
 
 
 @pytest.mark.parametrize("dtype, axes", [("float64", (2,)), ("float64", (1,)), ("float32", (0, 1, 2)),
@@ -61,8 +75,8 @@ def test_every_reduction_matches_numpy(dtype, axes):
     if dtype == "int32":
         x[0, 0, :] = 7  # ties: the first index wins
     kernel = _every_reduction(dtype, 3, axes)
-    _check(kernel, x, axes)
-    _check(kernel, x[:, :, ::-1], axes)  # a strided layout, same kernel (DYNAMIC)
+    assert not _mismatches(kernel, x, axes)
+    assert not _mismatches(kernel, x[:, :, ::-1], axes)  # a strided layout, same kernel (DYNAMIC)
 
 
 def test_nan_propagates_and_is_found_first():
@@ -70,7 +84,7 @@ def test_nan_propagates_and_is_found_first():
     x[1, 2] = x[1, 4] = np.nan
     x[2, 0] = np.nan
     x[3, :] = -np.inf  # every element the identity: argmax is 0
-    _check(_every_reduction("float64", 2, (1,)), x, (1,))
+    assert not _mismatches(_every_reduction("float64", 2, (1,)), x, (1,))
 
 
 def test_empty_rows_run_the_fallback():

@@ -95,7 +95,10 @@ def test_write_through_a_view_is_seen_through_every_other(view, reader):
         v[...] = v * 10.0 + 1.0
         return before, r * 1.0, x
 
-    traced_check(f, (matrix(),), (matrix() * 2,))
+    traced = traced_check(f, (matrix(),), (matrix() * 2,))
+    before, after, x = traced(matrix() * 3)
+    assert not np.array_equal(before, after)  # the trace kept the write, and the reader sees it
+    np.testing.assert_array_equal(after, VIEWS[reader](x))
 
 
 def test_write_into_the_callers_array_and_a_row_update_loop():
