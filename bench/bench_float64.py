@@ -2,8 +2,8 @@
 scripted with ``jit.script`` (the real script path: trace, fuse, one CPU kernel),
 checked against NumPy, then both timed interleaved in one run; the table gives the
 best of the rounds and the ratio NumPy time / fused time. exp, expm1, log, log1p,
-tanh, sin, cos, erf and power (an array exponent: pow) use kernels.cpu_math's
-vectorized float64 helpers. On a shared 2-core machine the numbers are noisy.
+tanh, sin, cos, erf, power (an array exponent: pow), arcsin, arccos, arctan2 and the others of
+kernels.cpu_math.FLOAT64_OPS use its vectorized float64 helpers. On a shared 2-core machine the numbers are noisy.
 
     python bench/bench_float64.py            # writes bench/results/float64_cpu.md
 """
@@ -80,8 +80,102 @@ def standardize_columns(x):
     return (x - x.mean(axis=0)) / x.std(axis=0)
 
 
+def haversine(lat1, lon1, lat2, lon2):
+    """Great-circle distance (the form of Pythran's arc_distance): sin, cos, sqrt and arcsin."""
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * np.arcsin(np.sqrt(a))
+
+
+def polar_angle(x, y):
+    return np.arctan2(y, x) + np.arccos(np.clip(x * 0.1, -1.0, 1.0))
+
+
 WORKLOADS = [exp_affine, softplus, sigmoid, gaussian_log_likelihood, gelu_tanh, expm1_scaled, log_abs, sin, cos,
-             gelu_erf, power, log_likelihood_total, standardize_columns]
+             gelu_erf, power, log_likelihood_total, standardize_columns, haversine, polar_angle]
+
+
+# One function each over 64,000 elements, below the kernels' threading threshold: one thread against
+# NumPy's one, where a libm call in the loop (scalar) or a dearer helper shows.
+def one_tanh(x):
+    return np.tanh(x) * 0.5 + 1.0
+
+
+def one_sin(x):
+    return np.sin(x) * 0.5 + 1.0
+
+
+def one_exp(x):
+    return np.exp(x) * 0.5 + 1.0
+
+
+def one_log(x):
+    return np.log(x) * 0.5 + 1.0
+
+
+def one_arctan(x):
+    return np.arctan(x) * 0.5 + 1.0
+
+
+def one_arcsin(x):
+    return np.arcsin(x) * 0.5 + 1.0
+
+
+def one_arccos(x):
+    return np.arccos(x) * 0.5 + 1.0
+
+
+def one_arctan2(x, y):
+    return np.arctan2(x, y) * 0.5 + 1.0
+
+
+def one_log10(x):
+    return np.log10(x) * 0.5 + 1.0
+
+
+def one_log2(x):
+    return np.log2(x) * 0.5 + 1.0
+
+
+def one_exp2(x):
+    return np.exp2(x) * 0.5 + 1.0
+
+
+def one_sinh(x):
+    return np.sinh(x) * 0.5 + 1.0
+
+
+def one_cosh(x):
+    return np.cosh(x) * 0.5 + 1.0
+
+
+def one_tan(x):
+    return np.tan(x) * 0.5 + 1.0
+
+
+def one_cbrt(x):
+    return np.cbrt(x) * 0.5 + 1.0
+
+
+def one_arcsinh(x):
+    return np.arcsinh(x) * 0.5 + 1.0
+
+
+def one_arctanh(x):
+    return np.arctanh(x) * 0.5 + 1.0
+
+
+SMALL_WORKLOADS = [one_tanh, one_sin, one_exp, one_log, one_arctan, one_arcsin, one_arccos, one_arctan2, one_log10,
+                   one_log2, one_exp2, one_sinh, one_cosh, one_tan, one_cbrt, one_arcsinh, one_arctanh]
+SMALL_ROUNDS = 200
+
+
+def _small_inputs(function, rng):
+    x = rng.uniform(-0.99, 0.99, (64, 1000))  # every function's domain; 64,000 elements: one thread
+    if function is one_arctan2:
+        return x, rng.uniform(-0.99, 0.99, (64, 1000))
+    if function in (one_log, one_log10, one_log2):
+        return (np.abs(x) + 1e-3,)
+    return (x,)
 
 
 def _inputs(function, rng):
@@ -94,6 +188,10 @@ def _inputs(function, rng):
         return x, rng.uniform(-2.0, 2.0, (4096, 1024))
     if function is log_likelihood_total:
         return x, 0.1, 1.1
+    if function is haversine:
+        return tuple(rng.uniform(-1.5, 1.5, (4096, 1024)) for _ in range(4))
+    if function is polar_angle:
+        return x, rng.standard_normal((4096, 1024))
     return (x,)
 
 
@@ -111,8 +209,18 @@ def main():
              "Noisy: the machine's 2 cores are shared.", "",
              "| workload | NumPy eager | ArrayScript fused | ratio | max diff (rel. above 1) |",
              "|---|---|---|---|---|"]
-    for function in WORKLOADS:
-        arguments = _inputs(function, rng)
+    lines += _table(WORKLOADS, _inputs, ROUNDS, rng)
+    lines += ["", f"One function each over (64, 1000) float64 in (-0.99, 0.99), one thread (below the threading "
+              f"threshold), best of {SMALL_ROUNDS} interleaved rounds:", "",
+              "| workload | NumPy eager | ArrayScript fused | ratio | max diff (rel. above 1) |", "|---|---|---|---|---|"]
+    lines += _table(SMALL_WORKLOADS, _small_inputs, SMALL_ROUNDS, rng)
+    publish(lines + [""], "float64_cpu.md")
+
+
+def _table(workloads, make_inputs, rounds, rng):
+    lines = []
+    for function in workloads:
+        arguments = make_inputs(function, rng)
         scripted = jit.script(function)
         for _ in range(3):  # profile, specialize, compile
             fused = scripted(*arguments)
@@ -120,12 +228,12 @@ def main():
         # relative where |result| >= 1, absolute below (GELU's 1 + tanh cancels to ~0 for x << 0)
         difference = float(np.max(np.abs(fused - expected) / np.maximum(np.abs(expected), 1.0)))
         eager, ours = [], []
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             _best(function, arguments, eager)
             _best(scripted, arguments, ours)
-        lines.append(f"| {function.__name__} | {min(eager) * 1e3:.2f} ms | {min(ours) * 1e3:.2f} ms | "
+        lines.append(f"| {function.__name__} | {min(eager) * 1e3:.3f} ms | {min(ours) * 1e3:.3f} ms | "
                      f"{min(eager) / min(ours):.2f}x | {difference:.1e} |")
-    publish(lines + [""], "float64_cpu.md")
+    return lines
 
 
 if __name__ == "__main__":

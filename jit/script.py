@@ -79,16 +79,17 @@ def _script_module(module, memo) -> ScriptModule:
 def _compiled_per_call(fn, error, types, definition_locals):
     """For a function whose code compiles only with Python numbers in some unannotated
     parameters (``range(n)``, ``math.sin(c)``): a PerCallFunction, which compiles a
-    variant for each call's numbers. Any other compile error is raised here."""
+    variant for each call's numbers. Any other compile error is raised here: the one met
+    with those numbers where they got past the first."""
     candidates = {name: kind for name, kind in number_candidates(fn).items() if name not in (types or {})}
 
     def recompile(number_types):
         return compile_function(fn, parameter_types={**(types or {}), **number_types},
                                 definition_locals=definition_locals)
 
-    compiling_types = compiles_for_numbers(recompile, candidates, error) if candidates else None
+    compiling_types, met = compiles_for_numbers(recompile, candidates, error) if candidates else (None, error)
     if compiling_types is None:
-        raise error
+        raise met
     return PerCallFunction.of(fn, recompile, candidates, error, compiling_types)
 
 

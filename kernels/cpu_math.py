@@ -42,7 +42,7 @@ import hashlib
 
 import numpy as np
 
-from . import cache
+from . import cache, cpu_math_explog, cpu_math_inverse, cpu_math_more, numba_intrinsics
 
 HEADER = """\
 import math
@@ -50,7 +50,7 @@ import numpy as np
 from math import inf, nan
 from numba import njit
 from numpy import bool_, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64
-from kernels.numba_fma import fma
+from kernels.numba_intrinsics import fma, ldexp
 """
 
 _DECORATOR = '@njit(error_model="numpy", cache=True)\n'
@@ -335,11 +335,7 @@ def _exp_f32(x):
     p = p * r + float32(1.6666665459e-1)
     p = p * r + float32(5.0000001201e-1)
     e = (p * r + float32(1.0)) * r + float32(1.0)
-    k = int32(n)
-    half = int32(k >> int32(1))
-    # 2**k as two factors, so that k from -150 to 128 needs no subnormal or infinite factor
-    y = e * int32((half + int32(127)) << int32(23)).view(float32) \\
-        * int32((k - half + int32(127)) << int32(23)).view(float32)
+    y = ldexp(e, int32(n))
     y = float32(0.0) if underflow else y
     return y if x == x else x
 ''',
@@ -398,11 +394,7 @@ def _exp_f64(x):
     p = p * r + 0.5
     e = 1.0 + (r + (r * r) * p)
     k = float64(shifted).view(int64) - int64(4843621399236968448)  # the bits of 1.5 * 2**52
-    half = k >> int64(1)
-    # 2**k as two factors, so that k from -1076 to 1024 needs no subnormal or infinite factor;
-    # the result underflows or overflows in the last product, as NumPy's does
-    y = e * int64((half + int64(1023)) << int64(52)).view(float64) \\
-        * int64((k - half + int64(1023)) << int64(52)).view(float64)
+    y = ldexp(e, int32(k))  # rounded once: under- and overflows as NumPy's exp does
     y = 0.0 if underflow else y
     return y if x == x else x
 ''',
@@ -456,7 +448,7 @@ def _expm1_f64(x):
 def _expm1_f64_core(x):
     # exp(x) - 1 = 2**n * em + (2**n - 1), em = expm1(r) for r = x - n ln2 (as in _exp_f64, the
     # rounding of r carried as cc); em = r + r*r*P(r) keeps tiny r exact. From n = 57 on the -1 is
-    # lost anyway, and 2**n is two factors as in exp. Below -40 it rounds to -1.
+    # lost anyway. Below -40 it rounds to -1.
     c = min(max(x, -40.0), 709.8)
     shifted = c * 1.4426950408889634 + 6755399441055744.0
     n = shifted - 6755399441055744.0
@@ -488,26 +480,32 @@ def _expm1_f64_core(x):
     part_back = s - whole
     error = (whole - (s - part_back)) + (part - part_back)
     y = s + (error + scale * (t + cc * (em + 1.0)))
-    half = k >> int64(1)
-    big = (em + 1.0) * int64((half + int64(1023)) << int64(52)).view(float64) \\
-        * int64((k - half + int64(1023)) << int64(52)).view(float64)
+    big = ldexp(em + 1.0, int32(k))
     y = big if k > int64(56) else y
     y = math.copysign(y, x)  # its sign is x's: keeps -0.0
     return y if x == x else x
 ''',
     "_tanh_f64": '''
 def _tanh_f64(x):
-    # tanh(a) = em / (em + 2), em = expm1(2a): relative errors of em shrink by 2 / (em + 2).
-    # From 0.55 on 1 - 2 / (em + 2), where em + 2 no longer rounds 2 away when em is large,
-    # so that it rounds to 1 from 19.06 on (NumPy's tanh from 18.99), not from 18.7.
+    # Cephes's rational x + x z P(z) / Q(z), z = x*x, below 0.625; from there 1 - 2 / (e + 1), e = exp(2a),
+    # with e + 1's rounding error and one Newton step taking out its and the quotient's roundings (and
+    # exp's error shrinks by e / (e + 1)): within 1 ulp of tanh. Rounds to 1 from 19.06 on. One division
+    # for both (a vector division takes 16 cycles for 8 lanes); 0.73 of the time of em / (em + 2) with
+    # em = expm1(2a), the form before, which was 2 ulps off.
     a = min(abs(x), 22.0)
-    em = _expm1_f64_core(a + a)
-    d = em + 2.0
-    d_error = (2.0 - d) + em  # exact: em < 2 where it is used
-    r = 1.0 / d  # the one division (a vector division takes 16 cycles for 8 lanes: three made tanh 2x NumPy's time)
-    q = em * r
-    small = q + ((em - q * d) - q * d_error) * r  # one Newton step takes out d's, r's and q's roundings
-    y = small if a < 0.55 else 1.0 - 2.0 * r
+    small = a < 0.625
+    z = a * a
+    p = (-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z - 1.61468768441708447952e3
+    q = ((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z + 4.84406305325125486048e3
+    e = _exp_f64(a + a)
+    d = e + 1.0
+    numerator = a * z * p if small else 2.0
+    denominator = q if small else d
+    denominator_error = 0.0 if small else (1.0 - d) + e  # exact: e >= 1
+    r = 1.0 / denominator
+    f = numerator * r
+    f = f + (fma(-f, denominator, numerator) - f * denominator_error) * r
+    y = a + f if small else 1.0 - f
     return math.copysign(y, x)  # NaN stays NaN
 ''',
     "_rem_pio2_f64": '''
@@ -834,6 +832,50 @@ def _lcm_int(a, b):
 ''',
 }
 
+# Without a vector ldexp (numba_intrinsics.vector_ldexp), exp's 2**k is two factors of shifted bits, so
+# that k from -150 to 128 (float64: -1076 to 1024) needs no subnormal or infinite factor and the last
+# product under- or overflows as NumPy's exp does: the same single rounding as ldexp's.
+_FACTORED_SCALINGS = {
+    "    y = ldexp(e, int32(n))\n": """\
+    k = int32(n)
+    half = int32(k >> int32(1))
+    y = e * int32((half + int32(127)) << int32(23)).view(float32) \\
+        * int32((k - half + int32(127)) << int32(23)).view(float32)
+""",
+    "    y = ldexp(e, int32(k))  # rounded once: under- and overflows as NumPy's exp does\n": """\
+    half = k >> int64(1)
+    y = e * int64((half + int64(1023)) << int64(52)).view(float64) \\
+        * int64((k - half + int64(1023)) << int64(52)).view(float64)
+""",
+    "    big = ldexp(em + 1.0, int32(k))\n": """\
+    half = k >> int64(1)
+    big = (em + 1.0) * int64((half + int64(1023)) << int64(52)).view(float64) \\
+        * int64((k - half + int64(1023)) << int64(52)).view(float64)
+""",
+}
+
+
+def helper_source(name: str, vector_ldexp: bool | None = None) -> str:
+    """The source of helper ``name``, its scalings as ``vector_ldexp`` (by default: what Numba's CPU has) says."""
+    source = SOURCES[name]
+    if vector_ldexp is None:
+        vector_ldexp = numba_intrinsics.vector_ldexp()
+    if not vector_ldexp:
+        for line, factored in _FACTORED_SCALINGS.items():
+            source = source.replace(line, factored)
+    return source
+
+
+# The float64 NumPy functions with a vectorized helper here (kernels.cpu renders the others as libm calls,
+# which leave the loop scalar: a fused kernel with a libm arctan2 ran at a quarter of NumPy's speed), and
+# the modules that hold more helpers, each with its SOURCES, INLINED (see _INLINED) and OPS.
+FLOAT64_OPS = {"exp": "_exp_f64", "expm1": "_expm1_f64", "log": "_log_f64", "log1p": "_log1p_f64",
+               "tanh": "_tanh_f64", "sin": "_sin_f64", "cos": "_cos_f64", "erf": "_erf_f64"}
+for _module in (cpu_math_inverse, cpu_math_explog, cpu_math_more):
+    SOURCES.update(_module.SOURCES)
+    _INLINED |= _module.INLINED
+    FLOAT64_OPS.update(_module.OPS)
+
 
 # The NaN an invalid operation gives on this machine (x86's default NaN has its sign bit set, as every
 # NumPy loop's arccos(2), log(-1), (-2) ** 0.5 has; copysign and signbit show it: campaign seed 131315).
@@ -842,10 +884,10 @@ with np.errstate(invalid="ignore"):
     INVALID_NAN_SOURCE = "-nan" if np.signbit(np.float64(0.0) * np.float64(np.inf)) else "nan"
 
 
-def shared_module_source() -> str:
-    """The module of every helper, in a fixed order."""
-    return HEADER + f"_INVALID_NAN = {INVALID_NAN_SOURCE}\n" + _tables_source() + "".join(f"\n{_decorator(name)}{SOURCES[name].lstrip()}"
-                                               for name in sorted(SOURCES))
+def shared_module_source(vector_ldexp: bool | None = None) -> str:
+    """The module of every helper, in a fixed order (its scalings: helper_source)."""
+    return HEADER + f"_INVALID_NAN = {INVALID_NAN_SOURCE}\n" + _tables_source() + "".join(
+        f"\n{_decorator(name)}{helper_source(name, vector_ldexp).lstrip()}" for name in sorted(SOURCES))
 
 
 def source_of(names) -> str:

@@ -12,7 +12,7 @@ from jit import types as T
 
 from . import raising, special
 from . import type_rules as R
-from .reductions import matmul_shape
+from .reductions import matmul_shape, stacked_matmul
 from .registry import Arg, ArgInfo, OpDef, register
 from .scalar_expr import SQRT1_2, SQRT_2_OVER_PI, fn
 from .shapes import SHAPE, int_sequence
@@ -218,7 +218,7 @@ _nn_op("rms_norm",
 
 
 def _linear(xp, x, weight, bias=None):
-    result = x @ weight.T
+    result = stacked_matmul(x, weight.T)
     return result if bias is None else result + bias
 
 

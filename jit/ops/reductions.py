@@ -14,7 +14,7 @@ from jit import types as T
 from . import raising
 from . import type_rules as R
 from .arithmetic import numpy_function
-from .registry import ARRAY_LIKE, Arg, OpDef, Spelling, register
+from .registry import ARRAY_LIKE, Arg, OpDef, Spelling, add_template_global, register
 
 AXIS = T.UnionType([T.NONE, T.INT, T.SequenceType(T.INT)])
 OPTIONAL_DTYPE = T.UnionType([T.NONE, T.DTYPE, T.STR])
@@ -136,9 +136,22 @@ def _product_rule(shape_rule, function):
     return rule
 
 
+def stacked_matmul(a, b):
+    """``a @ b``; a C-contiguous stack of matrices times one matrix as one product of its rows
+    ((8, 128, 256) @ (256, 1024) as (1024, 256) @ (256, 1024)): NumPy calls BLAS once per matrix of
+    the stack, and a transformer block's six such products took 1.1 to 1.35 times as long."""
+    if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim > 2 and b.ndim == 2
+            and a.shape[-1] == b.shape[0] and a.flags.c_contiguous):
+        rows = a.size // a.shape[-1] if a.shape[-1] else int(np.prod(a.shape[:-1]))
+        return (a.reshape(rows, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[1:])
+    return a @ b
+
+
+add_template_global("_stacked_matmul", stacked_matmul)
+
 register(OpDef(
     "np::matmul", [Arg("x1", T.TENSOR), Arg("x2", T.TENSOR)], T.TENSOR,
-    _product_rule(matmul_shape, np.matmul), template="{0} @ {1}",
+    _product_rule(matmul_shape, np.matmul), template="_stacked_matmul({0}, {1})",
     spellings=[numpy_function("matmul"), Spelling("operator", "@")],
     doc="np.matmul, a @ b", raises=raising.product("matmul")))
 

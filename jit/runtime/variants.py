@@ -85,16 +85,19 @@ def number_candidates(fn) -> dict:
 
 
 def compiles_for_numbers(recompile, candidates: dict, error: CompilationError):
-    """Types (name -> int/float/Generator) of some of ``candidates`` with which the code
-    compiles, or None. Led by the errors: each candidate the failing expression names
-    becomes a float, then an int (a Generator where the line calls one of its methods on
-    it), and the code is compiled again (at most twice per candidate)."""
-    types = {}
+    """(types, error): the types (name -> int/float/Generator) of some of ``candidates`` with
+    which the code compiles, or None and the last error met on the way. Led by the errors:
+    each candidate the failing expression names becomes a float, then an int (a Generator
+    where the line calls one of its methods on it), and the code is compiled again (at most
+    twice per candidate). The error is the last one met where it names none of the numbers:
+    what a call with them would meet (a global array read further down, not the ``range(n)``
+    they got past); else the first, which the numbers did not get past."""
+    first, types, typed = error, {}, {}
     for _ in range(2 * len(candidates)):
         named = _names_at(error.source_range) & set(candidates)
         moving = [name for name in sorted(named) if types.get(name) not in (T.INT, T.GENERATOR)]
         if not moving:
-            return None
+            return None, _with_numbers(first, error, typed)
         for name in moving:
             if name not in types and _draws_from(name, error.source_range):
                 types[name] = T.GENERATOR
@@ -107,8 +110,18 @@ def compiles_for_numbers(recompile, candidates: dict, error: CompilationError):
         except CompilationError as again:
             error = again
             continue
-        return typed
-    return None
+        return typed, None
+    return None, _with_numbers(first, error, typed)
+
+
+def _with_numbers(first: CompilationError, error: CompilationError, typed: dict) -> CompilationError:
+    """``error``, saying which parameters it was met with as Python numbers, where it names none
+    of them; else ``first``."""
+    if not typed or error is first or _names_at(error.source_range) & set(typed):
+        return first
+    numbers = ", ".join(f"{name}: {kind.annotation_str()}" for name, kind in typed.items())
+    return CompilationError(f"{error.message} (compiling with {numbers}: the types that Python numbers passed there give)",
+                            error.source_range)
 
 
 def _draws_from(name: str, where) -> bool:

@@ -152,6 +152,21 @@ def test_a_body_that_cannot_take_a_number_says_so():
         scripted(2.0)  # the failure is remembered, and raised again
 
 
+def test_the_error_past_a_number_parameter_is_the_one_reported():
+    """min-char-rnn's sample: range(n) fails while n is a Tensor, and with n: int the body reads a global
+    array; the error says that (what the user must change), not range()'s."""
+    eager = define("""
+        def sample(x, n):
+            for t in range(n):
+                x = x + W
+            return x
+    """, W=np.ones(3))
+    with pytest.raises(jit.CompilationError, match=r"'W' is an array defined outside the function.*"
+                                                   r"compiling with n: int") as raised:
+        jit.script(eager)
+    assert "range()" not in str(raised.value)
+
+
 def test_annotated_tensors_and_other_arguments_still_refuse_numbers():
     scripted, _ = script_source("""
         def f(x: Tensor, y):
