@@ -140,3 +140,41 @@ def test_a_dot_method_of_unknown_sizes_has_np_dots_rank(shapes, rank):
     result = lookup("np::ndarray.dot").result_type(infos)
     assert result.shape is not None and len(result.shape) == rank
     assert result.shape == tuple(None for _ in np.dot(*(np.ones(s) for s in shapes)).shape)
+
+
+# (a stack, a matrix): C-contiguous stacks go to BLAS as one product of their rows; the others as NumPy's
+STACKED = [((8, 16, 32), (32, 24), "C"), ((3, 1, 2, 5), (5, 7), "C"), ((2, 0, 4), (4, 5), "C"),
+           ((0, 3, 4), (4, 5), "C"), ((2, 3, 0), (0, 5), "C"), ((4, 6, 8), (8, 3), "transposed"),
+           ((4, 6, 8), (8, 3), "sliced"), ((5, 4), (4, 3), "C")]
+
+
+@pytest.mark.parametrize("a_shape, b_shape, layout", STACKED, ids=[f"{a}@{b}-{l}" for a, b, l in STACKED])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_a_stack_of_matrices_times_a_matrix_is_numpys_product(a_shape, b_shape, layout, dtype):
+    scripted, eager = script_source("""
+        def project(x, w):
+            return x @ w, np.matmul(x, w) + 1
+    """)
+    rng = np.random.default_rng(5)
+    a = (rng.standard_normal(a_shape) * 4).astype(dtype)
+    if layout == "transposed":
+        a = np.ascontiguousarray(np.swapaxes(a, 0, 1)).swapaxes(0, 1)
+    elif layout == "sliced":
+        a = np.repeat(a, 2, axis=-1)[..., ::2]
+    b = (rng.standard_normal(b_shape) * 4).astype(dtype)
+    for _ in range(3):  # profile, specialize, optimized
+        got = scripted(a, b)
+    for value, expected in zip(got, eager(a, b)):
+        assert value.shape == expected.shape and value.dtype == expected.dtype and value.flags.c_contiguous
+        np.testing.assert_allclose(value, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_a_stack_times_a_matrix_of_the_wrong_size_raises_numpys_error():
+    scripted, eager = script_source("""
+        def project(x, w):
+            return x @ w
+    """)
+    with pytest.raises(ValueError, match="mismatch in its core dimension"):
+        eager(np.ones((2, 3, 4)), np.ones((5, 6)))
+    with pytest.raises(ValueError, match="mismatch in its core dimension"):
+        scripted(np.ones((2, 3, 4)), np.ones((5, 6)))
