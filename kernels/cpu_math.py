@@ -117,6 +117,27 @@ def _two_over_pi_bits(bits: int) -> int:
     return ((1 << (2 * guard + 1)) // pi) >> 64
 
 
+def medium_pio2_parts() -> tuple:
+    """pi/2 as fdlibm's medium reduction splits it: three 33-bit parts (each product with an n below
+    2**20 exact) and the double nearest the rest after each, from pi's bits (Machin's formula)."""
+    bits = 256
+    pi = 4 * (4 * _arctan_of_inverse(5, bits + 64) - _arctan_of_inverse(239, bits + 64))
+    half_pi = fractions.Fraction(pi, 1 << (bits + 65))  # (2 ** -64 of guard: its last bits are off)
+    parts, rest = [], half_pi
+    for scale in (32, 65, 98):
+        part = fractions.Fraction(int(rest * (1 << scale)), 1 << scale)  # the next 33 bits
+        rest -= part
+        parts += [float(part), float(rest)]
+    return tuple(parts)
+
+
+# Below this |x| sin, cos and tan may reduce by medium_pio2_parts (n = round(x * 2/pi) < 2**19, so that
+# n times a 33-bit part is exact) instead of Payne-Hanek, whose six table gathers per lane are most of
+# their time; kernels.cpu renders a loop's trig functions so where every argument of a block is below it.
+MEDIUM_LIMIT = 823549.0  # just below 2**19 * pi/2
+MEDIUM_TRIG = {"_sin_f64": "_sin_medium_f64", "_cos_f64": "_cos_medium_f64", "_tan_f64": "_tan_medium_f64"}
+
+
 @functools.cache
 def two_over_pi_windows():
     """The flat uint32 table the float64 sin and cos helpers gather their 2/pi bits from."""
@@ -875,6 +896,32 @@ for _module in (cpu_math_inverse, cpu_math_explog, cpu_math_more):
     SOURCES.update(_module.SOURCES)
     _INLINED |= _module.INLINED
     FLOAT64_OPS.update(_module.OPS)
+
+SOURCES["_quadrant_medium_f64"] = """
+def _quadrant_medium_f64(a):
+    # _quadrant_f64 for 0 <= a < MEDIUM_LIMIT, fdlibm's medium reduction with all three steps: n = round(a * 2/pi)
+    # (from the low bits of a * 2/pi + 1.5 * 2**52), a - n pi/2 with pi/2 in three 33-bit parts (each product
+    # exact; the first difference exact, Sterbenz), each later difference's rounding error kept (exact, as
+    # Fast2Sum's, or 0 where it cancels), then the rest of pi/2: hi + lo to about 150 bits of pi/2.
+    shifted = a * 0.6366197723675814 + 6755399441055744.0
+    n = shifted - 6755399441055744.0
+    q = float64(shifted).view(uint64) & uint64(3)
+    t = a - n * {P1}
+    w = n * {P2}
+    r = t - w
+    error = (t - r) - w
+    w = n * {P3}
+    t = r
+    r = t - w
+    error = error + ((t - r) - w) - n * {P3T}
+    hi = r + error
+    lo = (r - hi) + error
+    small = a <= 0.7853981633974483
+    return (uint64(0) if small else q), (a if small else hi), (0.0 if small else lo)
+""".format(**dict(zip(("P1", "P1T", "P2", "P2T", "P3", "P3T"), medium_pio2_parts())))
+for _exact, _medium in MEDIUM_TRIG.items():
+    SOURCES[_medium] = SOURCES[_exact].replace(f"def {_exact}(", f"def {_medium}(").replace("_quadrant_f64(", "_quadrant_medium_f64(")
+_INLINED |= {"_quadrant_medium_f64", *MEDIUM_TRIG.values()}
 
 
 # The NaN an invalid operation gives on this machine (x86's default NaN has its sign bit set, as every
