@@ -45,8 +45,16 @@ from .rendering import Renderer
 
 DTYPES = SUPPORTED_DTYPES - {"float16"}  # Numba has no float16 arithmetic
 # Below this many elements a kernel runs on the calling thread: handing work to
-# the pool costs more than it saves.
+# the pool costs more than it saves. An elementwise kernel waits for more (parallel_min_elements).
 PARALLEL_MIN_ELEMENTS = 1 << 16
+# The elements times instructions (a helper call counting as HELPER_WEIGHT of them, exp and log as
+# CHEAP_HELPER_WEIGHT) from which the pool pays: its submit, wake and join cost about 60 us here, and
+# x * 2 + 1 over 65,536 float64 took 81 us on two threads, 16 on one (two pay from about 500,000
+# elements; for np.exp(x) * 2 + 1 from about 200,000, for one arcsinh from about 70,000).
+PARALLEL_MIN_WORK = 1 << 21
+HELPER_WEIGHT = 16
+CHEAP_HELPER_WEIGHT = 4
+_CHEAP_HELPERS = frozenset({"_exp_f32", "_log_f32", "_tanh_f32", "_exp_f64", "_log_f64"})
 # Below this many elements a kernel does not write a strided view itself (launch_rows): making the
 # flat span of the view costs about what copying a fresh result into it does (cs231n's RNN at
 # (3, 6, 4): 20 us a call copying, 75 writing into h[:, t]; even and better from 64 x 512 on).
@@ -468,7 +476,7 @@ class CpuKernel(CompiledKernels):
         written = (*spans, *out.shape[1:])
         others = outputs or (out,)
         arguments = (*others[:into], *written, *others[into + 1:], *operands)
-        if total >= PARALLEL_MIN_ELEMENTS and outer > 1:
+        if total >= parallel_min_elements(self.kernel) and outer > 1:
             run_parallel(variant.function, outer, arguments)
         else:
             variant.function(0, outer, *arguments)
@@ -534,12 +542,12 @@ class CpuKernel(CompiledKernels):
         total, outer = " * ".join(sizes), sizes[0]
         if not self.static:
             lines.append(f"    _total = {total}")
-            lines.append(f"    if _total >= {PARALLEL_MIN_ELEMENTS} and {outer} > 1: "
+            lines.append(f"    if _total >= {parallel_min_elements(kernel)} and {outer} > 1: "
                          f"_parallel(_run, {outer}, ({call_args},))")
             lines.append(f"    elif _total: _run(0, {outer}, {call_args})")
         else:
             count = int(np.prod(self.layout.shape))
-            if count >= PARALLEL_MIN_ELEMENTS and int(outer) > 1:
+            if count >= parallel_min_elements(kernel) and int(outer) > 1:
                 lines.append(f"    _parallel(_run, {outer}, ({call_args},))")
             elif count:
                 lines.append(f"    _run(0, {outer}, {call_args})")
@@ -548,6 +556,19 @@ class CpuKernel(CompiledKernels):
         self.launcher_source = source
         exec(compile(source, f"<arrayscript launcher {kernel.name}>", "exec"), namespace)  # noqa: S102
         return namespace["launch"]
+
+
+def parallel_min_elements(kernel: Kernel) -> int:
+    """The elements from which an elementwise kernel runs on the pool: PARALLEL_MIN_WORK over its cost per
+    element, from PARALLEL_MIN_ELEMENTS to PARALLEL_MIN_WORK."""
+    cost = len(kernel.body)
+    for instr in kernel.body:
+        helper = _FLOAT_HELPERS.get((instr.op, instr.dtype))
+        if helper is None and (instr.op == "power" or (instr.dtype == "float32" and instr.op in cpu_math.FLOAT64_OPS)):
+            helper = "float64"
+        if helper is not None:
+            cost += CHEAP_HELPER_WEIGHT if helper in _CHEAP_HELPERS else HELPER_WEIGHT
+    return min(PARALLEL_MIN_WORK, max(PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK // max(cost, 1)))
 
 
 def _row_spans(out: np.ndarray):

@@ -37,15 +37,16 @@ def test_static_kernels_bake_sizes_and_dynamic_ones_read_them():
 @pytest.mark.parametrize("static", [True, False])
 def test_launch_matches_numpy_and_splits_large_work(static):
     kernel = _bias_tanh(f"bias_tanh_{static}")
-    x = np.random.default_rng(0).standard_normal((300, 400)).astype(np.float32)  # above the parallel threshold
+    x = np.random.default_rng(0).standard_normal((800, 400)).astype(np.float32)
     b = np.random.default_rng(1).standard_normal(400).astype(np.float32)
+    assert x.size >= cpu.parallel_min_elements(kernel)
     built = cpu.build(kernel, [x.shape, b.shape] if static else None)
     out, y = built.launch(x, b, 2.0)
     expected, expected_y = _expected(x, b, 2.0)
     np.testing.assert_allclose(out, expected, rtol=2e-6, atol=1e-6)
     np.testing.assert_array_equal(y, expected_y)
     assert out.flags.c_contiguous and out.dtype == np.float32
-    assert "_parallel(" in built.launcher_source, "300 x 400 elements are split over the threads"
+    assert "_parallel(" in built.launcher_source, "800 x 400 elements are split over the threads"
 
 
 def test_run_parallel_covers_the_range_once():
@@ -74,3 +75,21 @@ def test_layout_of_follows_numpy_broadcasting():
     assert shape == (5, 3) and layout.broadcast == ((False, True), (False,)) and layout.shape == (5, 3)
     with pytest.raises(ValueError):
         layout_of(kernel, [(5, 2), (3,)], static=False)
+
+
+def test_the_pool_takes_a_kernel_from_as_many_elements_as_its_work_pays_for():
+    """Cheap arithmetic waits for about 500,000 elements, an exp for more than a dearer helper does; none
+    goes below PARALLEL_MIN_ELEMENTS or above PARALLEL_MIN_WORK."""
+    def kernel(*ops):
+        body, previous = [], "a0"
+        for index, op in enumerate(ops):
+            body.append(Instr(f"t{index}", op, (previous,) if op not in ("*", "+") else (previous, Const(2.0, "float64")),
+                              "float64"))
+            previous = f"t{index}"
+        return Kernel("k", (Operand("a0", "float64", 1),), tuple(body), (Output("out0", previous, "float64"),), 1)
+
+    cheap, exp, dear = (cpu.parallel_min_elements(kernel(*ops)) for ops in (("*", "+"), ("exp", "*", "+"),
+                                                                             ("arcsinh", "*", "+")))
+    assert cheap >= 1 << 19 and cheap > exp > dear >= cpu.PARALLEL_MIN_ELEMENTS
+    assert cpu.parallel_min_elements(kernel(*(["arcsinh"] * 40))) == cpu.PARALLEL_MIN_ELEMENTS
+    assert cpu.parallel_min_elements(kernel("*")) == cpu.PARALLEL_MIN_WORK

@@ -24,7 +24,7 @@ def _scaled_tanh(x):
 
 
 def _large():
-    return np.random.default_rng(7).standard_normal((600, 400))  # above PARALLEL_MIN_ELEMENTS: the pool runs it
+    return np.random.default_rng(7).standard_normal((600, 400))  # above the tanh kernel's parallel_min_elements: the pool runs it
 
 
 def _child_kernel(_):
