@@ -558,17 +558,23 @@ class CpuKernel(CompiledKernels):
         return namespace["launch"]
 
 
-def parallel_min_elements(kernel: Kernel) -> int:
-    """The elements from which an elementwise kernel runs on the pool: PARALLEL_MIN_WORK over its cost per
-    element, from PARALLEL_MIN_ELEMENTS to PARALLEL_MIN_WORK."""
-    cost = len(kernel.body)
-    for instr in kernel.body:
+def parallel_min_elements(kernel) -> int:
+    """The elements from which a kernel runs on the pool: PARALLEL_MIN_WORK over its cost per element, from
+    PARALLEL_MIN_ELEMENTS to PARALLEL_MIN_WORK; a reduction's (each stage a reduce more) at most 2**20, as
+    large ones were always split (a split reduction hands each stage to the pool: more round trips)."""
+    if isinstance(kernel, ReductionKernel):
+        instructions = [i for stage in kernel.stages for i in (*stage.body, *stage.finalize)] + list(kernel.element_body)
+        cost = len(instructions) + sum(len(stage.reduces) for stage in kernel.stages)
+        ceiling = 1 << 20
+    else:
+        instructions, cost, ceiling = kernel.body, len(kernel.body), PARALLEL_MIN_WORK
+    for instr in instructions:
         helper = _FLOAT_HELPERS.get((instr.op, instr.dtype))
         if helper is None and (instr.op == "power" or (instr.dtype == "float32" and instr.op in cpu_math.FLOAT64_OPS)):
             helper = "float64"
         if helper is not None:
             cost += CHEAP_HELPER_WEIGHT if helper in _CHEAP_HELPERS else HELPER_WEIGHT
-    return min(PARALLEL_MIN_WORK, max(PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK // max(cost, 1)))
+    return min(ceiling, max(PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK // max(cost, 1)))
 
 
 def _row_spans(out: np.ndarray):

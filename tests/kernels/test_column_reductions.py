@@ -79,7 +79,7 @@ def test_a_static_narrow_shape_gives_each_thread_a_tile():
     assert not _mismatches(kernel, x, (0,))
 
 
-@pytest.mark.parametrize("shape", [(3000, 40), (2000, 33), (50, 70, 20)], ids=str)
+@pytest.mark.parametrize("shape", [(9000, 40), (8000, 33), (200, 70, 20)], ids=str)
 def test_a_dynamic_narrow_line_takes_the_narrow_tiles(shape, monkeypatch):
     # 40 columns are one 256-wide tile: a DYNAMIC kernel's one thread did the whole reduction.
     # The launch takes a narrower variant instead, a tile per thread (33: a partial last tile;
@@ -91,6 +91,7 @@ def test_a_dynamic_narrow_line_takes_the_narrow_tiles(shape, monkeypatch):
     x[..., -1] = 2.0  # ties: the first index wins
     axes = (0,) if len(shape) == 2 else (0, 1)
     kernel = _every_reduction("float64", len(shape), axes)
+    assert x.size >= cpu.parallel_min_elements(kernel)  # enough work for the pool
     built = cpu.build(kernel)
     assert "_self.narrow_variant(" in built.launcher_source
     with np.errstate(all="ignore"):
