@@ -290,10 +290,9 @@ def _medium_trig_check(kernel: Kernel, body) -> list | None:
         if name in targets and name not in needed:
             needed.append(name)
             pending += [a for a in targets[name].args if not isinstance(a, Const)]
-    prefix = [lines[instr.target] for instr in kernel.body if instr.target in needed]
-    if any("(" in line.split("=", 1)[1].replace(f"{targets[t].dtype}(", "") for t, line in zip(
-            (instr.target for instr in kernel.body if instr.target in needed), prefix)):
+    if any(targets[name].op in _MATH or targets[name].op.startswith("power") for name in needed):
         return None  # a call (a helper, libm) among them: not computed twice
+    prefix = [lines[instr.target] for instr in kernel.body if instr.target in needed]
     return prefix + [f"_far = _far | int64(not (abs(float64({a})) < {cpu_math.MEDIUM_LIMIT!r}))" for a in arguments]
 
 
@@ -382,6 +381,7 @@ class CompiledKernels(abc.ABC):
         if refusal is not None:
             raise UnsupportedKernel(refusal)
         self.kernel, self.layout, self.fallback = kernel, layout, fallback
+        self.parallel_min = parallel_min_elements(kernel)  # (the launcher and every rows launch read it)
         self.variants: dict = {}
         self._rows_variants: dict = {}  # (broadcast, output) -> the rows-output variant, or None (CpuKernel.launch_rows)
         self.failures: dict = {}
@@ -476,7 +476,7 @@ class CpuKernel(CompiledKernels):
         written = (*spans, *out.shape[1:])
         others = outputs or (out,)
         arguments = (*others[:into], *written, *others[into + 1:], *operands)
-        if total >= parallel_min_elements(self.kernel) and outer > 1:
+        if total >= self.parallel_min and outer > 1:
             run_parallel(variant.function, outer, arguments)
         else:
             variant.function(0, outer, *arguments)
@@ -542,12 +542,12 @@ class CpuKernel(CompiledKernels):
         total, outer = " * ".join(sizes), sizes[0]
         if not self.static:
             lines.append(f"    _total = {total}")
-            lines.append(f"    if _total >= {parallel_min_elements(kernel)} and {outer} > 1: "
+            lines.append(f"    if _total >= {self.parallel_min} and {outer} > 1: "
                          f"_parallel(_run, {outer}, ({call_args},))")
             lines.append(f"    elif _total: _run(0, {outer}, {call_args})")
         else:
             count = int(np.prod(self.layout.shape))
-            if count >= parallel_min_elements(kernel) and int(outer) > 1:
+            if count >= self.parallel_min and int(outer) > 1:
                 lines.append(f"    _parallel(_run, {outer}, ({call_args},))")
             elif count:
                 lines.append(f"    _run(0, {outer}, {call_args})")

@@ -62,8 +62,8 @@ _CONTRACTED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, cache
 # Numba inlines these into their callers itself (which then gives them the callers' fastmath):
 # LLVM's inliner left tanh with expm1 in it as a call, and sin and cos too, and a loop with a call is
 # not vectorized. sin and cos hold their bounds with and without contraction.
-_INLINED = frozenset({"_domain_f64", "_domain_f32",
-                      "_expm1_f64_core", "_log_f64_core", "_tanh_f64", "_rem_pio2_f64", "_quadrant_f64",
+_INLINED = frozenset({"_domain_f64", "_domain_f32", "_exp_taylor_f64", "_expm1_f64_core", "_log_parts_f64",
+                      "_log_f64_core", "_tanh_f64", "_rem_pio2_f64", "_quadrant_f64",
                       "_sin_kernel_f64", "_cos_kernel_f64", "_sin_f64", "_cos_f64", "_erf_f64",
                       "_pow_log_f64", "_pow_exp_f64", "_pow_f64"})
 _INLINED_DECORATOR = '@njit(error_model="numpy", fastmath={"contract"}, inline="always", cache=True)\n'
@@ -419,30 +419,35 @@ def _exp_f64(x):
     y = 0.0 if underflow else y
     return y if x == x else x
 ''',
-    "_log_f64_core": '''
-def _log_f64_core(u, c):
-    # log(u) + c for u > 0 normal and c a correction below u's ulp: u = 2**k * m with m in
-    # [sqrt(1/2), sqrt(2)) (k from the bits of u plus a sqrt(2) offset, so it is chosen without a
-    # compare), f = m - 1 exactly, log(1 + f) = f - f*f/2 + s * (f*f/2 + R(s*s)), s = f / (2 + f),
-    # R the fdlibm minimax polynomial (its coefficients), and k ln2 in two parts.
-    bits = float64(u).view(int64) + int64(2638149301829632)  # 0x3ff0... - 0x3fe6a09e...
-    k = (bits >> int64(52)) - int64(1023)
+    "_log_parts_f64": '''
+def _log_parts_f64(x):
+    # For x > 0 finite (other lanes get garbage, never a trap): x = 2**k (1 + f) with 1 + f in
+    # [sqrt(1/2), sqrt(2)) (k from the bits of x plus a sqrt(2) offset, so it is chosen without a compare;
+    # subnormals by 2**54 first, k 54 less), and log(1 + f) = f - hfsq + r: k as a float, f (exact),
+    # hfsq = f*f/2, r = s (hfsq + R(s*s)), s = f / (2 + f), R fdlibm's minimax polynomial (its coefficients).
+    tiny = x < 2.2250738585072014e-308
+    bits = float64(x * (18014398509481984.0 if tiny else 1.0)).view(int64) + int64(2638149301829632)
+    k = (bits >> int64(52)) - (int64(1077) if tiny else int64(1023))
     f = int64((bits & int64(4503599627370495)) + int64(4604544269498187776)).view(float64) - 1.0
     dk = int64(k + int64(4843621399236968448)).view(float64) - 6755399441055744.0  # k as a float, packed
     hfsq = 0.5 * f * f
     s = f / (2.0 + f)
     z = s * s
     w = z * z
-    t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01))
-    t2 = z * (6.666666666666735130e-01 + w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01
-                                                                             + w * 1.479819860511658591e-01)))
-    return s * (hfsq + (t2 + t1)) + (dk * 1.90821492927058770002e-10 + c) - hfsq + f + dk * 6.93147180369123816490e-01
+    t1 = w * fma(w, fma(w, 1.531383769920937332e-01, 2.222219843214978396e-01), 3.999999999940941908e-01)
+    t2 = z * fma(w, fma(w, fma(w, 1.479819860511658591e-01, 1.818357216161805012e-01), 2.857142874366239149e-01),
+                 6.666666666666735130e-01)
+    return dk, f, hfsq, s * (hfsq + (t2 + t1))
+''',
+    "_log_f64_core": '''
+def _log_f64_core(u, c):
+    # log(u) + c for u > 0 finite and c a correction below u's ulp: k ln2 in two parts plus log(1 + f)
+    dk, f, hfsq, r = _log_parts_f64(u)
+    return r + (dk * 1.90821492927058770002e-10 + c) - hfsq + f + dk * 6.93147180369123816490e-01
 ''',
     "_log_f64": '''
 def _log_f64(x):
-    tiny = x < 2.2250738585072014e-308
-    y = _log_f64_core(x * (18014398509481984.0 if tiny else 1.0), 0.0)  # subnormals: by 2**54 first
-    y = y - 37.42994775023704 if tiny else y  # 54 ln2
+    y = _log_f64_core(x, 0.0)
     y = -inf if x == 0.0 else y
     y = _INVALID_NAN if x < 0.0 else y
     y = x if x == inf else y
@@ -465,18 +470,10 @@ def _log1p_f64(x):
 def _expm1_f64(x):
     return _expm1_f64_core(x)
 ''',
-    "_expm1_f64_core": '''
-def _expm1_f64_core(x):
-    # exp(x) - 1 = 2**n * em + (2**n - 1), em = expm1(r) for r = x - n ln2 (as in _exp_f64, the
-    # rounding of r carried as cc); em = r + r*r*P(r) keeps tiny r exact. From n = 57 on the -1 is
-    # lost anyway. Below -40 it rounds to -1.
-    c = min(max(x, -40.0), 709.8)
-    shifted = c * 1.4426950408889634 + 6755399441055744.0
-    n = shifted - 6755399441055744.0
-    hi = c - n * 0.6931471803691238
-    lo = n * 1.9082149292705877e-10
-    r = hi - lo
-    cc = (hi - r) - lo
+    "_exp_taylor_f64": '''
+def _exp_taylor_f64(r):
+    # P(r) with exp(r) = 1 + r + r*r*P(r) for |r| <= ln2/2: exp's Taylor coefficients from 1/2 to 1/13!
+    # (the next term is 4e-18 of the result), Horner steps by fma
     p = 1.6059043836821613e-10
     p = fma(p, r, 2.08767569878681e-09)
     p = fma(p, r, 2.505210838544172e-08)
@@ -489,6 +486,21 @@ def _expm1_f64_core(x):
     p = fma(p, r, 0.041666666666666664)
     p = fma(p, r, 0.16666666666666666)
     p = fma(p, r, 0.5)
+    return p
+''',
+    "_expm1_f64_core": '''
+def _expm1_f64_core(x):
+    # exp(x) - 1 = 2**n * em + (2**n - 1), em = expm1(r) for r = x - n ln2 (as in _exp_f64, the
+    # rounding of r carried as cc); em = r + r*r*P(r) keeps tiny r exact. From n = 57 on the -1 is
+    # lost anyway. Below -40 it rounds to -1.
+    c = min(max(x, -40.0), 709.8)
+    shifted = c * 1.4426950408889634 + 6755399441055744.0
+    n = shifted - 6755399441055744.0
+    hi = c - n * 0.6931471803691238
+    lo = n * 1.9082149292705877e-10
+    r = hi - lo
+    cc = (hi - r) - lo
+    p = _exp_taylor_f64(r)
     t = (r * r) * p
     em = r + t
     k = float64(shifted).view(int64) - int64(4843621399236968448)
@@ -933,6 +945,11 @@ with np.errstate(invalid="ignore"):
 
 def shared_module_source(vector_ldexp: bool | None = None) -> str:
     """The module of every helper, in a fixed order (its scalings: helper_source)."""
+    return _module_source(numba_intrinsics.vector_ldexp() if vector_ldexp is None else vector_ldexp)
+
+
+@functools.cache
+def _module_source(vector_ldexp: bool) -> str:  # (every kernel's source names it: built once)
     return HEADER + f"_INVALID_NAN = {INVALID_NAN_SOURCE}\n" + _tables_source() + "".join(
         f"\n{_decorator(name)}{helper_source(name, vector_ldexp).lstrip()}" for name in sorted(SOURCES))
 

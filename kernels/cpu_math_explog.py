@@ -2,7 +2,7 @@
 branch-free so that LLVM vectorizes the loops that call them: each lane computes every case and selects its own.
 
 log2 and log10 are fdlibm's (FreeBSD msun's e_log2.c, e_log10.c): x = 2**k (1 + f) reduced as kernels.cpu_math's
-_log_f64_core does, f - f*f/2 carried as a 21-bit head (whose product with 1/ln2's or 1/ln10's head is exact) and
+_log_parts_f64 does, f - f*f/2 carried as a 21-bit head (whose product with 1/ln2's or 1/ln10's head is exact) and
 a tail, k (k log10(2)) added with that sum's error kept: exact at powers of 2 (log2) and of 10 (log10). exp2 takes
 x = n + t, t exact, t ln2 as a double-double, exp of it by _exp_f64's Taylor polynomial with 1 + r summed exactly,
 scaled by ldexp. sinh and cosh are (exp(|x|) -+ exp(-|x|)) / 2 from one exp as a double-double and one division,
@@ -47,26 +47,6 @@ def _constants() -> dict:
 CONSTANTS = _constants()
 
 _SOURCES = {
-    "_log_parts_f64": '''
-def _log_parts_f64(x):
-    # For x > 0 finite (other lanes get garbage, never a trap): x = 2**k (1 + f) with 1 + f in
-    # [sqrt(1/2), sqrt(2)), as _log_f64_core reduces it (subnormals by 2**54 first, k 54 less), and
-    # log(1 + f) = f - hfsq + r: k as a float, f, hfsq = f*f/2, r = s (hfsq + R(s*s)), s = f / (2 + f),
-    # fdlibm's k_log1p with its coefficients.
-    tiny = x < 2.2250738585072014e-308
-    bits = float64(x * (18014398509481984.0 if tiny else 1.0)).view(int64) + int64(2638149301829632)
-    k = (bits >> int64(52)) - (int64(1077) if tiny else int64(1023))
-    f = int64((bits & int64(4503599627370495)) + int64(4604544269498187776)).view(float64) - 1.0
-    dk = int64(k + int64(4843621399236968448)).view(float64) - 6755399441055744.0  # k as a float, packed
-    hfsq = 0.5 * f * f
-    s = f / (2.0 + f)
-    z = s * s
-    w = z * z
-    t1 = w * fma(w, fma(w, 1.531383769920937332e-01, 2.222219843214978396e-01), 3.999999999940941908e-01)
-    t2 = z * fma(w, fma(w, fma(w, 1.479819860511658591e-01, 1.818357216161805012e-01), 2.857142874366239149e-01),
-                 6.666666666666735130e-01)
-    return dk, f, hfsq, s * (hfsq + (t2 + t1))
-''',
     "_log_head_f64": '''
 def _log_head_f64(f, hfsq, r):
     # log(1 + f) = hi + lo, hi = f - hfsq with its low 32 bits cleared (21 bits: its product with a
@@ -130,19 +110,8 @@ def _exp2_f64(x):
     "_exp_kernel_f64": '''
 def _exp_kernel_f64(r, r_low):
     # exp(r + r_low) as e + e_low for |r| <= ln2/2 and r_low below r's ulp: _exp_f64's Taylor polynomial
-    # (its coefficients), 1 + r summed with its error, so that e is rounded once (about 1% misrounded)
-    p = 1.6059043836821613e-10
-    p = fma(p, r, 2.08767569878681e-09)
-    p = fma(p, r, 2.505210838544172e-08)
-    p = fma(p, r, 2.755731922398589e-07)
-    p = fma(p, r, 2.755731922398589e-06)
-    p = fma(p, r, 2.48015873015873e-05)
-    p = fma(p, r, 0.0001984126984126984)
-    p = fma(p, r, 0.001388888888888889)
-    p = fma(p, r, 0.008333333333333333)
-    p = fma(p, r, 0.041666666666666664)
-    p = fma(p, r, 0.16666666666666666)
-    p = fma(p, r, 0.5)
+    # (_exp_taylor_f64), 1 + r summed with its error, so that e is rounded once (about 1% misrounded)
+    p = _exp_taylor_f64(r)
     head = 1.0 + r
     rest = ((1.0 - head) + r) + ((r * r) * p + r_low * head)
     e = head + rest

@@ -29,8 +29,8 @@ import dataclasses
 
 import numpy as np
 
-from . import cache, cpu_math
-from .cpu import (_HEADER, DTYPES, CompiledKernels, CpuRenderer, _nested_key, _Variant, parallel_min_elements,
+from . import cpu_math
+from .cpu import (_HEADER, CompiledKernels, CpuRenderer, _nested_key, _Variant,
                   num_threads, operand_types, run_parallel)
 from .ir import ROW_SIZE, Const, Layout, ReductionKernel, UnsupportedKernel, layout_of, reduction_identity
 from .launch import dynamic_shape, python_int_checks
@@ -873,13 +873,13 @@ class CpuReductionKernel(CompiledKernels):
                 if not self.static:
                     threads = num_threads()
                     namespace["_narrow_width"] = narrow_width
-                    lines.append(f"    if _tiles < {threads} and {last} > {COLUMN_TILE_MIN} and {total} >= {parallel_min_elements(kernel)}:")
+                    lines.append(f"    if _tiles < {threads} and {last} > {COLUMN_TILE_MIN} and {total} >= {self.parallel_min}:")
                     lines.append(f"        _width = _narrow_width({last}, {threads})")
                     lines.append(f"        _narrow = _self.narrow_variant({key}, _width)")
                     lines.append("        if _narrow is not None:")
                     lines.append(f"            _run, _tiles = _narrow.function, _rows // {last} * (({last} + _width - 1) // _width)")
                 count = "_tiles"
-            lines.append(f"    if {total} >= {parallel_min_elements(kernel)} and {count} > 1: "
+            lines.append(f"    if {total} >= {self.parallel_min} and {count} > 1: "
                          f"_parallel(_run, {count}, ({call_args},))")
             lines.append(f"    else: _run(0, {count}, {call_args})")
         results = []
@@ -906,7 +906,7 @@ class CpuReductionKernel(CompiledKernels):
         on the threads, and each combining step on the calling thread."""
         kernel = self.kernel
         namespace["_chunks_of"] = split_chunks
-        lines = [f"    _chunks = _chunks_of({sizes[0]}, {total}) if {total} >= {parallel_min_elements(kernel)} else 1"]
+        lines = [f"    _chunks = _chunks_of({sizes[0]}, {total}) if {total} >= {self.parallel_min} else 1"]
         arrays = []
         for stage in kernel.stages:
             for reduce in stage.reduces:

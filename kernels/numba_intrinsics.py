@@ -14,6 +14,8 @@ scalar, so the helpers keep the factors there (``vector_ldexp``; kernels.cpu_mat
 """
 from __future__ import annotations
 
+import functools
+
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
@@ -24,10 +26,15 @@ __all__ = ["fma", "ldexp", "vector_ldexp"]
 def vector_ldexp() -> bool:
     """Whether Numba's code has AVX-512's vscalef (its CPU features, set or the host's)."""
     import numba  # noqa: PLC0415 - its config, once device.numba_setup has set it
-    import llvmlite.binding as llvm  # noqa: PLC0415 - as numba above
 
-    features = numba.config.CPU_FEATURES or llvm.get_host_cpu_features().flatten()
-    return "+avx512f" in features.split(",")
+    return "+avx512f" in (numba.config.CPU_FEATURES or _host_features()).split(",")
+
+
+@functools.cache
+def _host_features() -> str:
+    import llvmlite.binding as llvm  # noqa: PLC0415 - Numba's LLVM, loaded with it
+
+    return llvm.get_host_cpu_features().flatten()
 
 
 @intrinsic

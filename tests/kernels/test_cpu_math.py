@@ -115,7 +115,15 @@ def loop(helper, a, out):
 def test_exp_scaling_by_ldexp_and_by_two_factors_round_alike(helper, x):
     """exp's 2**k is one vscalef where Numba's CPU has AVX-512 and two factors of shifted bits elsewhere:
     both round once, so the two helper modules give the same bits (and the vscalef is there)."""
-    results = []
+    (by_ldexp, by_factors), (assembly, _) = scaled_both_ways(helper, x)
+    assert "vscalef" in assembly or "avx512f" not in _cpu_features(), "ldexp is not one vscalef"
+    assert np.array_equal(by_ldexp.view(x.dtype.str.replace("f", "i")), by_factors.view(x.dtype.str.replace("f", "i")))
+
+
+def scaled_both_ways(helper: str, x):
+    """((``helper`` over ``x`` from the helper module with ldexp, from the one with two factors), the
+    assembly of each loop)."""
+    results, assemblies = [], []
     for vector_ldexp in (True, False):
         helpers = cache.load_module(cpu_math.shared_module_source(vector_ldexp=vector_ldexp))
         namespace = {}
@@ -123,10 +131,8 @@ def test_exp_scaling_by_ldexp_and_by_two_factors_round_alike(helper, x):
         out = np.empty_like(x)
         namespace["loop"](getattr(helpers, helper), x, out)
         results.append(out)
-        assembly = next(iter(namespace["loop"].inspect_asm().values()))
-        if vector_ldexp and "avx512f" in _cpu_features():
-            assert "vscalef" in assembly, "ldexp is not one vscalef"
-    assert np.array_equal(results[0].view(x.dtype.str.replace("f", "i")), results[1].view(x.dtype.str.replace("f", "i")))
+        assemblies.append(next(iter(namespace["loop"].inspect_asm().values())))
+    return results, assemblies
 
 
 def _assert_within_ulps32(op, x, got, expected, ulps):
@@ -186,10 +192,11 @@ def _sweep64(*dense_ranges):
     return np.concatenate([spread, np.array(SPECIAL64), *dense, *(-d for d in dense)])
 
 
-def _run64(op, x):
-    kernel = Kernel(f"sweep64_{op}", (Operand("a0", "float64", 1),), (Instr("t0", op, ("a0",), "float64"),),
+def _run64(op, *arrays):
+    operands = tuple(Operand(f"a{i}", "float64", 1) for i in range(len(arrays)))
+    kernel = Kernel(f"sweep64_{op}", operands, (Instr("t0", op, tuple(o.name for o in operands), "float64"),),
                     (Output("out0", "t0", "float64"),), 1)
-    result = cpu.build(kernel).launch(x)
+    result = cpu.build(kernel).launch(*arrays)
     return result[0] if isinstance(result, tuple) else result
 
 
@@ -220,15 +227,30 @@ def test_float64_function_is_within_its_ulps_of_numpy(op, reference, ulps, dense
 def _assert_within_ulps64(op, x, got, expected, ulps):
     """NaN where the reference (NumPy's) has NaN, else at most ``ulps`` apart, and zeros with its sign."""
     assert got.dtype == np.float64 and expected.dtype == np.float64
-    nan = np.isnan(expected)
-    np.testing.assert_array_equal(np.isnan(got), nan, err_msg=f"{op}: NaN where NumPy has none, or none where it has")
-    distance = np.abs(_ordered64(got[~nan]) - _ordered64(expected[~nan]))
-    worst = int(np.argmax(distance))
-    assert distance[worst] <= ulps, (f"{op}({x[~nan][worst]!r}) is {got[~nan][worst]!r}, the reference "
-                                     f"{expected[~nan][worst]!r}: {distance[worst]} ulps apart, {ulps} allowed")
-    zeros = expected == 0
-    np.testing.assert_array_equal(np.signbit(got[zeros]), np.signbit(expected[zeros]),
-                                  err_msg=f"{op}: the sign of a zero result differs from NumPy's")
+    worst, at = worst_ulps64(got, expected)
+    assert worst <= ulps, (f"{op}({x[at]!r}) is {got[at]!r}, the reference {expected[at]!r}: {worst} ulps apart, "
+                           f"{ulps} allowed")
+
+
+def worst_ulps64(got, reference) -> tuple:
+    """(the largest distance in ulps where ``reference`` is a number, its index), once NaN is found where the
+    reference has NaN and nowhere else, and zeros with its signs."""
+    nan = np.isnan(reference)
+    np.testing.assert_array_equal(np.isnan(got), nan, err_msg="NaN where the reference has none, or none where it has")
+    zeros = reference == 0
+    np.testing.assert_array_equal(np.signbit(got[zeros]), np.signbit(reference[zeros]),
+                                  err_msg="the sign of a zero differs from the reference's")
+    if nan.all():
+        return 0, 0
+    distance = np.abs(_ordered64(got[~nan]) - _ordered64(reference[~nan]))
+    at = int(np.argmax(distance))
+    return int(distance[at]), int(np.flatnonzero(~nan)[at])
+
+
+def correctly_rounded(function, *arrays):
+    """``function`` of float64 arguments in x86's 80-bit long double (11 more bits), rounded to float64 once."""
+    with np.errstate(all="ignore"):
+        return function(*(a.astype(np.longdouble) for a in arrays)).astype(np.float64)
 
 
 # The doubles nearest k * pi/2 (below), and values where glibc, and so NumPy, is right

@@ -13,10 +13,11 @@ import mpmath
 import numpy as np
 import pytest
 
-from kernels import cache, cpu, cpu_math, cpu_math_explog
+from kernels import cpu, cpu_math, cpu_math_explog
 
 from ..helpers import script_source
-from .test_cpu_math import SCALED_LOOP, SPECIAL64, _cpu_features, _ordered64, _run64, _sweep64
+from .test_cpu_math import (SPECIAL64, _cpu_features, _ordered64, _run64, _sweep64, correctly_rounded,
+                            scaled_both_ways, worst_ulps64)
 
 TINY = 2.2250738585072014e-308  # the smallest normal
 HUGE = 1.7976931348623157e308
@@ -50,21 +51,6 @@ def _arguments(op, dense):
     return np.concatenate([x, points, np.nextafter(points, -np.inf), np.nextafter(points, np.inf)])
 
 
-def _correctly_rounded(op, x):
-    with np.errstate(all="ignore"):
-        return getattr(np, op)(x.astype(np.longdouble)).astype(np.float64)
-
-
-def _worst_ulps(got, expected):
-    """The largest distance in ulps where ``expected`` is a number (after checking NaN is where it is NaN),
-    and where it is."""
-    nan = np.isnan(expected)
-    np.testing.assert_array_equal(np.isnan(got), nan, err_msg="NaN where the reference has none, or none where it has")
-    distance = np.abs(_ordered64(got[~nan]) - _ordered64(expected[~nan]))
-    at = int(np.argmax(distance))
-    return int(distance[at]), np.flatnonzero(~nan)[at]
-
-
 @pytest.mark.parametrize("op, dense", CASES, ids=OPS)
 def test_within_one_ulp_of_the_correctly_rounded_value_and_of_numpy(op, dense):
     """Against long double: 1 ulp (the worst for all five; about 1% of the arguments are misrounded, up to
@@ -72,16 +58,14 @@ def test_within_one_ulp_of_the_correctly_rounded_value_and_of_numpy(op, dense):
     distance from long double on the same arguments (1 here, where NumPy has SVML's AVX-512 loops)."""
     x = _arguments(op, dense)
     got = _run64(op, x)
-    exact = _correctly_rounded(op, x)
-    worst, at = _worst_ulps(got, exact)
+    exact = correctly_rounded(getattr(np, op), x)
+    worst, at = worst_ulps64(got, exact)
     assert worst <= ULPS, f"{op}({x[at]!r}) is {got[at]!r}, correctly rounded {exact[at]!r}: {worst} ulps"
     with np.errstate(all="ignore"):
         numpy = getattr(np, op)(x)
-    numpy_error = _worst_ulps(numpy, exact)[0]
-    worst, at = _worst_ulps(got, numpy)
+    numpy_error = worst_ulps64(numpy, exact)[0]
+    worst, at = worst_ulps64(got, numpy)
     assert worst <= ULPS + numpy_error, f"{op}({x[at]!r}) is {got[at]!r}, NumPy's {numpy[at]!r}: {worst} ulps"
-    zeros = numpy == 0
-    np.testing.assert_array_equal(np.signbit(got[zeros]), np.signbit(numpy[zeros]), err_msg="a zero's sign")
 
 
 @pytest.mark.parametrize("op", OPS)
@@ -130,8 +114,8 @@ def test_exp2_subnormal_results():
     rng = np.random.default_rng(5)
     x = np.concatenate([rng.uniform(-1075.0, -1022.0, 200_000), rng.uniform(-1075.0, -1073.0, 20_000),
                         [-1075.0, -1074.5, np.nextafter(-1075.0, 0.0)]])
-    got, exact = _run64("exp2", x), _correctly_rounded("exp2", x)
-    assert _worst_ulps(got, exact)[0] <= 1
+    got, exact = _run64("exp2", x), correctly_rounded(np.exp2, x)
+    assert worst_ulps64(got, exact)[0] <= 1
     short = x < -1030.0
     assert np.sum(got[short] != exact[short]) < short.sum() // 2000
     np.testing.assert_array_equal(got[-3:].view(np.int64), [0, 1, 1])
@@ -262,7 +246,7 @@ def test_bounds_hold_with_fma_contraction(op, dense):
     x = _arguments(op, dense)
     got = np.empty_like(x)
     loop(x, got)
-    assert _worst_ulps(got, _correctly_rounded(op, x))[0] <= ULPS
+    assert worst_ulps64(got, correctly_rounded(getattr(np, op), x))[0] <= ULPS
     assembly = next(iter(loop.inspect_asm().values()))
     assert re.search(r"\bvfn?m(add|sub)\w*pd\s", assembly) or "fma" not in _cpu_features(), "nothing was contracted"
 
@@ -278,12 +262,5 @@ def test_scaling_by_ldexp_and_by_two_factors_round_alike(op, dense):
     assert "ldexp(" in cpu_math.helper_source(SCALED[op], vector_ldexp=True)
     assert "ldexp(" not in cpu_math.helper_source(SCALED[op], vector_ldexp=False)
     x = _arguments(op, dense)
-    results = []
-    for vector_ldexp in (True, False):
-        helpers = cache.load_module(cpu_math.shared_module_source(vector_ldexp=vector_ldexp))
-        namespace = {}
-        exec(compile(SCALED_LOOP, "<scaled>", "exec"), namespace)  # noqa: S102 - our source
-        out = np.empty_like(x)
-        namespace["loop"](getattr(helpers, cpu_math_explog.OPS[op]), x, out)
-        results.append(out)
-    np.testing.assert_array_equal(results[0].view(np.int64), results[1].view(np.int64))
+    (by_ldexp, by_factors), _ = scaled_both_ways(cpu_math_explog.OPS[op], x)
+    np.testing.assert_array_equal(by_ldexp.view(np.int64), by_factors.view(np.int64))

@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 from kernels import cpu, cpu_math
-from kernels.ir import Instr, Kernel, Operand, Output
 
 from ..helpers import script_source
-from .test_cpu_math import SPECIAL64, _ordered64, _sweep64
+from .test_cpu_math import SPECIAL64, _run64, _sweep64, correctly_rounded, worst_ulps64
 
 # arctan: where fdlibm's intervals meet (7/16, 11/16, 19/16, 39/16), tiny, huge; arcsin/arccos: 0.5 and
 # 0.975 (fdlibm's cases), near 1, tiny
@@ -25,27 +24,6 @@ EDGES = [7 / 16, 11 / 16, 19 / 16, 39 / 16, 0.5, 0.975, 1.0, 1.0000000000000002,
 CASES = [("arctan", np.arctan, ATAN_RANGES), ("arcsin", np.arcsin, ASIN_RANGES), ("arccos", np.arccos, ASIN_RANGES)]
 
 
-def _run(op, *arrays):
-    operands = tuple(Operand(f"a{i}", "float64", 1) for i in range(len(arrays)))
-    kernel = Kernel(f"inverse_{op}", operands, (Instr("t0", op, tuple(o.name for o in operands), "float64"),),
-                    (Output("out0", "t0", "float64"),), 1)
-    result = cpu.build(kernel).launch(*arrays)
-    return result[0] if isinstance(result, tuple) else result
-
-
-def _worst_ulps(got, expected):
-    """The largest distance in ulps where ``expected`` is a number, and that NaN is where it is NaN."""
-    nan = np.isnan(expected)
-    np.testing.assert_array_equal(np.isnan(got), nan)
-    distance = np.abs(_ordered64(got[~nan]) - _ordered64(expected[~nan]))
-    return int(distance.max()), int(np.argmax(distance))
-
-
-def _correctly_rounded(reference, *arrays):
-    with np.errstate(all="ignore"):
-        return reference(*(a.astype(np.longdouble) for a in arrays)).astype(np.float64)
-
-
 def _arguments(dense):
     edges = np.array(EDGES)
     return np.concatenate([_sweep64(*dense), edges, -edges, np.nextafter(edges, 0), np.nextafter(edges, 2)])
@@ -54,12 +32,12 @@ def _arguments(dense):
 @pytest.mark.parametrize("op, reference, dense", CASES, ids=[case[0] for case in CASES])
 def test_within_one_ulp_of_the_correctly_rounded_value_and_of_numpy(op, reference, dense):
     x = _arguments(dense)
-    got = _run(op, x)
-    worst, at = _worst_ulps(got, _correctly_rounded(reference, x))
-    assert worst <= 1, f"{op}({x[~np.isnan(got)][at]!r}) is {worst} ulps off"
+    got = _run64(op, x)
+    worst, at = worst_ulps64(got, correctly_rounded(reference, x))
+    assert worst <= 1, f"{op}({x[at]!r}) is {worst} ulps off"
     with np.errstate(all="ignore"):
         numpy = reference(x)
-    assert _worst_ulps(got, numpy)[0] <= 2  # NumPy's own loops are within 1 ulp of it here too
+    assert worst_ulps64(got, numpy)[0] <= 2  # NumPy's own loops are within 1 ulp of it here too
     outside = np.isnan(numpy) & ~np.isnan(x)  # (a signaling NaN's sign differs between NumPy's own loops)
     assert outside.any() or op == "arctan"
     np.testing.assert_array_equal(np.signbit(got[outside]), np.signbit(numpy[outside]))  # the machine's NaN
@@ -82,12 +60,12 @@ def test_arctan2_within_one_ulp_of_the_correctly_rounded_value_at_every_ratio_an
     """Ratios beyond 2**56 and below 2**-60 (pi/2 and 0 or pi whatever the other's size), huge pairs (2x + 3y
     would overflow unscaled), subnormal pairs, and each pair of special values as NumPy gives it."""
     y, x = _arctan2_arguments()
-    got = _run("arctan2", y, x)
-    worst, at = _worst_ulps(got, _correctly_rounded(np.arctan2, y, x))
+    got = _run64("arctan2", y, x)
+    worst, at = worst_ulps64(got, correctly_rounded(np.arctan2, y, x))
     assert worst <= 1, f"arctan2 is {worst} ulps off at {at}"
     with np.errstate(all="ignore"):
         numpy = np.arctan2(y, x)
-    assert _worst_ulps(got, numpy)[0] <= 2
+    assert worst_ulps64(got, numpy)[0] <= 2
     # where either is 0, infinite or NaN: signed zeros, +-pi, +-pi/2, +-pi/4, +-3pi/4 and NaN as NumPy's
     special = (y == 0) | (x == 0) | ~np.isfinite(y) | ~np.isfinite(x)
     assert special.sum() > 300

@@ -14,7 +14,7 @@ from kernels import cpu, cpu_math
 
 from ..helpers import script_source
 from .test_cpu_math import (CONTRACTED_LOOP, SPECIAL64, TRIG_RANGES, _TWO_OVER_PI_BITS, _assert_within_ulps32,
-                            _hardest_arguments, _ordered64, _run, _run64, _sweep, _sweep64)
+                            _hardest_arguments, _run, _run64, _sweep, _sweep64, correctly_rounded, worst_ulps64)
 
 # The ulps allowed from the correctly rounded value, and NumPy's own largest error (of these sweeps, against
 # the same oracle), which is also asserted, so that a NumPy that changed would show here.
@@ -38,12 +38,6 @@ RANGES = {
 OPS = list(RANGES)
 
 
-def _oracle(op, x):
-    """op of each double in 80-bit long double, rounded to float64."""
-    with np.errstate(all="ignore"):
-        return getattr(np, op)(x.astype(np.longdouble)).astype(np.float64)
-
-
 def _near_half_pi_multiples():
     """The doubles nearest k * pi/2 for k up to 2**17 and their neighbours (tan's poles and zeros)."""
     near = np.arange(1, 2 ** 17 + 1) * (np.pi / 2)
@@ -55,29 +49,17 @@ def _arguments(op):
     return np.concatenate([_sweep64(*RANGES[op]), extra, -extra])
 
 
-def _within(op, x, got, reference, ulps, what):
-    """NaN where the reference has NaN, else at most ``ulps`` apart; zeros with its sign."""
-    nan = np.isnan(reference)
-    np.testing.assert_array_equal(np.isnan(got), nan, err_msg=f"{op}: NaN where {what} has none, or none where it has")
-    distance = np.abs(_ordered64(got[~nan]) - _ordered64(reference[~nan]))
-    worst = int(np.argmax(distance))
-    assert distance[worst] <= ulps, (f"{op}({x[~nan][worst]!r}) is {got[~nan][worst]!r}, {what} "
-                                     f"{reference[~nan][worst]!r}: {distance[worst]} ulps apart, {ulps} allowed")
-    zeros = reference == 0
-    np.testing.assert_array_equal(np.signbit(got[zeros]), np.signbit(reference[zeros]),
-                                  err_msg=f"{op}: the sign of a zero differs from {what}'s")
-
-
 @pytest.mark.parametrize("op", OPS)
 def test_float64_function_is_within_one_ulp_of_the_correctly_rounded_value(op):
     x = _arguments(op)
-    got, exact = _run64(op, x), _oracle(op, x)
+    got, exact = _run64(op, x), correctly_rounded(getattr(np, op), x)
     with np.errstate(all="ignore"):
         numpy = getattr(np, op)(x)
-    _within(op, x, numpy, exact, NUMPY_ULPS, "the correctly rounded value (checking NumPy)")
-    _within(op, x, got, exact, ULPS, "the correctly rounded value")
-    _within(op, x, got, numpy, ULPS + NUMPY_ULPS, "NumPy")
-
+    for what, value, reference, bound in (("NumPy against the correctly rounded value", numpy, exact, NUMPY_ULPS),
+                                          ("the helper against the correctly rounded value", got, exact, ULPS),
+                                          ("the helper against NumPy", got, numpy, ULPS + NUMPY_ULPS)):
+        worst, at = worst_ulps64(value, reference)
+        assert worst <= bound, f"{op}({x[at]!r}), {what}: {value[at]!r}, {reference[at]!r}: {worst} ulps apart"
 
 def _exactly_reduced_tan(x):
     """tan of each x by x * 2/pi = q + f in exact fractions, then tan(f * pi/2) in long double (f * pi/2
@@ -99,9 +81,10 @@ def test_float64_tan_at_the_hardest_reductions():
     6381956970095103 * 2**797): within 1 ulp of tan exactly reduced (as are long double tan and NumPy's)."""
     x = _hardest_arguments([*range(-52, 972, 8), 797])
     exact = _exactly_reduced_tan(x)
-    _within("tan", x, _oracle("tan", x), exact, 0, "tan exactly reduced (checking long double tan)")
-    _within("tan", x, np.tan(x), exact, NUMPY_ULPS, "tan exactly reduced (checking NumPy)")
-    _within("tan", x, _run64("tan", x), exact, ULPS, "tan exactly reduced")
+    for name, value, bound in (("long double tan", correctly_rounded(np.tan, x), 0), ("NumPy's tan", np.tan(x), NUMPY_ULPS),
+                               ("the helper", _run64("tan", x), ULPS)):
+        worst, at = worst_ulps64(value, exact)
+        assert worst <= bound, f"{name} of {x[at]!r} is {value[at]!r}, exactly reduced {exact[at]!r}: {worst} ulps"
 
 
 def test_float64_cbrt_of_perfect_cubes_is_exact():
@@ -138,7 +121,8 @@ def test_float64_special_values_are_numpys(op):
                                   err_msg=f"{op}: a special value's bits differ from NumPy's")
     nan_arguments = np.isnan(x)
     np.testing.assert_array_equal(got[nan_arguments].view(np.uint64), x[nan_arguments].view(np.uint64))
-    _within(op, x, got, numpy, ULPS + NUMPY_ULPS, "NumPy")
+    worst, at = worst_ulps64(got, numpy)
+    assert worst <= ULPS + NUMPY_ULPS, f"{op}({x[at]!r}) is {got[at]!r}, NumPy's {numpy[at]!r}: {worst} ulps apart"
 
 
 @pytest.mark.parametrize("op", OPS)
@@ -152,7 +136,9 @@ def test_float64_helpers_with_fma_contraction(op):
     x = _arguments(op)
     got = np.empty_like(x)
     namespace["contracted"](x, got)
-    _within(op, x, got, _oracle(op, x), ULPS, "the correctly rounded value")
+    exact = correctly_rounded(getattr(np, op), x)
+    worst, at = worst_ulps64(got, exact)
+    assert worst <= ULPS, f"{op}({x[at]!r}) is {got[at]!r}, correctly rounded {exact[at]!r}: {worst} ulps apart"
 
 
 # A domain for each function in the loop and the fused kernel below
@@ -216,11 +202,12 @@ def test_fused_kernels_call_the_helpers_and_match_numpy(dtype):
         nan = np.isnan(reference)
         np.testing.assert_array_equal(np.signbit(value[nan]), np.signbit(reference[nan]), err_msg=f"{op}: NaN signs")
         if dtype == "float64":
-            _within(op, flat, value, reference, ULPS + NUMPY_ULPS, "NumPy")
+            worst, at = worst_ulps64(value, reference)
+            assert worst <= ULPS + NUMPY_ULPS, f"{op}({flat[at]!r}) is {value[at]!r}, NumPy's {reference[at]!r}"
         else:
             _assert_within_ulps32(op, flat, value, reference, 1 + NUMPY_FLOAT32_ULPS[op])
             with np.errstate(all="ignore"):
-                rounded = (2.0 * _oracle(op, flat.astype(np.float64))).astype(np.float32)
+                rounded = (2.0 * correctly_rounded(getattr(np, op), flat.astype(np.float64))).astype(np.float32)
             _assert_within_ulps32(op, flat, value, rounded, 1)
     groups = scripted._executor.current()[0].report.fusion.details["groups"]
     sources = [variant.source for group in groups for variant in group.kernel.compiled]
@@ -236,7 +223,7 @@ def test_float32_functions_are_within_one_ulp_of_the_correctly_rounded_float32()
     for op in OPS:
         with np.errstate(all="ignore"):
             got, numpy = _run(op, x), getattr(np, op)(x)
-            rounded = _oracle(op, x.astype(np.float64)).astype(np.float32)
+            rounded = correctly_rounded(getattr(np, op), x.astype(np.float64)).astype(np.float32)
         _assert_within_ulps32(op, x, got, rounded, 1)
         _assert_within_ulps32(op, x, got, numpy, 1 + NUMPY_FLOAT32_ULPS[op])
         nan = np.isnan(numpy)
