@@ -10,8 +10,9 @@ flat array of one value per row, which the launcher reshapes to the reduced shap
 
 Generated locals start with an underscore (``_row``, ``_e``, ``_acc_*``, ``_buf_*``): no IR name does.
 
-Accumulators, per ``Reduce`` (NumPy's semantics, kernels.ir.Reduce): float sums and
-products accumulate in float64 and round once; int64/uint64 sums and products in
+Accumulators, per ``Reduce`` (NumPy's semantics, kernels.ir.Reduce): float sums accumulate
+in float64 and round once (a float32 sum in the pass that computes its values by float32 blocks
+first: SUM_BLOCK); float products in their dtype; int64/uint64 sums and products in
 uint64 (NumPy's wrap-around without LLVM's no-signed-wrap assumption); max/min/
 argmax/argmin keep the first NaN. A call with an empty row or no rows runs the
 fallback, which gives NumPy's exact answer, warning or error.
@@ -48,7 +49,7 @@ def _literal(value, dtype: str) -> str:
 
 def accumulator_dtype(op: str, dtype: str) -> str:
     """The dtype a ``Reduce``'s accumulator (and a split reduction's partials) holds: a float sum
-    in float64 (more accurate than NumPy's pairwise); a float product in its dtype, so that it
+    in float64 (more accurate than NumPy's pairwise; in an elementwise pass, of blocks: SUM_BLOCK); a float product in its dtype, so that it
     overflows and underflows where NumPy's does; int64/uint64 sums and products in uint64 (NumPy's
     wrap-around without LLVM's no-signed-wrap assumption); all/any in bool; the rest in ``dtype``."""
     kind = np.dtype(dtype).kind
@@ -168,15 +169,24 @@ class _ReductionPrinter:
         return found
 
     def element_loop(self, depth: int, body, tail, counter: bool = False, buffered=frozenset(),
-                     reciprocals=None) -> None:
+                     reciprocals=None, sums=()) -> None:
         """One pass over the row's elements: loads, ``body`` (its ``buffered`` values read back from
         the row buffers of the last stage instead of computed again; a division by one of
-        ``reciprocals`` a multiplication by ``_inv_<divisor>``), then the ``tail`` lines."""
+        ``reciprocals`` a multiplication by ``_inv_<divisor>``), then the ``tail`` lines. Each of
+        ``sums`` (float sums, _blocked_sums) accumulates in the pass, by blocks of the innermost axis."""
         if counter:
             self.emit(depth, "_e = 0")
-        for d in self.kernel.axes:
+        axes = self.kernel.axes
+        for d in axes[:-1] if sums else axes:
             self.emit(depth, f"for i{d} in range({self.size(d)}):")
             depth += 1
+        if sums:
+            inner = axes[-1]
+            self.emit(depth, f"for _block in range(0, {self.size(inner)}, {SUM_BLOCK}):")
+            for reduce in sums:
+                self.emit(depth + 1, f"_blocksum_{reduce.target} = {reduce.dtype}(0.0)")
+            self.emit(depth + 1, f"for i{inner} in range(_block, min(_block + {SUM_BLOCK}, {self.size(inner)})):")
+            depth += 2
         reads = {a for instr in body for a in instr.args if not isinstance(a, Const)}
         reads |= {line_name for line_name in tail.reads}
         self.loads(depth, reads)
@@ -192,8 +202,18 @@ class _ReductionPrinter:
                 self.emit(depth, self.printer.instruction(instr))
         for line in tail.lines:
             self.emit(depth, line)
+        for line in self.block_sum_lines(sums):
+            self.emit(depth, line)
         if counter:
             self.emit(depth, "_e += 1")
+        for reduce in sums:
+            acc = f"_acc_{reduce.target}"
+            self.emit(depth - 1, f"{acc} = float64({acc} + float64(_blocksum_{reduce.target}))")
+
+    def block_sum_lines(self, sums) -> list:
+        """Each of ``sums`` added into its block's partial sum (see SUM_BLOCK)."""
+        return [f"_blocksum_{r.target} = reassociable_add(_blocksum_{r.target}, {self.printer.arg(r.value)})"
+                for r in sums]
 
     def reduce_lines(self, reduce):
         """(init lines, per-element lines, final lines) of one accumulator."""
@@ -278,19 +298,23 @@ class _ReductionPrinter:
             if rows is not None:  # each accumulator one vectorized helper call over a contiguous input row
                 for reduce in stage.reduces:
                     self.emit_row_helper(reduce, *rows[reduce.value])
+            elif stage.body and kept and _blocked_sums(stage, self.printer.dtypes):
+                # the sums accumulate in the elementwise pass; its values are kept in row buffers only
+                # where the last pass reads them back (softmax's exp)
+                last = stage_index == buffering[-1]
+                read_back = {i.target for i in stage.body} & {i.target for i in kernel.element_body}
+                kept_values = sorted(v for v in reads if v in read_back) if last else []
+                last_buffered = frozenset(kept_values)
+                self.buffer_values(kept_values, self.output_rows(kept_values))
+                self.element_loop(2, stage.body, _Tail([f"{self.buffer_item(v)} = {v}" for v in kept_values], reads),
+                                  bool(kept_values), sums=stage.reduces)
             elif stage.body and kept:
                 # Two loops: the elementwise work into a row buffer (a loop LLVM vectorizes: no
                 # accumulator carried across iterations), then the accumulation over the buffer.
                 values = sorted(reads)
                 last_buffered = frozenset(v for v in values if v in {i.target for i in stage.body})
                 rows_of = self.output_rows(values) if stage_index == buffering[-1] else {}
-                for value in values:
-                    dtype = self.printer.dtypes[value]
-                    if value in rows_of:
-                        self.buffer_rows[value] = rows_of[value]
-                        self.emit(2, f"_at_{value} = {rows_of[value][1]}")
-                    else:
-                        self.setup.append(f"_buf_{value} = np.empty({ROW_SIZE}, {'bool_' if dtype == 'bool' else dtype})")
+                self.buffer_values(values, rows_of)
                 self.element_loop(2, stage.body, _Tail([f"{self.buffer_item(v)} = {v}" for v in values], reads), True)
                 if all(_row_helper(reduce, self.printer.dtypes) for reduce in stage.reduces):
                     for reduce in stage.reduces:  # a vectorized helper over each buffer
@@ -337,6 +361,16 @@ class _ReductionPrinter:
         self.lines[setup_at:setup_at] = ["    " + line for line in self.setup]
         return "\n".join([_HEADER + cpu_math.source_of(self.printer.helpers), "", *self.lines]) + "\n"
 
+
+    def buffer_values(self, values, rows_of) -> None:
+        """A row buffer for each of ``values``: its row of an element output (``rows_of``) or its own."""
+        for value in values:
+            dtype = self.printer.dtypes[value]
+            if value in rows_of:
+                self.buffer_rows[value] = rows_of[value]
+                self.emit(2, f"_at_{value} = {rows_of[value][1]}")
+            else:
+                self.setup.append(f"_buf_{value} = np.empty({ROW_SIZE}, {'bool_' if dtype == 'bool' else dtype})")
 
     def emit_row_helper(self, reduce, row: str, offset: str) -> None:
         helper = _row_helper(reduce, self.printer.dtypes)
@@ -484,7 +518,15 @@ class _SplitPrinter(_ReductionPrinter):
         reads = {r.value for r in stage.reduces if not isinstance(r.value, Const)}
         helped = all(_row_helper(reduce, self.printer.dtypes) for reduce in stage.reduces)
         chunk_depth, depth = self.chunk_loops(3, [line for init, _, _ in lines for line in init])
-        if helped:  # the body into block buffers (a loop LLVM vectorizes), each reduced by its helper
+        if _blocked_sums(stage, self.printer.dtypes):  # each block's sums accumulated in its pass
+            self.emit(depth, f"for _b in range(_first_i, _last_i, {SUM_BLOCK}):")
+            for reduce in stage.reduces:
+                self.emit(depth + 1, f"_blocksum_{reduce.target} = {reduce.dtype}(0.0)")
+            self.emit(depth + 1, f"for {inner} in range(uint64(_b), uint64(min(_b + {SUM_BLOCK}, _last_i))):")
+            self.element_body(depth + 2, stage.body, self.block_sum_lines(stage.reduces), reads)
+            for reduce in stage.reduces:
+                self.combine(depth + 1, reduce, f"float64(_blocksum_{reduce.target})", "float64")
+        elif helped:  # the body into block buffers (a loop LLVM vectorizes), each reduced by its helper
             values = sorted(reads)
             for value in values:
                 dtype = self.printer.dtypes[value]
@@ -777,6 +819,22 @@ UNROLLED_ROW_LIMIT = 512
 
 def _small_row(shape, axes) -> bool:
     return int(np.prod([shape[d] for d in axes])) <= UNROLLED_ROW_LIMIT
+
+
+# A float sum of an elementwise pass accumulates in it: each block of SUM_BLOCK elements of the innermost
+# axis into partial sums of the value's dtype that LLVM keeps in vector lanes (reassociable_add), each
+# block's total then into the float64 accumulator. float32 with 16 lanes: a lane adds at most 8 elements
+# and its block total 4 lane sums more, so the sum is within 13 ulps of the sum of the magnitudes
+# (NumPy's pairwise float32 sum: 21 for 1024 elements, more for longer rows); a float32 exp or square
+# then runs 16 lanes wide, where a float64 accumulator in the loop made LLVM take 8.
+SUM_BLOCK = 128
+
+
+def _blocked_sums(stage, dtypes) -> bool:
+    """Whether every accumulator of ``stage`` is a float32/float64 sum of a value of its own dtype."""
+    return bool(stage.reduces) and all(
+        r.op == "sum" and not isinstance(r.value, Const) and r.dtype in ("float32", "float64")
+        and dtypes.get(r.value) == r.dtype for r in stage.reduces)
 
 
 def _row_helper(reduce, dtypes):

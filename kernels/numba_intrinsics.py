@@ -11,6 +11,11 @@ checked with contraction (tests/kernels/test_cpu_math.py), which gives these sam
 it is one vscalefps/vscalefpd for a vector; exp's scaling by 2**n had been two products of factors
 built from shifted bits (seven instructions). Without AVX-512, LLVM's expansion of a vector ldexp is
 scalar, so the helpers keep the factors there (``vector_ldexp``; kernels.cpu_math.helper_source).
+
+``reassociable_add(a, b)``: a + b that LLVM may reassociate, so that a loop summing into it runs as
+vector lanes of partial sums. Kernels compile without fast-math flags (a formula's rounding is
+NumPy's); this marks only the accumulating addition, where a whole function's ``reassoc`` flag
+would let LLVM reorder the formula's arithmetic too.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["fma", "ldexp", "vector_ldexp"]
+__all__ = ["fma", "ldexp", "reassociable_add", "vector_ldexp"]
 
 
 def vector_ldexp() -> bool:
@@ -63,3 +68,16 @@ def ldexp(typingctx, x, n):
         return builder.call(function, args)
 
     return x(x, n), codegen
+
+
+@intrinsic
+def reassociable_add(typingctx, a, b):
+    if not (isinstance(a, types.Float) and a == b):
+        return None
+
+    def codegen(context, builder, signature, args):
+        total = builder.fadd(*args)
+        total.flags.append("reassoc")
+        return total
+
+    return a(a, b), codegen

@@ -3,6 +3,8 @@ Reduce op, the last axis, a middle axis and all axes, keepdims, int/float/bool d
 empty rows (the fallback), and a float32 accuracy bound."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -100,8 +102,9 @@ def test_empty_rows_run_the_fallback():
 
 
 def test_softmax_shape_stages_and_a_float32_accuracy_bound():
-    """softmax of rows of 10**6 float32 elements: the sum accumulates in float64, so it is within
-    1e-6 (relative) of NumPy's pairwise float32 result and closer to the exact sum."""
+    """softmax of rows of 10**6 float32 elements: the sum accumulates in float32 blocks added in
+    float64, so it is within 1e-6 (relative) of NumPy's pairwise float32 result and closer to the
+    exact sum."""
     x = Operand("a0", "float32", 2)
     shifted = (Instr("d", "-", ("a0", "m"), "float32"), Instr("e", "exp", ("d",), "float32"))
     kernel = ReductionKernel(
@@ -116,6 +119,30 @@ def test_softmax_shape_stages_and_a_float32_accuracy_bound():
     exact = e.astype(np.float64).sum(axis=1)
     assert np.all(np.abs(total - exact) <= np.abs(e.sum(axis=1) - exact) + np.spacing(total))
     np.testing.assert_allclose(out, e / e.sum(axis=1, keepdims=True), rtol=1e-5)
+
+
+@pytest.mark.parametrize("size", [100, 1000, 1024, 4099, 100_000])
+def test_a_float32_sum_in_an_elementwise_pass_is_within_numpys_pairwise_bound(size):
+    """A float32 sum fused into the pass that computes its values (sum(a * 1.5, axis=1)) adds blocks of
+    cpu_reduction.SUM_BLOCK elements in float32 lanes and the blocks in float64: every row is within
+    21 ulps of the sum of the magnitudes (NumPy's pairwise bound for 1024 elements; 13 with 16 lanes)
+    plus the result's rounding, and over rows of a thousand elements or more its errors add to less
+    than NumPy's."""
+    x = Operand("a0", "float32", 2)
+    body = (Instr("v", "*", ("a0", Const(1.5, "float32")), "float32"),)
+    kernel = ReductionKernel(f"blocked_sum_{size}", (x,), 2, (1,), (Stage(body, (Reduce("s", "sum", "v", "float32"),)),),
+                             (RowOutput("total", "s", "float32"),), (), (), order=("total",))
+    built = cpu.build(kernel, [(64, size)])
+    assert "_blocksum_s = reassociable_add(_blocksum_s, v)" in built.variants[built.layout.broadcast].source
+    a = (np.random.default_rng(3).standard_normal((64, size)) + 0.1).astype(np.float32)
+    total = built.launch(a)
+    v = a * np.float32(1.5)
+    exact = np.array([math.fsum(row) for row in v.astype(np.float64)])
+    magnitude = np.abs(v.astype(np.float64)).sum(axis=1)
+    error = np.abs(total.astype(np.float64) - exact)
+    assert np.all(error <= 21 * 2.0 ** -24 * magnitude + np.spacing(np.abs(total)) / 2)
+    if size >= 1000:
+        assert error.sum() < np.abs(v.sum(axis=1).astype(np.float64) - exact).sum()
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -146,8 +173,8 @@ def test_a_division_by_a_row_value_is_within_1_5_ulps_and_exact_at_the_extremes(
 
 def test_row_buffers_kept_in_the_output_rows_over_two_trailing_axes():
     """The last stage's buffers (a float32 and a float64 value) are the rows of the outputs of
-    their dtypes, over two reduced axes (a reshaped row); each element is read before it is
-    written, so the results are the unfused ones."""
+    their dtypes, over two reduced axes (a reshaped row), and their sums accumulate in the pass that
+    keeps them; each element is read before it is written, so the results are the unfused ones."""
     x = Operand("a0", "float32", 3)
     body = (Instr("e", "exp", ("a0",), "float32"), Instr("w", "cast", ("a0",), "float64"),
             Instr("w2", "*", ("w", "w"), "float64"))
@@ -161,7 +188,9 @@ def test_row_buffers_kept_in_the_output_rows_over_two_trailing_axes():
     a = np.random.default_rng(4).standard_normal((5, 6, 7)).astype(np.float32)
     built = cpu.build(kernel, [a.shape])
     source = built.variants[built.layout.broadcast].source
-    assert "_sum_row_f64(_flat_out_p, _at_e, " in source and "_sum_row_f64(_flat_out_n, _at_w2, " in source
+    # both sums accumulate in the pass that computes e and w2, which keeps them in the outputs' rows
+    assert "_blocksum_s = reassociable_add(_blocksum_s, e)" in source and "_blocksum_q = reassociable_add(_blocksum_q, w2)" in source
+    assert "_flat_out_p[uint64(_at_e + _e)] = e" in source and "_flat_out_n[uint64(_at_w2 + _e)] = w2" in source
     # the last pass reads e back from out_p's row and writes p there through the same array (one
     # address for LLVM: a run-time overlap test would find it and run the scalar loop)
     assert "_flat_out_p[uint64(_at_e + _e)] = p" in source and "out_m[i0, i1, i2] = m" in source

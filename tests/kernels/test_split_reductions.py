@@ -108,6 +108,24 @@ def test_the_float32_sum_is_within_one_ulp_of_the_exact_sum():
     assert abs(float(actual) - exact) <= float(np.spacing(np.float32(exact)))
 
 
+def _scaled_sum(a):
+    return (a * np.float32(1.5)).sum()
+
+
+@pytest.mark.parametrize("shape", [(1_000_003,), (1001, 999)])
+def test_a_float32_sum_of_a_pass_is_within_numpys_pairwise_bound_and_rounded_correctly_here(shape):
+    """(a * 1.5).sum(): each block of the chunk passes sums its products in float32 lanes (SUM_BLOCK), the
+    blocks and chunks add in float64: within 21 ulps of the sum of the magnitudes plus the result's
+    rounding, and here the float32 nearest the exact sum, as near as NumPy's pairwise sum or nearer."""
+    x = np.random.default_rng(7).standard_normal(shape).astype(np.float32) + np.float32(0.25)
+    actual = jit.script(_scaled_sum)(x)
+    v = (x * np.float32(1.5)).astype(np.float64).reshape(-1)
+    exact = math.fsum(v)
+    error = abs(float(actual) - exact)
+    assert error <= 21 * 2.0 ** -24 * float(np.abs(v).sum()) + float(np.spacing(np.float32(exact))) / 2
+    assert error <= float(np.spacing(np.float32(exact))) / 2 and error <= abs(float(_scaled_sum(x)) - exact)
+
+
 def _moments(x):
     return x.mean(), x.var(), x.std(), np.max(np.abs(x))
 
