@@ -3,7 +3,9 @@ scripted with ``jit.script`` (the real script path: trace, fuse, one CPU kernel)
 checked against NumPy, then both timed interleaved in one run; the table gives the
 best of the rounds and the ratio NumPy time / fused time. exp, expm1, log, log1p,
 tanh, sin, cos, erf, power (an array exponent: pow), arcsin, arccos, arctan2 and the others of
-kernels.cpu_math.FLOAT64_OPS use its vectorized float64 helpers. On a shared 2-core machine the numbers are noisy.
+kernels.cpu_math.FLOAT64_OPS use its vectorized float64 helpers; a last table times float32 sin, cos and tan
+(their float32 forms where a block's arguments are below cpu_math.MEDIUM_LIMIT). On a shared 2-core machine
+the numbers are noisy.
 
     python bench/bench_float64.py            # writes bench/results/float64_cpu.md
 """
@@ -174,6 +176,25 @@ SMALL_WORKLOADS = [one_tanh, one_sin, one_exp, one_log, one_arctan, one_arcsin, 
 SMALL_ROUNDS = 200
 
 
+def rotary32(x, y, angle):
+    return x * np.cos(angle) - y * np.sin(angle)
+
+
+def tan32(x):
+    return np.tan(x) * np.float32(0.5)
+
+
+FLOAT32_WORKLOADS = [rotary32, tan32]
+
+
+def _float32_inputs(size):
+    def make(function, rng):
+        count = 1 if function is tan32 else 3
+        arrays = [rng.uniform(-100.0, 100.0, size).astype(np.float32) for _ in range(count)]
+        return tuple(arrays)
+    return make
+
+
 def _small_inputs(function, rng):
     x = rng.uniform(-0.99, 0.99, 64_000)  # every function's domain; 64,000 elements: one thread
     if function is one_arctan2:
@@ -221,6 +242,11 @@ def main():
               f"threshold), best of {SMALL_ROUNDS} interleaved rounds:", "",
               "| workload | NumPy eager | ArrayScript fused | ratio | max diff (rel. above 1) |", "|---|---|---|---|---|"]
     lines += _table(SMALL_WORKLOADS, _small_inputs, SMALL_ROUNDS, rng)
+    lines += ["", "float32 sin, cos and tan, arguments in (-100, 100): 64,000 elements (one thread) and (4096, 1024):",
+              "", "| workload | NumPy eager | ArrayScript fused | ratio | max diff (rel. above 1) |", "|---|---|---|---|---|"]
+    for size, rounds in ((64_000, SMALL_ROUNDS), ((4096, 1024), ROUNDS)):
+        lines += [line.replace("| ", f"| {size} ", 1) for line in
+                  _table(FLOAT32_WORKLOADS, _float32_inputs(size), rounds, rng)]
     publish(lines + [""], "float64_cpu.md")
 
 

@@ -61,10 +61,12 @@ _CHEAP_HELPERS = frozenset({"_exp_f32", "_log_f32", "_tanh_f32", "_exp_f64", "_l
 ROWS_MIN_ELEMENTS = 1 << 16
 
 _HEADER = cpu_math.HEADER
-# float32 functions with helpers of their own; every other float32 function of cpu_math.FLOAT64_OPS runs
-# its float64 helper (NumPy's float32 loops are within a few ulps: this is within 1 of the float32 value)
+# float32 functions with helpers of their own (sin, cos, tan: a float32 form in blocks of medium arguments);
+# every other float32 function of cpu_math.FLOAT64_OPS runs its float64 helper (NumPy's float32 loops are
+# within a few ulps: this is within 1 of the float32 value)
 _FLOAT_HELPERS = {("exp", "float32"): "_exp_f32", ("tanh", "float32"): "_tanh_f32",
                   ("erf", "float32"): "_erf_f32", ("log", "float32"): "_log_f32",
+                  **{(op, "float32"): name for op, name in cpu_math.FLOAT32_TRIG.items()},
                   **{(op, "float64"): name for op, name in cpu_math.FLOAT64_OPS.items()}}
 _MATH = {"exp": "math.exp", "expm1": "math.expm1", "log": "math.log", "log2": "math.log2", "log10": "math.log10",
          "log1p": "math.log1p", "sqrt": "math.sqrt", "cbrt": "np.cbrt", "sin": "math.sin", "cos": "math.cos",
