@@ -27,6 +27,7 @@ quotient (0.5), and 17% off layer norm's time; 0, inf, NaN and the extremes divi
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -185,7 +186,8 @@ class _ReductionPrinter:
             self.emit(depth, f"for _block in range(0, {self.size(inner)}, {SUM_BLOCK}):")
             for reduce in sums:
                 self.emit(depth + 1, f"_blocksum_{reduce.target} = {reduce.dtype}(0.0)")
-            self.emit(depth + 1, f"for i{inner} in range(_block, min(_block + {SUM_BLOCK}, {self.size(inner)})):")
+            block_loop = f"for i{inner} in range(_block, min(_block + {SUM_BLOCK}, {self.size(inner)})):"
+            self.emit(depth + 1, block_loop)
             depth += 2
         reads = {a for instr in body for a in instr.args if not isinstance(a, Const)}
         reads |= {line_name for line_name in tail.reads}
@@ -209,11 +211,34 @@ class _ReductionPrinter:
         for reduce in sums:
             acc = f"_acc_{reduce.target}"
             self.emit(depth - 1, f"{acc} = float64({acc} + float64(_blocksum_{reduce.target}))")
+        narrow = [reduce for reduce in sums if reduce.dtype == "float32"]
+        if narrow:  # (after the row: a check in the block loop kept LLVM from unrolling it, 2x slower)
+            depth -= 2 + len(axes) - 1
+            self.emit(depth, f"if not ({_finite(f'_acc_{r.target}' for r in narrow)}):")
+            for reduce in narrow:
+                self.emit(depth + 1, f"_acc_{reduce.target} = float64(0.0)")
+            self.element_loop(depth + 1, body, _Tail([f"_acc_{r.target} = _acc_{r.target} + float64({self.printer.arg(r.value)})"
+                                                      for r in narrow], reads))
 
     def block_sum_lines(self, sums) -> list:
         """Each of ``sums`` added into its block's partial sum (see SUM_BLOCK)."""
         return [f"_blocksum_{r.target} = reassociable_add(_blocksum_{r.target}, {self.printer.arg(r.value)})"
                 for r in sums]
+
+    def block_totals(self, depth: int, sums, block_loop: str, body, reads) -> None:
+        """``_blocktotal_<sum>``: each block sum in float64; a float32 block whose partial sums are not
+        finite summed again in float64 (see _finite)."""
+        for reduce in sums:
+            self.emit(depth, f"_blocktotal_{reduce.target} = float64(_blocksum_{reduce.target})")
+        narrow = [reduce for reduce in sums if reduce.dtype == "float32"]
+        if not narrow:
+            return
+        self.emit(depth, f"if not ({_finite(f'_blocksum_{r.target}' for r in narrow)}):")
+        for reduce in narrow:
+            self.emit(depth + 1, f"_blocktotal_{reduce.target} = float64(0.0)")
+        self.emit(depth + 1, block_loop)
+        self.element_body(depth + 2, body, [f"_blocktotal_{r.target} = _blocktotal_{r.target} + "
+                                            f"float64({self.printer.arg(r.value)})" for r in narrow], reads)
 
     def reduce_lines(self, reduce):
         """(init lines, per-element lines, final lines) of one accumulator."""
@@ -298,7 +323,7 @@ class _ReductionPrinter:
             if rows is not None:  # each accumulator one vectorized helper call over a contiguous input row
                 for reduce in stage.reduces:
                     self.emit_row_helper(reduce, *rows[reduce.value])
-            elif stage.body and kept and _blocked_sums(stage, self.printer.dtypes):
+            elif stage.body and kept and _blocked_sums(stage, self.printer.dtypes) and self.long_rows():
                 # the sums accumulate in the elementwise pass; its values are kept in row buffers only
                 # where the last pass reads them back (softmax's exp)
                 last = stage_index == buffering[-1]
@@ -361,6 +386,16 @@ class _ReductionPrinter:
         self.lines[setup_at:setup_at] = ["    " + line for line in self.setup]
         return "\n".join([_HEADER + cpu_math.source_of(self.printer.helpers), "", *self.lines]) + "\n"
 
+
+    def long_rows(self) -> bool:
+        """Whether the rows have BLOCKED_SUM_MIN_ROW elements or more (a STATIC shape's)."""
+        shape = self.layout.shape
+        return shape is not None and math.prod(shape[d] for d in self.kernel.axes) >= BLOCKED_SUM_MIN_ROW
+
+    def long_inner_rows(self) -> bool:
+        """Whether a split pass's innermost loops are that long: 1-d chunks are, or a STATIC last dimension."""
+        shape = self.layout.shape
+        return self.kernel.rank == 1 or (shape is not None and shape[-1] >= BLOCKED_SUM_MIN_ROW)
 
     def buffer_values(self, values, rows_of) -> None:
         """A row buffer for each of ``values``: its row of an element output (``rows_of``) or its own."""
@@ -518,14 +553,16 @@ class _SplitPrinter(_ReductionPrinter):
         reads = {r.value for r in stage.reduces if not isinstance(r.value, Const)}
         helped = all(_row_helper(reduce, self.printer.dtypes) for reduce in stage.reduces)
         chunk_depth, depth = self.chunk_loops(3, [line for init, _, _ in lines for line in init])
-        if _blocked_sums(stage, self.printer.dtypes):  # each block's sums accumulated in its pass
+        if _blocked_sums(stage, self.printer.dtypes) and self.long_inner_rows():  # sums accumulated in the pass
             self.emit(depth, f"for _b in range(_first_i, _last_i, {SUM_BLOCK}):")
             for reduce in stage.reduces:
                 self.emit(depth + 1, f"_blocksum_{reduce.target} = {reduce.dtype}(0.0)")
-            self.emit(depth + 1, f"for {inner} in range(uint64(_b), uint64(min(_b + {SUM_BLOCK}, _last_i))):")
+            block_loop = f"for {inner} in range(uint64(_b), uint64(min(_b + {SUM_BLOCK}, _last_i))):"
+            self.emit(depth + 1, block_loop)
             self.element_body(depth + 2, stage.body, self.block_sum_lines(stage.reduces), reads)
+            self.block_totals(depth + 1, stage.reduces, block_loop, stage.body, reads)
             for reduce in stage.reduces:
-                self.combine(depth + 1, reduce, f"float64(_blocksum_{reduce.target})", "float64")
+                self.combine(depth + 1, reduce, f"_blocktotal_{reduce.target}", "float64")
         elif helped:  # the body into block buffers (a loop LLVM vectorizes), each reduced by its helper
             values = sorted(reads)
             for value in values:
@@ -828,6 +865,18 @@ def _small_row(shape, axes) -> bool:
 # (NumPy's pairwise float32 sum: 21 for 1024 elements, more for longer rows); a float32 exp or square
 # then runs 16 lanes wide, where a float64 accumulator in the loop made LLVM take 8.
 SUM_BLOCK = 128
+# Shorter rows (and DYNAMIC ones) keep the row buffer and the helper: their blocks' horizontal sums and
+# tails cost more than the pass saves ((x * 1.5).sum(axis=1) of float32 rows of 16 to 300 took 1.3-1.6
+# times as long; rows of 1000, 0.75)
+BLOCKED_SUM_MIN_ROW = 4 * SUM_BLOCK
+
+
+def _finite(names) -> str:
+    """The test that each of ``names`` is finite. Where a float32 block's partial sums are not, its values
+    are summed again in float64 (the row's in the row kernels, the block's in the split ones): two of them
+    near float32's largest can overflow in one lane where NumPy's order, and the exact sum, is finite; an
+    inf or NaN among them gives the same sum either way."""
+    return " and ".join(f"abs({name}) <= {float(np.finfo(np.float64).max)!r}" for name in names)
 
 
 def _blocked_sums(stage, dtypes) -> bool:

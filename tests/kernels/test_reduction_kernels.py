@@ -121,7 +121,7 @@ def test_softmax_shape_stages_and_a_float32_accuracy_bound():
     np.testing.assert_allclose(out, e / e.sum(axis=1, keepdims=True), rtol=1e-5)
 
 
-@pytest.mark.parametrize("size", [100, 1000, 1024, 4099, 100_000])
+@pytest.mark.parametrize("size", [512, 1000, 1024, 4099, 100_000])
 def test_a_float32_sum_in_an_elementwise_pass_is_within_numpys_pairwise_bound(size):
     """A float32 sum fused into the pass that computes its values (sum(a * 1.5, axis=1)) adds blocks of
     cpu_reduction.SUM_BLOCK elements in float32 lanes and the blocks in float64: every row is within
@@ -143,6 +143,40 @@ def test_a_float32_sum_in_an_elementwise_pass_is_within_numpys_pairwise_bound(si
     assert np.all(error <= 21 * 2.0 ** -24 * magnitude + np.spacing(np.abs(total)) / 2)
     if size >= 1000:
         assert error.sum() < np.abs(v.sum(axis=1).astype(np.float64) - exact).sum()
+
+
+def _scaled_sum_kernel(name: str) -> ReductionKernel:
+    body = (Instr("v", "*", ("a0", Const(1.5, "float32")), "float32"),)
+    return ReductionKernel(name, (Operand("a0", "float32", 2),), 2, (1,),
+                           (Stage(body, (Reduce("s", "sum", "v", "float32"),)),),
+                           (RowOutput("total", "s", "float32"),), (), (), order=("total",))
+
+
+@pytest.mark.parametrize("size", [1000, 1024])
+def test_a_row_whose_float32_lanes_overflow_is_summed_again_in_float64(size):
+    """Products of +-3e38 in runs of 8, 16, ...: two of one sign in a lane overflow float32 where the exact sum
+    is 0 (or, where a run is left over, beyond float32: inf); the kernel sums such a row again in float64 and
+    gives the exact sum rounded, where NumPy's own float32 order gives NaN."""
+    k = np.arange(size)
+    a = np.array([np.where((k // run) % 2 == 0, 2e38, -2e38) for run in (1, 2, 4, 8, 16, 64)], np.float32)
+    built = cpu.build(_scaled_sum_kernel(f"overflowing_lanes_{size}"), [a.shape])
+    assert "_blocksum_s = reassociable_add(" in built.variants[built.layout.broadcast].source
+    with np.errstate(all="ignore"):
+        total = built.launch(a)
+        exact = (a.astype(np.float64) * 1.5).sum(axis=1).astype(np.float32)
+    np.testing.assert_array_equal(total, exact)
+
+
+def test_short_and_dynamic_rows_keep_the_row_buffer_and_its_helper():
+    """Rows below BLOCKED_SUM_MIN_ROW (and DYNAMIC ones) sum their pass's values by the row helper: blocks'
+    horizontal sums cost more than the pass saves there."""
+    a = np.random.default_rng(5).standard_normal((40, 300)).astype(np.float32)
+    for shapes in ([a.shape], None):
+        built = cpu.build(_scaled_sum_kernel("short_rows"), shapes)
+        source = next(iter(built.variants.values())).source if shapes is None else \
+            built.variants[built.layout.broadcast].source
+        assert "_sum_row_f64(" in source and "reassociable_add" not in source.split("def ")[-1]
+        np.testing.assert_allclose(built.launch(a), (a * np.float32(1.5)).sum(axis=1), rtol=1e-5, atol=1e-4)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -185,7 +219,7 @@ def test_row_buffers_kept_in_the_output_rows_over_two_trailing_axes():
                 Instr("m", "+", ("p", "a0"), "float32")),
         (Output("out_n", "n", "float64"), Output("out_p", "p", "float32"), Output("out_m", "m", "float32")),
         order=("out_n", "out_p", "out_m"))
-    a = np.random.default_rng(4).standard_normal((5, 6, 7)).astype(np.float32)
+    a = np.random.default_rng(4).standard_normal((5, 24, 30)).astype(np.float32)  # rows of 720 (BLOCKED_SUM_MIN_ROW)
     built = cpu.build(kernel, [a.shape])
     source = built.variants[built.layout.broadcast].source
     # both sums accumulate in the pass that computes e and w2, which keeps them in the outputs' rows
