@@ -50,9 +50,10 @@ def _literal(value, dtype: str) -> str:
 
 def accumulator_dtype(op: str, dtype: str) -> str:
     """The dtype a ``Reduce``'s accumulator (and a split reduction's partials) holds: a float sum
-    in float64 (more accurate than NumPy's pairwise; in an elementwise pass, of blocks: SUM_BLOCK); a float product in its dtype, so that it
-    overflows and underflows where NumPy's does; int64/uint64 sums and products in uint64 (NumPy's
-    wrap-around without LLVM's no-signed-wrap assumption); all/any in bool; the rest in ``dtype``."""
+    in float64 (more accurate than NumPy's pairwise; in an elementwise pass, of blocks: SUM_BLOCK); a
+    float product in its dtype, so that it overflows and underflows where NumPy's does; int64/uint64
+    sums and products in uint64 (NumPy's wrap-around without LLVM's no-signed-wrap assumption);
+    all/any in bool; the rest in ``dtype``."""
     kind = np.dtype(dtype).kind
     if op in ("all", "any"):
         return "bool"
@@ -211,34 +212,27 @@ class _ReductionPrinter:
         for reduce in sums:
             acc = f"_acc_{reduce.target}"
             self.emit(depth - 1, f"{acc} = float64({acc} + float64(_blocksum_{reduce.target}))")
-        narrow = [reduce for reduce in sums if reduce.dtype == "float32"]
-        if narrow:  # (after the row: a check in the block loop kept LLVM from unrolling it, 2x slower)
-            depth -= 2 + len(axes) - 1
-            self.emit(depth, f"if not ({_finite(f'_acc_{r.target}' for r in narrow)}):")
-            for reduce in narrow:
-                self.emit(depth + 1, f"_acc_{reduce.target} = float64(0.0)")
-            self.element_loop(depth + 1, body, _Tail([f"_acc_{r.target} = _acc_{r.target} + float64({self.printer.arg(r.value)})"
-                                                      for r in narrow], reads))
+        if sums:  # (after the row: a check in the block loop kept LLVM from unrolling it, 2x slower)
+            outer = depth - (2 + len(axes) - 1)
+            wide = self.sum_again_in_float64(outer, sums)
+            if wide:
+                self.element_loop(outer + 1, body, _Tail(wide, reads))
 
     def block_sum_lines(self, sums) -> list:
         """Each of ``sums`` added into its block's partial sum (see SUM_BLOCK)."""
         return [f"_blocksum_{r.target} = reassociable_add(_blocksum_{r.target}, {self.printer.arg(r.value)})"
                 for r in sums]
 
-    def block_totals(self, depth: int, sums, block_loop: str, body, reads) -> None:
-        """``_blocktotal_<sum>``: each block sum in float64; a float32 block whose partial sums are not
-        finite summed again in float64 (see _finite)."""
-        for reduce in sums:
-            self.emit(depth, f"_blocktotal_{reduce.target} = float64(_blocksum_{reduce.target})")
+    def sum_again_in_float64(self, depth: int, sums) -> list:
+        """Where float32 ones of ``sums`` have accumulators that are not finite (see _finite): the test, their
+        resets, and the lines (returned) that sum each value again in float64 in a pass the caller emits."""
         narrow = [reduce for reduce in sums if reduce.dtype == "float32"]
         if not narrow:
-            return
-        self.emit(depth, f"if not ({_finite(f'_blocksum_{r.target}' for r in narrow)}):")
+            return []
+        self.emit(depth, f"if not ({_finite(f'_acc_{r.target}' for r in narrow)}):")
         for reduce in narrow:
-            self.emit(depth + 1, f"_blocktotal_{reduce.target} = float64(0.0)")
-        self.emit(depth + 1, block_loop)
-        self.element_body(depth + 2, body, [f"_blocktotal_{r.target} = _blocktotal_{r.target} + "
-                                            f"float64({self.printer.arg(r.value)})" for r in narrow], reads)
+            self.emit(depth + 1, f"_acc_{reduce.target} = float64(0.0)")
+        return [f"_acc_{r.target} = _acc_{r.target} + float64({self.printer.arg(r.value)})" for r in narrow]
 
     def reduce_lines(self, reduce):
         """(init lines, per-element lines, final lines) of one accumulator."""
@@ -386,7 +380,6 @@ class _ReductionPrinter:
         self.lines[setup_at:setup_at] = ["    " + line for line in self.setup]
         return "\n".join([_HEADER + cpu_math.source_of(self.printer.helpers), "", *self.lines]) + "\n"
 
-
     def long_rows(self) -> bool:
         """Whether the rows have BLOCKED_SUM_MIN_ROW elements or more (a STATIC shape's)."""
         shape = self.layout.shape
@@ -526,7 +519,6 @@ class _SplitPrinter(_ReductionPrinter):
         """The loops over chunks [start, stop) (each starting with ``chunk_lines``) and over the
         dimensions outside the innermost one: (the chunk loop's body depth, the innermost loop's
         depth). The innermost dimension's range is (_first_i, _last_i)."""
-        rank = self.kernel.rank
         self.emit(depth, "for _chunk in range(start, stop):")
         depth += 1
         chunk_depth = depth
@@ -534,16 +526,21 @@ class _SplitPrinter(_ReductionPrinter):
         self.emit(depth, f"_hi = {self.size(0)} * (_chunk + 1) // chunks")
         for line in chunk_lines:
             self.emit(depth, line)
+        return chunk_depth, self.chunk_rows(depth)
+
+    def chunk_rows(self, depth: int) -> int:
+        """The loops over a chunk's dimensions outside the innermost one: the innermost loop's depth."""
+        rank = self.kernel.rank
         if rank == 1:
             self.emit(depth, "_first_i, _last_i = _lo, _hi")
-            return chunk_depth, depth
+            return depth
         self.emit(depth, "for i0 in range(_lo, _hi):")
         depth += 1
         for d in range(1, rank - 1):
             self.emit(depth, f"for i{d} in range({self.size(d)}):")
             depth += 1
         self.emit(depth, f"_first_i, _last_i = 0, {self.size(rank - 1)}")
-        return chunk_depth, depth
+        return depth
 
     def stage_pass(self, stage, defined) -> None:
         inner = f"i{self.kernel.rank - 1}"
@@ -557,12 +554,15 @@ class _SplitPrinter(_ReductionPrinter):
             self.emit(depth, f"for _b in range(_first_i, _last_i, {SUM_BLOCK}):")
             for reduce in stage.reduces:
                 self.emit(depth + 1, f"_blocksum_{reduce.target} = {reduce.dtype}(0.0)")
-            block_loop = f"for {inner} in range(uint64(_b), uint64(min(_b + {SUM_BLOCK}, _last_i))):"
-            self.emit(depth + 1, block_loop)
+            self.emit(depth + 1, f"for {inner} in range(uint64(_b), uint64(min(_b + {SUM_BLOCK}, _last_i))):")
             self.element_body(depth + 2, stage.body, self.block_sum_lines(stage.reduces), reads)
-            self.block_totals(depth + 1, stage.reduces, block_loop, stage.body, reads)
             for reduce in stage.reduces:
-                self.combine(depth + 1, reduce, f"_blocktotal_{reduce.target}", "float64")
+                self.combine(depth + 1, reduce, f"float64(_blocksum_{reduce.target})", "float64")
+            wide = self.sum_again_in_float64(chunk_depth, stage.reduces)  # (after the chunk, as a row's)
+            if wide:
+                depth = self.chunk_rows(chunk_depth + 1)
+                self.emit(depth, f"for {inner} in range(uint64(_first_i), uint64(_last_i)):")
+                self.element_body(depth + 1, stage.body, wide, reads)
         elif helped:  # the body into block buffers (a loop LLVM vectorizes), each reduced by its helper
             values = sorted(reads)
             for value in values:
@@ -872,8 +872,8 @@ BLOCKED_SUM_MIN_ROW = 4 * SUM_BLOCK
 
 
 def _finite(names) -> str:
-    """The test that each of ``names`` is finite. Where a float32 block's partial sums are not, its values
-    are summed again in float64 (the row's in the row kernels, the block's in the split ones): two of them
+    """The test that each of ``names`` is finite. Where a float32 sum's accumulator is not, its values are
+    summed again in float64 (a row's, or a split chunk's): two of them
     near float32's largest can overflow in one lane where NumPy's order, and the exact sum, is finite; an
     inf or NaN among them gives the same sum either way."""
     return " and ".join(f"abs({name}) <= {float(np.finfo(np.float64).max)!r}" for name in names)

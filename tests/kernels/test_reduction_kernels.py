@@ -122,6 +122,13 @@ def test_softmax_shape_stages_and_a_float32_accuracy_bound():
     np.testing.assert_allclose(out, e / e.sum(axis=1, keepdims=True), rtol=1e-5)
 
 
+def _scaled_sum_kernel(name: str) -> ReductionKernel:
+    body = (Instr("v", "*", ("a0", Const(1.5, "float32")), "float32"),)
+    return ReductionKernel(name, (Operand("a0", "float32", 2),), 2, (1,),
+                           (Stage(body, (Reduce("s", "sum", "v", "float32"),)),),
+                           (RowOutput("total", "s", "float32"),), (), (), order=("total",))
+
+
 @pytest.mark.parametrize("size", [512, 1000, 1024, 4099, 100_000])
 def test_a_float32_sum_in_an_elementwise_pass_is_within_numpys_pairwise_bound(size):
     """A float32 sum fused into the pass that computes its values (sum(a * 1.5, axis=1)) adds blocks of
@@ -129,16 +136,14 @@ def test_a_float32_sum_in_an_elementwise_pass_is_within_numpys_pairwise_bound(si
     21 ulps of the sum of the magnitudes (NumPy's pairwise bound for 1024 elements; 13 with 16 lanes)
     plus the result's rounding, and over rows of a thousand elements or more its errors add to less
     than NumPy's."""
-    x = Operand("a0", "float32", 2)
-    body = (Instr("v", "*", ("a0", Const(1.5, "float32")), "float32"),)
-    kernel = ReductionKernel(f"blocked_sum_{size}", (x,), 2, (1,), (Stage(body, (Reduce("s", "sum", "v", "float32"),)),),
-                             (RowOutput("total", "s", "float32"),), (), (), order=("total",))
+    kernel = _scaled_sum_kernel(f"blocked_sum_{size}")
     built = cpu.build(kernel, [(64, size)])
     variant = built.variants[built.layout.broadcast]
     assert "_blocksum_s = reassociable_add(_blocksum_s, v)" in variant.source
     if size == 1024:  # the pass and its partial sums run in vector lanes (LLVM's vector loop)
         namespace = {}  # (compiled again, uncached: Numba shows no assembly of cached code)
-        exec(compile(variant.source.replace("cache=True", "cache=False"), "<blocked sum>", "exec"), namespace)  # noqa: S102
+        source = variant.source.replace("cache=True", "cache=False")
+        exec(compile(source, "<blocked sum>", "exec"), namespace)  # noqa: S102 - our source
         function = namespace[kernel.name]
         function(0, 1, np.empty(64, np.float32), 64, size, np.ones((64, size), np.float32))
         assembly = next(iter(function.inspect_asm().values()))
@@ -152,13 +157,6 @@ def test_a_float32_sum_in_an_elementwise_pass_is_within_numpys_pairwise_bound(si
     assert np.all(error <= 21 * 2.0 ** -24 * magnitude + np.spacing(np.abs(total)) / 2)
     if size >= 1000:
         assert error.sum() < np.abs(v.sum(axis=1).astype(np.float64) - exact).sum()
-
-
-def _scaled_sum_kernel(name: str) -> ReductionKernel:
-    body = (Instr("v", "*", ("a0", Const(1.5, "float32")), "float32"),)
-    return ReductionKernel(name, (Operand("a0", "float32", 2),), 2, (1,),
-                           (Stage(body, (Reduce("s", "sum", "v", "float32"),)),),
-                           (RowOutput("total", "s", "float32"),), (), (), order=("total",))
 
 
 @pytest.mark.parametrize("size", [1000, 1024])

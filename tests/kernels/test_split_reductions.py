@@ -129,15 +129,16 @@ def test_a_float32_sum_of_a_pass_is_within_numpys_pairwise_bound_and_rounded_cor
 @pytest.mark.parametrize("run", [8, 64])
 def test_a_block_whose_float32_lanes_overflow_is_summed_again_in_float64(run):
     """300,000 products of +-3e38 in runs: a block's lanes overflow float32 where the exact sum is 0 (runs of 8)
-    or beyond float32 (64: inf); that block is summed again in float64, so the result is the exact sum
-    rounded, where NumPy's float32 order gives NaN."""
+    or beyond float32 (64: inf); that block's chunk is summed again in float64, so the result is the exact
+    sum rounded, where NumPy's float32 order gives NaN."""
     k = np.arange(300_000)
     x = np.where((k // run) % 2 == 0, 2e38, -2e38).astype(np.float32)
     body = (Instr("v", "*", ("a0", Const(1.5, "float32")), "float32"),)
     kernel = ReductionKernel(f"overflowing_split_{run}", (Operand("a0", "float32", 1),), 1, (0,),
                              (Stage(body, (Reduce("s", "sum", "v", "float32"),)),), (RowOutput("total", "s", "float32"),))
     built = cpu.build(kernel, [x.shape])
-    assert cpu_reduction.splits(kernel) and "_blocktotal_s" in built.variants[built.layout.broadcast].source
+    source = built.variants[built.layout.broadcast].source
+    assert cpu_reduction.splits(kernel) and "_acc_s = _acc_s + float64(v)" in source
     with np.errstate(all="ignore"):
         actual = built.launch(x)
         exact = np.float32((x.astype(np.float64) * 1.5).sum())
