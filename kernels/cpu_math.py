@@ -452,11 +452,7 @@ def _log_f64_core(u, c):
 ''',
     "_log_f64": '''
 def _log_f64(x):
-    y = _log_f64_core(x, 0.0)
-    y = -inf if x == 0.0 else y
-    y = _INVALID_NAN if x < 0.0 else y
-    y = x if x == inf else y
-    return y if x == x else x
+    return _log_domain_f64(_log_f64_core(x, 0.0), x)
 ''',
     "_log1p_f64": '''
 def _log1p_f64(x):

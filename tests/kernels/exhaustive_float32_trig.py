@@ -11,31 +11,20 @@ import time
 
 import numpy as np
 
-from kernels import cpu, cpu_math
+from kernels import cpu_math
+
+from .test_medium_trig import _helpers_loop
 
 STEP = 1 << 24
-
-
-def _loops():
-    names = ["_sin_medium_f32", "_cos_medium_f32", "_tan_medium_f32"]
-    source = cpu._HEADER + cpu_math.source_of(names)
-    for name in names:
-        source += f"""
-@njit(error_model="numpy")
-def loop{name}(a, out):
-    for i in range(a.shape[0]):
-        out[i] = {name}(a[i])
-"""
-    namespace = {}
-    exec(compile(source, "<exhaustive float32 trig>", "exec"), namespace)  # noqa: S102 - our source
-    return [namespace[f"loop{name}"] for name in names]
 
 
 def main():
     started = time.time()
     top = int(np.float32(cpu_math.MEDIUM_LIMIT).view(np.uint32))
     worst, differ = [0.0] * 3, [0] * 3
-    loops = _loops()
+    names = ["_sin_medium_f32", "_cos_medium_f32", "_tan_medium_f32"]
+    built = _helpers_loop(names)
+    loops = [built[name] for name in names]
     for low in range(0, top, STEP):
         x = np.arange(low, min(low + STEP, top), dtype=np.uint32).view(np.float32)
         wide, out = x.astype(np.float64), np.empty_like(x)
