@@ -30,7 +30,6 @@ import os
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -222,7 +221,7 @@ class CpuRenderer(Renderer):
 
 def render(kernel: Kernel, layout: Layout, rows_output: int | None = None) -> str:
     """The Python source of ``kernel`` for ``layout``: a module defining the
-    Numba function ``kernel(start, stop, *outputs, *operands)`` that computes the
+    Numba function ``kernel(start, stop, sync, *outputs, *operands)`` that computes the
     outer-dimension indices [start, stop). With ``rows_output`` (an output's index, rank >= 2)
     that output is ``out_flat, out_s0, ..., out_s{rank-2}, out_n1, ...``: the memory a view with
     unit inner stride spans, as a C-contiguous 1-d array, its outer strides in elements and its
@@ -249,10 +248,11 @@ def render(kernel: Kernel, layout: Layout, rows_output: int | None = None) -> st
                                                       *(f"{name}_n{d}" for d in range(1, rank))]
         sizes_from = f"{name}_n{{}}"
     array_names = {o.name for o in arrays}
-    params = ["start", "stop", *output_params,
+    params = ["start", "stop", "_sync", *output_params,
               *(f"{o.name}_array" if o.name in array_names else o.name for o in kernel.operands)]
     lines = ["@njit(nogil=True, error_model=\"numpy\", cache=True)",
-             f"def {kernel.name}({', '.join(params)}):"]
+             f"def {kernel.name}({', '.join(params)}):",
+             ANNOUNCE]
     for d in range(1, rank):
         size = layout.shape[d] if layout.shape is not None else sizes_from.format(d)
         lines.append(f"    n{d} = {size}")
@@ -283,7 +283,8 @@ def _medium_trig_check(kernel: Kernel, body) -> list | None:
     reduction (the same values, in 0.4 of the time of Payne-Hanek's)."""
     lines = dict(zip((instr.target for instr in kernel.body), body))
     targets = {instr.target: instr for instr in kernel.body}
-    arguments = [instr.args[0] for instr, line in zip(kernel.body, body) if _TRIG_CALL.search(line)]
+    arguments = [instr.args[0] for instr in kernel.body
+                 if _FLOAT_HELPERS.get((instr.op, instr.dtype)) in cpu_math.MEDIUM_TRIG]
     if not arguments or any(isinstance(a, Const) for a in arguments):
         return None
     needed, pending = [], list(arguments)
@@ -326,7 +327,7 @@ def numba_signature(kernel: Kernel, rows_output: int | None = None):
     from numba import types  # noqa: PLC0415 - as numba above
 
     rank = kernel.rank
-    arguments = [types.int64, types.int64]
+    arguments = [types.int64, types.int64, types.int64]  # start, stop, sync
     for index, output in enumerate(kernel.outputs):
         if index == rows_output:
             arguments += [types.Array(numba.from_dtype(np.dtype(output.dtype)), 1, "C"), *([types.int64] * (2 * rank - 2))]
@@ -481,14 +482,16 @@ class CpuKernel(CompiledKernels):
         if total >= self.parallel_min and outer > 1:
             run_parallel(variant.function, outer, arguments)
         else:
-            variant.function(0, outer, *arguments)
+            variant.function(0, outer, UNWATCHED, *arguments)
         return out if outputs is None else (*outputs[:into], out, *outputs[into + 1:])
 
     def _make_launcher(self):
         kernel = self.kernel
         names = [o.name for o in kernel.operands]
         arrays = kernel.arrays
-        namespace = {"_empty": np.empty, "_parallel": run_parallel,
+        from .thread_pool import run_parallel as parallel  # noqa: PLC0415 - Numba is loaded by now
+
+        namespace = {"_empty": np.empty, "_parallel": parallel, "_unwatched": UNWATCHED,
                      "_mismatch": broadcast_error, "_bshape": np.broadcast_shapes, "_self": self}
         for index, output in enumerate(kernel.outputs):
             namespace[f"_dt{index}"] = np.dtype(output.dtype)
@@ -546,13 +549,13 @@ class CpuKernel(CompiledKernels):
             lines.append(f"    _total = {total}")
             lines.append(f"    if _total >= {self.parallel_min} and {outer} > 1: "
                          f"_parallel(_run, {outer}, ({call_args},))")
-            lines.append(f"    elif _total: _run(0, {outer}, {call_args})")
+            lines.append(f"    elif _total: _run(0, {outer}, _unwatched, {call_args})")
         else:
             count = int(np.prod(self.layout.shape))
             if count >= self.parallel_min and int(outer) > 1:
                 lines.append(f"    _parallel(_run, {outer}, ({call_args},))")
             elif count:
-                lines.append(f"    _run(0, {outer}, {call_args})")
+                lines.append(f"    _run(0, {outer}, _unwatched, {call_args})")
         lines.append(f"    return {outputs[0] if len(outputs) == 1 else '(' + ', '.join(outputs) + ',)'}")
         source = "\n".join(lines) + "\n"
         self.launcher_source = source
@@ -606,8 +609,11 @@ def _nested_key(arrays, flags) -> str:
     return "(" + "".join(f"{g}, " for g in grouped) + ")"
 
 
-_pool = None
-_pool_lock = threading.Lock()
+# A kernel's first statement: on its thread-pool slices it tells the caller that this thread now runs
+# without the GIL (kernels.thread_pool); the serial calls and the caller's own slice pass UNWATCHED.
+ANNOUNCE = "    announce(_sync)"
+_UNWATCHED_SLOT = np.zeros(8, np.int64)
+UNWATCHED = _UNWATCHED_SLOT.ctypes.data
 
 
 def num_threads() -> int:
@@ -616,44 +622,12 @@ def num_threads() -> int:
     return max(1, int(value)) if value and value.isdigit() else max(1, os.cpu_count() or 1)
 
 
-def _thread_pool():
-    """(pool, threads), made on first use: the environment is read once per process."""
-    global _pool
-    if _pool is None:
-        with _pool_lock:
-            if _pool is None:
-                threads = num_threads()
-                _pool = (ThreadPoolExecutor(max_workers=max(1, threads - 1), thread_name_prefix="arrayscript"),
-                         threads)
-    return _pool
-
-
-def _forget_pool_in_child() -> None:
-    """A forked child has none of its parent's threads, but a copy of the pool that believes
-    its workers idle: work handed to it would wait forever (a multiprocessing worker's first
-    large kernel hung). The child makes its own pool on first use."""
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_pool_in_child)
-
-
 def run_parallel(function, outer: int, arguments: tuple):
-    """Run ``function(start, stop, *arguments)`` over [0, outer) in slices, one per
-    thread; the calling thread takes the first slice."""
-    pool, threads = _thread_pool()
-    threads = min(threads, outer)
-    if threads <= 1:
-        function(0, outer, *arguments)
-        return
-    bounds = [outer * t // threads for t in range(threads + 1)]
-    pending = [pool.submit(function, bounds[t], bounds[t + 1], *arguments) for t in range(1, threads)]
-    try:
-        function(bounds[0], bounds[1], *arguments)
-    finally:
-        for future in pending:
-            future.result()
+    """Run ``function(start, stop, sync, *arguments)`` over [0, outer) in slices, one per thread, the
+    calling thread taking the first (kernels.thread_pool, which imports Numba: launchers bind its own)."""
+    from .thread_pool import run_parallel as run  # noqa: PLC0415 - imports Numba, as the first kernel does
+
+    run(function, outer, arguments)
 
 
 _warm = threading.Event()

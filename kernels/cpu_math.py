@@ -51,7 +51,7 @@ import numpy as np
 from math import inf, nan
 from numba import njit
 from numpy import bool_, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64
-from kernels.numba_intrinsics import fma, ldexp, reassociable_add
+from kernels.numba_intrinsics import announce, fma, ldexp, reassociable_add
 """
 
 _DECORATOR = '@njit(error_model="numpy", cache=True)\n'

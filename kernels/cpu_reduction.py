@@ -32,8 +32,8 @@ import math
 import numpy as np
 
 from . import cpu_math
-from .cpu import (_HEADER, CompiledKernels, CpuRenderer, _nested_key, _Variant,
-                  num_threads, operand_types, run_parallel)
+from .cpu import (_HEADER, ANNOUNCE, UNWATCHED, CompiledKernels, CpuRenderer, _nested_key, _Variant,
+                  num_threads, operand_types)
 from .ir import ROW_SIZE, Const, Layout, ReductionKernel, UnsupportedKernel, layout_of, reduction_identity
 from .launch import dynamic_shape, python_int_checks
 
@@ -287,10 +287,11 @@ class _ReductionPrinter:
         row_names = [o.name for o in kernel.row_outputs]
         element_names = [o.name for o in kernel.element_outputs]
         array_names = {o.name for o in kernel.arrays}
-        params = ["start", "stop", *row_names, *element_names, *(f"n{d}" for d in range(rank)),
+        params = ["start", "stop", "_sync", *row_names, *element_names, *(f"n{d}" for d in range(rank)),
                   *(f"{o.name}_array" if o.name in array_names else o.name for o in kernel.operands)]
         self.emit(0, "@njit(nogil=True, error_model=\"numpy\", cache=True)")
         self.emit(0, f"def {kernel.name}({', '.join(params)}):")
+        self.emit(0, ANNOUNCE)
         row_size = " * ".join(self.size(d) for d in kernel.axes)
         self.emit(1, f"{ROW_SIZE} = int64({row_size})")
         setup_at = len(self.lines)  # per-call row buffers and flat views, inserted here at the end
@@ -470,7 +471,7 @@ def split_chunks(outer: int, total: int) -> int:
 
 
 class _SplitPrinter(_ReductionPrinter):
-    """A split full reduction: ``kernel(start, stop, first, last, *partials, *row_values,
+    """A split full reduction: ``kernel(start, stop, sync, first, last, *partials, *row_values,
     *row_outputs, *element_outputs, chunks, n0.., *operands)`` runs phases ``first`` to ``last``:
     phase 2s reduces chunks [start, stop) of stage s into its partials, phase 2s + 1 combines them
     and finalizes (stores the stage's row values, and after the last stage the row outputs); phase
@@ -491,11 +492,12 @@ class _SplitPrinter(_ReductionPrinter):
         stages, per_stage = kernel.stages, self.row_values(kernel)
         parts = [f"_part_{r.target}" for stage in stages for r in stage.reduces]
         values = [f"_rv_{name}" for stage in per_stage for name, _ in stage]
-        params = ["start", "stop", "first", "last", *parts, *values, *(o.name for o in kernel.row_outputs),
+        params = ["start", "stop", "_sync", "first", "last", *parts, *values, *(o.name for o in kernel.row_outputs),
                   *(o.name for o in kernel.element_outputs), "chunks", *(f"n{d}" for d in range(rank)),
                   *(f"{o.name}_array" if o.is_array and o.rank > 0 else o.name for o in kernel.operands)]
         self.emit(0, "@njit(nogil=True, error_model=\"numpy\", cache=True)")
         self.emit(0, f"def {kernel.name}({', '.join(params)}):")
+        self.emit(0, ANNOUNCE)
         self.emit(1, f"{ROW_SIZE} = int64({' * '.join(self.size(d) for d in range(rank))})")
         setup_at = len(self.lines)
         self.emit(1, "for _phase in range(first, last + 1):")
@@ -662,7 +664,7 @@ def columns(kernel: ReductionKernel) -> bool:
 
 
 class _ColumnPrinter(_ReductionPrinter):
-    """``kernel(start, stop, *row_outputs, *element_outputs, n0.., *operands)`` over tiles
+    """``kernel(start, stop, sync, *row_outputs, *element_outputs, n0.., *operands)`` over tiles
     [start, stop): tile t covers rows t // tiles_per_line (the kept dimensions but the last) and
     ``width`` consecutive indices of the last dimension from (t % tiles_per_line) * width."""
 
@@ -682,12 +684,13 @@ class _ColumnPrinter(_ReductionPrinter):
     def render(self) -> str:
         kernel, rank = self.kernel, self.kernel.rank
         last = rank - 1
-        params = ["start", "stop", *(o.name for o in kernel.row_outputs),
+        params = ["start", "stop", "_sync", *(o.name for o in kernel.row_outputs),
                   *(o.name for o in kernel.element_outputs),
                   *(f"n{d}" for d in range(rank)),
                   *(f"{o.name}_array" if o.is_array and o.rank > 0 else o.name for o in kernel.operands)]
         self.emit(0, "@njit(nogil=True, error_model=\"numpy\", cache=True)")
         self.emit(0, f"def {kernel.name}({', '.join(params)}):")
+        self.emit(0, ANNOUNCE)
         width = self.width
         self.emit(1, f"{ROW_SIZE} = int64({' * '.join(self.size(d) for d in kernel.axes)})")
         self.emit(1, f"_tiles_per_line = ({self.size(last)} + {width - 1}) // {width}")
@@ -771,7 +774,7 @@ def _numba_dtype(dtype: str) -> str:
 
 def render_reduction(kernel: ReductionKernel, layout: Layout, column_width: int | None = None) -> str:
     """The Python source of ``kernel`` for ``layout``: a module defining the Numba function
-    ``kernel(start, stop, *row_outputs, *element_outputs, n0.., *operands)`` over rows [start, stop)
+    ``kernel(start, stop, sync, *row_outputs, *element_outputs, n0.., *operands)`` over rows [start, stop)
     (a column kernel's over tiles ``column_width`` wide, by default its layout's)."""
     if splits(kernel):
         return _SplitPrinter(kernel, layout).render()
@@ -784,7 +787,7 @@ def numba_reduction_signature(kernel: ReductionKernel):
     import numba  # noqa: PLC0415 - loaded with the first kernel, not with ArrayScript
     from numba import types  # noqa: PLC0415 - as numba above
 
-    arguments = [types.int64, types.int64]
+    arguments = [types.int64] * 3  # start, stop, sync
     arguments += [types.Array(numba.from_dtype(np.dtype(o.dtype)), 1, "C") for o in kernel.row_outputs]
     arguments += [types.Array(numba.from_dtype(np.dtype(o.dtype)), kernel.rank, "C") for o in kernel.element_outputs]
     arguments += [types.int64] * kernel.rank
@@ -798,7 +801,7 @@ def numba_split_signature(kernel: ReductionKernel):
     def row(dtype):
         return types.Array(numba.from_dtype(np.dtype(dtype)), 1, "C")
 
-    arguments = [types.int64] * 4
+    arguments = [types.int64] * 5  # start, stop, sync, first, last
     arguments += [row(accumulator_dtype(r.op, r.dtype)) for stage in kernel.stages for r in stage.reduces]
     arguments += [row(dtype) for stage in _SplitPrinter.row_values(kernel) for _, dtype in stage]
     arguments += [row(o.dtype) for o in kernel.row_outputs]
@@ -930,7 +933,9 @@ class CpuReductionKernel(CompiledKernels):
         names = [o.name for o in kernel.operands]
         arrays = kernel.arrays
         fallback = f"return _self.fallback({', '.join(names)})"
-        namespace = {"_empty": np.empty, "_parallel": run_parallel,
+        from .thread_pool import run_parallel as parallel  # noqa: PLC0415 - Numba is loaded by now
+
+        namespace = {"_empty": np.empty, "_parallel": parallel, "_unwatched": UNWATCHED,
                      "_bshape": np.broadcast_shapes, "_self": self, "_uint64": np.uint64}
         for output in kernel.outputs:
             namespace[f"_dt_{output.name}"] = np.dtype(output.dtype)
@@ -988,7 +993,7 @@ class CpuReductionKernel(CompiledKernels):
                 count = "_tiles"
             lines.append(f"    if {total} >= {self.parallel_min} and {count} > 1: "
                          f"_parallel(_run, {count}, ({call_args},))")
-            lines.append(f"    else: _run(0, {count}, {call_args})")
+            lines.append(f"    else: _run(0, {count}, _unwatched, {call_args})")
         results = []
         for output in kernel.outputs:
             if output in kernel.row_outputs:
@@ -1028,13 +1033,13 @@ class CpuReductionKernel(CompiledKernels):
         arrays += [o.name for o in kernel.row_outputs] + [o.name for o in kernel.element_outputs]
         rest = ", ".join(arrays + ["_chunks"] + list(sizes) + passed)
         phases = 2 * len(kernel.stages) + (1 if kernel.element_outputs else 0)
-        lines.append(f"    if _chunks == 1: _run(0, 1, 0, {phases - 1}, {rest})")
+        lines.append(f"    if _chunks == 1: _run(0, 1, _unwatched, 0, {phases - 1}, {rest})")
         lines.append("    else:")
         for phase in range(phases):
             if phase % 2 == 0:  # a chunk pass
                 lines.append(f"        _parallel(_run, _chunks, ({phase}, {phase}, {rest}))")
             else:
-                lines.append(f"        _run(0, 1, {phase}, {phase}, {rest})")
+                lines.append(f"        _run(0, 1, _unwatched, {phase}, {phase}, {rest})")
         return lines
 
 

@@ -16,16 +16,24 @@ scalar, so the helpers keep the factors there (``vector_ldexp``; kernels.cpu_mat
 vector lanes of partial sums. Kernels compile without fast-math flags (a formula's rounding is
 NumPy's); this marks only the accumulating addition, where a whole function's ``reassoc`` flag
 would let LLVM reorder the formula's arithmetic too.
+
+``announce(address)``, ``load_acquire(flags, index)``, ``store_release(flags, index, value)`` and
+``spin_pause()``, ``yield_processor()``: the handshake of kernels.thread_pool, whose threads wait for each other in native code
+(a wait on a lock or on the GIL sleeps, and a sleeping thread of this VM woke 20-50 us late). A kernel's
+first statement announces, on the int64 at ``address``, that its thread is running it without the GIL.
 """
 from __future__ import annotations
 
 import functools
+import os
+import platform
 
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["fma", "ldexp", "reassociable_add", "vector_ldexp"]
+__all__ = ["announce", "fma", "ldexp", "load_acquire", "reassociable_add", "spin_pause", "store_release",
+           "vector_ldexp", "yield_processor"]
 
 
 def vector_ldexp() -> bool:
@@ -81,3 +89,84 @@ def reassociable_add(typingctx, a, b):
         return total
 
     return a(a, b), codegen
+
+
+@intrinsic
+def announce(typingctx, address):
+    if address != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        slot = builder.inttoptr(args[0], ir.IntType(64).as_pointer())
+        builder.store_atomic(ir.Constant(ir.IntType(64), 1), slot, ordering="release", align=8)
+        return context.get_dummy_value()
+
+    return types.none(address), codegen
+
+
+def _flat_int64(flags) -> bool:  # the slot's address is data + index: C-contiguous 1-d arrays only
+    return isinstance(flags, types.Array) and flags.dtype == types.int64 and flags.ndim == 1 and flags.layout == "C"
+
+
+def _slot(context, builder, array_type, array, index):
+    data = context.make_array(array_type)(context, builder, array).data
+    return builder.gep(data, [index])
+
+
+@intrinsic
+def load_acquire(typingctx, flags, index):
+    if not (_flat_int64(flags) and index == types.int64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        slot = _slot(context, builder, signature.args[0], *args)
+        return builder.load_atomic(slot, ordering="acquire", align=8)
+
+    return types.int64(flags, index), codegen
+
+
+@intrinsic
+def store_release(typingctx, flags, index, value):
+    if not (_flat_int64(flags) and index == value == types.int64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        slot = _slot(context, builder, signature.args[0], args[0], args[1])
+        builder.store_atomic(args[2], slot, ordering="release", align=8)
+        return context.get_dummy_value()
+
+    return types.none(flags, index, value), codegen
+
+
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+
+
+@intrinsic
+def spin_pause(typingctx):
+    def codegen(context, builder, signature, args):
+        if _X86:  # PAUSE: a spinning core yields to its sibling
+            function = builder.module.declare_intrinsic("llvm.x86.sse2.pause", fnty=ir.FunctionType(ir.VoidType(), []))
+            builder.call(function, [])
+        else:  # an ordering no compiler removes, so the loop still reloads
+            builder.fence("seq_cst")
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+
+_SCHED_YIELD = hasattr(os, "sched_yield")  # POSIX's; elsewhere a spinning thread only pauses
+
+
+@intrinsic
+def yield_processor(typingctx):
+    """sched_yield(): a spinning thread lets another runnable thread of its core run first (a BLAS
+    thread that a spinning worker had kept waiting for its time slice)."""
+    def codegen(context, builder, signature, args):
+        if _SCHED_YIELD:
+            function = builder.module.globals.get("sched_yield") or ir.Function(
+                builder.module, ir.FunctionType(ir.IntType(32), []), "sched_yield")
+            builder.call(function, [])
+        return context.get_dummy_value()
+
+    return types.none(), codegen

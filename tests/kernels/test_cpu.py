@@ -51,7 +51,7 @@ def test_launch_matches_numpy_and_splits_large_work(static):
 
 def test_run_parallel_covers_the_range_once():
     seen = []
-    cpu.run_parallel(lambda start, stop, sink: sink.append((start, stop)), 10, (seen,))
+    cpu.run_parallel(lambda start, stop, sync, sink: sink.append((start, stop)), 10, (seen,))
     covered = sorted(i for start, stop in seen for i in range(start, stop))
     assert covered == list(range(10))
 

@@ -145,7 +145,7 @@ def test_a_float32_sum_in_an_elementwise_pass_is_within_numpys_pairwise_bound(si
         source = variant.source.replace("cache=True", "cache=False")
         exec(compile(source, "<blocked sum>", "exec"), namespace)  # noqa: S102 - our source
         function = namespace[kernel.name]
-        function(0, 1, np.empty(64, np.float32), 64, size, np.ones((64, size), np.float32))
+        function(0, 1, cpu.UNWATCHED, np.empty(64, np.float32), 64, size, np.ones((64, size), np.float32))
         assembly = next(iter(function.inspect_asm().values()))
         assert re.search(r"\bvaddps\s+[^\n]*%[yz]mm", assembly), "no packed float32 additions"
     a = (np.random.default_rng(3).standard_normal((64, size)) + 0.1).astype(np.float32)

@@ -99,6 +99,10 @@ def test_a_traced_function_round_trips():
 
 def test_a_scripted_module_keeps_parameters_buffers_attributes_methods_and_tied_weights():
     model = Tied().eval()
+    # Embeddings of a trained model's scale: the head's float32 dot products of the layer norm's output
+    # (which the fused kernel rounds an ulp away from NumPy's here and there) with standard normal rows
+    # cancel to errors of 3e-6, beyond float32's absolute tolerance in the checks (NumPy's own are 3e-6).
+    model.embed.weight *= np.float32(0.1)
     scripted = jit.script(model)
     back = pickled_and_back(scripted)
     assert back.original_name == "Tied" and back.scale == 2.0

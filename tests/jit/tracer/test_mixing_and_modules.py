@@ -98,7 +98,7 @@ def test_a_traced_module_reads_parameters_and_buffers_as_attributes():
     block = Block().eval()
     traced = jit.trace(block, rand(2, 4))
     x = rand(5, 4)
-    np.testing.assert_allclose(traced(x), block(x), rtol=1e-6)
+    assert_same(traced(x), block(x))  # float32 tolerances: a fused sum near 0 is an ulp of its terms off
     assert sorted(dict(traced.named_parameters())) == sorted(dict(block.named_parameters()))
     assert traced.offset is block.offset
     assert "self.offset" in traced.code
