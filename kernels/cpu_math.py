@@ -40,18 +40,22 @@ import fractions
 import functools
 import hashlib
 import math
+import pathlib
 
 import numpy as np
 
 from . import cache, cpu_math_explog, cpu_math_inverse, cpu_math_more, numba_intrinsics
 
-HEADER = """\
+# The intrinsics' code is compiled into each kernel, whose cached machine code Numba keys on the kernel's own
+# file: their source's hash in every kernel's text makes a changed intrinsic a new kernel file.
+INTRINSICS_HASH = hashlib.sha256(pathlib.Path(numba_intrinsics.__file__).read_bytes()).hexdigest()[:16]
+HEADER = f"""\
 import math
 import numpy as np
 from math import inf, nan
 from numba import njit
 from numpy import bool_, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64
-from kernels.numba_intrinsics import announce, fma, ldexp, reassociable_add
+from kernels.numba_intrinsics import announce, fma, ldexp, reassociable_add  # intrinsics {INTRINSICS_HASH}
 """
 
 _DECORATOR = '@njit(error_model="numpy", cache=True)\n'

@@ -93,3 +93,16 @@ def test_the_default_directory_is_the_user_cache(monkeypatch, tmp_path):
     monkeypatch.delenv("ARRAYSCRIPT_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache.cache_dir().parent == tmp_path / "arrayscript"
+
+
+def test_a_changed_intrinsic_makes_every_kernel_a_new_file():
+    """Numba keys a kernel's cached machine code on its own file, and the intrinsics' code (announce's
+    store among it) is compiled into it: their source's hash is in the text every kernel's file is named by."""
+    import hashlib
+    from pathlib import Path
+
+    from kernels import cpu_math, numba_intrinsics
+
+    digest = hashlib.sha256(Path(numba_intrinsics.__file__).read_bytes()).hexdigest()[:16]
+    assert f"intrinsics {digest}" in cpu_math.HEADER
+    assert cpu_math.HEADER in cpu_math.shared_module_source()

@@ -161,3 +161,4 @@ def test_errors_of_the_caller_and_of_a_worker_both_reach_the_caller(pool):
     with pytest.raises(ValueError) as raised:
         pool.run(both, 3, (threading.get_ident(),))
     assert isinstance(raised.value.__context__, KeyError), "the worker's error names the caller's as its context"
+
