@@ -162,3 +162,19 @@ def test_errors_of_the_caller_and_of_a_worker_both_reach_the_caller(pool):
         pool.run(both, 3, (threading.get_ident(),))
     assert isinstance(raised.value.__context__, KeyError), "the worker's error names the caller's as its context"
 
+
+
+def test_threads_that_cannot_start_leave_kernels_on_the_calling_thread(monkeypatch):
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(thread_pool, "_pool", None)
+    monkeypatch.setattr(thread_pool, "_no_pool", False)
+    monkeypatch.setattr(thread_pool, "num_threads", lambda: 3)
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    seen = []
+    with pytest.warns(RuntimeWarning, match="runs its kernels on one thread: its threads could not start"):
+        thread_pool.run_parallel(_record, 10, (seen,))
+    assert seen == [(0, 10, threading.get_ident())]
+    thread_pool.run_parallel(_record, 10, (seen,))  # asked once: no second warning, still serial
+    assert seen[1] == (0, 10, threading.get_ident())
