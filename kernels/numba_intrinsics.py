@@ -17,9 +17,10 @@ vector lanes of partial sums. Kernels compile without fast-math flags (a formula
 NumPy's); this marks only the accumulating addition, where a whole function's ``reassoc`` flag
 would let LLVM reorder the formula's arithmetic too.
 
-``announce(address)``, ``load_acquire(flags, index)``, ``store_release(flags, index, value)`` and
-``spin_pause()``, ``yield_processor()``: the handshake of kernels.thread_pool, whose threads wait for each other in native code
-(a wait on a lock or on the GIL sleeps, and a sleeping thread of this VM woke 20-50 us late). A kernel's
+``announce(address)``, ``load_acquire(flags, index)``, ``store_release(flags, index, value)``,
+``spin_pause()`` and ``yield_processor()``: the handshake of kernels.thread_pool, whose threads wait
+for each other in native code (a wait on a lock or on the GIL sleeps, and a sleeping thread of this VM
+woke 20-50 us late). A kernel's
 first statement announces, on the int64 at ``address``, that its thread is running it without the GIL.
 """
 from __future__ import annotations
@@ -152,7 +153,6 @@ def spin_pause(typingctx):
         return context.get_dummy_value()
 
     return types.none(), codegen
-
 
 
 _SCHED_YIELD = hasattr(os, "sched_yield")  # POSIX's; elsewhere a spinning thread only pauses

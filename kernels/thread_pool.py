@@ -44,19 +44,34 @@ _LINE = 8  # int64 slots a 64-byte cache line holds: each flag has its own
 _POST = 0
 
 
+@njit(nogil=True, inline="always", cache=True)
+def _relax(i):
+    spin_pause()
+    if i % 64 == 63:
+        yield_processor()
+
+
 @njit(nogil=True, cache=True)
-def _store_then_wait(flags, store_at, value, wait_at, unchanged, spins):
-    """flags[store_at] = value, then flags[wait_at] once it is no longer ``unchanged``, or after
-    ``spins`` pauses whatever it is."""
-    store_release(flags, store_at, value)
+def _wait(flags, wait_at, unchanged, spins):
+    """flags[wait_at] once it is no longer ``unchanged``, or after ``spins`` pauses whatever it is."""
     for i in range(spins):
         seen = load_acquire(flags, wait_at)
         if seen != unchanged:
             return seen
-        spin_pause()
-        if i % 64 == 63:
-            yield_processor()
+        _relax(i)
     return load_acquire(flags, wait_at)
+
+
+@njit(nogil=True, cache=True)
+def _store(flags, store_at, value):
+    store_release(flags, store_at, value)
+
+
+@njit(nogil=True, cache=True)
+def _store_then_wait(flags, store_at, value, wait_at, unchanged, spins):
+    """flags[store_at] = value, then _wait: one native call, so that the store is made without the GIL."""
+    store_release(flags, store_at, value)
+    return _wait(flags, wait_at, unchanged, spins)
 
 
 @njit(nogil=True, cache=True)
@@ -68,9 +83,7 @@ def _wait_all(flags, first, count, value, spins):
             k += 1
         if k == count:
             return True
-        spin_pause()
-        if i % 64 == 63:
-            yield_processor()
+        _relax(i)
     return False
 
 
@@ -112,7 +125,7 @@ class ThreadPool:
             with self.condition:
                 self.wanted = -1
                 self.condition.notify_all()
-            _store_then_wait(self.flags, _POST, -1, _POST, -1, 0)
+            _store(self.flags, _POST, -1)
         for thread in self.worker_threads:
             thread.join()
 
@@ -136,6 +149,7 @@ class ThreadPool:
             flags[_ack(worker)] = 0
         self.task = (function, bounds, arguments)
         self.generation = generation = self.generation + 1
+        posted = False
         try:
             with self.condition:
                 self.wanted = generation
@@ -144,11 +158,11 @@ class ThreadPool:
                     self.condition.notify_all()
             # posted from native code; a spinning worker starts at once, a sleeping one late anyway
             _store_then_wait(flags, _POST, generation, _ack(workers - 1), 0, 0 if sleeping else self.ack_window)
+            posted = True
             function(bounds[0], bounds[1], UNWATCHED, *arguments)
         finally:
-            # posted again (the same value) should a signal's exception have come before the post: a
-            # worker woken for this call waits for it
-            _store_then_wait(flags, _POST, generation, _POST, generation, 0)
+            if not posted:  # a signal's exception came first: a worker woken for this call waits for the post
+                _store(flags, _POST, generation)
             self._finish(generation)
 
     def _finish(self, generation: int) -> None:
@@ -191,7 +205,7 @@ class ThreadPool:
             if self.closed:
                 return
             if previous_ack is not None:  # one thread at a time takes the GIL to start its slice
-                _store_then_wait(flags, ack, 0, previous_ack, 0, self.ack_window)
+                _wait(flags, previous_ack, 0, self.ack_window)
             function, bounds, arguments = self.task
             try:
                 if worker + 2 < len(bounds):
@@ -199,38 +213,38 @@ class ThreadPool:
             except BaseException as error:  # noqa: BLE001 - the caller raises it
                 self.errors[worker] = error
             finally:  # acknowledged for a function that does not announce (or raised first)
-                _store_then_wait(flags, ack, 1, ack, 1, 0)
+                _store(flags, ack, 1)
             del function, arguments
 
 
 def _calibrate(flags) -> float:
     """Pauses a second: PAUSE takes from 10 to 140 cycles by CPU model."""
     spins = 1 << 14
-    _store_then_wait(flags, 1, 0, _POST, 0, 1)  # compiled (or loaded) before it is timed
+    _wait(flags, _POST, 0, 1)  # compiled (or loaded) before it is timed
     start = time.perf_counter()
-    _store_then_wait(flags, 1, 0, _POST, 0, spins)
+    _wait(flags, _POST, 0, spins)
     return spins / max(time.perf_counter() - start, 1e-9)
 
 
 _pool: ThreadPool | None = None
 _pool_lock = threading.Lock()
-
-
-_no_pool = False  # its threads could not start: kernels run on the calling thread
+_no_pool = False  # one thread, or its threads could not start: kernels run on the calling thread
 
 
 def pool() -> ThreadPool | None:
     """The process's pool, made on first use (the environment is read once); None with one thread."""
     global _pool, _no_pool
-    if _pool is None and not _no_pool and num_threads() > 1:
+    if _pool is None and not _no_pool:
         with _pool_lock:
             if _pool is None and not _no_pool:
+                threads = num_threads()
                 try:
-                    _pool = ThreadPool(num_threads())
+                    if threads > 1:
+                        _pool = ThreadPool(threads)
                 except RuntimeError as error:  # "can't start new thread": a limit of the process's
-                    _no_pool = True
                     warnings.warn(f"ArrayScript runs its kernels on one thread: its threads could not start ({error})",
                                   RuntimeWarning, stacklevel=3)
+                _no_pool = _pool is None
     return _pool
 
 
