@@ -73,6 +73,7 @@ class _ReductionPrinter:
         self.lines: list = []
         self.setup: list = []  # lines run once per call, before the row loop
         self.buffer_rows: dict = {}  # buffered value -> (flat array, row offset) where it is an output's row
+        self.prefetched = False  # whether a pass has asked for the next row's lines (prefetch_lines)
 
     def row_of(self, output: str) -> tuple:
         """(element output ``output`` flattened, the offset of the current row in it), its reduced axes
@@ -175,10 +176,12 @@ class _ReductionPrinter:
         """One pass over the row's elements: loads, ``body`` (its ``buffered`` values read back from
         the row buffers of the last stage instead of computed again; a division by one of
         ``reciprocals`` a multiplication by ``_inv_<divisor>``), then the ``tail`` lines. Each of
-        ``sums`` (float sums, _blocked_sums) accumulates in the pass, by blocks of the innermost axis."""
+        ``sums`` (float sums, _blocked_sums) accumulates in the pass, by blocks of the innermost axis, each
+        block of the row's first such pass asking for the next row's part of it (prefetch_lines)."""
         if counter:
             self.emit(depth, "_e = 0")
         axes = self.kernel.axes
+        prefetches = self.prefetch_lines(body, tail) if sums and not self.prefetched else []
         for d in axes[:-1] if sums else axes:
             self.emit(depth, f"for i{d} in range({self.size(d)}):")
             depth += 1
@@ -187,6 +190,9 @@ class _ReductionPrinter:
             self.emit(depth, f"for _block in range(0, {self.size(inner)}, {SUM_BLOCK}):")
             for reduce in sums:
                 self.emit(depth + 1, f"_blocksum_{reduce.target} = {reduce.dtype}(0.0)")
+            for line in prefetches:
+                self.emit(depth + 1, line)
+            self.prefetched = self.prefetched or bool(prefetches)
             block_loop = f"for i{inner} in range(_block, min(_block + {SUM_BLOCK}, {self.size(inner)})):"
             self.emit(depth + 1, block_loop)
             depth += 2
@@ -217,6 +223,26 @@ class _ReductionPrinter:
             wide = self.sum_again_in_float64(outer, sums)
             if wide:
                 self.element_loop(outer + 1, body, _Tail(wide, reads))
+
+    def prefetch_lines(self, body, tail) -> list:
+        """A block's prefetches of the next row's part of it, in each whole operand the pass reads, for the
+        first pass over the row that sums by blocks. Where it is the second pass (softmax's exp, layer norm's
+        variance), it works on a row the cache holds while memory is idle; where it is the first (RMSNorm's
+        sum of squares), the next row streams in beside this one. Over (4096, 1024) float32 on two threads,
+        data in L3: softmax 1.9 -> 1.5 ms, RMSNorm 1.34 -> 1.21 (blocks in RMSNorm's output pass instead cost
+        more than they gained: 1.40). The row loop's index is a row of every such operand when the reduced
+        axis is the last."""
+        kernel = self.kernel
+        if kernel.axes != (kernel.rank - 1,) or not kernel.kept:
+            return []
+        reads = {a for instr in body for a in instr.args if not isinstance(a, Const)} | set(tail.reads)
+        lines = []
+        for operand, flags in zip(kernel.arrays, self.layout.broadcast):
+            if operand.name in reads and operand.rank == kernel.rank and not any(flags):
+                step = max(1, PREFETCH_LINE // np.dtype(operand.dtype).itemsize)
+                lines += [f"for _line in range(0, {SUM_BLOCK}, {step}):",
+                          f"    prefetch({operand.name}_array, (_row + 1) * {ROW_SIZE} + _block + _line)"]
+        return lines
 
     def block_sum_lines(self, sums) -> list:
         """Each of ``sums`` added into its block's partial sum (see SUM_BLOCK)."""
@@ -868,6 +894,7 @@ def _small_row(shape, axes) -> bool:
 # (NumPy's pairwise float32 sum: 21 for 1024 elements, more for longer rows); a float32 exp or square
 # then runs 16 lanes wide, where a float64 accumulator in the loop made LLVM take 8.
 SUM_BLOCK = 128
+PREFETCH_LINE = 64  # bytes: the cache line of x86 and of most ARM cores
 # Shorter rows (and DYNAMIC ones) keep the row buffer and the helper: their blocks' horizontal sums and
 # tails cost more than the pass saves ((x * 1.5).sum(axis=1) of float32 rows of 16 to 300 took 1.3-1.6
 # times as long; rows of 1000, 0.75)

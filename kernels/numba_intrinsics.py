@@ -22,6 +22,10 @@ would let LLVM reorder the formula's arithmetic too.
 for each other in native code (a wait on a lock or on the GIL sleeps, and a sleeping thread of this VM
 woke 20-50 us late). A kernel's
 first statement announces, on the int64 at ``address``, that its thread is running it without the GIL.
+
+``prefetch(array, index)``: asks for the cache line of the array's flat element ``index`` (clamped to
+the array) before it is read: a row kernel's pass over a row in the cache fetches the next row's
+lines meanwhile (kernels.cpu_reduction). Nothing for an array Numba does not know to be C-contiguous.
 """
 from __future__ import annotations
 
@@ -33,8 +37,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["announce", "fma", "ldexp", "load_acquire", "reassociable_add", "spin_pause", "store_release",
-           "vector_ldexp", "yield_processor"]
+__all__ = ["announce", "fma", "ldexp", "load_acquire", "prefetch", "reassociable_add", "spin_pause",
+           "store_release", "vector_ldexp", "yield_processor"]
 
 
 def vector_ldexp() -> bool:
@@ -103,6 +107,29 @@ def announce(typingctx, address):
         return context.get_dummy_value()
 
     return types.none(address), codegen
+
+
+@intrinsic
+def prefetch(typingctx, array, index):
+    if not (isinstance(array, types.Array) and index == types.int64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        if signature.args[0].layout != "C":  # its flat index is not its memory order
+            return context.get_dummy_value()
+        data = context.make_array(signature.args[0])(context, builder, args[0])
+        last = builder.sub(data.nitems, ir.Constant(data.nitems.type, 1))
+        inside = builder.icmp_unsigned("<", args[1], data.nitems)  # a negative index is large
+        element = builder.gep(data.data, [builder.select(inside, args[1], last)])
+        byte = ir.IntType(8).as_pointer()
+        int32 = ir.IntType(32)
+        function = builder.module.declare_intrinsic("llvm.prefetch", [byte], ir.FunctionType(
+            ir.VoidType(), [byte, int32, int32, int32]))
+        # a read, kept in every level of the cache (PREFETCHT0), of data
+        builder.call(function, [builder.bitcast(element, byte), *(ir.Constant(int32, v) for v in (0, 3, 1))])
+        return context.get_dummy_value()
+
+    return types.none(array, index), codegen
 
 
 def _flat_int64(flags) -> bool:  # the slot's address is data + index: C-contiguous 1-d arrays only

@@ -4,6 +4,7 @@ empty rows (the fallback), and a float32 accuracy bound."""
 from __future__ import annotations
 
 import math
+import platform
 import re
 
 import numpy as np
@@ -326,3 +327,119 @@ def test_row_argmax_and_argmin_give_numpys_first_index(dtype, body):
         with np.errstate(invalid="ignore"):
             np.testing.assert_array_equal(got_hi, np.argmax(flat, axis=-1))
             np.testing.assert_array_equal(got_lo, np.argmin(flat, axis=-1))
+
+
+def _masked_softmax_kernel(name: str) -> ReductionKernel:
+    """softmax((a0 + a2) * a1) of float32 rows with a float64 mask on its exponentials (a1 broadcast along
+    the rows): the max pass, the exp-and-sum pass (its second over a row), the output pass."""
+    scaled = (Instr("w", "+", ("a0", "a2"), "float32"), Instr("v", "*", ("w", "a1"), "float32"))
+    shifted = scaled + (Instr("d", "-", ("v", "top"), "float32"), Instr("e", "exp", ("d",), "float32"),
+                        Instr("wide", "cast", ("e",), "float64"), Instr("m", "*", ("wide", "mask"), "float64"))
+    operands = (Operand("a0", "float32", 2), Operand("a1", "float32", 1), Operand("a2", "float32", 2),
+                Operand("mask", "float64", 2))
+    return ReductionKernel(name, operands, 2, (1,),
+                           (Stage(scaled, (Reduce("top", "max", "v", "float32"),)),
+                            Stage(shifted, (Reduce("s", "sum", "m", "float64"),))),
+                           (), shifted + (Instr("y", "/", ("m", "s"), "float64"),), (Output("out", "y", "float64"),),
+                           order=("out",))
+
+
+def _rms_kernel(name: str) -> ReductionKernel:
+    """a0 / sqrt(mean(a0 * a0)) of float32 rows: the sum's pass, then the output pass (its second)."""
+    square = (Instr("q", "*", ("a0", "a0"), "float32"),)
+    finalize = (Instr("root", "sqrt", ("s",), "float32"),)
+    return ReductionKernel(name, (Operand("a0", "float32", 2),), 2, (1,),
+                           (Stage(square, (Reduce("s", "sum", "q", "float32"),), finalize),),
+                           (), (Instr("y", "/", ("a0", "root"), "float32"),), (Output("out", "y", "float32"),),
+                           order=("out",))
+
+
+def _passes(source: str) -> list:
+    """The kernel's passes over a row (its loops at the row loop's depth), each as its text."""
+    body = source.split("for _row in range(start, stop):\n", 1)[1]
+    return re.split(r"\n(?=        (?:for|if|else)\b)", body)[1:]
+
+
+def _compiled_prefetches(source: str, name: str, *arguments) -> int:
+    namespace = {}  # compiled again, uncached: Numba shows no assembly of cached code
+    exec(compile(source.replace("cache=True", "cache=False"), f"<{name}>", "exec"), namespace)  # noqa: S102
+    function = namespace[name]
+    function(0, 1, cpu.UNWATCHED, *arguments)
+    return len(re.findall(r"\bprefetcht0\b", next(iter(function.inspect_asm().values()))))
+
+
+X86 = platform.machine().lower() in ("x86_64", "amd64")
+
+
+def test_the_second_pass_over_a_row_prefetches_the_next_rows_lines_of_each_whole_operand():
+    """softmax's exp-and-sum pass asks, block by block, for the next row's cache lines of every operand it
+    reads whole (one prefetch a 64-byte line: 16 float32 or 8 float64 elements), not of the one broadcast
+    along the rows, and its other passes ask for none; results are NumPy's for C-contiguous operands and
+    strided ones (there the prefetch is nothing), the last row's next row being past the array."""
+    shape = (64, 1024)
+    built = cpu.build(_masked_softmax_kernel("prefetching_softmax"), [shape, shape[1:], shape, shape])
+    source = built.variants[built.layout.broadcast].source
+    passes = _passes(source)
+    second = [p for p in passes if "_blocksum_s" in p]
+    assert len(second) == 1 and "for _line in range(0, 128, 16):\n" in second[0] \
+        and "for _line in range(0, 128, 8):\n" in second[0]
+    for name in ("a0", "a2", "mask"):
+        assert f"prefetch({name}_array, (_row + 1) * row_size + _block + _line)" in second[0]
+    assert source.count("prefetch(") == 3 and "prefetch(a1_array" not in source
+    rng = np.random.default_rng(11)
+    a0, a2 = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    a1 = rng.standard_normal(shape[1]).astype(np.float32)
+    mask = (rng.random(shape) < 0.5).astype(np.float64)
+    wide = rng.standard_normal((shape[0], 2 * shape[1])).astype(np.float32)
+    for x in (a0, wide[:, ::2]):  # C-contiguous, then a strided view
+        v = (x + a2) * a1
+        m = np.exp(v - v.max(axis=1, keepdims=True)).astype(np.float64) * mask
+        np.testing.assert_allclose(built.launch(x, a1, a2, mask), m / m.sum(axis=1, keepdims=True), rtol=1e-6)
+    if X86:  # the pass runs the prefetches (x86's instruction)
+        assert _compiled_prefetches(source, "prefetching_softmax", np.empty(shape), *shape, a0, a1, a2, mask) >= 3
+
+
+def test_a_first_pass_that_sums_by_blocks_prefetches_and_the_output_pass_does_not():
+    """RMSNorm's sum of squares, its first pass over a row, asks for the next row as it streams this one
+    (blocks in its output pass instead cost more than they gained); a second such pass asks for nothing more."""
+    shape = (64, 1024)
+    built = cpu.build(_rms_kernel("prefetching_rms"), [shape])
+    source = built.variants[built.layout.broadcast].source
+    passes = _passes(source)
+    first = [p for p in passes if "_blocksum_s" in p]
+    assert len(first) == 1 and "prefetch(a0_array, (_row + 1) * row_size + _block + _line)" in first[0]
+    assert source.count("prefetch(") == 1 and "_inv_root" in source
+    a = np.random.default_rng(12).standard_normal(shape).astype(np.float32)
+    a[3] *= np.float32(1e-30)  # squares that underflow: a root of 0, outside the reciprocal's range (inf, as NumPy)
+    with np.errstate(divide="ignore"):
+        expected = a / np.sqrt((a * a).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(built.launch(a), expected, rtol=2e-6)
+    if X86:
+        assert _compiled_prefetches(source, "prefetching_rms", np.empty(shape, np.float32), *shape, a) >= 1
+    twice = ReductionKernel("two_blocked_sums", (Operand("a0", "float32", 2),), 2, (1,),
+                            (Stage((Instr("q", "*", ("a0", "a0"), "float32"),), (Reduce("s", "sum", "q", "float32"),)),
+                             Stage((Instr("d", "-", ("a0", "s"), "float32"),), (Reduce("t", "sum", "d", "float32"),))),
+                            (RowOutput("total", "t", "float32"),), (), (), order=("total",))
+    built = cpu.build(twice, [shape])
+    assert built.variants[built.layout.broadcast].source.count("prefetch(") == 1
+    np.testing.assert_allclose(built.launch(a), (a - (a * a).sum(axis=1, keepdims=True)).sum(axis=1), rtol=1e-5)
+
+
+@pytest.mark.parametrize("index", [-(2 ** 62), -1, 0, 5, 6, 2 ** 62])
+def test_prefetch_reads_nothing_and_stays_inside_the_array(index):
+    """prefetch(array, index) compiles for any array and int64 index and changes nothing: C-contiguous
+    and strided arrays, an empty one, indices before and past the ends (clamped to the array)."""
+    from numba import njit  # noqa: PLC0415
+
+    from kernels.numba_intrinsics import prefetch  # noqa: PLC0415
+
+    @njit(cache=False)
+    def touch(array, at):
+        prefetch(array, at)
+        return array.sum()
+
+    a = np.arange(6.0)
+    for array in (a, a[::2], np.empty(0), np.arange(12, dtype=np.int8).reshape(3, 4)):
+        before = array.copy()
+        assert touch(array, index) == before.sum()
+        np.testing.assert_array_equal(array, before)
