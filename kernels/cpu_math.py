@@ -55,7 +55,8 @@ import numpy as np
 from math import inf, nan
 from numba import njit
 from numpy import bool_, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64
-from kernels.numba_intrinsics import announce, fma, ldexp, prefetch, reassociable_add  # intrinsics {INTRINSICS_HASH}
+from kernels.numba_intrinsics import (announce, fma, ldexp, prefetch, prefetch_to_write,  # intrinsics {INTRINSICS_HASH}
+                                      reassociable_add)
 """
 
 _DECORATOR = '@njit(error_model="numpy", cache=True)\n'

@@ -236,12 +236,15 @@ class _ReductionPrinter:
         if kernel.axes != (kernel.rank - 1,) or not kernel.kept:
             return []
         reads = {a for instr in body for a in instr.args if not isinstance(a, Const)} | set(tail.reads)
+        wanted = [("prefetch", f"{o.name}_array", o.dtype) for o, flags in zip(kernel.arrays, self.layout.broadcast)
+                  if o.name in reads and o.rank == kernel.rank and not any(flags)]
+        # and the element outputs' next rows, owned before their stores (a write of a line not owned reads it first)
+        wanted += [("prefetch_to_write", o.name, o.dtype) for o in kernel.element_outputs]
         lines = []
-        for operand, flags in zip(kernel.arrays, self.layout.broadcast):
-            if operand.name in reads and operand.rank == kernel.rank and not any(flags):
-                step = max(1, PREFETCH_LINE // np.dtype(operand.dtype).itemsize)
-                lines += [f"for _line in range(0, {SUM_BLOCK}, {step}):",
-                          f"    prefetch({operand.name}_array, (_row + 1) * {ROW_SIZE} + _block + _line)"]
+        for function, array, dtype in wanted:
+            step = max(1, PREFETCH_LINE // np.dtype(dtype).itemsize)
+            lines += [f"for _line in range(0, {SUM_BLOCK}, {step}):",
+                      f"    {function}({array}, (_row + 1) * {ROW_SIZE} + _block + _line)"]
         return lines
 
     def block_sum_lines(self, sums) -> list:

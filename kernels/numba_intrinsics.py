@@ -23,9 +23,10 @@ for each other in native code (a wait on a lock or on the GIL sleeps, and a slee
 woke 20-50 us late). A kernel's
 first statement announces, on the int64 at ``address``, that its thread is running it without the GIL.
 
-``prefetch(array, index)``: asks for the cache line of the array's flat element ``index`` (clamped to
-the array) before it is read: a row kernel's pass over a row in the cache fetches the next row's
-lines meanwhile (kernels.cpu_reduction). Nothing for an array Numba does not know to be C-contiguous.
+``prefetch(array, index)`` and ``prefetch_to_write(array, index)``: ask for the cache line of the array's
+flat element ``index`` (clamped to the array) before it is read, or written (owned: a store then waits
+for no read of the line): a row kernel's pass over a row in the cache fetches the next row's lines
+meanwhile (kernels.cpu_reduction). Nothing for an array Numba does not know to be C-contiguous.
 """
 from __future__ import annotations
 
@@ -37,8 +38,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["announce", "fma", "ldexp", "load_acquire", "prefetch", "reassociable_add", "spin_pause",
-           "store_release", "vector_ldexp", "yield_processor"]
+__all__ = ["announce", "fma", "ldexp", "load_acquire", "prefetch", "prefetch_to_write", "reassociable_add",
+           "spin_pause", "store_release", "vector_ldexp", "yield_processor"]
 
 
 def vector_ldexp() -> bool:
@@ -109,11 +110,7 @@ def announce(typingctx, address):
     return types.none(address), codegen
 
 
-@intrinsic
-def prefetch(typingctx, array, index):
-    if not (isinstance(array, types.Array) and index == types.int64):
-        return None
-
+def _prefetch_codegen(for_write: bool):
     def codegen(context, builder, signature, args):
         if signature.args[0].layout != "C":  # its flat index is not its memory order
             return context.get_dummy_value()
@@ -125,11 +122,30 @@ def prefetch(typingctx, array, index):
         int32 = ir.IntType(32)
         function = builder.module.declare_intrinsic("llvm.prefetch", [byte], ir.FunctionType(
             ir.VoidType(), [byte, int32, int32, int32]))
-        # a read, kept in every level of the cache (PREFETCHT0), of data
-        builder.call(function, [builder.bitcast(element, byte), *(ir.Constant(int32, v) for v in (0, 3, 1))])
+        # a read (PREFETCHT0) or a write (PREFETCHW), kept in every level of the cache, of data
+        flags = (1 if for_write else 0, 3, 1)
+        builder.call(function, [builder.bitcast(element, byte), *(ir.Constant(int32, v) for v in flags)])
         return context.get_dummy_value()
 
-    return types.none(array, index), codegen
+    return codegen
+
+
+def _prefetch_typing(array, index) -> bool:
+    return isinstance(array, types.Array) and index == types.int64
+
+
+@intrinsic
+def prefetch(typingctx, array, index):
+    if not _prefetch_typing(array, index):
+        return None
+    return types.none(array, index), _prefetch_codegen(for_write=False)
+
+
+@intrinsic
+def prefetch_to_write(typingctx, array, index):
+    if not _prefetch_typing(array, index):
+        return None
+    return types.none(array, index), _prefetch_codegen(for_write=True)
 
 
 def _flat_int64(flags) -> bool:  # the slot's address is data + index: C-contiguous 1-d arrays only

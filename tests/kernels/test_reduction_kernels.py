@@ -375,7 +375,8 @@ def test_the_second_pass_over_a_row_prefetches_the_next_rows_lines_of_each_whole
     """softmax's exp-and-sum pass asks, block by block, for the next row's cache lines of every operand it
     reads whole (one prefetch a 64-byte line: 16 float32 or 8 float64 elements), not of the one broadcast
     along the rows, and its other passes ask for none; results are NumPy's for C-contiguous operands and
-    strided ones (there the prefetch is nothing), the last row's next row being past the array."""
+    strided ones (there the prefetch is nothing), the last row's next row being past the array. It also
+    asks to own the output's next row, which a later pass writes."""
     shape = (64, 1024)
     built = cpu.build(_masked_softmax_kernel("prefetching_softmax"), [shape, shape[1:], shape, shape])
     source = built.variants[built.layout.broadcast].source
@@ -386,6 +387,9 @@ def test_the_second_pass_over_a_row_prefetches_the_next_rows_lines_of_each_whole
     for name in ("a0", "a2", "mask"):
         assert f"prefetch({name}_array, (_row + 1) * row_size + _block + _line)" in second[0]
     assert source.count("prefetch(") == 3 and "prefetch(a1_array" not in source
+    # and the output's next row, to be written: owned before its stores
+    assert "    prefetch_to_write(out, (_row + 1) * row_size + _block + _line)" in second[0]
+    assert source.count("prefetch_to_write(") == 1
     rng = np.random.default_rng(11)
     a0, a2 = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
     a1 = rng.standard_normal(shape[1]).astype(np.float32)
@@ -409,6 +413,7 @@ def test_a_first_pass_that_sums_by_blocks_prefetches_and_the_output_pass_does_no
     first = [p for p in passes if "_blocksum_s" in p]
     assert len(first) == 1 and "prefetch(a0_array, (_row + 1) * row_size + _block + _line)" in first[0]
     assert source.count("prefetch(") == 1 and "_inv_root" in source
+    assert "prefetch_to_write(out, (_row + 1) * row_size + _block + _line)" in first[0]
     a = np.random.default_rng(12).standard_normal(shape).astype(np.float32)
     a[3] *= np.float32(1e-30)  # squares that underflow: a root of 0, outside the reciprocal's range (inf, as NumPy)
     with np.errstate(divide="ignore"):
@@ -426,16 +431,17 @@ def test_a_first_pass_that_sums_by_blocks_prefetches_and_the_output_pass_does_no
 
 
 @pytest.mark.parametrize("index", [-(2 ** 62), -1, 0, 5, 6, 2 ** 62])
-def test_prefetch_reads_nothing_and_stays_inside_the_array(index):
-    """prefetch(array, index) compiles for any array and int64 index and changes nothing: C-contiguous
+def test_prefetches_change_nothing_and_stay_inside_the_array(index):
+    """prefetch and prefetch_to_write compile for any array and int64 index and change nothing: C-contiguous
     and strided arrays, an empty one, indices before and past the ends (clamped to the array)."""
     from numba import njit  # noqa: PLC0415
 
-    from kernels.numba_intrinsics import prefetch  # noqa: PLC0415
+    from kernels.numba_intrinsics import prefetch, prefetch_to_write  # noqa: PLC0415
 
     @njit(cache=False)
     def touch(array, at):
         prefetch(array, at)
+        prefetch_to_write(array, at)
         return array.sum()
 
     a = np.arange(6.0)
