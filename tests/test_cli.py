@@ -82,6 +82,10 @@ def test_bench_quick_checks_every_entry_and_writes_the_table(tmp_path):
     if importlib.util.find_spec("torch") is not None:  # softmax (twice), log_softmax, layer/RMS/batch norm, MSE, argmax
         assert len(re.findall(r"^\| torch \(built-in\) \| [\d.]+ [mu]s \| [\d.]+x \|$", out, re.MULTILINE)) == 8
     assert "wrong result" not in out and "failed:" not in out
+    # under softmax (twice), log_softmax and the three norms: the memory floor, timed with the entries
+    floor = (r"^Memory floor: one fused read of the first input and write of its size \(x \* 2\.0 \+ 1\.0\) took "
+             r"[\d.]+ [mu]s in these rounds, [\d.]+x NumPy; ArrayScript took [\d.]+x the floor\.$")
+    assert len(re.findall(floor, out, re.MULTILINE)) == 6
     assert (tmp_path / "bench.md").read_text() in out
     try:
         import matplotlib  # noqa: F401, PLC0415

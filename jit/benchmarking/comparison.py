@@ -41,6 +41,7 @@ QUICK_ROUNDS = {"small": 200, "gelu_bias": 5, "chain10": 5, "mlp": 3, "softmax":
                 "log_softmax": 5, "layer_norm": 5, "rms_norm": 5, "batch_norm": 5, "mse_loss": 5, "column_argmax": 5,
                 "transformer_block": 3}
 REFERENCE = "NumPy eager"
+FLOOR = "memory floor"  # timed with the entries, shown under the table (workloads.memory_floor)
 ARRAYSCRIPT = "ArrayScript (scripted+fused)"
 TOLERANCE = dict(rtol=1e-4, atol=1e-4)  # float32 work: libraries differ in the last bits of tanh and of sums
 
@@ -63,6 +64,7 @@ class Outcome:
     skipped: dict = field(default_factory=dict)
     fused: list = field(default_factory=list)
     largest_error: float = 0.0
+    floor_seconds: float | None = None  # workloads.memory_floor over the first input, in the same rounds
 
     def speed_up(self, label: str) -> float:
         return self.seconds[REFERENCE] / self.seconds[label]
@@ -125,7 +127,10 @@ def run(device: str = "cpu", quick: bool = False, workload_names=WORKLOADS, say=
             checked[entry.label] = entry.call
         if REFERENCE not in checked:
             raise RuntimeError(f"bench: NumPy itself failed on {name}: {outcome.skipped.get(REFERENCE)}")
-        outcome.seconds = measure(checked, rounds[name])
+        floor = _memory_floor(host_args, dev) if name in workloads.FLOOR_WORKLOADS else None
+        seconds = measure({**checked, FLOOR: floor} if floor else checked, rounds[name])
+        outcome.floor_seconds = seconds.pop(FLOOR, None)
+        outcome.seconds = seconds
         outcomes.append(outcome)
     return outcomes
 
@@ -135,14 +140,37 @@ def _arrayscript(name, host_args, dev, outcome) -> list:
     function = workloads.scripted(name)
     for _ in range(3):  # profile, specialize (compiling the kernels), then steady state
         function(*args)
+    groups = _fused_groups(function, args)
+    outcome.fused = [f"[{', '.join(group.kinds)}]" for group in groups] or ["nothing fused"]
+    return [Entry(ARRAYSCRIPT, *_finished_call(function, args, dev))]
+
+
+def _memory_floor(host_args, dev):
+    """workloads.memory_floor scripted over the workload's first input and checked; None if it did not
+    fuse (a floor that is not one kernel would not be the floor)."""
+    args = [_device.to(host_args[0], dev)]
+    function = jit.script(workloads.memory_floor)
+    for _ in range(3):
+        function(*args)
+    if not _fused_groups(function, args):
+        return None
+    call, to_host = _finished_call(function, args, dev)
+    np.testing.assert_allclose(to_host(call()), workloads.memory_floor(host_args[0]), **TOLERANCE)
+    return call
+
+
+def _fused_groups(function, args) -> list:
     report = jit.explain(function, *args)
     fusion = report.specialization.report.fusion if report.specialization is not None else None
-    groups = fusion.details.get("groups", []) if fusion is not None else []
-    outcome.fused = [f"[{', '.join(group.kinds)}]" for group in groups] or ["nothing fused"]
+    return fusion.details.get("groups", []) if fusion is not None else []
+
+
+def _finished_call(function, args, dev) -> tuple:
+    """(a call of ``function(*args)`` that returns once the work is done, its result's way to the host)."""
     if dev.type == "cpu":
-        return [Entry(ARRAYSCRIPT, lambda: function(*args))]
+        return (lambda: function(*args)), np.asarray
     synchronize = _device.cupy_module().cuda.Device().synchronize
-    return [Entry(ARRAYSCRIPT, lambda: _synchronized(function(*args), synchronize), _device_to_host)]
+    return (lambda: _synchronized(function(*args), synchronize)), _device_to_host
 
 
 def _synchronized(result, synchronize):

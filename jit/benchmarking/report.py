@@ -6,11 +6,20 @@ import platform
 
 import numpy as np
 
-from .comparison import REFERENCE
+from .comparison import ARRAYSCRIPT, REFERENCE
 
 
 def _shown(seconds: float) -> str:
     return f"{seconds * 1e6:.1f} us" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
+
+
+def _floor_line(outcome) -> str:
+    floor = outcome.floor_seconds
+    line = (f"Memory floor: one fused read of the first input and write of its size (x * 2.0 + 1.0) took "
+            f"{_shown(floor)} in these rounds, {outcome.seconds[REFERENCE] / floor:.2f}x NumPy")
+    if ARRAYSCRIPT in outcome.seconds:
+        line += f"; ArrayScript took {outcome.seconds[ARRAYSCRIPT] / floor:.2f}x the floor"
+    return line + "."
 
 
 def markdown(outcomes: list, device: str, quick: bool, title: str = "arrayscript bench") -> str:
@@ -30,6 +39,8 @@ def markdown(outcomes: list, device: str, quick: bool, title: str = "arrayscript
         for label, seconds in outcome.seconds.items():
             lines.append(f"| {label} | {_shown(seconds)} | {outcome.speed_up(label):.2f}x |")
         lines += ["", f"ArrayScript fused: {'; '.join(outcome.fused)}."]
+        if outcome.floor_seconds is not None:
+            lines.append(_floor_line(outcome))
         left_out = {label: why for label, why in outcome.skipped.items() if label not in missing}
         if left_out:
             lines.append("Not in the table: " + "; ".join(f"{label}: {why}" for label, why in left_out.items()) + ".")

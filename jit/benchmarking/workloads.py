@@ -67,6 +67,16 @@ def batch_norm(x, w, b):
     return centered / np.sqrt(variance + BATCH_NORM_EPS) * w + b
 
 
+def memory_floor(x):
+    """One read of x and one write of a result of its size, fused: a softmax or a norm of x can be
+    no faster than about this on the same machine (the floor line under the reduction tables)."""
+    return x * 2.0 + 1.0
+
+
+# the workloads whose result is their first input's shape: each table also times memory_floor
+FLOOR_WORKLOADS = ("softmax", "masked_softmax", "log_softmax", "layer_norm", "rms_norm", "batch_norm")
+
+
 def column_argmax(x):
     """argmax over the leading axis (a class per column of scores): NumPy walks each column a line
     apart; alone, the reduction fuses as a column kernel."""
