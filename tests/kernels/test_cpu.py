@@ -2,6 +2,9 @@
 kernels bake in, the thread split, and the IR's own checks."""
 from __future__ import annotations
 
+import platform
+import re
+
 import numpy as np
 import pytest
 
@@ -93,3 +96,62 @@ def test_the_pool_takes_a_kernel_from_as_many_elements_as_its_work_pays_for():
     assert cheap >= 1 << 19 and cheap > exp > dear >= cpu.PARALLEL_MIN_ELEMENTS
     assert cpu.parallel_min_elements(kernel(*(["arcsinh"] * 40))) == cpu.PARALLEL_MIN_ELEMENTS
     assert cpu.parallel_min_elements(kernel("*")) == cpu.PARALLEL_MIN_WORK
+
+
+def _scale_shift(name: str, rank: int, dtype: str = "float32", op: str = "*") -> Kernel:
+    """(a0 op 2) + a1, two outputs (the sum, and a0 op 2), a1 broadcast along a0's rows."""
+    return Kernel(name, (Operand("a0", dtype, rank), Operand("a1", dtype, 1)),
+                  (Instr("t0", op, ("a0", Const(2.0, dtype)), dtype), Instr("t1", "+", ("t0", "a1"), dtype)),
+                  (Output("out0", "t1", dtype), Output("out1", "t0", dtype)), rank)
+
+
+def _owning(source: str) -> list:
+    return re.findall(r"prefetch_to_write\((\w+), (.*) \+ _line\)", source)
+
+
+@pytest.mark.parametrize("shape, ahead", [((1 << 20,), "_block + 1024"), ((1000, 1024), "(i0 + 1) * n1"),
+                                          ((300, 3000), "(i0 + 1) * n1 + _block"), ((64, 4096), "(i0 + 1) * n1 + _block"),
+                                          ((8, 40, 1024), "((i0 * n1 + i1) + 1) * n2"), ((20000, 128), "(i0 + 1) * n1")])
+def test_a_memory_bound_kernel_owns_its_large_outputs_next_rows_before_it_stores(shape, ahead):
+    """Each innermost row (1-d: block of 1024 elements; a longer row: its block) first asks to own the next one
+    of each large output (PREFETCHW), 16 float32 a line; results are NumPy's, the last rows' next ones being
+    past the outputs, and a row past 1024 not a multiple of it ends its last block early."""
+    name = f"owning_{'_'.join(map(str, shape))}"
+    kernel = _scale_shift(name, len(shape))
+    layout = Layout(((False,) * len(shape), (False,)), shape)
+    source = cpu.render(kernel, layout)
+    assert _owning(source) == [("out0", ahead), ("out1", ahead)]
+    assert f"for _line in range(0, {min(1024, shape[-1])}, 16):" in source
+    assert ("min(_block + 1024, n1)" in source) == (shape == (300, 3000))
+    rng = np.random.default_rng(len(shape))
+    a0 = rng.standard_normal(shape).astype(np.float32)
+    a1 = rng.standard_normal(shape[-1] if len(shape) > 1 else 1).astype(np.float32)
+    built = cpu.build(kernel, [shape, a1.shape])
+    total, doubled = built.launch(a0, a1)
+    np.testing.assert_array_equal(doubled, a0 * np.float32(2))
+    np.testing.assert_array_equal(total, a0 * np.float32(2) + a1)
+    if shape == (1000, 1024) and platform.machine().lower() in ("x86_64", "amd64"):
+        namespace = {}  # compiled again, uncached (Numba shows no assembly of cached code), and vectorized
+        exec(compile(source.replace("cache=True", "cache=False"), f"<{name}>", "exec"), namespace)  # noqa: S102
+        function = namespace[name]
+        function(0, 2, cpu.UNWATCHED, np.empty(shape, np.float32), np.empty(shape, np.float32), a0, a1)
+        assembly = next(iter(function.inspect_asm().values()))
+        assert re.search(r"\bprefetch(w|t0)\b", assembly) and re.search(r"\bvaddps\s+[^\n]*%[yz]mm", assembly)
+
+
+def test_kernels_the_memory_does_not_bound_own_nothing_ahead():
+    """No prefetches: small outputs, rows shorter than 128, a DYNAMIC shape, math beyond single instructions
+    (a helper's tanh, libm's arctan: compute hides the stores' reads), a view's span (rows_output)."""
+    big = Layout(((False, False), (False,)), (1000, 1024))
+    assert _owning(cpu.render(_scale_shift("own_small", 2), Layout(((False, False), (False,)), (100, 1024)))) == []
+    assert _owning(cpu.render(_scale_shift("own_short_rows", 2), Layout(((False, False), (False,)), (100000, 64)))) == []
+    assert _owning(cpu.render(_scale_shift("own_dynamic", 2), Layout(((False, False), (False,))))) == []
+    assert _owning(cpu.render(_bias_tanh("own_tanh"), Layout(((False, False), (False,)), (1000, 1024)))) == []
+    arctan = Kernel("own_arctan", (Operand("a0", "float64", 2),), (Instr("t0", "arctan", ("a0",), "float64"),),
+                    (Output("out0", "t0", "float64"),), 2)
+    assert _owning(cpu.render(arctan, Layout(((False, False),), (1000, 1024)))) == []
+    assert [o for o, _ in _owning(cpu.render(_scale_shift("own_rows", 2), big, rows_output=0))] == ["out1"]
+    root = Kernel("own_sqrt", (Operand("a0", "float64", 2),), (Instr("t0", "sqrt", ("a0",), "float64"),),
+                  (Output("out0", "t0", "float64"),), 2)  # an instruction: owned, 8 float64 a line
+    source = cpu.render(root, Layout(((False, False),), (1000, 1024)))
+    assert _owning(source) == [("out0", "(i0 + 1) * n1")] and "for _line in range(0, 1024, 8):" in source
