@@ -278,7 +278,7 @@ def render(kernel: Kernel, layout: Layout, rows_output: int | None = None) -> st
 # likelier to be in the cache already, where the prefetches are only instructions.
 OWN_AHEAD_MIN_BYTES = 1 << 20
 OWN_BLOCK = 1024  # elements: a longer innermost loop runs by blocks, each owning the same block of the next row
-_LINE_BYTES = 64  # the cache line of x86 and of most ARM cores
+CACHE_LINE_BYTES = 64  # x86's and most ARM cores': the span of one prefetch
 _CHEAP_MATH = frozenset({"sqrt", "floor", "ceil", "trunc", "rint", "copysign"})  # an instruction each
 
 
@@ -299,7 +299,7 @@ def _owned_ahead(kernel: Kernel, layout: Layout, rows_output) -> list:
     for index, output in enumerate(kernel.outputs):
         itemsize = np.dtype(output.dtype).itemsize
         if index != rows_output and math.prod(shape) * itemsize >= OWN_AHEAD_MIN_BYTES:
-            owned.append((output.name, max(1, _LINE_BYTES // itemsize)))
+            owned.append((output.name, max(1, CACHE_LINE_BYTES // itemsize)))
     return owned
 
 

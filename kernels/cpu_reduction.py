@@ -32,8 +32,8 @@ import math
 import numpy as np
 
 from . import cpu_math
-from .cpu import (_HEADER, ANNOUNCE, UNWATCHED, CompiledKernels, CpuRenderer, _nested_key, _Variant,
-                  num_threads, operand_types)
+from .cpu import (_HEADER, ANNOUNCE, CACHE_LINE_BYTES, UNWATCHED, CompiledKernels, CpuRenderer, _nested_key,
+                  _Variant, num_threads, operand_types)
 from .ir import ROW_SIZE, Const, Layout, ReductionKernel, UnsupportedKernel, layout_of, reduction_identity
 from .launch import dynamic_shape, python_int_checks
 
@@ -242,7 +242,7 @@ class _ReductionPrinter:
         wanted += [("prefetch_to_write", o.name, o.dtype) for o in kernel.element_outputs]
         lines = []
         for function, array, dtype in wanted:
-            step = max(1, PREFETCH_LINE // np.dtype(dtype).itemsize)
+            step = max(1, CACHE_LINE_BYTES // np.dtype(dtype).itemsize)
             lines += [f"for _line in range(0, {SUM_BLOCK}, {step}):",
                       f"    {function}({array}, (_row + 1) * {ROW_SIZE} + _block + _line)"]
         return lines
@@ -897,7 +897,6 @@ def _small_row(shape, axes) -> bool:
 # (NumPy's pairwise float32 sum: 21 for 1024 elements, more for longer rows); a float32 exp or square
 # then runs 16 lanes wide, where a float64 accumulator in the loop made LLVM take 8.
 SUM_BLOCK = 128
-PREFETCH_LINE = 64  # bytes: the cache line of x86 and of most ARM cores
 # Shorter rows (and DYNAMIC ones) keep the row buffer and the helper: their blocks' horizontal sums and
 # tails cost more than the pass saves ((x * 1.5).sum(axis=1) of float32 rows of 16 to 300 took 1.3-1.6
 # times as long; rows of 1000, 0.75)
