@@ -667,6 +667,9 @@ COLUMN_TILE = 256
 COLUMN_TILE_MIN = 16
 
 
+COLUMN_PREFETCH_ROWS = 4  # ahead of a column pass's row (8 and 16 were no better)
+
+
 def column_width(last) -> int:
     """The tile width of a column kernel whose innermost dimension has ``last`` indices (None: DYNAMIC;
     its launch takes a ``narrow_width`` variant where wide tiles would leave a thread idle)."""
@@ -745,8 +748,9 @@ class _ColumnPrinter(_ReductionPrinter):
             if counter:
                 self.emit(2, "_e = 0")
             depth = self.reduced_loops(2)
-            self.column_loop(depth, defined)
             reads = {r.value for r in stage.reduces if not isinstance(r.value, Const)}
+            self.prefetch_rows_ahead(depth, stage.body, reads, ())
+            self.column_loop(depth, defined)
             self.element_body(depth + 1, stage.body, [f"{name} = _v{name}[_j]" for name, _ in kept_locals]
                               + [line for _, update, _ in lines for line in update]
                               + [f"_v{name}[_j] = {name}" for name, _ in kept_locals], reads)
@@ -771,6 +775,8 @@ class _ColumnPrinter(_ReductionPrinter):
             defined += own
         if kernel.element_outputs:
             depth = self.reduced_loops(2)
+            self.prefetch_rows_ahead(depth, kernel.element_body, {o.value for o in kernel.element_outputs},
+                                     kernel.element_outputs)
             self.column_loop(depth, defined)
             index = ", ".join(f"i{d}" for d in range(rank))
             self.element_body(depth + 1, kernel.element_body,
@@ -789,6 +795,24 @@ class _ColumnPrinter(_ReductionPrinter):
             self.emit(depth, f"for i{d} in range({self.size(d)}):")
             depth += 1
         return depth
+
+    def prefetch_rows_ahead(self, depth: int, body, reads, written) -> None:
+        """Prefetches of the tile's part of the row COLUMN_PREFETCH_ROWS on, in each whole operand the pass
+        reads (and owning it, in each of ``written``): the tile's rows lie a line apart, each in its own
+        page, where the hardware's prefetcher does not follow (batch norm over (4096, 1024) float32, two
+        threads: 2.91 -> 2.27 ms with the data in L3, 5.95 -> 4.28 from memory). Columns of a matrix: the
+        reduced axis 0 of two."""
+        kernel = self.kernel
+        if kernel.rank != 2 or tuple(kernel.axes) != (0,):
+            return
+        names = {a for instr in body for a in instr.args if not isinstance(a, Const)} | set(reads)
+        wanted = [("prefetch", f"{o.name}_array", o.dtype) for o, flags in zip(kernel.arrays, self.layout.broadcast)
+                  if o.name in names and o.rank == 2 and not any(flags)]
+        wanted += [("prefetch_to_write", o.name, o.dtype) for o in written]
+        for function, array, dtype in wanted:
+            step = max(1, CACHE_LINE_BYTES // np.dtype(dtype).itemsize)
+            self.emit(depth, f"for _line in range(0, _width, {step}):")
+            self.emit(depth + 1, f"{function}({array}, (i0 + {COLUMN_PREFETCH_ROWS}) * {self.size(1)} + _j0 + _line)")
 
     def column_loop(self, depth: int, defined) -> None:
         """The contiguous loop over the tile's columns, with the row values of earlier stages."""

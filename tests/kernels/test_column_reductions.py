@@ -11,6 +11,8 @@ import pytest
 import jit
 from kernels import cpu, cpu_reduction
 
+from kernels.ir import ROW_SIZE, Const, Instr, Operand, Output, Reduce, ReductionKernel, Stage
+
 from .test_reduction_kernels import NAMES, OPS, _every_reduction, differences
 
 
@@ -145,3 +147,39 @@ def test_scripted_column_kernels_match_numpy(dtype):
                         expected if isinstance(expected, tuple) else (expected,)):
             assert a.dtype == e.dtype and a.shape == e.shape
             np.testing.assert_allclose(a, e, **tolerance)
+
+
+def _column_batch_norm(name: str, dtype: str = "float32") -> ReductionKernel:
+    """(a0 - mean) / sqrt(var + 1e-5) * a1 over axis 0 of a matrix, a1 broadcast along the columns."""
+    centered = (Instr("c", "-", ("a0", "m"), dtype), Instr("q", "*", ("c", "c"), dtype))
+    return ReductionKernel(
+        name, (Operand("a0", dtype, 2), Operand("a1", dtype, 1)), 2, (0,),
+        (Stage((), (Reduce("s", "sum", "a0", dtype),), (Instr("m", "/", ("s", ROW_SIZE), dtype),)),
+         Stage(centered, (Reduce("v", "sum", "q", dtype),),
+               (Instr("vm", "/", ("v", ROW_SIZE), dtype), Instr("ve", "+", ("vm", Const(1e-5, dtype)), dtype),
+                Instr("r", "sqrt", ("ve",), dtype)))),
+        (), centered[:1] + (Instr("n", "/", ("c", "r"), dtype), Instr("y", "*", ("n", "a1"), dtype)),
+        (Output("out", "y", dtype),), order=("out",))
+
+
+def test_each_pass_of_a_column_kernel_prefetches_its_tile_of_a_later_row():
+    """Every pass over a tile's rows asks, row by row, for the tile's part of the row COLUMN_PREFETCH_ROWS
+    on in each whole operand it reads (16 float32 a line), the output pass also to own the output's; not
+    for the operand broadcast along the columns, nor in a column kernel of more than two dimensions. Results
+    are NumPy's, C-contiguous and strided, the last rows' prefetches past the arrays."""
+    shape = (700, 300)  # 300: tiles of the width the threads get, and a partial one
+    built = cpu.build(_column_batch_norm("prefetching_columns"), [shape, shape[1:]])
+    source = built.variants[built.layout.broadcast].source
+    ahead = cpu_reduction.COLUMN_PREFETCH_ROWS
+    assert source.count(f"prefetch(a0_array, (i0 + {ahead}) * 300 + _j0 + _line)") == 3
+    assert source.count(f"prefetch_to_write(out, (i0 + {ahead}) * 300 + _j0 + _line)") == 1
+    assert source.count("for _line in range(0, _width, 16):") == 4 and "prefetch(a1_array" not in source
+    rng = np.random.default_rng(21)
+    a1 = rng.standard_normal(shape[1]).astype(np.float32)
+    wide = (rng.standard_normal((shape[0], 2 * shape[1])) * 2 + 1).astype(np.float32)
+    for x in (np.ascontiguousarray(wide[:, :shape[1]]), wide[:, ::2]):
+        centered = x - x.sum(axis=0) / np.float32(shape[0])
+        expected = centered / np.sqrt((centered * centered).sum(axis=0) / np.float32(shape[0]) + np.float32(1e-5)) * a1
+        np.testing.assert_allclose(built.launch(x, a1), expected, rtol=2e-5, atol=2e-6)
+    three = _every_reduction("float32", 3, (0,))
+    assert "prefetch" not in cpu.build(three, [(20, 6, 300)]).variants[((False, False, False),)].source.split("def ")[-1]
