@@ -277,38 +277,39 @@ def render(kernel: Kernel, layout: Layout, rows_output: int | None = None) -> st
 # Outputs of this many bytes or more are owned ahead of their stores (_owned_ahead): smaller ones are
 # likelier to be in the cache already, where the prefetches are only instructions.
 OWN_AHEAD_MIN_BYTES = 1 << 20
-OWN_BLOCK = 1024  # elements: a longer innermost loop runs by blocks, each owning the same block of the next row
+# elements: a longer innermost loop runs by blocks; each row or block owns the span this far on (4 KiB of
+# float32: the next row's or block's, where prefetching the same block of a 4096-wide next row gained nothing)
+OWN_BLOCK = 1024
 CACHE_LINE_BYTES = 64  # x86's and most ARM cores': the span of one prefetch
 _CHEAP_MATH = frozenset({"sqrt", "floor", "ceil", "trunc", "rint", "copysign"})  # an instruction each
 
 
 def _owned_ahead(kernel: Kernel, layout: Layout, rows_output) -> list:
-    """The outputs a kernel's loop asks to own (PREFETCHW) a row ahead of its stores, with their elements
-    a 64-byte line: a store to a line not owned reads it first, and the stores wait for those reads
-    (x * 2.0 + 1.0 over (4096, 1024) float32, two threads, one process: 1.45 -> 1.12 ms with the data
-    in L3, 1.56 -> 1.26 from memory). For kernels that memory bounds: a STATIC shape, large outputs,
-    C-contiguous ones (not a view's span: ``rows_output``), no math but single instructions (with an exp
-    or a tanh the stores' reads are hidden already, and a GELU took 1.44 -> 1.50 ms), rows of
-    OWN_BLOCK / 8 elements or more (1-d: every kernel)."""
+    """[(output, its elements a cache line)] that the loop asks to own (PREFETCHW) ahead of its stores: a
+    store to a line not owned reads it first, and waits (x * 2.0 + 1.0 over (4096, 1024) float32: 1.45 ->
+    1.12 ms in L3, 1.56 -> 1.26 from memory). Kernels that memory bounds only: a STATIC shape, large
+    C-contiguous outputs (not a view's span, ``rows_output``), rows of OWN_BLOCK / 8 or more, no math
+    helper nor libm call (a GELU's tanh hides the stores' reads: 1.44 -> 1.50 ms)."""
     shape = layout.shape
     if shape is None or (kernel.rank > 1 and shape[-1] < OWN_BLOCK // 8):
         return []
-    if any(instr.op in _MATH and instr.op not in _CHEAP_MATH or instr.op.startswith("power") for instr in kernel.body):
+    if any(_math_helper(i) is not None or (i.op in _MATH and i.op not in _CHEAP_MATH) for i in kernel.body):
         return []
-    owned = []
-    for index, output in enumerate(kernel.outputs):
-        itemsize = np.dtype(output.dtype).itemsize
-        if index != rows_output and math.prod(shape) * itemsize >= OWN_AHEAD_MIN_BYTES:
-            owned.append((output.name, max(1, CACHE_LINE_BYTES // itemsize)))
-    return owned
+    return [(output.name, line_elements(output.dtype)) for index, output in enumerate(kernel.outputs)
+            if index != rows_output and math.prod(shape) * np.dtype(output.dtype).itemsize >= OWN_AHEAD_MIN_BYTES]
+
+
+def line_elements(dtype: str) -> int:
+    """Elements of ``dtype`` a cache line: a prefetch's step."""
+    return max(1, CACHE_LINE_BYTES // np.dtype(dtype).itemsize)
 
 
 def _owning_loops(rank: int, shape, owned, inner) -> list:
-    """The loop nest, each innermost row (1-d: each block of OWN_BLOCK elements) first asking to own the
-    next one of each of ``owned``; a row longer than OWN_BLOCK by blocks, each owning its part of the next."""
+    """The loop nest, each innermost row (1-d: each block of OWN_BLOCK elements; a row longer than that:
+    each of its blocks) first asking to own the span of each of ``owned`` OWN_BLOCK elements on."""
     if rank == 1:
         lines = [f"    for _block in range(start, stop, {OWN_BLOCK}):"]
-        ahead, span, depth = f"_block + {OWN_BLOCK}", OWN_BLOCK, 2
+        here, span, depth = "_block", OWN_BLOCK, 2
         inner_loop = f"for i0 in range(uint64(_block), uint64(min(_block + {OWN_BLOCK}, stop))):"
     else:
         last = shape[-1]
@@ -319,17 +320,17 @@ def _owning_loops(rank: int, shape, owned, inner) -> list:
         for d in range(1, rank - 1):
             row = f"({row} * n{d} + i{d})"
         if last <= OWN_BLOCK:  # the row's own loop, unchanged (its trip count LLVM's constant)
-            ahead, span = f"({row} + 1) * n{rank - 1}", last
+            here, span = f"{row} * n{rank - 1}", last
             inner_loop = f"for i{rank - 1} in range(n{rank - 1}):"
         else:
             lines.append("    " * depth + f"for _block in range(0, n{rank - 1}, {OWN_BLOCK}):")
             depth += 1
-            ahead, span = f"({row} + 1) * n{rank - 1} + _block", OWN_BLOCK
+            here, span = f"{row} * n{rank - 1} + _block", OWN_BLOCK
             end = f"_block + {OWN_BLOCK}" if last % OWN_BLOCK == 0 else f"min(_block + {OWN_BLOCK}, n{rank - 1})"
             inner_loop = f"for i{rank - 1} in range(_block, {end}):"
     for name, step in owned:
         lines += ["    " * depth + f"for _line in range(0, {span}, {step}):",
-                  "    " * (depth + 1) + f"prefetch_to_write({name}, {ahead} + _line)"]
+                  "    " * (depth + 1) + f"prefetch_to_write({name}, {here} + {OWN_BLOCK} + _line)"]
     lines.append("    " * depth + inner_loop)
     return lines + ["    " * (depth + 1) + line for line in inner]
 
@@ -627,6 +628,15 @@ class CpuKernel(CompiledKernels):
         return namespace["launch"]
 
 
+def _math_helper(instr) -> str | None:
+    """The vectorized math helper ``instr`` calls ("float64": a float64 one, for power and float32 functions
+    without their own), or None."""
+    helper = _FLOAT_HELPERS.get((instr.op, instr.dtype))
+    if helper is None and (instr.op == "power" or (instr.dtype == "float32" and instr.op in cpu_math.FLOAT64_OPS)):
+        return "float64"
+    return helper
+
+
 def parallel_min_elements(kernel) -> int:
     """The elements from which a kernel runs on the pool: PARALLEL_MIN_WORK over its cost per element, from
     PARALLEL_MIN_ELEMENTS to PARALLEL_MIN_WORK; a reduction's (each stage a reduce more) at most 2**20, as
@@ -638,9 +648,7 @@ def parallel_min_elements(kernel) -> int:
     else:
         instructions, cost, ceiling = kernel.body, len(kernel.body), PARALLEL_MIN_WORK
     for instr in instructions:
-        helper = _FLOAT_HELPERS.get((instr.op, instr.dtype))
-        if helper is None and (instr.op == "power" or (instr.dtype == "float32" and instr.op in cpu_math.FLOAT64_OPS)):
-            helper = "float64"
+        helper = _math_helper(instr)
         if helper is not None:
             cost += CHEAP_HELPER_WEIGHT if helper in _CHEAP_HELPERS else HELPER_WEIGHT
     return min(ceiling, max(PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK // max(cost, 1)))

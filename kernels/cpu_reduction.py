@@ -32,8 +32,8 @@ import math
 import numpy as np
 
 from . import cpu_math
-from .cpu import (_HEADER, ANNOUNCE, CACHE_LINE_BYTES, UNWATCHED, CompiledKernels, CpuRenderer, _nested_key,
-                  _Variant, num_threads, operand_types)
+from .cpu import (_HEADER, ANNOUNCE, UNWATCHED, CompiledKernels, CpuRenderer, _nested_key, _Variant, line_elements,
+                  num_threads, operand_types)
 from .ir import ROW_SIZE, Const, Layout, ReductionKernel, UnsupportedKernel, layout_of, reduction_identity
 from .launch import dynamic_shape, python_int_checks
 
@@ -112,8 +112,7 @@ class _ReductionPrinter:
 
     def element_body(self, depth: int, body, tail, reads) -> None:
         """One element's loads (of what ``body`` and ``reads`` read), ``body``, then ``tail``."""
-        names = {a for instr in body for a in instr.args if not isinstance(a, Const)} | set(reads)
-        self.loads(depth, names)
+        self.loads(depth, _names_read(body, reads))
         for instr in body:
             self.emit(depth, self.printer.instruction(instr))
         for line in tail:
@@ -196,8 +195,7 @@ class _ReductionPrinter:
             block_loop = f"for i{inner} in range(_block, min(_block + {SUM_BLOCK}, {self.size(inner)})):"
             self.emit(depth + 1, block_loop)
             depth += 2
-        reads = {a for instr in body for a in instr.args if not isinstance(a, Const)}
-        reads |= {line_name for line_name in tail.reads}
+        reads = _names_read(body, tail.reads)
         self.loads(depth, reads)
         for instr in body:
             if instr.target in buffered:
@@ -225,26 +223,28 @@ class _ReductionPrinter:
                 self.element_loop(outer + 1, body, _Tail(wide, reads))
 
     def prefetch_lines(self, body, tail) -> list:
-        """A block's prefetches of the next row's part of it, in each whole operand the pass reads, for the
-        first pass over the row that sums by blocks. Where it is the second pass (softmax's exp, layer norm's
-        variance), it works on a row the cache holds while memory is idle; where it is the first (RMSNorm's
-        sum of squares), the next row streams in beside this one. Over (4096, 1024) float32 on two threads,
-        data in L3: softmax 1.9 -> 1.5 ms, RMSNorm 1.34 -> 1.21 (blocks in RMSNorm's output pass instead cost
-        more than they gained: 1.40). The row loop's index is a row of every such operand when the reduced
-        axis is the last."""
+        """A block's prefetches of the next row's part of it, for the row's first pass that sums by blocks.
+        As the second pass (softmax's exp, layer norm's variance) it works on a row in the cache while memory
+        is idle; as the first (RMSNorm's squares) the next row streams in beside this one (softmax over
+        (4096, 1024) float32, two threads: 1.9 -> 1.5 ms; blocks in RMSNorm's output pass cost more than
+        they gained). Rows reduced over the last axis, whose loop index is every such operand's row."""
         kernel = self.kernel
         if kernel.axes != (kernel.rank - 1,) or not kernel.kept:
             return []
-        reads = {a for instr in body for a in instr.args if not isinstance(a, Const)} | set(tail.reads)
+        return self.prefetches(_names_read(body, tail.reads), kernel.element_outputs, f"0, {SUM_BLOCK}",
+                               f"(_row + 1) * {ROW_SIZE} + _block")
+
+    def prefetches(self, names, written, span: str, start: str) -> list:
+        """Lines prefetching the elements ``start`` + range(``span``) of each whole operand among ``names``
+        (PREFETCHT0) and owning them in each of ``written`` (PREFETCHW), a cache line a prefetch."""
+        kernel = self.kernel
         wanted = [("prefetch", f"{o.name}_array", o.dtype) for o, flags in zip(kernel.arrays, self.layout.broadcast)
-                  if o.name in reads and o.rank == kernel.rank and not any(flags)]
-        # and the element outputs' next rows, owned before their stores (a write of a line not owned reads it first)
-        wanted += [("prefetch_to_write", o.name, o.dtype) for o in kernel.element_outputs]
+                  if o.name in names and o.rank == kernel.rank and not any(flags)]
+        wanted += [("prefetch_to_write", o.name, o.dtype) for o in written]
         lines = []
         for function, array, dtype in wanted:
-            step = max(1, CACHE_LINE_BYTES // np.dtype(dtype).itemsize)
-            lines += [f"for _line in range(0, {SUM_BLOCK}, {step}):",
-                      f"    {function}({array}, (_row + 1) * {ROW_SIZE} + _block + _line)"]
+            lines += [f"for _line in range({span}, {line_elements(dtype)}):",
+                      f"    {function}({array}, {start} + _line)"]
         return lines
 
     def block_sum_lines(self, sums) -> list:
@@ -797,22 +797,15 @@ class _ColumnPrinter(_ReductionPrinter):
         return depth
 
     def prefetch_rows_ahead(self, depth: int, body, reads, written) -> None:
-        """Prefetches of the tile's part of the row COLUMN_PREFETCH_ROWS on, in each whole operand the pass
-        reads (and owning it, in each of ``written``): the tile's rows lie a line apart, each in its own
-        page, where the hardware's prefetcher does not follow (batch norm over (4096, 1024) float32, two
-        threads: 2.91 -> 2.27 ms with the data in L3, 5.95 -> 4.28 from memory). Columns of a matrix: the
-        reduced axis 0 of two."""
+        """Prefetches of the tile's part of the row COLUMN_PREFETCH_ROWS on, in each pass over a matrix's
+        columns (axis 0 reduced): the tile's rows lie a line apart, each in its own page, where the hardware's
+        prefetcher does not follow (batch norm over (4096, 1024) float32: 2.91 -> 2.27 ms in L3)."""
         kernel = self.kernel
         if kernel.rank != 2 or tuple(kernel.axes) != (0,):
             return
-        names = {a for instr in body for a in instr.args if not isinstance(a, Const)} | set(reads)
-        wanted = [("prefetch", f"{o.name}_array", o.dtype) for o, flags in zip(kernel.arrays, self.layout.broadcast)
-                  if o.name in names and o.rank == 2 and not any(flags)]
-        wanted += [("prefetch_to_write", o.name, o.dtype) for o in written]
-        for function, array, dtype in wanted:
-            step = max(1, CACHE_LINE_BYTES // np.dtype(dtype).itemsize)
-            self.emit(depth, f"for _line in range(0, _width, {step}):")
-            self.emit(depth + 1, f"{function}({array}, (i0 + {COLUMN_PREFETCH_ROWS}) * {self.size(1)} + _j0 + _line)")
+        for line in self.prefetches(_names_read(body, reads), written, "0, _width",
+                                    f"(i0 + {COLUMN_PREFETCH_ROWS}) * {self.size(1)} + _j0"):
+            self.emit(depth, line)
 
     def column_loop(self, depth: int, defined) -> None:
         """The contiguous loop over the tile's columns, with the row values of earlier stages."""
@@ -925,6 +918,11 @@ SUM_BLOCK = 128
 # tails cost more than the pass saves ((x * 1.5).sum(axis=1) of float32 rows of 16 to 300 took 1.3-1.6
 # times as long; rows of 1000, 0.75)
 BLOCKED_SUM_MIN_ROW = 4 * SUM_BLOCK
+
+
+def _names_read(body, reads) -> set:
+    """The names ``body``'s instructions read, and ``reads``."""
+    return {a for instr in body for a in instr.args if not isinstance(a, Const)} | set(reads)
 
 
 def _finite(names) -> str:

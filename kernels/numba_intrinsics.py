@@ -25,8 +25,8 @@ first statement announces, on the int64 at ``address``, that its thread is runni
 
 ``prefetch(array, index)`` and ``prefetch_to_write(array, index)``: ask for the cache line of the array's
 flat element ``index`` (clamped to the array) before it is read, or written (owned: a store then waits
-for no read of the line): a row kernel's pass over a row in the cache fetches the next row's lines
-meanwhile (kernels.cpu_reduction). Nothing for an array Numba does not know to be C-contiguous.
+for no read of the line): the kernels' passes fetch the data of their next rows meanwhile (kernels.cpu,
+kernels.cpu_reduction). Nothing for an array Numba does not know to be C-contiguous.
 """
 from __future__ import annotations
 

@@ -145,3 +145,18 @@ def test_inspect_shows_modules_tensors_attributes_code_and_extra_files(tmp_path)
     bad.write_bytes(b"not a model")
     result = run(arrayscript() + ["inspect", str(bad)])
     assert result.returncode == 1 and "is not an ArrayScript archive: it is not a zip file" in result.stderr
+
+
+def _floor_that_cannot_script(x):
+    return x.no_such_attribute * 2.0
+
+
+def test_a_memory_floor_that_fails_leaves_the_table_without_its_line(monkeypatch):
+    from jit.benchmarking import comparison, report, workloads  # noqa: PLC0415
+
+    monkeypatch.setattr(workloads, "memory_floor", _floor_that_cannot_script)
+    outcomes = comparison.run("cpu", quick=True, workload_names=("softmax",), say=lambda line: None)
+    assert outcomes[0].floor_seconds is None
+    assert comparison.REFERENCE in outcomes[0].seconds and comparison.ARRAYSCRIPT in outcomes[0].seconds
+    table = report.markdown(outcomes, "cpu", quick=True)
+    assert "## softmax (512, 1024) float32" in table and "Memory floor" not in table

@@ -147,15 +147,18 @@ def _arrayscript(name, host_args, dev, outcome) -> list:
 
 def _memory_floor(host_args, dev):
     """workloads.memory_floor scripted over the workload's first input and checked; None if it did not
-    fuse (a floor that is not one kernel would not be the floor)."""
-    args = [_device.to(host_args[0], dev)]
-    function = jit.script(workloads.memory_floor)
-    for _ in range(3):
-        function(*args)
-    if not _fused_groups(function, args):
+    fuse (a floor that is not one kernel would not be the floor) or failed (the tables go on without it)."""
+    try:
+        args = [_device.to(host_args[0], dev)]
+        function = jit.script(workloads.memory_floor)
+        for _ in range(3):
+            function(*args)
+        if not _fused_groups(function, args):
+            return None
+        call, to_host = _finished_call(function, args, dev)
+        np.testing.assert_allclose(to_host(call()), workloads.memory_floor(host_args[0]), **TOLERANCE)
+    except Exception:  # noqa: BLE001 - a line under the table, not an entry of it
         return None
-    call, to_host = _finished_call(function, args, dev)
-    np.testing.assert_allclose(to_host(call()), workloads.memory_floor(host_args[0]), **TOLERANCE)
     return call
 
 

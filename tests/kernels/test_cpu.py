@@ -109,13 +109,14 @@ def _owning(source: str) -> list:
     return re.findall(r"prefetch_to_write\((\w+), (.*) \+ _line\)", source)
 
 
-@pytest.mark.parametrize("shape, ahead", [((1 << 20,), "_block + 1024"), ((1000, 1024), "(i0 + 1) * n1"),
-                                          ((300, 3000), "(i0 + 1) * n1 + _block"), ((64, 4096), "(i0 + 1) * n1 + _block"),
-                                          ((8, 40, 1024), "((i0 * n1 + i1) + 1) * n2"), ((20000, 128), "(i0 + 1) * n1")])
+@pytest.mark.parametrize("shape, ahead", [((1 << 20,), "_block + 1024"), ((1000, 1024), "i0 * n1 + 1024"),
+                                          ((300, 3000), "i0 * n1 + _block + 1024"),
+                                          ((64, 4096), "i0 * n1 + _block + 1024"),
+                                          ((8, 40, 1024), "(i0 * n1 + i1) * n2 + 1024"), ((20000, 128), "i0 * n1 + 1024")])
 def test_a_memory_bound_kernel_owns_its_large_outputs_next_rows_before_it_stores(shape, ahead):
-    """Each innermost row (1-d: block of 1024 elements; a longer row: its block) first asks to own the next one
-    of each large output (PREFETCHW), 16 float32 a line; results are NumPy's, the last rows' next ones being
-    past the outputs, and a row past 1024 not a multiple of it ends its last block early."""
+    """Each innermost row (1-d: block of 1024 elements; a longer row: each of its blocks) first asks to own the
+    span 1024 elements on of each large output (PREFETCHW), 16 float32 a line; results are NumPy's, the last
+    spans being past the outputs, and a row past 1024 not a multiple of it ends its last block early."""
     name = f"owning_{'_'.join(map(str, shape))}"
     kernel = _scale_shift(name, len(shape))
     layout = Layout(((False,) * len(shape), (False,)), shape)
@@ -154,4 +155,4 @@ def test_kernels_the_memory_does_not_bound_own_nothing_ahead():
     root = Kernel("own_sqrt", (Operand("a0", "float64", 2),), (Instr("t0", "sqrt", ("a0",), "float64"),),
                   (Output("out0", "t0", "float64"),), 2)  # an instruction: owned, 8 float64 a line
     source = cpu.render(root, Layout(((False, False),), (1000, 1024)))
-    assert _owning(source) == [("out0", "(i0 + 1) * n1")] and "for _line in range(0, 1024, 8):" in source
+    assert _owning(source) == [("out0", "i0 * n1 + 1024")] and "for _line in range(0, 1024, 8):" in source
