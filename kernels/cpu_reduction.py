@@ -32,8 +32,8 @@ import math
 import numpy as np
 
 from . import cpu_math
-from .cpu import (_HEADER, ANNOUNCE, UNWATCHED, CompiledKernels, CpuRenderer, _nested_key, _Variant, line_elements,
-                  num_threads, operand_types)
+from .cpu import (_HEADER, ANNOUNCE, OWN_BLOCK, UNWATCHED, CompiledKernels, CpuRenderer, _nested_key, _Variant,
+                  line_elements, num_threads, operand_types)
 from .ir import ROW_SIZE, Const, Layout, ReductionKernel, UnsupportedKernel, layout_of, reduction_identity
 from .launch import dynamic_shape, python_int_checks
 
@@ -383,6 +383,13 @@ class _ReductionPrinter:
             for instr in stage.finalize:
                 self.emit(2, self.printer.instruction(instr))
         if kernel.element_outputs:
+            if not self.prefetched and kernel.axes == (rank - 1,) and kept and self.long_rows():
+                # no pass asked for the next row: own its first OWN_BLOCK elements of the outputs before this pass
+                # writes (x / x.sum(-1, keepdims=True) over (4096, 1024) float32: 0.81 -> 0.74 ms in L3, 1.55 -> 1.37
+                # from memory); a burst of read prefetches here was slower
+                span = min(OWN_BLOCK, self.layout.shape[rank - 1])
+                for line in self.prefetches((), kernel.element_outputs, f"0, {span}", f"(_row + 1) * {ROW_SIZE}"):
+                    self.emit(2, line)
             index = ", ".join(f"i{d}" for d in range(rank))
             # an output whose row buffer this pass reads is written as it was read: LLVM then sees one
             # address (through two arrays it checks for overlap at run time, finds it, and runs scalar)

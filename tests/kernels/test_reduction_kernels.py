@@ -449,3 +449,23 @@ def test_prefetches_change_nothing_and_stay_inside_the_array(index):
         before = array.copy()
         assert touch(array, index) == before.sum()
         np.testing.assert_array_equal(array, before)
+
+
+def _normalize_kernel(name: str) -> ReductionKernel:
+    """a0 / sum(a0) over the last axis: the sum's helper pass, then the output pass, no blocked sums."""
+    return ReductionKernel(name, (Operand("a0", "float32", 2),), 2, (1,), (Stage((), (Reduce("s", "sum", "a0", "float32"),)),),
+                           (), (Instr("y", "/", ("a0", "s"), "float32"),), (Output("out", "y", "float32"),),
+                           order=("out",))
+
+
+@pytest.mark.parametrize("shape", [(64, 1024), (16, 5000)])
+def test_an_output_pass_no_pass_prefetched_for_owns_the_outputs_next_row_first(shape):
+    """Where no pass asked for the next row (a helper's sum, then the output pass), the output pass first
+    owns the output's next row, its first 1024 elements for longer rows; no read prefetch (slower there)."""
+    built = cpu.build(_normalize_kernel(f"owning_normalize_{shape[1]}"), [shape])
+    source = built.variants[built.layout.broadcast].source
+    assert "prefetch(" not in source.split("def ")[-1]
+    assert source.count("prefetch_to_write(out, (_row + 1) * row_size + _line)") == 1
+    assert f"for _line in range(0, {min(1024, shape[1])}, 16):" in source
+    a = np.random.default_rng(13).random(shape, dtype=np.float32) + np.float32(0.5)
+    np.testing.assert_allclose(built.launch(a), a / a.sum(axis=1, keepdims=True), rtol=2e-6)
