@@ -545,6 +545,8 @@ class CpuKernel(CompiledKernels):
         others = outputs or (out,)
         arguments = (*others[:into], *written, *others[into + 1:], *operands)
         if total >= self.parallel_min and outer > 1:
+            from .thread_pool import run_parallel  # noqa: PLC0415 - Numba is loaded by now (large calls only)
+
             run_parallel(variant.function, outer, arguments)
         else:
             variant.function(0, outer, UNWATCHED, *arguments)
@@ -692,14 +694,6 @@ def num_threads() -> int:
     """Threads a large kernel uses: NUMBA_NUM_THREADS, or every core."""
     value = os.environ.get("NUMBA_NUM_THREADS")
     return max(1, int(value)) if value and value.isdigit() else max(1, os.cpu_count() or 1)
-
-
-def run_parallel(function, outer: int, arguments: tuple):
-    """Run ``function(start, stop, sync, *arguments)`` over [0, outer) in slices, one per thread, the
-    calling thread taking the first (kernels.thread_pool, which imports Numba: launchers bind its own)."""
-    from .thread_pool import run_parallel as run  # noqa: PLC0415 - imports Numba, as the first kernel does
-
-    run(function, outer, arguments)
 
 
 _warm = threading.Event()

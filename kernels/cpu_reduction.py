@@ -180,7 +180,8 @@ class _ReductionPrinter:
         if counter:
             self.emit(depth, "_e = 0")
         axes = self.kernel.axes
-        prefetches = self.prefetch_lines(body, tail) if sums and not self.prefetched else []
+        reads = _names_read(body, tail.reads)
+        prefetches = self.prefetch_lines(reads) if sums and not self.prefetched else []
         for d in axes[:-1] if sums else axes:
             self.emit(depth, f"for i{d} in range({self.size(d)}):")
             depth += 1
@@ -195,7 +196,6 @@ class _ReductionPrinter:
             block_loop = f"for i{inner} in range(_block, min(_block + {SUM_BLOCK}, {self.size(inner)})):"
             self.emit(depth + 1, block_loop)
             depth += 2
-        reads = _names_read(body, tail.reads)
         self.loads(depth, reads)
         for instr in body:
             if instr.target in buffered:
@@ -222,20 +222,23 @@ class _ReductionPrinter:
             if wide:
                 self.element_loop(outer + 1, body, _Tail(wide, reads))
 
-    def prefetch_lines(self, body, tail) -> list:
+    def prefetch_lines(self, reads) -> list:
         """A block's prefetches of the next row's part of it, for the row's first pass that sums by blocks.
         As the second pass (softmax's exp, layer norm's variance) it works on a row in the cache while memory
         is idle; as the first (RMSNorm's squares) the next row streams in beside this one (softmax over
         (4096, 1024) float32, two threads: 1.9 -> 1.5 ms; blocks in RMSNorm's output pass cost more than
-        they gained). Rows reduced over the last axis, whose loop index is every such operand's row."""
-        kernel = self.kernel
-        if kernel.axes != (kernel.rank - 1,) or not kernel.kept:
+        they gained). ``reads``: the names the pass reads."""
+        if not self.rows_follow():
             return []
-        return self.prefetches(_names_read(body, tail.reads), kernel.element_outputs, f"0, {SUM_BLOCK}",
-                               f"(_row + 1) * {ROW_SIZE} + _block")
+        return self.prefetches(reads, self.kernel.element_outputs, SUM_BLOCK, f"(_row + 1) * {ROW_SIZE} + _block")
 
-    def prefetches(self, names, written, span: str, start: str) -> list:
-        """Lines prefetching the elements ``start`` + range(``span``) of each whole operand among ``names``
+    def rows_follow(self) -> bool:
+        """Whether the row loop's next row starts ROW_SIZE elements on in every whole operand and element
+        output: rows reduced over the last axis alone."""
+        return self.kernel.axes == (self.kernel.rank - 1,) and bool(self.kernel.kept)
+
+    def prefetches(self, names, written, count, start: str) -> list:
+        """Lines prefetching the elements ``start`` + range(``count``) of each whole operand among ``names``
         (PREFETCHT0) and owning them in each of ``written`` (PREFETCHW), a cache line a prefetch."""
         kernel = self.kernel
         wanted = [("prefetch", f"{o.name}_array", o.dtype) for o, flags in zip(kernel.arrays, self.layout.broadcast)
@@ -243,7 +246,7 @@ class _ReductionPrinter:
         wanted += [("prefetch_to_write", o.name, o.dtype) for o in written]
         lines = []
         for function, array, dtype in wanted:
-            lines += [f"for _line in range({span}, {line_elements(dtype)}):",
+            lines += [f"for _line in range(0, {count}, {line_elements(dtype)}):",
                       f"    {function}({array}, {start} + _line)"]
         return lines
 
@@ -383,12 +386,12 @@ class _ReductionPrinter:
             for instr in stage.finalize:
                 self.emit(2, self.printer.instruction(instr))
         if kernel.element_outputs:
-            if not self.prefetched and kernel.axes == (rank - 1,) and kept and self.long_rows():
+            if not self.prefetched and self.rows_follow() and self.long_rows():
                 # no pass asked for the next row: own its first OWN_BLOCK elements of the outputs before this pass
                 # writes (x / x.sum(-1, keepdims=True) over (4096, 1024) float32: 0.81 -> 0.74 ms in L3, 1.55 -> 1.37
                 # from memory); a burst of read prefetches here was slower
                 span = min(OWN_BLOCK, self.layout.shape[rank - 1])
-                for line in self.prefetches((), kernel.element_outputs, f"0, {span}", f"(_row + 1) * {ROW_SIZE}"):
+                for line in self.prefetches((), kernel.element_outputs, span, f"(_row + 1) * {ROW_SIZE}"):
                     self.emit(2, line)
             index = ", ".join(f"i{d}" for d in range(rank))
             # an output whose row buffer this pass reads is written as it was read: LLVM then sees one
@@ -810,7 +813,7 @@ class _ColumnPrinter(_ReductionPrinter):
         kernel = self.kernel
         if kernel.rank != 2 or tuple(kernel.axes) != (0,):
             return
-        for line in self.prefetches(_names_read(body, reads), written, "0, _width",
+        for line in self.prefetches(_names_read(body, reads), written, "_width",
                                     f"(i0 + {COLUMN_PREFETCH_ROWS}) * {self.size(1)} + _j0"):
             self.emit(depth, line)
 

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from kernels import cpu
+from kernels import cpu, thread_pool
 from kernels.ir import Const, Instr, Kernel, Layout, Operand, Output, UnsupportedKernel, layout_of
 
 
@@ -54,7 +54,7 @@ def test_launch_matches_numpy_and_splits_large_work(static):
 
 def test_run_parallel_covers_the_range_once():
     seen = []
-    cpu.run_parallel(lambda start, stop, sync, sink: sink.append((start, stop)), 10, (seen,))
+    thread_pool.run_parallel(lambda start, stop, sync, sink: sink.append((start, stop)), 10, (seen,))
     covered = sorted(i for start, stop in seen for i in range(start, stop))
     assert covered == list(range(10))
 
